@@ -1,0 +1,482 @@
+#include "model/bgpconf.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/asn.h"
+#include "lib/log.h"
+
+/* How often a read-modify-write is retried when another writer got in between. */
+#define UPDATE_TRIES 100
+
+static json_t *
+parse_object(const struct store_kv *kv)
+{
+	json_t *o = json_loads(kv->value, 0, NULL);
+
+	if (o != NULL && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (o == NULL)
+		log_warnx("ignoring malformed datastore value at %s", kv->key);
+	return o;
+}
+
+static int
+put_json(struct store *s, const char *key, json_t *o, struct err *err)
+{
+	char *text = json_dumps(o, JSON_COMPACT);
+	int rc;
+
+	if (text == NULL)
+		fatal("out of memory encoding JSON");
+	rc = store_put(s, key, text, 0, NULL, err);
+	free(text);
+	return rc;
+}
+
+/*
+ * Read-modify-write of one JSON object, applied only if nobody changed the
+ * key meanwhile (a transaction on its mod revision); fields we do not know
+ * are kept.
+ */
+static int
+update_json(struct store *s, const char *key, void (*apply)(json_t *o, const void *arg),
+	    const void *arg, struct err *err)
+{
+	for (int tries = 0; tries < UPDATE_TRIES; tries++) {
+		struct store_kv kv;
+		struct store_cmp cmp = {.key = key};
+		struct store_op op = {.type = STORE_OP_PUT, .key = key};
+		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = &op, .nops = 1};
+		json_t *o = NULL;
+		char *text;
+		int rc = store_get(s, key, &kv, err);
+
+		if (rc == STORE_ERR)
+			return STORE_ERR;
+		if (rc == STORE_OK) {
+			cmp.mod_rev = kv.mod_rev;
+			o = parse_object(&kv);
+			store_kv_clear(&kv);
+		}
+		if (o == NULL)
+			o = json_object();
+		apply(o, arg);
+		text = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (text == NULL)
+			fatal("out of memory encoding JSON");
+		op.value = text;
+		rc = store_txn(s, &t, NULL, err);
+		free(text);
+		if (rc != STORE_FAILED)
+			return rc;
+	}
+	err_set(err, "%s: too many concurrent updates, giving up", key);
+	return STORE_ERR;
+}
+
+/* An unsigned integer field that must be a valid AS number; false if absent or bad. */
+static bool
+json_asn(json_t *o, const char *field, uint32_t *out)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    asn_check((uint64_t)json_integer_value(v), NULL) != 0)
+		return false;
+	*out = (uint32_t)json_integer_value(v);
+	return true;
+}
+
+static bool
+json_addr(json_t *o, const char *field, int family, struct addr *out)
+{
+	const char *s = json_string_value(json_object_get(o, field));
+
+	return s != NULL && addr_parse(s, out) == 0 && out->family == family;
+}
+
+int
+bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
+{
+	struct store_kv kv;
+	json_t *o, *mesh;
+	int rc;
+
+	out->as_num = ASN_DEFAULT_NODE;
+	out->node_mesh = true;
+	rc = store_get(s, KEY_GLOBAL_CONFIG, &kv, err);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	o = parse_object(&kv);
+	store_kv_clear(&kv);
+	if (o == NULL)
+		return STORE_OK;
+	json_asn(o, "as_num", &out->as_num);
+	mesh = json_object_get(o, "node_mesh");
+	if (json_is_boolean(mesh))
+		out->node_mesh = json_is_true(mesh);
+	json_decref(o);
+	return STORE_OK;
+}
+
+static void
+apply_mesh(json_t *o, const void *arg)
+{
+	json_object_set_new(o, "node_mesh", json_boolean(*(const bool *)arg));
+}
+
+static void
+apply_default_as(json_t *o, const void *arg)
+{
+	json_object_set_new(o, "as_num", json_integer(*(const uint32_t *)arg));
+}
+
+int
+bgpconf_set_node_mesh(struct store *s, bool on, struct err *err)
+{
+	return update_json(s, KEY_GLOBAL_CONFIG, apply_mesh, &on, err);
+}
+
+int
+bgpconf_set_default_as(struct store *s, uint32_t as_num, struct err *err)
+{
+	if (asn_check(as_num, err) != 0)
+		return STORE_ERR;
+	return update_json(s, KEY_GLOBAL_CONFIG, apply_default_as, &as_num, err);
+}
+
+static int
+check_node(const char *node, struct err *err)
+{
+	if (node != NULL && node_name_check(node, err) != 0)
+		return STORE_ERR;
+	return STORE_OK;
+}
+
+int
+bgpconf_peer_check(const struct bgp_peer *p, struct err *err)
+{
+	char a[ADDR_STRLEN];
+	const char *why = addr_not_unicast(&p->ip);
+	size_t n = strlen(p->password);
+
+	if (why != NULL) {
+		addr_format(&p->ip, a);
+		err_set(err, "%s cannot be a BGP peer: %s", a, why);
+		return STORE_ERR;
+	}
+	if (asn_check(p->as_num, err) != 0)
+		return STORE_ERR;
+	if (n != 0 && n < 6) {
+		err_set(err, "the password must be 6-%d characters", BGP_PASSWORD_MAX);
+		return STORE_ERR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (p->password[i] < 0x20 || p->password[i] > 0x7e) {
+			err_set(err, "the password must be printable ASCII");
+			return STORE_ERR;
+		}
+	}
+	return STORE_OK;
+}
+
+int
+bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, struct err *err)
+{
+	char a[ADDR_STRLEN];
+	struct key k;
+	json_t *o;
+	int rc;
+
+	if (check_node(node, err) != STORE_OK || bgpconf_peer_check(p, err) != STORE_OK)
+		return STORE_ERR;
+	addr_format(&p->ip, a);
+	key_peer(&k, node, &p->ip);
+	o = json_pack("{s:s, s:I}", "ip", a, "as_num", (json_int_t)p->as_num);
+	if (p->password[0] != '\0')
+		json_object_set_new(o, "password", json_string(p->password));
+	rc = put_json(s, k.s, o, err);
+	json_decref(o);
+	return rc;
+}
+
+int
+bgpconf_peer_remove(struct store *s, const char *node, const struct addr *ip, struct err *err)
+{
+	struct key k;
+
+	if (check_node(node, err) != STORE_OK)
+		return STORE_ERR;
+	key_peer(&k, node, ip);
+	return store_delete(s, k.s, err);
+}
+
+static int
+peer_cmp(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct bgp_peer *)a)->ip, &((const struct bgp_peer *)b)->ip);
+}
+
+static int
+peer_list_family(struct store *s, const char *node, int family, struct bgp_peers *out,
+		 struct err *err)
+{
+	struct store_kvs kvs;
+	struct key dir;
+	int rc;
+
+	key_peer_dir(&dir, node, family);
+	if ((rc = store_range(s, dir.s, &kvs, err)) != STORE_OK)
+		return rc;
+	out->v = xrealloc(out->v, (out->n + kvs.n) * sizeof(*out->v));
+	for (size_t i = 0; i < kvs.n; i++) {
+		struct bgp_peer *p = &out->v[out->n];
+		json_t *o = parse_object(&kvs.v[i]);
+		const char *pw;
+
+		if (o == NULL)
+			continue;
+		memset(p, 0, sizeof(*p));
+		if (!json_addr(o, "ip", family, &p->ip) || !json_asn(o, "as_num", &p->as_num)) {
+			log_warnx("ignoring malformed peer at %s", kvs.v[i].key);
+			json_decref(o);
+			continue;
+		}
+		pw = json_string_value(json_object_get(o, "password"));
+		if (pw != NULL)
+			snprintf(p->password, sizeof(p->password), "%s", pw);
+		json_decref(o);
+		out->n++;
+	}
+	store_kvs_free(&kvs);
+	return STORE_OK;
+}
+
+int
+bgpconf_peer_list(struct store *s, const char *node, int family, struct bgp_peers *out,
+		  struct err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (check_node(node, err) != STORE_OK)
+		return STORE_ERR;
+	if ((family == 0 || family == AF_INET) &&
+	    peer_list_family(s, node, AF_INET, out, err) != STORE_OK)
+		goto fail;
+	if ((family == 0 || family == AF_INET6) &&
+	    peer_list_family(s, node, AF_INET6, out, err) != STORE_OK)
+		goto fail;
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), peer_cmp);
+	return STORE_OK;
+fail:
+	bgp_peers_free(out);
+	return STORE_ERR;
+}
+
+void
+bgp_peers_free(struct bgp_peers *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
+{
+	char a[ADDR_STRLEN];
+	struct key k;
+	json_t *o;
+	int rc;
+
+	if (node_name_check(h->name, err) != 0)
+		return STORE_ERR;
+	if (h->has_as && asn_check(h->as_num, err) != 0)
+		return STORE_ERR;
+	o = json_object();
+	if (h->has_ip) {
+		addr_format(&h->ip, a);
+		json_object_set_new(o, "ip", json_string(a));
+	} else {
+		json_object_set_new(o, "ip", json_null());
+	}
+	if (h->has_ip6) {
+		addr_format(&h->ip6, a);
+		json_object_set_new(o, "ip6", json_string(a));
+	} else {
+		json_object_set_new(o, "ip6", json_null());
+	}
+	json_object_set_new(o, "as_num", h->has_as ? json_integer(h->as_num) : json_null());
+	key_host_config(&k, h->name);
+	rc = put_json(s, k.s, o, err);
+	json_decref(o);
+	return rc;
+}
+
+static void
+host_from_json(struct host_config *h, json_t *o)
+{
+	h->registered = true;
+	h->has_ip = json_addr(o, "ip", AF_INET, &h->ip);
+	h->has_ip6 = json_addr(o, "ip6", AF_INET6, &h->ip6);
+	h->has_as = json_asn(o, "as_num", &h->as_num);
+}
+
+static int
+host_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct host_config *)a)->name, ((const struct host_config *)b)->name);
+}
+
+int
+bgpconf_host_list(struct store *s, struct host_configs *out, struct err *err)
+{
+	struct store_kvs kvs;
+	char name[NODE_NAME_MAX + 1];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_range(s, KEY_HOSTS, &kvs, err)) != STORE_OK)
+		return rc;
+	/* Keys come sorted, so each node's keys (all starting "name/") form one run. */
+	for (size_t i = 0; i < kvs.n; i++) {
+		struct host_config *h;
+		struct key cfg;
+
+		if (key_host_node(kvs.v[i].key, name, sizeof(name)) != 0)
+			continue;
+		if (out->n == 0 || strcmp(out->v[out->n - 1].name, name) != 0) {
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+			h = &out->v[out->n++];
+			memset(h, 0, sizeof(*h));
+			snprintf(h->name, sizeof(h->name), "%s", name);
+		}
+		h = &out->v[out->n - 1];
+		key_host_config(&cfg, name);
+		if (strcmp(kvs.v[i].key, cfg.s) == 0) {
+			json_t *o = parse_object(&kvs.v[i]);
+
+			if (o != NULL) {
+				host_from_json(h, o);
+				json_decref(o);
+			}
+		}
+	}
+	store_kvs_free(&kvs);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), host_cmp);
+	return STORE_OK;
+}
+
+int
+bgpconf_host_remove(struct store *s, const char *node, struct err *err)
+{
+	struct store_kv kv;
+	struct key k;
+	int rc;
+
+	if (node_name_check(node, err) != 0)
+		return STORE_ERR;
+	key_agent(&k, node);
+	rc = store_get(s, k.s, &kv, err);
+	if (rc == STORE_ERR)
+		return rc;
+	if (rc == STORE_OK) {
+		store_kv_clear(&kv);
+		err_set(err, "node %s is running (its agent is alive); stop tabbyd on it first",
+			node);
+		return STORE_ERR;
+	}
+	key_host_dir(&k, node);
+	return store_delete_prefix(s, k.s, err);
+}
+
+void
+host_configs_free(struct host_configs *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+bgpconf_prefix_add(struct store *s, const char *node, const struct prefix *p, struct err *err)
+{
+	char buf[PREFIX_STRLEN];
+	struct key k;
+	json_t *o;
+	int rc;
+
+	if (node_name_check(node, err) != 0)
+		return STORE_ERR;
+	prefix_format(p, buf);
+	key_prefix(&k, node, p);
+	o = json_pack("{s:s}", "prefix", buf);
+	rc = put_json(s, k.s, o, err);
+	json_decref(o);
+	return rc;
+}
+
+int
+bgpconf_prefix_remove(struct store *s, const char *node, const struct prefix *p,
+		      struct err *err)
+{
+	struct key k;
+
+	if (node_name_check(node, err) != 0)
+		return STORE_ERR;
+	key_prefix(&k, node, p);
+	return store_delete(s, k.s, err);
+}
+
+static int
+prefix_sort_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+int
+bgpconf_prefix_list(struct store *s, const char *node, int family, struct node_prefixes *out,
+		    struct err *err)
+{
+	struct store_kvs kvs;
+	struct key dir;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (node_name_check(node, err) != 0)
+		return STORE_ERR;
+	key_prefix_dir(&dir, node);
+	if ((rc = store_range(s, dir.s, &kvs, err)) != STORE_OK)
+		return rc;
+	out->v = xcalloc(kvs.n, sizeof(*out->v));
+	for (size_t i = 0; i < kvs.n; i++) {
+		json_t *o = parse_object(&kvs.v[i]);
+		const char *text = json_string_value(json_object_get(o, "prefix"));
+
+		if (text == NULL || prefix_parse(text, &out->v[out->n], NULL) != 0) {
+			if (o != NULL)
+				log_warnx("ignoring malformed prefix at %s", kvs.v[i].key);
+		} else if (family == 0 || out->v[out->n].addr.family == family) {
+			out->n++;
+		}
+		json_decref(o);
+	}
+	store_kvs_free(&kvs);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), prefix_sort_cmp);
+	return STORE_OK;
+}
+
+void
+node_prefixes_free(struct node_prefixes *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,85 @@
+/*
+ * bgpconf: the BGP configuration resources (global settings, global and
+ * node-specific peers, node registrations, originated prefixes), their
+ * validation and their JSON form in the datastore. The CLI, the agent and
+ * the API all go through here, so they agree on what is valid.
+ *
+ * Functions return STORE_OK, STORE_NOTFOUND where noted, or STORE_ERR with
+ * err filled.
+ */
+#ifndef TABBY_BGPCONF_H
+#define TABBY_BGPCONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "model/keys.h"
+#include "store/store.h"
+
+#define BGP_PASSWORD_MAX 80
+
+struct bgp_global {
+	uint32_t as_num;   /* default node AS */
+	bool node_mesh;
+};
+
+struct bgp_peer {
+	struct addr ip;
+	uint32_t as_num;
+	char password[BGP_PASSWORD_MAX + 1];  /* "" when none; never printed */
+};
+
+struct bgp_peers {
+	struct bgp_peer *v;
+	size_t n;
+};
+
+struct host_config {
+	char name[NODE_NAME_MAX + 1];
+	bool registered;    /* has a config record (else only peers or prefixes) */
+	bool has_ip, has_ip6, has_as;
+	struct addr ip, ip6;
+	uint32_t as_num;
+};
+
+struct host_configs {
+	struct host_config *v;
+	size_t n;
+};
+
+struct node_prefixes {
+	struct prefix *v;
+	size_t n;
+};
+
+int bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err);
+int bgpconf_set_node_mesh(struct store *s, bool on, struct err *err);
+int bgpconf_set_default_as(struct store *s, uint32_t as_num, struct err *err);
+
+/* Peers: node NULL means the global list. family 0 lists both, IPv4 first. */
+int bgpconf_peer_check(const struct bgp_peer *p, struct err *err);
+int bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p,
+		     struct err *err);
+int bgpconf_peer_remove(struct store *s, const char *node, const struct addr *ip,
+			struct err *err);
+int bgpconf_peer_list(struct store *s, const char *node, int family, struct bgp_peers *out,
+		      struct err *err);
+void bgp_peers_free(struct bgp_peers *p);
+
+int bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err);
+/* Every node with a registration, a peer or a prefix, sorted by name. */
+int bgpconf_host_list(struct store *s, struct host_configs *out, struct err *err);
+/* STORE_NOTFOUND if nothing was stored for the node; refuses while its agent runs. */
+int bgpconf_host_remove(struct store *s, const char *node, struct err *err);
+void host_configs_free(struct host_configs *h);
+
+int bgpconf_prefix_add(struct store *s, const char *node, const struct prefix *p,
+		       struct err *err);
+int bgpconf_prefix_remove(struct store *s, const char *node, const struct prefix *p,
+			  struct err *err);
+int bgpconf_prefix_list(struct store *s, const char *node, int family,
+			struct node_prefixes *out, struct err *err);
+void node_prefixes_free(struct node_prefixes *p);
+
+#endif

@@ -1,0 +1,267 @@
+/* The BGP configuration model over a real (SQLite) datastore. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "model/bgpconf.h"
+
+struct fx {
+	char dir[64];
+	struct store *s;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char url[128];
+	struct err err;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tabby-test-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", f->dir);
+	if (store_open(&f->s, url, &err) != STORE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct bgp_peer
+peer(const char *ip, uint32_t as)
+{
+	struct bgp_peer p = {0};
+
+	assert_int_equal(addr_parse(ip, &p.ip), 0);
+	p.as_num = as;
+	return p;
+}
+
+static void
+test_global_defaults_and_updates(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_global g;
+	struct err err;
+
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.as_num, 64512);
+	assert_true(g.node_mesh);
+	assert_int_equal(bgpconf_set_default_as(f->s, 65001, &err), STORE_OK);
+	assert_int_equal(bgpconf_set_node_mesh(f->s, false, &err), STORE_OK);
+	/* Each update keeps the other field. */
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.as_num, 65001);
+	assert_false(g.node_mesh);
+	assert_int_equal(bgpconf_set_default_as(f->s, 23456, &err), STORE_ERR);
+	assert_non_null(strstr(err.msg, "AS_TRANS"));
+}
+
+static void
+test_peers_sorted_replaced_removed(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p;
+	struct bgp_peers list;
+	struct store_kv kv;
+	struct err err;
+	char a[ADDR_STRLEN];
+
+	p = peer("192.0.2.10", 64555);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_OK);
+	p = peer("192.0.2.9", 64556);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_OK);
+	p = peer("2001:0db8::1", 64590);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_OK);
+	/* Same address again: replaces the AS. */
+	p = peer("192.0.2.10", 64999);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_OK);
+
+	/* The key holds the canonical address, the value the documented fields. */
+	assert_int_equal(store_get(f->s, "/tabby/v1/bgp/global/peer_v6/2001:db8::1", &kv, &err),
+			 STORE_OK);
+	assert_string_equal(kv.value, "{\"ip\":\"2001:db8::1\",\"as_num\":64590}");
+	store_kv_clear(&kv);
+
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 3);
+	addr_format(&list.v[0].ip, a);
+	assert_string_equal(a, "192.0.2.9");
+	addr_format(&list.v[1].ip, a);
+	assert_string_equal(a, "192.0.2.10");
+	assert_int_equal(list.v[1].as_num, 64999);
+	addr_format(&list.v[2].ip, a);
+	assert_string_equal(a, "2001:db8::1");
+	bgp_peers_free(&list);
+
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, AF_INET6, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 1);
+	bgp_peers_free(&list);
+
+	p = peer("192.0.2.9", 1);
+	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &p.ip, &err), STORE_OK);
+	assert_int_equal(bgpconf_peer_remove(f->s, NULL, &p.ip, &err), STORE_NOTFOUND);
+	/* A node-specific list is separate from the global one. */
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 0);
+	bgp_peers_free(&list);
+}
+
+static void
+test_peer_validation(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p;
+	struct err err;
+
+	p = peer("224.0.0.1", 64555);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_ERR);
+	assert_non_null(strstr(err.msg, "multicast"));
+	p = peer("192.0.2.1", 0);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_ERR);
+	p = peer("192.0.2.1", 64555);
+	assert_int_equal(bgpconf_peer_put(f->s, "bad/name", &p, &err), STORE_ERR);
+	assert_non_null(strstr(err.msg, "node name"));
+	snprintf(p.password, sizeof(p.password), "abc");
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_ERR);
+	assert_non_null(strstr(err.msg, "6-80"));
+}
+
+static void
+test_malformed_values_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peers list;
+	struct bgp_global g;
+	struct err err;
+
+	assert_int_equal(store_put(f->s, "/tabby/v1/bgp/global/peer_v4/192.0.2.1", "not json", 0,
+				   NULL, &err), STORE_OK);
+	assert_int_equal(store_put(f->s, "/tabby/v1/bgp/global/peer_v4/192.0.2.2",
+				   "{\"ip\":\"192.0.2.2\",\"as_num\":0}", 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_put(f->s, "/tabby/v1/bgp/global/peer_v4/192.0.2.3",
+				   "{\"ip\":\"192.0.2.3\",\"as_num\":65000}", 0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(store_put(f->s, KEY_GLOBAL_CONFIG, "[1,2]", 0, NULL, &err), STORE_OK);
+	assert_int_equal(bgpconf_peer_list(f->s, NULL, 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].as_num, 65000);
+	bgp_peers_free(&list);
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.as_num, 64512);
+	/* An update replaces a malformed object rather than failing forever. */
+	assert_int_equal(bgpconf_set_node_mesh(f->s, false, &err), STORE_OK);
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_false(g.node_mesh);
+}
+
+static void
+test_hosts(void **state)
+{
+	struct fx *f = *state;
+	struct host_config h = {0};
+	struct host_configs hosts;
+	struct bgp_peer p = peer("198.51.100.1", 65010);
+	struct prefix pfx;
+	struct err err;
+
+	snprintf(h.name, sizeof(h.name), "node-b");
+	h.has_ip = true;
+	addr_parse("192.0.2.2", &h.ip);
+	h.has_as = true;
+	h.as_num = 65002;
+	assert_int_equal(bgpconf_host_put(f->s, &h, &err), STORE_OK);
+	snprintf(h.name, sizeof(h.name), "node-a");
+	h.has_as = false;
+	assert_int_equal(bgpconf_host_put(f->s, &h, &err), STORE_OK);
+	/* A node known only by its peers. */
+	assert_int_equal(bgpconf_peer_put(f->s, "node-c", &p, &err), STORE_OK);
+	assert_int_equal(bgpconf_host_list(f->s, &hosts, &err), STORE_OK);
+	assert_int_equal(hosts.n, 3);
+	assert_string_equal(hosts.v[0].name, "node-a");
+	assert_false(hosts.v[0].has_as);
+	assert_string_equal(hosts.v[1].name, "node-b");
+	assert_true(hosts.v[1].has_as);
+	assert_int_equal(hosts.v[1].as_num, 65002);
+	assert_false(hosts.v[2].registered);
+	host_configs_free(&hosts);
+
+	assert_int_equal(prefix_parse("203.0.113.0/24", &pfx, &err), 0);
+	assert_int_equal(bgpconf_prefix_add(f->s, "node-b", &pfx, &err), STORE_OK);
+	/* A live agent record blocks removal. */
+	assert_int_equal(store_put(f->s, "/tabby/v1/status/node-b/agent", "{}", 0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(bgpconf_host_remove(f->s, "node-b", &err), STORE_ERR);
+	assert_non_null(strstr(err.msg, "running"));
+	assert_int_equal(store_delete(f->s, "/tabby/v1/status/node-b/agent", &err), STORE_OK);
+	assert_int_equal(bgpconf_host_remove(f->s, "node-b", &err), STORE_OK);
+	assert_int_equal(bgpconf_host_remove(f->s, "node-b", &err), STORE_NOTFOUND);
+	assert_int_equal(bgpconf_host_list(f->s, &hosts, &err), STORE_OK);
+	assert_int_equal(hosts.n, 2);
+	host_configs_free(&hosts);
+}
+
+static void
+test_prefixes(void **state)
+{
+	struct fx *f = *state;
+	struct node_prefixes ps;
+	struct prefix p;
+	struct store_kv kv;
+	struct err err;
+	char buf[PREFIX_STRLEN];
+	const char *add[] = {"203.0.113.128/25", "203.0.113.0/24", "2001:db8:1::/48"};
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(prefix_parse(add[i], &p, &err), 0);
+		assert_int_equal(bgpconf_prefix_add(f->s, "n1", &p, &err), STORE_OK);
+	}
+	assert_int_equal(store_get(f->s, "/tabby/v1/host/n1/prefix/203.0.113.0-24", &kv, &err),
+			 STORE_OK);
+	assert_string_equal(kv.value, "{\"prefix\":\"203.0.113.0/24\"}");
+	store_kv_clear(&kv);
+	assert_int_equal(bgpconf_prefix_list(f->s, "n1", 0, &ps, &err), STORE_OK);
+	assert_int_equal(ps.n, 3);
+	prefix_format(&ps.v[0], buf);
+	assert_string_equal(buf, "203.0.113.0/24");
+	node_prefixes_free(&ps);
+	assert_int_equal(bgpconf_prefix_list(f->s, "n1", AF_INET6, &ps, &err), STORE_OK);
+	assert_int_equal(ps.n, 1);
+	node_prefixes_free(&ps);
+	assert_int_equal(prefix_parse("203.0.113.0/24", &p, &err), 0);
+	assert_int_equal(bgpconf_prefix_remove(f->s, "n1", &p, &err), STORE_OK);
+	assert_int_equal(bgpconf_prefix_remove(f->s, "n1", &p, &err), STORE_NOTFOUND);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_global_defaults_and_updates), T(test_peers_sorted_replaced_removed),
+		T(test_peer_validation),             T(test_malformed_values_skipped),
+		T(test_hosts),                       T(test_prefixes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
