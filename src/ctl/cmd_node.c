@@ -141,7 +141,7 @@ node_remove(struct ctl *c)
 	int rc;
 
 	if (node_name_check(c->vars[0], &err) != 0)
-		return ctl_usage_error(c, "Invalid node name: %s.", err.msg);
+		return ctl_usage_error(c, "Invalid node specified: %s.", err.msg);
 	if ((s = ctl_store(c)) == NULL)
 		return CTL_EXIT_FAIL;
 	rc = bgpconf_host_remove(s, c->vars[0], &err);

@@ -68,7 +68,7 @@ ctl_node(struct ctl *c)
 		name = c->node;
 	}
 	if (node_name_check(name, &err) != 0) {
-		ctl_usage_error(c, "Invalid node name: %s.", err.msg);
+		ctl_usage_error(c, "Invalid node specified: %s.", err.msg);
 		return NULL;
 	}
 	if (name != c->node)

@@ -43,6 +43,16 @@ table_row(struct table *t, const char *const *cells)
 }
 
 static void
+spaces(FILE *f, size_t n)
+{
+	static const char blank[] = "                                ";
+
+	for (; n > sizeof(blank) - 1; n -= sizeof(blank) - 1)
+		fwrite(blank, 1, sizeof(blank) - 1, f);
+	fwrite(blank, 1, n, f);
+}
+
+static void
 rule(const struct table *t, FILE *f)
 {
 	for (size_t c = 0; c < t->ncols; c++) {
@@ -64,7 +74,10 @@ print_row(const struct table *t, size_t r, FILE *f)
 			left = pad / 2;
 			pad -= left;
 		}
-		fprintf(f, "| %*s%s%*s ", (int)left, "", s, (int)pad, "");
+		fputs("| ", f);
+		spaces(f, left);
+		fputs(s, f);
+		spaces(f, pad + 1);
 	}
 	fputs("|\n", f);
 }

@@ -29,6 +29,11 @@ err_prefix(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(e->msg))
-		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old);
+	if (n >= 0 && (size_t)n + 2 < sizeof(e->msg)) {
+		size_t used = (size_t)n + 2, keep = strnlen(old, sizeof(e->msg) - 1 - used);
+
+		memcpy(e->msg + n, ": ", 2);
+		memcpy(e->msg + used, old, keep);
+		e->msg[used + keep] = '\0';
+	}
 }

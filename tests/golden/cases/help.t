@@ -1,0 +1,4 @@
+tabbyctl --help
+tabbyctl node --help
+tabbyctl bgp peer show --help
+tabbyctl

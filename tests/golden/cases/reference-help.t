@@ -1,0 +1,2 @@
+# The help menu of the reference page, word for word.
+tabbyctl bgp --help

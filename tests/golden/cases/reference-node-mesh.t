@@ -1,0 +1,4 @@
+# The reference page's examples.
+tabbyctl bgp node-mesh on
+tabbyctl bgp node-mesh off
+tabbyctl bgp node-mesh

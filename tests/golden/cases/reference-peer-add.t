@@ -1,0 +1,3 @@
+# calicoctl bgp peer add: the reference page's examples.
+tabbyctl bgp peer add 192.0.2.10 as 64555
+tabbyctl bgp peer add 2001:0db8::1 as 64590
