@@ -314,6 +314,8 @@ bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
 		json_object_set_new(o, "ip6", json_null());
 	}
 	json_object_set_new(o, "as_num", h->has_as ? json_integer(h->as_num) : json_null());
+	if (h->port != 0)
+		json_object_set_new(o, "port", json_integer(h->port));
 	key_host_config(&k, h->name);
 	rc = put_json(s, k.s, o, err);
 	json_decref(o);
@@ -323,10 +325,15 @@ bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
 static void
 host_from_json(struct host_config *h, json_t *o)
 {
+	json_t *port;
+
 	h->registered = true;
 	h->has_ip = json_addr(o, "ip", AF_INET, &h->ip);
 	h->has_ip6 = json_addr(o, "ip6", AF_INET6, &h->ip6);
 	h->has_as = json_asn(o, "as_num", &h->as_num);
+	port = json_object_get(o, "port");
+	if (json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) < 65536)
+		h->port = (uint16_t)json_integer_value(port);
 }
 
 static int

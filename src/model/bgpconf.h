@@ -41,6 +41,7 @@ struct host_config {
 	bool has_ip, has_ip6, has_as;
 	struct addr ip, ip6;
 	uint32_t as_num;
+	uint16_t port;      /* BGP port the node's agent listens on; 0: 179 */
 };
 
 struct host_configs {

@@ -1,0 +1,129 @@
+/*
+ * agent: tabbyd, the node agent. One libev loop carries the datastore
+ * watch, the BGP listeners, every session's sockets and timers, the status
+ * lease and the control socket. Desired state comes in from the store
+ * (reconcile.c), sessions speak BGP (session.c, around the pure FSM and
+ * codec), observed state goes back out (status.c).
+ */
+#ifndef TABBY_AGENT_H
+#define TABBY_AGENT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bgp/fsm.h"
+#include "bgp/msg.h"
+#include "lib/addr.h"
+#include "model/bgpconf.h"
+#include "store/store.h"
+
+enum peer_type { PEER_NODE, PEER_GLOBAL, PEER_MESH };
+
+/* What reconcile wants a session to be. */
+struct peer_spec {
+	struct addr local, remote;
+	uint32_t local_as, remote_as;
+	uint16_t remote_port;        /* 179, or another tabbyd node's listen port */
+	char password[BGP_PASSWORD_MAX + 1];
+	enum peer_type type;
+	uint32_t seq;                /* precedence order while reconciling */
+};
+
+#define BGP_PORT 179
+
+struct session;
+
+/* One TCP connection of a session, with its own FSM (RFC 4271 §8: two during a collision). */
+struct conn {
+	struct session *s;
+	int fd;
+	bool outgoing, connecting, dead;
+	struct fsm fsm;
+	ev_io rio, wio;
+	ev_timer timers[FSM_TIMER_COUNT];
+	uint8_t *rbuf, *wbuf;
+	size_t rlen, wlen, wcap;
+	uint16_t max_len;            /* 4096, or 65535 with extended messages (RFC 8654) */
+	bool have_open;
+	struct bgp_open peer_open;
+};
+
+struct session_counters {
+	uint64_t msgs_in, msgs_out, updates_in, updates_out, notifs_in, notifs_out;
+	uint64_t prefixes_received, prefixes_sent, established_transitions;
+};
+
+struct session {
+	struct agent *ag;
+	struct peer_spec spec;
+	struct conn *conn[2];        /* [0] the session's connection; [1] a colliding one */
+	enum fsm_state state;        /* as last reported */
+	char info[400];              /* as last reported */
+	time_t since;
+	struct session_counters n;
+	struct session *next;
+};
+
+struct agent_config {
+	char node[NODE_NAME_MAX + 1];
+	bool has_ip, has_ip6, has_as, has_router_id;
+	struct addr ip, ip6;
+	uint32_t as_num;
+	uint32_t router_id;          /* host order */
+	uint16_t listen_port;
+	uint16_t hold_time;
+	bool no_fib;
+	char datastore[1024];
+	char control[1024];
+};
+
+struct agent {
+	struct ev_loop *loop;
+	struct agent_config cfg;
+	struct store *store;
+	struct store_watch *watch;
+	int64_t lease;
+	time_t started;
+	struct session *sessions;
+	int listen_fd[2];
+	ev_io listen_io[2];
+	ev_timer watch_timer, reconcile_timer, lease_timer;
+	ev_signal sigterm, sigint;
+	int control_fd;
+	ev_io control_io;
+	bool stopping;
+};
+
+/* session.c */
+struct session *session_new(struct agent *ag, const struct peer_spec *spec);
+void session_start(struct session *s);
+/* Closes with a Cease of the given subcode (RFC 4486) and frees the session. */
+void session_free(struct session *s, uint8_t cease_subcode, const char *why);
+void session_accept(struct session *s, int fd);
+struct session *session_find(struct agent *ag, const struct addr *remote);
+const char *peer_type_name(enum peer_type t);
+
+/* reconcile.c */
+void reconcile(struct agent *ag);
+void reconcile_soon(struct agent *ag);
+
+/* status.c */
+int status_agent_start(struct agent *ag, struct err *err);
+void status_session(struct session *s);
+void status_session_remove(struct session *s);
+void status_stop(struct agent *ag);
+/* The session's record, as written to the store and served on the control socket. */
+char *status_session_json(const struct session *s);
+
+/* listen.c */
+int listen_start(struct agent *ag, struct err *err);
+void listen_md5_update(struct agent *ag, const struct addr *peer, const char *key);
+void listen_stop(struct agent *ag);
+
+/* control.c */
+int control_start(struct agent *ag, struct err *err);
+void control_stop(struct agent *ag);
+
+#endif

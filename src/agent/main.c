@@ -1,0 +1,283 @@
+/* tabbyd: the node agent. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "lib/asn.h"
+#include "lib/log.h"
+
+static const char usage[] =
+	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
+	"              [--listen-port 179] [--hold-time 90] [--datastore URL] [--control PATH]\n"
+	"              [--no-fib] [--log-level debug|info|warn|error] [--version]\n"
+	"\n"
+	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
+	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
+	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n";
+
+static int
+bad_arg(const char *what, const char *val, const char *accepted)
+{
+	fprintf(stderr, "tabbyd: invalid %s '%s'; %s\n", what, val, accepted);
+	return 2;
+}
+
+static int
+parse_args(int argc, char **argv, struct agent_config *cfg)
+{
+	static const struct option opts[] = {
+		{"node", required_argument, NULL, 'n'},
+		{"ip", required_argument, NULL, '4'},
+		{"ip6", required_argument, NULL, '6'},
+		{"as", required_argument, NULL, 'a'},
+		{"router-id", required_argument, NULL, 'r'},
+		{"listen-port", required_argument, NULL, 'p'},
+		{"hold-time", required_argument, NULL, 'H'},
+		{"datastore", required_argument, NULL, 'd'},
+		{"control", required_argument, NULL, 'c'},
+		{"no-fib", no_argument, NULL, 'F'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *node = getenv("TABBY_NODE"), *ds = NULL;
+	char host[NODE_NAME_MAX + 1], urlbuf[1024];
+	enum log_level lvl;
+	struct addr a;
+	struct err err;
+	char *end;
+	long v;
+	int o;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_port = BGP_PORT;
+	cfg->hold_time = 90;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n':
+			node = optarg;
+			break;
+		case '4':
+			if (addr_parse(optarg, &cfg->ip) != 0 || !addr_is_v4(&cfg->ip))
+				return bad_arg("--ip", optarg, "expected an IPv4 address");
+			cfg->has_ip = true;
+			break;
+		case '6':
+			if (addr_parse(optarg, &cfg->ip6) != 0 || addr_is_v4(&cfg->ip6))
+				return bad_arg("--ip6", optarg, "expected an IPv6 address");
+			cfg->has_ip6 = true;
+			break;
+		case 'a':
+			if (asn_parse(optarg, &cfg->as_num, &err) != 0)
+				return bad_arg("--as", optarg, err.msg);
+			cfg->has_as = true;
+			break;
+		case 'r':
+			if (addr_parse(optarg, &a) != 0 || !addr_is_v4(&a))
+				return bad_arg("--router-id", optarg,
+					       "expected a dotted-quad identifier, e.g. 192.0.2.1");
+			cfg->router_id = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 |
+					 (uint32_t)a.b[2] << 8 | a.b[3];
+			cfg->has_router_id = true;
+			break;
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 65535)
+				return bad_arg("--listen-port", optarg, "expected 1-65535");
+			cfg->listen_port = (uint16_t)v;
+			break;
+		case 'H':
+			v = strtol(optarg, &end, 10);
+			/* RFC 4271 §4.2: zero, or at least three seconds. */
+			if (*end != '\0' || v < 0 || v > 65535 || v == 1 || v == 2)
+				return bad_arg("--hold-time", optarg, "expected 0 or 3-65535 seconds");
+			cfg->hold_time = (uint16_t)v;
+			break;
+		case 'd':
+			ds = optarg;
+			break;
+		case 'c':
+			snprintf(cfg->control, sizeof(cfg->control), "%s", optarg);
+			break;
+		case 'F':
+			cfg->no_fib = true;
+			break;
+		case 'l':
+			if (log_parse_level(optarg, &lvl) != 0)
+				return bad_arg("--log-level", optarg,
+					       "accepted: debug, info, warn, error");
+			log_set_level(lvl);
+			break;
+		case 'V':
+			printf("tabbyd %s\n", TABBY_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tabbyd: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	if (node == NULL || *node == '\0') {
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	if (node_name_check(node, &err) != 0)
+		return bad_arg("--node", node, err.msg);
+	snprintf(cfg->node, sizeof(cfg->node), "%s", node);
+	snprintf(cfg->datastore, sizeof(cfg->datastore), "%s",
+		 store_url_default(ds, urlbuf, sizeof(urlbuf)));
+	if (cfg->control[0] == '\0')
+		snprintf(cfg->control, sizeof(cfg->control), "/run/tabby/%s.sock", cfg->node);
+	return 0;
+}
+
+/*
+ * Registers the node like `calicoctl node --ip --ip6 --as`: flags given replace the
+ * stored values, flags not given keep them. The router id comes from here too.
+ */
+static int
+register_node(struct agent *ag, struct err *err)
+{
+	struct agent_config *cfg = &ag->cfg;
+	struct host_configs hosts;
+	struct host_config h = {0};
+
+	if (bgpconf_host_list(ag->store, &hosts, err) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < hosts.n; i++)
+		if (strcmp(hosts.v[i].name, cfg->node) == 0)
+			h = hosts.v[i];
+	host_configs_free(&hosts);
+	snprintf(h.name, sizeof(h.name), "%s", cfg->node);
+	if (cfg->has_ip) {
+		h.has_ip = true;
+		h.ip = cfg->ip;
+	}
+	if (cfg->has_ip6) {
+		h.has_ip6 = true;
+		h.ip6 = cfg->ip6;
+	}
+	if (cfg->has_as) {
+		h.has_as = true;
+		h.as_num = cfg->as_num;
+	}
+	h.port = cfg->listen_port == BGP_PORT ? 0 : cfg->listen_port;
+	if (!cfg->has_router_id) {
+		if (!h.has_ip) {
+			err_set(err, "no router id: give --router-id, or --ip for the node's IPv4 "
+				     "address");
+			return -1;
+		}
+		cfg->router_id = (uint32_t)h.ip.b[0] << 24 | (uint32_t)h.ip.b[1] << 16 |
+				 (uint32_t)h.ip.b[2] << 8 | h.ip.b[3];
+	}
+	return bgpconf_host_put(ag->store, &h, err) == STORE_OK ? 0 : -1;
+}
+
+static void
+watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent *ag = w->data;
+	struct store_events evs = {0};
+	struct err err;
+	bool relevant = false;
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	rc = store_watch_next(ag->watch, &evs, &err);
+	if (rc == STORE_COMPACTED) {
+		/* History we needed is gone: watch from now and re-read everything. */
+		log_warnx("store watch: %s; re-reading the configuration", err.msg);
+		store_watch_close(ag->watch);
+		if (store_watch_open(ag->store, KEY_ROOT, 0, &ag->watch, &err) != STORE_OK)
+			fatal("store watch: %s", err.msg);
+		relevant = true;
+	} else if (rc != STORE_OK) {
+		log_warnx("store watch: %s", err.msg);
+	}
+	for (size_t i = 0; i < evs.n; i++)
+		if (strncmp(evs.v[i].kv.key, KEY_ROOT "status/", strlen(KEY_ROOT "status/")) != 0)
+			relevant = true;
+	store_events_free(&evs);
+	if (relevant)
+		reconcile_soon(ag);
+}
+
+static void
+stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct agent *ag = w->data;
+
+	(void)revents;
+	log_info("signal %d: closing every session", w->signum);
+	ag->stopping = true;
+	/* RFC 9003: say why in the Cease. */
+	while (ag->sessions)
+		session_free(ag->sessions, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+	status_stop(ag);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent ag = {.listen_fd = {-1, -1}, .control_fd = -1};
+	struct err err;
+	int rc;
+
+	log_set_prefix("tabbyd");
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = parse_args(argc, argv, &ag.cfg)) != 0)
+		return rc;
+	ag.loop = ev_default_loop(0);
+	ag.started = time(NULL);
+	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
+		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		return 1;
+	}
+	if (register_node(&ag, &err) != 0 || listen_start(&ag, &err) != 0 ||
+	    control_start(&ag, &err) != 0 || status_agent_start(&ag, &err) != STORE_OK ||
+	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
+		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		status_stop(&ag);
+		store_close(ag.store);
+		return 1;
+	}
+	log_info("node %s up: BGP port %u, control %s, datastore %s%s", ag.cfg.node,
+		 ag.cfg.listen_port, ag.cfg.control, ag.cfg.datastore,
+		 ag.cfg.no_fib ? ", no kernel routes" : "");
+	ev_timer_init(&ag.watch_timer, watch_cb, 0., store_watch_interval_ms(ag.watch) / 1000.);
+	ag.watch_timer.data = &ag;
+	ev_timer_again(ag.loop, &ag.watch_timer);
+	ev_signal_init(&ag.sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&ag.sigint, stop_cb, SIGINT);
+	ag.sigterm.data = ag.sigint.data = &ag;
+	ev_signal_start(ag.loop, &ag.sigterm);
+	ev_signal_start(ag.loop, &ag.sigint);
+	reconcile(&ag);
+	ev_run(ag.loop, 0);
+
+	ev_timer_stop(ag.loop, &ag.watch_timer);
+	listen_stop(&ag);
+	control_stop(&ag);
+	store_watch_close(ag.watch);
+	store_close(ag.store);
+	log_info("stopped");
+	return 0;
+}

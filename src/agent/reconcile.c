@@ -1,0 +1,213 @@
+/*
+ * Desired state in: reads the BGP configuration, computes this node's
+ * sessions (DESIGN.md: node-specific peers, then global peers, then the
+ * node-to-node mesh, first one wins per remote address) and brings the
+ * running sessions in line, leaving unchanged ones alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/agent.h"
+#include "lib/log.h"
+
+#define RECONCILE_DELAY 0.05  /* coalesces a burst of changes into one pass */
+
+struct specs {
+	struct peer_spec *v;
+	size_t n, cap;
+};
+
+static void
+add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
+	 const struct addr *remote, uint32_t remote_as, uint16_t port, const char *password,
+	 enum peer_type type)
+{
+	struct peer_spec *p;
+	bool v4 = addr_is_v4(remote);
+	char a[ADDR_STRLEN];
+
+	/* A session runs from the node's own address of that family. */
+	if (v4 ? !self->has_ip : !self->has_ip6) {
+		addr_format(remote, a);
+		log_debug("peer %s: skipped, this node has no IPv%c address", a, v4 ? '4' : '6');
+		return;
+	}
+	if (addr_cmp(remote, v4 ? &self->ip : &self->ip6) == 0)
+		return;
+	if (sp->n == sp->cap) {
+		sp->cap = sp->cap ? sp->cap * 2 : 64;
+		sp->v = xrealloc(sp->v, sp->cap * sizeof(*sp->v));
+	}
+	p = &sp->v[sp->n++];
+	memset(p, 0, sizeof(*p));
+	p->local = v4 ? self->ip : self->ip6;
+	p->remote = *remote;
+	p->local_as = local_as;
+	p->remote_as = remote_as;
+	p->remote_port = port ? port : BGP_PORT;
+	snprintf(p->password, sizeof(p->password), "%s", password ? password : "");
+	p->type = type;
+	p->seq = (uint32_t)sp->n;
+}
+
+static int
+spec_cmp(const void *a, const void *b)
+{
+	const struct peer_spec *x = a, *y = b;
+	int c = addr_cmp(&x->remote, &y->remote);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+spec_remote_cmp(const void *key, const void *elem)
+{
+	return addr_cmp(key, &((const struct peer_spec *)elem)->remote);
+}
+
+/* Sorted by remote address; of several for one address the first added (highest precedence) stays. */
+static void
+dedupe(struct specs *sp)
+{
+	size_t out = 0;
+
+	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	for (size_t i = 0; i < sp->n; i++)
+		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
+			sp->v[out++] = sp->v[i];
+	sp->n = out;
+}
+
+static void
+add_peers(struct specs *sp, const struct host_config *self, uint32_t local_as,
+	  const struct bgp_peers *peers, enum peer_type type)
+{
+	for (size_t i = 0; i < peers->n; i++)
+		add_spec(sp, self, local_as, &peers->v[i].ip, peers->v[i].as_num, 0,
+			 peers->v[i].password, type);
+}
+
+/* Reads everything a node's sessions depend on. */
+static int
+desired(struct agent *ag, struct specs *sp, struct err *err)
+{
+	struct bgp_global g;
+	struct host_configs hosts;
+	struct bgp_peers node_peers, global_peers;
+	struct host_config self = {0};
+	uint32_t local_as;
+	int rc = -1;
+
+	if (bgpconf_global_get(ag->store, &g, err) != STORE_OK)
+		return -1;
+	if (bgpconf_host_list(ag->store, &hosts, err) != STORE_OK)
+		return -1;
+	if (bgpconf_peer_list(ag->store, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
+		goto out_hosts;
+	if (bgpconf_peer_list(ag->store, NULL, 0, &global_peers, err) != STORE_OK)
+		goto out_node;
+	for (size_t i = 0; i < hosts.n; i++)
+		if (strcmp(hosts.v[i].name, ag->cfg.node) == 0)
+			self = hosts.v[i];
+	/* The node's AS, else the default: changing the default re-peers inheriting nodes. */
+	local_as = self.has_as ? self.as_num : g.as_num;
+	sp->n = 0;
+	add_peers(sp, &self, local_as, &node_peers, PEER_NODE);
+	add_peers(sp, &self, local_as, &global_peers, PEER_GLOBAL);
+	for (size_t i = 0; g.node_mesh && i < hosts.n; i++) {
+		const struct host_config *h = &hosts.v[i];
+		uint32_t as = h->has_as ? h->as_num : g.as_num;
+
+		if (strcmp(h->name, ag->cfg.node) == 0 || !h->registered)
+			continue;
+		if (h->has_ip)
+			add_spec(sp, &self, local_as, &h->ip, as, h->port, NULL, PEER_MESH);
+		if (h->has_ip6)
+			add_spec(sp, &self, local_as, &h->ip6, as, h->port, NULL, PEER_MESH);
+	}
+	dedupe(sp);
+	rc = 0;
+	bgp_peers_free(&global_peers);
+out_node:
+	bgp_peers_free(&node_peers);
+out_hosts:
+	host_configs_free(&hosts);
+	return rc;
+}
+
+/* Whether a running session can stay as it is for the wanted spec. */
+static bool
+same_session(const struct peer_spec *a, const struct peer_spec *b)
+{
+	return addr_cmp(&a->local, &b->local) == 0 && a->local_as == b->local_as &&
+	       a->remote_as == b->remote_as && a->remote_port == b->remote_port &&
+	       strcmp(a->password, b->password) == 0;
+}
+
+void
+reconcile(struct agent *ag)
+{
+	struct specs sp = {0};
+	struct session *s, *next;
+	struct err err;
+	bool *matched;
+
+	if (ag->stopping)
+		return;
+	if (desired(ag, &sp, &err) != 0) {
+		log_warnx("reconcile: %s; keeping the current sessions", err.msg);
+		free(sp.v);
+		return;
+	}
+	matched = xcalloc(sp.n ? sp.n : 1, sizeof(*matched));
+	for (s = ag->sessions; s; s = next) {
+		const struct peer_spec *want;
+		size_t i;
+
+		next = s->next;
+		want = bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
+		if (want == NULL) {
+			/* RFC 4486: Peer De-configured. */
+			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
+			continue;
+		}
+		i = (size_t)(want - sp.v);
+		matched[i] = true;
+		if (!same_session(&s->spec, &sp.v[i])) {
+			/* RFC 4486: Other Configuration Change; then start afresh. */
+			session_free(s, BGP_CEASE_CONFIG_CHANGE, NULL);
+			session_start(session_new(ag, &sp.v[i]));
+		} else if (s->spec.type != sp.v[i].type) {
+			/* Only where it came from changed: the session is not disturbed. */
+			s->spec.type = sp.v[i].type;
+			status_session(s);
+		}
+	}
+	for (size_t i = 0; i < sp.n; i++)
+		if (!matched[i])
+			session_start(session_new(ag, &sp.v[i]));
+	free(matched);
+	free(sp.v);
+}
+
+static void
+reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	reconcile(w->data);
+}
+
+void
+reconcile_soon(struct agent *ag)
+{
+	if (!ev_is_active(&ag->reconcile_timer)) {
+		ev_timer_init(&ag->reconcile_timer, reconcile_cb, RECONCILE_DELAY, 0.);
+		ag->reconcile_timer.data = ag;
+		ev_timer_start(ag->loop, &ag->reconcile_timer);
+	}
+}

@@ -1,0 +1,642 @@
+/*
+ * Sessions: the shell around the pure FSM and codec. Sockets and timers live
+ * here; every decision is the FSM's. A session has one connection, or two
+ * while a collision (RFC 4271 §6.8) is being resolved.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/sock.h"
+#include "lib/log.h"
+
+#define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
+
+static void conn_event(struct conn *c, const struct fsm_input *in);
+
+const char *
+peer_type_name(enum peer_type t)
+{
+	switch (t) {
+	case PEER_NODE: return "node specific";
+	case PEER_GLOBAL: return "global";
+	case PEER_MESH: return "node-to-node mesh";
+	}
+	return "?";
+}
+
+static const char *
+peer_str(const struct session *s)
+{
+	static char buf[ADDR_STRLEN];
+
+	addr_format(&s->spec.remote, buf);
+	return buf;
+}
+
+static void
+conn_close_fd(struct conn *c)
+{
+	struct ev_loop *loop = c->s->ag->loop;
+
+	ev_io_stop(loop, &c->rio);
+	ev_io_stop(loop, &c->wio);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->rlen = c->wlen = 0;
+	c->connecting = false;
+	c->have_open = false;
+	c->max_len = BGP_MAX_LEN;
+}
+
+static void
+conn_attach(struct conn *c, int fd, bool outgoing)
+{
+	c->fd = fd;
+	c->outgoing = outgoing;
+	ev_io_set(&c->rio, fd, EV_READ);
+	ev_io_set(&c->wio, fd, EV_WRITE);
+	ev_io_start(c->s->ag->loop, &c->rio);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	struct ev_loop *loop = c->s->ag->loop;
+
+	while (c->fd >= 0 && c->wlen > 0) {
+		ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+			c->wlen -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			/* A slow peer: wait for room, never block the loop. */
+			ev_io_start(loop, &c->wio);
+			return;
+		}
+		/* The connection is broken; the read side reports it to the FSM. */
+		log_debug("peer %s: send: %s", peer_str(c->s), strerror(errno));
+		c->wlen = 0;
+		break;
+	}
+	if (!c->connecting)
+		ev_io_stop(loop, &c->wio);
+}
+
+static void
+conn_send(struct conn *c, const struct wr *w)
+{
+	if (c->fd < 0 || w->overflow)
+		return;
+	if (c->wcap - c->wlen < w->len) {
+		c->wcap = c->wlen + w->len + 4096;
+		c->wbuf = xrealloc(c->wbuf, c->wcap);
+	}
+	memcpy(c->wbuf + c->wlen, w->buf, w->len);
+	c->wlen += w->len;
+	c->s->n.msgs_out++;
+	conn_flush(c);
+}
+
+static void
+send_open(struct conn *c)
+{
+	struct session *s = c->s;
+	uint8_t buf[BGP_MAX_LEN];
+	struct wr w = wr_init(buf, sizeof(buf));
+	struct bgp_open o;
+	bool v4 = addr_is_v4(&s->spec.remote);
+
+	/* An IPv4 session carries IPv4 unicast, an IPv6 session IPv6 unicast. */
+	bgp_open_ours(&o, s->spec.local_as, s->ag->cfg.hold_time, s->ag->cfg.router_id, v4, !v4);
+	bgp_open_encode(&w, &o);
+	conn_send(c, &w);
+}
+
+static void
+send_simple(struct conn *c, void (*encode)(struct wr *w))
+{
+	uint8_t buf[64];
+	struct wr w = wr_init(buf, sizeof(buf));
+
+	encode(&w);
+	conn_send(c, &w);
+}
+
+static void
+send_notif(struct conn *c, const struct bgp_notif *n)
+{
+	static uint8_t buf[BGP_MAX_LEN];
+	struct wr w = wr_init(buf, sizeof(buf));
+
+	log_warnx("peer %s: sending NOTIFICATION %u/%u (%s)", peer_str(c->s), n->code, n->subcode,
+		  bgp_notif_name(n->code, n->subcode));
+	bgp_notif_encode(&w, n);
+	c->s->n.notifs_out++;
+	conn_send(c, &w);
+}
+
+/* Starts our connection attempt; an immediate outcome comes back as an event. */
+static enum fsm_event
+conn_connect(struct conn *c, char *why, size_t whylen)
+{
+	struct session *s = c->s;
+	struct err err;
+	int done, fd;
+
+	if (c->fd >= 0)
+		conn_close_fd(c);
+	fd = sock_connect(&s->spec.local, &s->spec.remote, s->spec.remote_port, s->spec.password,
+			  &done, &err);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return FSM_EV_TCP_FAILS;
+	}
+	conn_attach(c, fd, true);
+	if (done)
+		return FSM_EV_TCP_CR_ACKED;
+	c->connecting = true;
+	ev_io_start(s->ag->loop, &c->wio);
+	return 0;
+}
+
+static void
+conn_apply(struct conn *c, const struct fsm_actions *a)
+{
+	struct session *s = c->s;
+	struct ev_loop *loop = s->ag->loop;
+	enum fsm_event follow = 0;
+	char why[ERR_MSG_MAX] = "";
+
+	for (int i = 0; i < a->n; i++) {
+		const struct fsm_action *x = &a->v[i];
+		ev_timer *t = &c->timers[x->timer];
+
+		switch (x->type) {
+		case FSM_ACT_CONNECT:
+			follow = conn_connect(c, why, sizeof(why));
+			break;
+		case FSM_ACT_CLOSE:
+			conn_close_fd(c);
+			break;
+		case FSM_ACT_SEND_OPEN:
+			send_open(c);
+			break;
+		case FSM_ACT_SEND_KEEPALIVE:
+			send_simple(c, bgp_keepalive_encode);
+			break;
+		case FSM_ACT_SEND_NOTIFICATION:
+			send_notif(c, x->notif);
+			break;
+		case FSM_ACT_TIMER_START:
+			ev_timer_stop(loop, t);
+			ev_timer_set(t, (ev_tstamp)x->seconds, 0.);
+			ev_timer_start(loop, t);
+			break;
+		case FSM_ACT_TIMER_STOP:
+			ev_timer_stop(loop, t);
+			break;
+		case FSM_ACT_SESSION_UP:
+			s->n.established_transitions++;
+			log_info("peer %s: session established (AS %u, hold %us)", peer_str(s),
+				 s->spec.remote_as, c->fsm.hold);
+			break;
+		case FSM_ACT_SESSION_DOWN:
+			log_info("peer %s: session down: %s", peer_str(s), c->fsm.last_error);
+			break;
+		}
+	}
+	if (follow != 0) {
+		struct fsm_input in = {.ev = follow, .socket_error = why};
+
+		conn_event(c, &in);
+	}
+}
+
+static void
+conn_event(struct conn *c, const struct fsm_input *in)
+{
+	struct fsm_actions acts = {.n = 0};
+	enum fsm_state before = c->fsm.state;
+
+	fsm_run(&c->fsm, in, &acts);
+	if (before != c->fsm.state)
+		log_debug("peer %s: %s --%s--> %s", peer_str(c->s), fsm_state_name(before),
+			  fsm_event_name(in->ev), fsm_state_name(c->fsm.state));
+	conn_apply(c, &acts);
+}
+
+static void
+conn_simple_event(struct conn *c, enum fsm_event ev, const struct bgp_notif *n)
+{
+	struct fsm_input in = {.ev = ev, .notif = n};
+
+	conn_event(c, &in);
+}
+
+static struct conn *
+other_conn(struct conn *c)
+{
+	struct session *s = c->s;
+
+	return s->conn[0] == c ? s->conn[1] : s->conn[0];
+}
+
+static void
+handle_open(struct conn *c, const uint8_t *body, size_t len)
+{
+	struct session *s = c->s;
+	struct bgp_open o;
+	struct bgp_notif err;
+	struct conn *other;
+	struct fsm_input in = {.ev = FSM_EV_OPEN};
+
+	if (bgp_open_decode(body, len, &o, &err) != 0 ||
+	    bgp_open_check(&o, s->spec.remote_as, s->spec.local_as, s->ag->cfg.router_id, &err) !=
+		    0) {
+		if (err.code == BGP_ERR_OPEN && err.subcode == BGP_OPEN_BAD_PEER_AS)
+			log_warnx("peer %s: OPEN says AS %u, configured AS is %u", peer_str(s),
+				  bgp_open_peer_as(&o), s->spec.remote_as);
+		conn_simple_event(c, FSM_EV_OPEN_ERR, &err);
+		return;
+	}
+	c->peer_open = o;
+	c->have_open = true;
+	/* RFC 8654: larger messages once both sides have announced them (we always do). */
+	c->max_len = o.ext_message ? BGP_EXT_MAX_LEN : BGP_MAX_LEN;
+	/* §6.8: the identifier just learned settles a collision with the other connection. */
+	other = other_conn(c);
+	if (other != NULL && !other->dead &&
+	    (other->fsm.state == FSM_OPENSENT || other->fsm.state == FSM_OPENCONFIRM)) {
+		if (fsm_collision_keep_new(s->ag->cfg.router_id, o.bgp_id, other->outgoing)) {
+			log_info("peer %s: connection collision, keeping the %s connection",
+				 peer_str(s), c->outgoing ? "outgoing" : "incoming");
+			conn_simple_event(other, FSM_EV_OPEN_COLLISION_DUMP, NULL);
+			other->dead = true;
+		} else {
+			log_info("peer %s: connection collision, keeping the %s connection",
+				 peer_str(s), other->outgoing ? "outgoing" : "incoming");
+			conn_simple_event(c, FSM_EV_OPEN_COLLISION_DUMP, NULL);
+			c->dead = true;
+			return;
+		}
+	}
+	in.peer_hold_time = o.hold_time;
+	conn_event(c, &in);
+}
+
+static void
+handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
+{
+	struct session *s = c->s;
+	const uint8_t *body = msg + BGP_HEADER_LEN;
+	size_t blen = len - BGP_HEADER_LEN;
+	struct bgp_notif n;
+	struct bgp_update u;
+	struct bgp_route_refresh rr;
+
+	s->n.msgs_in++;
+	switch (type) {
+	case BGP_OPEN:
+		handle_open(c, body, blen);
+		break;
+	case BGP_KEEPALIVE:
+		conn_simple_event(c, FSM_EV_KEEPALIVE_MSG, NULL);
+		break;
+	case BGP_UPDATE:
+		s->n.updates_in++;
+		if (bgp_update_frame(body, blen, &u, &n) != 0)
+			conn_simple_event(c, FSM_EV_UPDATE_ERR, &n);
+		else
+			conn_simple_event(c, FSM_EV_UPDATE_MSG, NULL);
+		break;
+	case BGP_NOTIFICATION:
+		s->n.notifs_in++;
+		bgp_notif_decode(body, blen, &n);
+		log_warnx("peer %s: received NOTIFICATION %u/%u (%s)", peer_str(s), n.code,
+			  n.subcode, bgp_notif_name(n.code, n.subcode));
+		/* §6.2: a version error from the peer is not counted as a failure. */
+		conn_simple_event(c,
+				  n.code == BGP_ERR_OPEN && n.subcode == BGP_OPEN_BAD_VERSION
+					  ? FSM_EV_NOTIF_VERSION_ERR
+					  : FSM_EV_NOTIF,
+				  &n);
+		break;
+	case BGP_ROUTE_REFRESH:
+		/* RFC 7313 §5: a ROUTE-REFRESH of the wrong length is an error of its own. */
+		if (bgp_rr_decode(msg, len, &rr, &n) != 0)
+			conn_simple_event(c, FSM_EV_UPDATE_ERR, &n);
+		else
+			conn_simple_event(c, FSM_EV_ROUTE_REFRESH_MSG, NULL);
+		break;
+	}
+}
+
+/* Frames and handles every complete message in the read buffer. */
+static void
+conn_process(struct conn *c)
+{
+	size_t off = 0;
+	int fd = c->fd;
+
+	while (c->fd == fd && c->rlen - off >= BGP_HEADER_LEN) {
+		struct bgp_notif err;
+		uint16_t len;
+		uint8_t type;
+
+		if (bgp_header_decode(c->rbuf + off, c->max_len, &len, &type, &err) != 0) {
+			conn_simple_event(c, FSM_EV_HEADER_ERR, &err);
+			return;
+		}
+		if (c->rlen - off < len)
+			break;
+		handle_message(c, type, c->rbuf + off, len);
+		off += len;
+	}
+	if (c->fd != fd)
+		return;  /* closed (buffer reset) while handling */
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+}
+
+static void
+conn_fail(struct conn *c, const char *why)
+{
+	struct fsm_input in = {.ev = FSM_EV_TCP_FAILS, .socket_error = why};
+
+	conn_event(c, &in);
+}
+
+static void conn_free(struct conn *c);
+
+/* Our connect finished: tells the FSM how; true if the connection is up. */
+static bool
+conn_connect_done(struct conn *c)
+{
+	int e = sock_connect_result(c->fd);
+
+	c->connecting = false;
+	ev_io_stop(c->s->ag->loop, &c->wio);
+	if (e != 0) {
+		conn_fail(c, strerror(e));
+		return false;
+	}
+	conn_simple_event(c, FSM_EV_TCP_CR_ACKED, NULL);
+	return c->fd >= 0;
+}
+
+/*
+ * After every callback: drop connections that lost a collision or ended, let a
+ * surviving incoming connection carry the session, and report a changed state.
+ */
+static void
+session_settle(struct session *s)
+{
+	struct conn *c0 = s->conn[0], *c1 = s->conn[1];
+	enum fsm_state state;
+	char info[sizeof(s->info)];
+
+	if (c1 != NULL && (c1->dead || (c1->fsm.state == FSM_IDLE && !c1->fsm.auto_restart))) {
+		conn_free(c1);
+		s->conn[1] = c1 = NULL;
+	}
+	if (c1 != NULL && (c0->dead || c0->fsm.state == FSM_IDLE)) {
+		/* The incoming connection won: it becomes the session's, and restarts actively. */
+		conn_free(c0);
+		s->conn[0] = c0 = c1;
+		s->conn[1] = NULL;
+		c0->fsm.cfg.passive = false;
+		c0->fsm.auto_restart = true;
+		c0->dead = false;
+	}
+	if (c0->dead) {
+		/* Lost a collision with nothing else alive: start over. */
+		c0->dead = false;
+		c0->fsm.auto_restart = true;
+		conn_simple_event(c0, FSM_EV_AUTOMATIC_START, NULL);
+	}
+	state = c0->fsm.state;
+	if (c1 != NULL && c1->fsm.state > state)
+		state = c1->fsm.state;
+	snprintf(info, sizeof(info), "%s%s%s", fsm_state_name(state),
+		 c0->fsm.last_error[0] ? " " : "", c0->fsm.last_error);
+	if (state != s->state || strcmp(info, s->info) != 0) {
+		if (state != s->state)
+			s->since = time(NULL);
+		s->state = state;
+		snprintf(s->info, sizeof(s->info), "%s", info);
+		status_session(s);
+	}
+}
+
+static void
+conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	struct session *s = c->s;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	/* Data can arrive in the same loop pass that completes our connect: settle that first. */
+	if (c->connecting && !conn_connect_done(c)) {
+		session_settle(s);
+		return;
+	}
+	n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+	if (n == 0) {
+		conn_fail(c, "Connection closed by peer");
+	} else if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_fail(c, strerror(errno));
+	} else {
+		c->rlen += (size_t)n;
+		conn_process(c);
+	}
+	session_settle(s);
+}
+
+static void
+conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	struct session *s = c->s;
+
+	(void)loop;
+	(void)revents;
+	if (c->connecting) {
+		conn_connect_done(c);
+	} else {
+		conn_flush(c);
+	}
+	session_settle(s);
+}
+
+static void
+conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	static const enum fsm_event ev[FSM_TIMER_COUNT] = {
+		[FSM_TIMER_CONNECT_RETRY] = FSM_EV_CONNECT_RETRY_EXPIRES,
+		[FSM_TIMER_HOLD] = FSM_EV_HOLD_EXPIRES,
+		[FSM_TIMER_KEEPALIVE] = FSM_EV_KEEPALIVE_EXPIRES,
+		[FSM_TIMER_IDLE_HOLD] = FSM_EV_IDLE_HOLD_EXPIRES,
+	};
+	struct conn *c = w->data;
+	struct session *s = c->s;
+
+	(void)loop;
+	(void)revents;
+	if (w == &c->timers[FSM_TIMER_HOLD])
+		log_warnx("peer %s: hold timer expired (%us without a message)", peer_str(s),
+			  c->fsm.state == FSM_OPENSENT ? c->fsm.cfg.open_hold : c->fsm.hold);
+	conn_simple_event(c, ev[w - c->timers], NULL);
+	session_settle(s);
+}
+
+static struct conn *
+conn_new(struct session *s, bool passive)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct fsm_config cfg;
+
+	c->s = s;
+	c->fd = -1;
+	c->rbuf = xmalloc(RBUF_SIZE);
+	c->max_len = BGP_MAX_LEN;
+	fsm_config_default(&cfg);
+	cfg.hold_time = s->ag->cfg.hold_time;
+	cfg.passive = passive;
+	fsm_init(&c->fsm, &cfg);
+	ev_io_init(&c->rio, conn_read_cb, -1, EV_READ);
+	ev_io_init(&c->wio, conn_write_cb, -1, EV_WRITE);
+	c->rio.data = c->wio.data = c;
+	for (int i = 0; i < FSM_TIMER_COUNT; i++) {
+		ev_timer_init(&c->timers[i], conn_timer_cb, 0., 0.);
+		c->timers[i].data = c;
+	}
+	return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	conn_close_fd(c);
+	for (int i = 0; i < FSM_TIMER_COUNT; i++)
+		ev_timer_stop(c->s->ag->loop, &c->timers[i]);
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c);
+}
+
+struct session *
+session_new(struct agent *ag, const struct peer_spec *spec)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->ag = ag;
+	s->spec = *spec;
+	s->state = FSM_IDLE;
+	s->since = time(NULL);
+	s->conn[0] = conn_new(s, false);
+	s->next = ag->sessions;
+	ag->sessions = s;
+	return s;
+}
+
+void
+session_start(struct session *s)
+{
+	log_info("peer %s: starting (%s, AS %u, local AS %u%s)", peer_str(s),
+		 peer_type_name(s->spec.type), s->spec.remote_as, s->spec.local_as,
+		 s->spec.password[0] ? ", TCP MD5" : "");
+	if (s->spec.password[0])
+		listen_md5_update(s->ag, &s->spec.remote, s->spec.password);
+	conn_simple_event(s->conn[0], FSM_EV_MANUAL_START, NULL);
+	session_settle(s);
+}
+
+static void
+conn_stop(struct conn *c, uint8_t cease_subcode, const char *why)
+{
+	struct fsm_actions acts = {.n = 0};
+
+	fsm_stop(&c->fsm, cease_subcode, why, &acts);
+	conn_apply(c, &acts);
+}
+
+void
+session_free(struct session *s, uint8_t cease_subcode, const char *why)
+{
+	struct session **pp;
+
+	log_info("peer %s: stopping (%s)", peer_str(s), bgp_notif_name(BGP_ERR_CEASE, cease_subcode));
+	for (int i = 0; i < 2; i++) {
+		if (s->conn[i] != NULL)
+			conn_stop(s->conn[i], cease_subcode, why);
+		conn_free(s->conn[i]);
+	}
+	if (s->spec.password[0])
+		listen_md5_update(s->ag, &s->spec.remote, "");
+	status_session_remove(s);
+	for (pp = &s->ag->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	free(s);
+}
+
+struct session *
+session_find(struct agent *ag, const struct addr *remote)
+{
+	for (struct session *s = ag->sessions; s; s = s->next)
+		if (addr_cmp(&s->spec.remote, remote) == 0)
+			return s;
+	return NULL;
+}
+
+void
+session_accept(struct session *s, int fd)
+{
+	struct conn *c0 = s->conn[0], *c;
+
+	switch (c0->fsm.state) {
+	case FSM_CONNECT:
+	case FSM_ACTIVE:
+		/* §8.2.2: the peer's connection serves; drop our pending attempt. */
+		conn_close_fd(c0);
+		conn_attach(c0, fd, false);
+		conn_simple_event(c0, FSM_EV_TCP_CONFIRMED, NULL);
+		break;
+	case FSM_OPENSENT:
+	case FSM_OPENCONFIRM:
+		if (s->conn[1] != NULL) {
+			close(fd);
+			return;
+		}
+		/* A collision: run the second connection until the OPEN tells who wins. */
+		c = s->conn[1] = conn_new(s, true);
+		conn_simple_event(c, FSM_EV_MANUAL_START, NULL);
+		conn_attach(c, fd, false);
+		conn_simple_event(c, FSM_EV_TCP_CONFIRMED, NULL);
+		break;
+	default:
+		/* Established keeps its connection; Idle refuses (§8.2.2). */
+		log_debug("peer %s: refusing a connection in state %s", peer_str(s),
+			  fsm_state_name(c0->fsm.state));
+		close(fd);
+		return;
+	}
+	session_settle(s);
+}
