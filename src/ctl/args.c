@@ -19,6 +19,7 @@ static const struct {
 	[OPT_IP] = {"ip", 0, true},
 	[OPT_IP6] = {"ip6", 0, true},
 	[OPT_AS] = {"as", 0, true},
+	[OPT_PASSWORD] = {"password", 0, true},
 };
 
 static int

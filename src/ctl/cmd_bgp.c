@@ -2,6 +2,7 @@
  * commands that node-specific peers share. */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "ctl/ctl.h"
@@ -39,6 +40,29 @@ peer_scope(struct ctl *c, bool node_specific, bool *ok)
 	return c->node;
 }
 
+/* --password=KEY, or --password=- to read it from standard input (kept out of ps). */
+static int
+ctl_password(struct ctl *c, struct bgp_peer *p)
+{
+	const char *v = c->args.val[OPT_PASSWORD];
+	char line[BGP_PASSWORD_MAX + 2];
+	struct err err;
+
+	if (strcmp(v, "-") == 0) {
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return ctl_usage_error(c, "Invalid password: nothing on standard input.");
+		line[strcspn(line, "\r\n")] = '\0';
+		v = line;
+	}
+	if (strlen(v) > BGP_PASSWORD_MAX || *v == '\0')
+		return ctl_usage_error(c, "Invalid password: the password must be 6-%d "
+					  "characters of printable ASCII.", BGP_PASSWORD_MAX);
+	snprintf(p->password, sizeof(p->password), "%s", v);
+	if (bgpconf_peer_check(p, &err) != 0)
+		return ctl_usage_error(c, "Invalid password: %s.", err.msg);
+	return 0;
+}
+
 int
 ctl_peer_add(struct ctl *c, bool node_specific)
 {
@@ -49,6 +73,8 @@ ctl_peer_add(struct ctl *c, bool node_specific)
 	bool ok;
 
 	if (ctl_parse_ip(c, c->vars[0], 0, &p.ip) != 0 || ctl_parse_as(c, c->vars[1], &p.as_num) != 0)
+		return CTL_EXIT_USAGE;
+	if (c->args.val[OPT_PASSWORD] != NULL && ctl_password(c, &p) != 0)
 		return CTL_EXIT_USAGE;
 	node = peer_scope(c, node_specific, &ok);
 	if (!ok)
@@ -129,8 +155,9 @@ peers_doc(const struct bgp_peers *peers, const char *node)
 		json_t *o;
 
 		addr_format(&peers->v[i].ip, a);
-		o = json_pack("{s:s, s:I, s:s}", "ip", a, "as_num", (json_int_t)peers->v[i].as_num,
-			      "type", node ? "node specific" : "global");
+		o = json_pack("{s:s, s:I, s:s, s:b}", "ip", a, "as_num",
+			      (json_int_t)peers->v[i].as_num, "type", node ? "node specific" : "global",
+			      "md5", peers->v[i].password[0] != '\0');
 		if (node != NULL)
 			json_object_set_new(o, "node", json_string(node));
 		json_array_append_new(arr, o);
@@ -249,7 +276,7 @@ default_node_as(struct ctl *c)
 }
 
 const struct ctl_cmd ctl_bgp_cmds[] = {
-	{"bgp peer add", "<PEER_IP> as <AS_NUM>", 0, peer_add},
+	{"bgp peer add", "<PEER_IP> as <AS_NUM> [--password=<KEY>]", OPTF(OPT_PASSWORD), peer_add},
 	{"bgp peer remove", "<PEER_IP>", 0, peer_remove},
 	{"bgp peer show", "[--ipv4 | --ipv6]", OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT),
 	 peer_show},

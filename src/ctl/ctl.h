@@ -33,6 +33,7 @@ enum ctl_opt {
 	OPT_IP,
 	OPT_IP6,
 	OPT_AS,
+	OPT_PASSWORD,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -87,7 +88,9 @@ int ctl_print_doc(struct ctl *c, json_t *doc);
 
 extern const struct ctl_cmd ctl_bgp_cmds[];
 extern const struct ctl_cmd ctl_node_cmds[];
+extern const struct ctl_cmd ctl_status_cmds[];
 extern const char ctl_bgp_help[];
+extern const char ctl_status_help[];
 extern const char ctl_node_help[];
 
 #endif

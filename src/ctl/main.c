@@ -13,6 +13,7 @@ static const char top_help[] =
 	"\n"
 	"    bgp       Configure global BGP settings: peers, node-to-node mesh, default AS.\n"
 	"    node      Configure a node: registration, node-specific BGP peers, prefixes.\n"
+	"    status    Show the node agent's BGP sessions.\n"
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -21,6 +22,9 @@ static const char top_help[] =
 	"                            sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                            sqlite:~/.local/state/tabby/tabby.db).\n"
 	" -o --output=<FORMAT>       For every show: table (default), json or yaml.\n"
+	" --password=<KEY>           On 'bgp peer add' and 'node bgp peer add': the TCP\n"
+	"                            MD5 key (RFC 2385) for the session; '-' reads it\n"
+	"                            from standard input. Never printed back.\n"
 	"\n"
 	"Description:\n"
 	"  The tabbyctl command line tool manages the BGP peerings of tabby nodes,\n"
@@ -36,6 +40,7 @@ static const struct {
 } groups[] = {
 	{"bgp", ctl_bgp_cmds, ctl_bgp_help},
 	{"node", ctl_node_cmds, ctl_node_help},
+	{"status", ctl_status_cmds, ctl_status_help},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -125,7 +130,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}

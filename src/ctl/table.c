@@ -25,6 +25,13 @@ table_new(size_t ncols, const char *const *headings, bool center_headings)
 }
 
 void
+table_min_width(struct table *t, size_t col, size_t width)
+{
+	if (col < t->ncols && t->width[col] < width)
+		t->width[col] = width;
+}
+
+void
 table_row(struct table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {

@@ -1,0 +1,159 @@
+/* tabbyctl status: calicoctl's node status, read from the datastore (works from any machine). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+
+const char ctl_status_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl status [--node=<NODE>]\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  Check the status of the tabby node agent and its BGP sessions, as the agent\n"
+	"  reports them in the datastore.\n"
+	"\n"
+	"Options:\n"
+	" --node=<NODE>           The node (default: $TABBY_NODE, else the host name).\n"
+	" -o --output=<FORMAT>    table (default), json or yaml; json and yaml add the\n"
+	"                         session counters.\n"
+	"\n";
+
+struct row {
+	struct addr remote;
+	json_t *rec;
+};
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct row *)a)->remote, &((const struct row *)b)->remote);
+}
+
+/* BIRD's style, which calicoctl shows: the time today, else the date. */
+static void
+since_text(json_int_t since, char *buf, size_t len)
+{
+	time_t t = (time_t)since, now = time(NULL);
+	struct tm tm, tnow;
+
+	localtime_r(&t, &tm);
+	localtime_r(&now, &tnow);
+	if (tm.tm_year == tnow.tm_year && tm.tm_yday == tnow.tm_yday)
+		strftime(buf, len, "%H:%M:%S", &tm);
+	else
+		strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+static void
+family_table(const struct row *rows, size_t n, int family)
+{
+	static const char *const cols[] = {"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"};
+	struct table *t = table_new(5, cols, true);
+	size_t shown = 0;
+
+	table_min_width(t, 1, strlen("node-to-node mesh"));
+	printf("IPv%d BGP status\n", family == AF_INET ? 4 : 6);
+	for (size_t i = 0; i < n; i++) {
+		const char *state = json_string_value(json_object_get(rows[i].rec, "state"));
+		char addr[ADDR_STRLEN], since[32];
+		const char *cells[5] = {addr, NULL, NULL, since, NULL};
+
+		if (rows[i].remote.family != family)
+			continue;
+		addr_format(&rows[i].remote, addr);
+		cells[1] = json_string_value(json_object_get(rows[i].rec, "type"));
+		cells[2] = state && strcmp(state, "Established") == 0 ? "up" : "start";
+		since_text(json_integer_value(json_object_get(rows[i].rec, "since_unix")), since,
+			   sizeof(since));
+		cells[4] = json_string_value(json_object_get(rows[i].rec, "info"));
+		table_row(t, cells);
+		shown++;
+	}
+	if (shown > 0) {
+		table_print(t, stdout);
+		printf("\n");
+	} else {
+		printf("No IPv%d peers found.\n\n", family == AF_INET ? 4 : 6);
+	}
+	table_free(t);
+}
+
+static int
+status(struct ctl *c)
+{
+	struct store_kvs kvs;
+	struct store_kv agent;
+	struct store *s;
+	struct err err;
+	struct row *rows;
+	char dir[KEY_MAX];
+	struct key k;
+	size_t n = 0;
+	int rc;
+	json_t *doc, *arr;
+
+	if (ctl_node(c) == NULL)
+		return CTL_EXIT_USAGE;
+	if ((s = ctl_store(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	key_agent(&k, c->node);
+	rc = store_get(s, k.s, &agent, &err);
+	if (rc == STORE_ERR)
+		return ctl_fail("%s", err.msg);
+	if (rc == STORE_NOTFOUND) {
+		if (c->fmt != OUT_TABLE) {
+			ctl_print_doc(c, json_pack("{s:s, s:b}", "node", c->node, "running", 0));
+			return CTL_EXIT_FAIL;
+		}
+		printf("tabby process is not running.\n");
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/session/", c->node);
+	if (store_range(s, dir, &kvs, &err) != STORE_OK) {
+		store_kv_clear(&agent);
+		return ctl_fail("%s", err.msg);
+	}
+	rows = calloc(kvs.n ? kvs.n : 1, sizeof(*rows));
+	for (size_t i = 0; i < kvs.n; i++) {
+		json_t *o = json_loads(kvs.v[i].value, 0, NULL);
+		const char *remote = json_string_value(json_object_get(o, "remote"));
+
+		if (remote == NULL || addr_parse(remote, &rows[n].remote) != 0) {
+			json_decref(o);
+			continue;
+		}
+		rows[n++].rec = o;
+	}
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	if (c->fmt != OUT_TABLE) {
+		arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append(arr, rows[i].rec);
+		doc = json_pack("{s:s, s:b, s:o, s:o}", "node", c->node, "running", 1, "agent",
+				json_loads(agent.value, 0, NULL), "sessions", arr);
+		rc = ctl_print_doc(c, doc);
+	} else {
+		printf("tabby process is running.\n\n");
+		family_table(rows, n, AF_INET);
+		family_table(rows, n, AF_INET6);
+		rc = CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_decref(rows[i].rec);
+	free(rows);
+	store_kvs_free(&kvs);
+	store_kv_clear(&agent);
+	return rc;
+}
+
+const struct ctl_cmd ctl_status_cmds[] = {
+	{"status", "[--node=<NODE>]", OPTF(OPT_NODE) | OPTF(OPT_OUTPUT), status},
+	{NULL, NULL, 0, NULL},
+};
