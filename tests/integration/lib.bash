@@ -7,6 +7,7 @@ T=$(mktemp -d /tmp/tabby-it-XXXXXX)
 PIDS=()
 
 cleanup() {
+	set +e
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The reference page's example, for real: tabbyd at 192.0.2.1 (AS 64512) and BIRD 2 at
+# 192.0.2.10 (AS 64555). `tabbyctl bgp peer add 192.0.2.10 as 64555` brings the session
+# up on both sides within 5 s; `tabbyctl bgp peer remove 192.0.2.10` makes BIRD report a
+# Cease (Peer de-configured) and the session is gone. SIGTERM closes with RFC 9003 text.
+. "$(dirname "$0")/netns.bash"
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+set -e
+lan_up
+host_add node1 1
+host_add bird 10
+"$TABBYCTL" bgp default-node-as 64512
+tabbyd_start node1 node1 1
+bird_start bird bird "router id 192.0.2.10;
+protocol device {}
+protocol bgp tabby {
+	local 192.0.2.10 as 64555; neighbor 192.0.2.1 as 64512;
+	hold time 9; connect retry time 1; error wait time 1,3;
+	ipv4 { import all; export none; };
+}"
+wait_until 10 "tabbyd registered" "$TABBYCTL" status --node=node1
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+wait_until 5 "tabbyd: 192.0.2.10 up" tabby_up node1 192.0.2.10
+wait_until 5 "BIRD: Established" bird_up bird tabby
+"$TABBYCTL" status --node=node1 | tee "$T/status.txt"
+grep -qE '^\| 192\.0\.2\.10 +\| global +\| up +\| [0-9:]{8} \| Established +\|$' "$T/status.txt"
+grep -q "^No IPv6 peers found.$" "$T/status.txt"
+
+"$TABBYCTL" bgp peer remove 192.0.2.10
+wait_until 5 "BIRD: Cease (Peer de-configured) received" \
+	bash -c "birdc -s '$T/bird/bird.ctl' show protocols all tabby | grep -q 'Received: Peer de-configured'"
+wait_until 5 "session gone from tabbyctl status" bash -c "! '$TABBYCTL' status --node=node1 | grep -q 192.0.2.10"
+
+# Shutdown: a Cease with the RFC 9003 message, and the status disappears.
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+wait_until 5 "BIRD: Established again" bird_up bird tabby
+kill -TERM "$TABBYD_PID_node1"
+wait "$TABBYD_PID_node1"
+wait_until 5 "BIRD: shutdown communication received" \
+	bash -c "birdc -s '$T/bird/bird.ctl' show protocols all tabby | grep -q 'tabbyd shutting down'"
+"$TABBYCTL" status --node=node1 | grep -q "tabby process is not running."
+echo "reference example: up within 5 s, Cease on removal, shutdown message on SIGTERM"

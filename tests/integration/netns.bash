@@ -1,0 +1,122 @@
+# Test hosts for integration scripts: network namespaces on one LAN (a bridge in its own
+# namespace), documentation addresses only (192.0.2.0/24, 2001:db8::/64), and helpers to
+# run tabbyd, BIRD, FRR and GoBGP inside them. Everything is removed on exit: processes by
+# the pid we started, namespaces by the names we made.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+
+NS_PREFIX="tby$$"
+NSS=()
+LAN="$NS_PREFIX-lan"
+export TABBY_DATASTORE="sqlite:$T/tabby.db"
+chmod 755 "$T"   # FRR drops to its own user
+
+netns_cleanup() {
+	set +e
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	PIDS=()
+	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap netns_cleanup EXIT
+
+lan_up() {
+	ip netns add "$LAN" && NSS+=("$LAN")
+	ip -n "$LAN" link add br0 type bridge
+	ip -n "$LAN" link set br0 up
+}
+
+# host_add NAME N: namespace NAME on the LAN with 192.0.2.N/24 and 2001:db8::N/64.
+host_add() {
+	local ns="$NS_PREFIX-$1" n=$2
+	ip netns add "$ns" && NSS+=("$ns")
+	ip -n "$ns" link set lo up
+	ip link add "v$$-$n" netns "$LAN" type veth peer name eth0 netns "$ns"
+	ip -n "$LAN" link set "v$$-$n" master br0 up
+	ip -n "$ns" addr add "192.0.2.$n/24" dev eth0
+	ip -n "$ns" addr add "2001:db8::$(printf '%x' "$n")/64" dev eth0 nodad
+	ip -n "$ns" link set eth0 up
+}
+
+# Runs a command in a host's namespace. `ip netns exec` execs the command, so "$!" of
+# "ns_of HOST ... &" is the daemon's own pid (a shell function in the background would not be).
+ns_of() { echo "$NS_PREFIX-$1"; }
+nsx() { ip netns exec "$(ns_of "$1")" "${@:2}"; }
+v4() { echo "192.0.2.$1"; }
+v6() { echo "2001:db8::$(printf '%x' "$1")"; }
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.2 s.
+wait_until() {
+	local limit=$1 what=$2 start=$SECONDS; shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		if [ $((SECONDS - start)) -ge "$limit" ]; then
+			echo "timed out after ${limit}s waiting for: $what" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+	echo "after $((SECONDS - start))s: $what"
+}
+
+# never_within SECONDS DESCRIPTION COMMAND...: the command must not succeed in that time.
+never_within() {
+	local limit=$1 what=$2 start=$SECONDS; shift 2
+	while [ $((SECONDS - start)) -lt "$limit" ]; do
+		if "$@" >/dev/null 2>&1; then
+			echo "happened, but must not: $what" >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+	echo "for ${limit}s, as required, not: $what"
+}
+
+# tabbyd_start HOST NODE N [ARGS...]: tabbyd in HOST's namespace with its LAN addresses.
+tabbyd_start() {
+	local host=$1 node=$2 n=$3; shift 3
+	ip netns exec "$(ns_of "$host")" "$BUILD/tabbyd" --node "$node" --ip "$(v4 "$n")" --ip6 "$(v6 "$n")" \
+		--control "$T/$node.sock" --no-fib --log-level debug "$@" >> "$T/$node.log" 2>&1 &
+	PIDS+=($!)
+	eval "TABBYD_PID_$node=$!"
+}
+
+# The row of a peer in `tabbyctl status` (empty if none): "| ADDR | TYPE | STATE | SINCE | INFO |".
+status_row() { "$TABBYCTL" status --node="$1" | grep -E "^\| $2 +\|"; }
+tabby_up() { status_row "$1" "$2" | grep -qE "\| up +\|"; }
+
+bird_start() {  # HOST NAME CONFIG-TEXT
+	mkdir -p "$T/$2"
+	printf '%s\n' "$3" > "$T/$2/bird.conf"
+	ip netns exec "$(ns_of "$1")" bird -f -c "$T/$2/bird.conf" -s "$T/$2/bird.ctl" >> "$T/$2/bird.log" 2>&1 &
+	PIDS+=($!)
+	eval "BIRD_PID_$2=$!"
+}
+bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
+bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
+
+frr_start() {  # HOST NAME CONFIG-TEXT
+	mkdir -p "$T/$2" && chmod 777 "$T/$2"
+	printf '%s\n' "$3" > "$T/$2/bgpd.conf"
+	chmod 644 "$T/$2/bgpd.conf"
+	ip netns exec "$(ns_of "$1")" /usr/lib/frr/bgpd -f "$T/$2/bgpd.conf" -i "$T/$2/bgpd.pid" -z "$T/$2/zserv.api" \
+		--vty_socket "$T/$2" -n -Z -u frr -g frr -p 179 >> "$T/$2/bgpd.log" 2>&1 &
+	PIDS+=($!)
+}
+frr_up() { nsx "$1" vtysh --vty_socket "$T/$2" -c "show bgp neighbors $3 json" | grep -q '"bgpState":"Established"'; }
+
+gobgp_start() {  # HOST NAME CONFIG-TEXT
+	mkdir -p "$T/$2"
+	printf '%s\n' "$3" > "$T/$2/gobgp.toml"
+	ip netns exec "$(ns_of "$1")" gobgpd -f "$T/$2/gobgp.toml" --api-hosts 127.0.0.1:50051 --pprof-disable \
+		>> "$T/$2/gobgpd.log" 2>&1 &
+	PIDS+=($!)
+}
+gobgp_up() { nsx "$1" gobgp -u 127.0.0.1 -p 50051 neighbor "$2" | grep -q "BGP state = established"; }
+
+# Prints the logs of everything a failed test ran.
+dump_logs() {
+	for f in "$T"/*.log "$T"/*/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f (last 40 lines)"
+		tail -n 40 "$f"
+	done
+}
