@@ -34,8 +34,8 @@ wait_until 5 "session gone from tabbyctl status" bash -c "! '$TABBYCTL' status -
 # Shutdown: a Cease with the RFC 9003 message, and the status disappears.
 "$TABBYCTL" bgp peer add 192.0.2.10 as 64555
 wait_until 5 "BIRD: Established again" bird_up bird tabby
-kill -TERM "$TABBYD_PID_node1"
-wait "$TABBYD_PID_node1"
+kill -TERM "${PID_OF[node1]}"
+wait "${PID_OF[node1]}"
 wait_until 5 "BIRD: shutdown communication received" \
 	bash -c "birdc -s '$T/bird/bird.ctl' show protocols all tabby | grep -q 'tabbyd shutting down'"
 "$TABBYCTL" status --node=node1 | grep -q "tabby process is not running."

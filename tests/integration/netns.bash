@@ -6,6 +6,7 @@
 
 NS_PREFIX="tby$$"
 NSS=()
+declare -A PID_OF   # daemon pid by the name it was started under
 LAN="$NS_PREFIX-lan"
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
 chmod 755 "$T"   # FRR drops to its own user
@@ -76,7 +77,7 @@ tabbyd_start() {
 	ip netns exec "$(ns_of "$host")" "$BUILD/tabbyd" --node "$node" --ip "$(v4 "$n")" --ip6 "$(v6 "$n")" \
 		--control "$T/$node.sock" --no-fib --log-level debug "$@" >> "$T/$node.log" 2>&1 &
 	PIDS+=($!)
-	eval "TABBYD_PID_$node=$!"
+	PID_OF[$node]=$!
 }
 
 # The row of a peer in `tabbyctl status` (empty if none): "| ADDR | TYPE | STATE | SINCE | INFO |".
@@ -88,7 +89,7 @@ bird_start() {  # HOST NAME CONFIG-TEXT
 	printf '%s\n' "$3" > "$T/$2/bird.conf"
 	ip netns exec "$(ns_of "$1")" bird -f -c "$T/$2/bird.conf" -s "$T/$2/bird.ctl" >> "$T/$2/bird.log" 2>&1 &
 	PIDS+=($!)
-	eval "BIRD_PID_$2=$!"
+	PID_OF[$2]=$!
 }
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
@@ -100,6 +101,7 @@ frr_start() {  # HOST NAME CONFIG-TEXT
 	ip netns exec "$(ns_of "$1")" /usr/lib/frr/bgpd -f "$T/$2/bgpd.conf" -i "$T/$2/bgpd.pid" -z "$T/$2/zserv.api" \
 		--vty_socket "$T/$2" -n -Z -u frr -g frr -p 179 >> "$T/$2/bgpd.log" 2>&1 &
 	PIDS+=($!)
+	PID_OF[$2]=$!
 }
 frr_up() { nsx "$1" vtysh --vty_socket "$T/$2" -c "show bgp neighbors $3 json" | grep -q '"bgpState":"Established"'; }
 
@@ -109,8 +111,9 @@ gobgp_start() {  # HOST NAME CONFIG-TEXT
 	ip netns exec "$(ns_of "$1")" gobgpd -f "$T/$2/gobgp.toml" --api-hosts 127.0.0.1:50051 --pprof-disable \
 		>> "$T/$2/gobgpd.log" 2>&1 &
 	PIDS+=($!)
+	PID_OF[$2]=$!
 }
-gobgp_up() { nsx "$1" gobgp -u 127.0.0.1 -p 50051 neighbor "$2" | grep -q "BGP state = established"; }
+gobgp_up() { nsx "$1" gobgp -u 127.0.0.1 -p 50051 neighbor "$2" | grep -qi "BGP state = established"; }
 
 # Prints the logs of everything a failed test ran.
 dump_logs() {
