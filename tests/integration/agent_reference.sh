@@ -12,6 +12,7 @@ host_add bird 10
 "$TABBYCTL" bgp default-node-as 64512
 tabbyd_start node1 node1 1
 bird_start bird bird "router id 192.0.2.10;
+log stderr all;
 protocol device {}
 protocol bgp tabby {
 	local 192.0.2.10 as 64555; neighbor 192.0.2.1 as 64512;
@@ -31,9 +32,29 @@ wait_until 5 "BIRD: Cease (Peer de-configured) received" \
 	bash -c "birdc -s '$T/bird/bird.ctl' show protocols all tabby | grep -q 'Received: Peer de-configured'"
 wait_until 5 "session gone from tabbyctl status" bash -c "! '$TABBYCTL' status --node=node1 | grep -q 192.0.2.10"
 
-# Shutdown: a Cease with the RFC 9003 message, and the status disappears.
+# Re-adding brings it back; unrelated changes leave the running session alone.
 "$TABBYCTL" bgp peer add 192.0.2.10 as 64555
 wait_until 5 "BIRD: Established again" bird_up bird tabby
+transitions() { "$TABBYCTL" status --node=node1 -o json | grep -o '"established_transitions": [0-9]*'; }
+before=$(transitions)
+"$TABBYCTL" bgp peer add 2001:db8::99 as 64999
+"$TABBYCTL" node prefix add 203.0.113.0/24 --node=node1
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+sleep 1
+[ "$(transitions | head -1)" = "$(echo "$before" | head -1)" ] || { echo "session was disturbed"; exit 1; }
+bird_up bird tabby
+"$TABBYCTL" bgp peer remove 2001:db8::99
+
+# A changed AS: Cease "Other Configuration Change" (RFC 4486), then BIRD refuses the new AS.
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64556
+wait_until 5 "BIRD: Cease (Other configuration change) received" \
+	grep -q "Received: Other configuration change" "$T/bird/bird.log"
+wait_until 5 "tabbyd reports BIRD's refusal" bash -c \
+	"'$TABBYCTL' status --node=node1 | grep -E '^\| 192\.0\.2\.10 ' | grep -q 'Bad peer AS'"
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+wait_until 10 "BIRD: Established with the right AS" bird_up bird tabby
+
+# Shutdown: a Cease with the RFC 9003 message, and the status disappears.
 kill -TERM "${PID_OF[node1]}"
 wait "${PID_OF[node1]}"
 wait_until 5 "BIRD: shutdown communication received" \
