@@ -108,7 +108,8 @@ bgp_rr_decode(const uint8_t *msg, size_t len, struct bgp_route_refresh *rr,
 	uint16_t afi;
 	uint8_t b;
 
-	/* RFC 7313 §5: Invalid Message Length, with the complete message as data. */
+	/* RFC 7313 §5: Invalid Message Length, with the complete message as data (cut to
+	 * BGP_NOTIF_DATA_MAX: an extended-length one would not fit a NOTIFICATION). */
 	if (len != BGP_HEADER_LEN + 4) {
 		bgp_notif_set(err, BGP_ERR_ROUTE_REFRESH, BGP_RR_BAD_LEN, msg, len);
 		return -1;
