@@ -15,6 +15,7 @@
 
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
+#include "bgp/rib.h"
 #include "lib/addr.h"
 #include "model/bgpconf.h"
 #include "store/store.h"
@@ -63,6 +64,8 @@ struct session {
 	char info[400];              /* as last reported */
 	time_t since;
 	struct session_counters n;
+	struct adj_in *adj_in;       /* routes from the peer while the session is up */
+	bool eor_received;
 	struct session *next;
 };
 
@@ -87,6 +90,7 @@ struct agent {
 	int64_t lease;
 	time_t started;
 	struct session *sessions;
+	struct rib *rib;
 	int listen_fd[2];
 	ev_io listen_io[2];
 	ev_timer watch_timer, reconcile_timer, lease_timer;

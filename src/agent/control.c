@@ -1,10 +1,12 @@
 /*
  * The control socket: a Unix stream socket whose path is published in the
  * agent record. A client writes one command line and reads one JSON
- * document back. Commands: "sessions" (the live session records).
+ * document back. Commands: "sessions" (the live session records) and
+ * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement).
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +28,74 @@ cmd_sessions(struct agent *ag)
 
 		json_array_append_new(arr, json_loads(text, 0, NULL));
 		free(text);
+	}
+	return arr;
+}
+
+static const char *const origins[] = {"IGP", "EGP", "incomplete"};
+
+static json_t *
+route_json(const struct session *s, const struct adj_in_route *r)
+{
+	const struct bgp_attrs *a = &r->attr->a;
+	char buf[1024], pfx[PREFIX_STRLEN], peer[ADDR_STRLEN];
+	json_t *o, *comm = json_array(), *large = json_array();
+	const uint8_t *c = bgp_attrs_communities(a), *l = bgp_attrs_large_communities(a);
+
+	prefix_format(&r->p, pfx);
+	addr_format(&s->spec.remote, peer);
+	bgp_as_path_format(bgp_attrs_as_path(a), a->as_path_len, buf, sizeof(buf));
+	o = json_pack("{s:s, s:s, s:s, s:s}", "peer", peer, "prefix", pfx, "as_path", buf, "origin",
+		      origins[a->origin <= 2 ? a->origin : 2]);
+	addr_format(&a->next_hop, buf);
+	json_object_set_new(o, "next_hop", json_string(buf));
+	if (a->next_hop_ll.family) {
+		addr_format(&a->next_hop_ll, buf);
+		json_object_set_new(o, "next_hop_link_local", json_string(buf));
+	}
+	json_object_set_new(o, "med", (a->has & BGP_HAS(BGP_ATTR_MED)) ? json_integer(a->med)
+									 : json_null());
+	json_object_set_new(o, "local_pref", (a->has & BGP_HAS(BGP_ATTR_LOCAL_PREF))
+						     ? json_integer(a->local_pref)
+						     : json_null());
+	for (size_t i = 0; i < a->communities_n; i++) {
+		snprintf(buf, sizeof(buf), "%u:%u", c[4 * i] << 8 | c[4 * i + 1],
+			 c[4 * i + 2] << 8 | c[4 * i + 3]);
+		json_array_append_new(comm, json_string(buf));
+	}
+	for (size_t i = 0; i < a->large_communities_n; i++) {
+		const uint8_t *x = l + 12 * i;
+
+		snprintf(buf, sizeof(buf), "%u:%u:%u",
+			 (unsigned)x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3],
+			 (unsigned)x[4] << 24 | x[5] << 16 | x[6] << 8 | x[7],
+			 (unsigned)x[8] << 24 | x[9] << 16 | x[10] << 8 | x[11]);
+		json_array_append_new(large, json_string(buf));
+	}
+	json_object_set_new(o, "communities", comm);
+	json_object_set_new(o, "large_communities", large);
+	json_object_set_new(o, "unknown_attributes_bytes", json_integer(a->unknown_len));
+	return o;
+}
+
+static json_t *
+cmd_adj_rib_in(struct agent *ag, const char *peer)
+{
+	json_t *arr = json_array();
+	struct addr want;
+
+	if (peer != NULL && addr_parse(peer, &want) != 0)
+		return json_pack("{s:s}", "error", "not an IP address; usage: adj-rib-in [PEER]");
+	for (struct session *s = ag->sessions; s; s = s->next) {
+		struct adj_in_route *v;
+		size_t n;
+
+		if (s->adj_in == NULL || (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
+			continue;
+		v = adj_in_sorted(s->adj_in, &n);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, route_json(s, &v[i]));
+		free(v);
 	}
 	return arr;
 }
@@ -71,8 +141,13 @@ control_cb(struct ev_loop *loop, ev_io *w, int revents)
 		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "sessions") == 0)
 			reply(fd, cmd_sessions(ag));
+		else if (strcmp(line, "adj-rib-in") == 0)
+			reply(fd, cmd_adj_rib_in(ag, NULL));
+		else if (strncmp(line, "adj-rib-in ", 11) == 0)
+			reply(fd, cmd_adj_rib_in(ag, line + 11));
 		else
-			reply(fd, json_pack("{s:s}", "error", "unknown command; accepted: sessions"));
+			reply(fd, json_pack("{s:s}", "error",
+					    "unknown command; accepted: sessions, adj-rib-in [PEER]"));
 	}
 	close(fd);
 }

@@ -246,6 +246,7 @@ main(int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &ag.cfg)) != 0)
 		return rc;
 	ag.loop = ev_default_loop(0);
+	ag.rib = rib_new();
 	ag.started = time(NULL);
 	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
 		fprintf(stderr, "tabbyd: %s\n", err.msg);
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 	control_stop(&ag);
 	store_watch_close(ag.watch);
 	store_close(ag.store);
+	rib_free(ag.rib);
 	log_info("stopped");
 	return 0;
 }

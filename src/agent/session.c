@@ -211,6 +211,11 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			break;
 		case FSM_ACT_SESSION_DOWN:
 			log_info("peer %s: session down: %s", peer_str(s), c->fsm.last_error);
+			/* The peer's routes go with the session. */
+			adj_in_free(s->adj_in, s->ag->rib);
+			s->adj_in = NULL;
+			s->eor_received = false;
+			s->n.prefixes_received = 0;
 			break;
 		}
 	}
@@ -293,6 +298,51 @@ handle_open(struct conn *c, const uint8_t *body, size_t len)
 	conn_event(c, &in);
 }
 
+/* An UPDATE on an established session: judged (RFC 7606), then into the Adj-RIB-In. */
+static void
+handle_update(struct conn *c, const uint8_t *body, size_t len)
+{
+	struct session *s = c->s;
+	struct rib *rib = s->ag->rib;
+	struct bgp_update_ctx ctx = {
+		.as4 = c->peer_open.has_as4,
+		.ebgp = s->spec.local_as != s->spec.remote_as,
+		.peer_as = s->spec.remote_as,
+		.family = s->spec.remote.family,
+		.local = s->spec.local,
+	};
+	struct bgp_update_decoded u;
+
+	bgp_update_decode(body, len, &ctx, &u);
+	for (int i = 0; i < u.nlog; i++)
+		log_warnx("peer %s: UPDATE: %s", peer_str(s), u.log[i]);
+	if (u.reset) {
+		conn_simple_event(c, FSM_EV_UPDATE_ERR, &u.notif);
+		bgp_update_free(&u);
+		return;
+	}
+	if (s->adj_in == NULL)
+		s->adj_in = adj_in_new();
+	for (size_t i = 0; i < u.withdraw.n; i++)
+		adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL);
+	if (u.announce.n > 0) {
+		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
+
+		for (size_t i = 0; i < u.announce.n; i++)
+			adj_in_set(s->adj_in, rib, &u.announce.v[i], x);
+		rib_attr_unref(rib, x);
+	}
+	if (u.end_of_rib) {
+		s->eor_received = true;
+		log_info("peer %s: End-of-RIB, %zu prefixes", peer_str(s), adj_in_count(s->adj_in));
+	}
+	s->n.prefixes_received = adj_in_count(s->adj_in);
+	if (u.end_of_rib)
+		status_session(s);
+	bgp_update_free(&u);
+	conn_simple_event(c, FSM_EV_UPDATE_MSG, NULL);
+}
+
 static void
 handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 {
@@ -300,7 +350,6 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	const uint8_t *body = msg + BGP_HEADER_LEN;
 	size_t blen = len - BGP_HEADER_LEN;
 	struct bgp_notif n;
-	struct bgp_update u;
 	struct bgp_route_refresh rr;
 
 	s->n.msgs_in++;
@@ -313,10 +362,11 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 		break;
 	case BGP_UPDATE:
 		s->n.updates_in++;
-		if (bgp_update_frame(body, blen, &u, &n) != 0)
-			conn_simple_event(c, FSM_EV_UPDATE_ERR, &n);
-		else
-			conn_simple_event(c, FSM_EV_UPDATE_MSG, NULL);
+		if (c->fsm.state != FSM_ESTABLISHED) {
+			conn_simple_event(c, FSM_EV_UPDATE_MSG, NULL);  /* an FSM error */
+			break;
+		}
+		handle_update(c, body, blen);
 		break;
 	case BGP_NOTIFICATION:
 		s->n.notifs_in++;
@@ -587,6 +637,7 @@ session_free(struct session *s, uint8_t cease_subcode, const char *why)
 	}
 	if (s->spec.password[0])
 		listen_md5_update(s->ag, &s->spec.remote, "");
+	adj_in_free(s->adj_in, s->ag->rib);
 	status_session_remove(s);
 	for (pp = &s->ag->sessions; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {

@@ -1,0 +1,120 @@
+/* Attribute interning and the Adj-RIB-In table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "bgp/rib.h"
+
+static void
+make_attrs(struct bgp_attrs *a, uint32_t asn)
+{
+	uint8_t path[] = {0x02, 0x01, (uint8_t)(asn >> 24), (uint8_t)(asn >> 16),
+			  (uint8_t)(asn >> 8), (uint8_t)asn};
+
+	bgp_attrs_build(a, path, sizeof(path), NULL, 0);
+	addr_parse("192.0.2.10", &a->next_hop);
+	a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
+}
+
+static void
+test_interning(void **state)
+{
+	struct rib *r = rib_new();
+	struct bgp_attrs a, b, c;
+	struct rib_attr *x, *y, *z;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	make_attrs(&b, 64555);
+	make_attrs(&c, 64556);
+	x = rib_attr_intern(r, &a);
+	y = rib_attr_intern(r, &b);
+	z = rib_attr_intern(r, &c);
+	/* Equal sets are stored once. */
+	assert_ptr_equal(x, y);
+	assert_ptr_not_equal(x, z);
+	assert_int_equal(x->refs, 2);
+	assert_int_equal(rib_attr_count(r), 2);
+	rib_attr_unref(r, x);
+	rib_attr_unref(r, y);
+	assert_int_equal(rib_attr_count(r), 1);
+	rib_attr_unref(r, z);
+	assert_int_equal(rib_attr_count(r), 0);
+	bgp_attrs_free(&a);
+	bgp_attrs_free(&b);
+	bgp_attrs_free(&c);
+	rib_free(r);
+}
+
+static void
+test_adj_in(void **state)
+{
+	struct rib *r = rib_new();
+	struct adj_in *t = adj_in_new();
+	struct bgp_attrs a, b;
+	struct rib_attr *x, *y;
+	struct adj_in_route *v;
+	struct prefix p;
+	size_t n;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	make_attrs(&b, 64556);
+	x = rib_attr_intern(r, &a);
+	y = rib_attr_intern(r, &b);
+	/* 100,000 prefixes share one attribute set; half move to another; a quarter go. */
+	for (uint32_t i = 0; i < 100000; i++) {
+		p = (struct prefix){.addr = {.family = AF_INET, .b = {10, (uint8_t)(i >> 16),
+								       (uint8_t)(i >> 8), (uint8_t)i}},
+				    .len = 32};
+		assert_int_equal(adj_in_set(t, r, &p, x), 1);
+	}
+	assert_int_equal(adj_in_count(t), 100000);
+	assert_int_equal(x->refs, 100001);
+	for (uint32_t i = 0; i < 100000; i += 2) {
+		p = (struct prefix){.addr = {.family = AF_INET, .b = {10, (uint8_t)(i >> 16),
+								       (uint8_t)(i >> 8), (uint8_t)i}},
+				    .len = 32};
+		assert_int_equal(adj_in_set(t, r, &p, y), 1);
+		assert_int_equal(adj_in_set(t, r, &p, y), 0);
+	}
+	for (uint32_t i = 0; i < 100000; i += 4) {
+		p = (struct prefix){.addr = {.family = AF_INET, .b = {10, (uint8_t)(i >> 16),
+								       (uint8_t)(i >> 8), (uint8_t)i}},
+				    .len = 32};
+		assert_int_equal(adj_in_set(t, r, &p, NULL), 1);
+		assert_int_equal(adj_in_set(t, r, &p, NULL), 0);
+		assert_null(adj_in_get(t, &p));
+	}
+	assert_int_equal(adj_in_count(t), 75000);
+	assert_int_equal(x->refs, 50001);
+	assert_int_equal(y->refs, 25001);
+	v = adj_in_sorted(t, &n);
+	assert_int_equal(n, 75000);
+	for (size_t i = 1; i < n; i++)
+		assert_true(prefix_cmp(&v[i - 1].p, &v[i].p) < 0);
+	free(v);
+	adj_in_free(t, r);
+	assert_int_equal(x->refs, 1);
+	rib_attr_unref(r, x);
+	rib_attr_unref(r, y);
+	assert_int_equal(rib_attr_count(r), 0);
+	bgp_attrs_free(&a);
+	bgp_attrs_free(&b);
+	rib_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_interning),
+		cmocka_unit_test(test_adj_in),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
