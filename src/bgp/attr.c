@@ -844,6 +844,37 @@ bgp_attrs_copy(struct bgp_attrs *dst, const struct bgp_attrs *src)
 		memcpy(dst->blob, src->blob, src->blob_len);
 }
 
+void
+bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn)
+{
+	const uint8_t *path = bgp_attrs_as_path(a);
+	bool join = a->as_path_len >= 2 && path[0] == BGP_AS_SEQUENCE && path[1] < 255;
+	size_t grow = join ? 4 : 6, off = 0;
+	uint8_t *blob = xmalloc(a->blob_len + grow);
+	uint8_t asb[4] = {(uint8_t)(asn >> 24), (uint8_t)(asn >> 16), (uint8_t)(asn >> 8),
+			  (uint8_t)asn};
+
+	/* The path is first in the blob; everything after it moves by grow. */
+	blob[off++] = BGP_AS_SEQUENCE;
+	blob[off++] = join ? (uint8_t)(path[1] + 1) : 1;
+	memcpy(blob + off, asb, 4);
+	off += 4;
+	if (join && a->blob_len > 2)
+		memcpy(blob + off, a->blob + 2, a->blob_len - 2);
+	else if (a->blob_len)
+		memcpy(blob + off, a->blob, a->blob_len);
+	free(a->blob);
+	a->blob = blob;
+	a->blob_len += grow;
+	a->as_path_len = (uint16_t)(a->as_path_len + grow);
+	a->off_communities += grow;
+	a->off_ext += grow;
+	a->off_large += grow;
+	a->off_cluster += grow;
+	a->off_unknown += grow;
+	a->has |= BGP_HAS(BGP_ATTR_AS_PATH);
+}
+
 const uint8_t *
 bgp_attrs_as_path(const struct bgp_attrs *a)
 {

@@ -90,6 +90,8 @@ bool bgp_as_path_contains(const uint8_t *path, size_t len, uint32_t asn);
 /* "64555 64600 {65001 65002}" */
 void bgp_as_path_format(const uint8_t *path, size_t len, char *buf, size_t buflen);
 void bgp_attrs_free(struct bgp_attrs *a);
+/* Puts asn in front of the AS_PATH (RFC 4271 §5.1.2). */
+void bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn);
 void bgp_attrs_copy(struct bgp_attrs *dst, const struct bgp_attrs *src);
 
 /* What decoding an UPDATE needs to know about the session. */
