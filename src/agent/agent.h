@@ -15,6 +15,7 @@
 
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
+#include "bgp/fib.h"
 #include "bgp/rib.h"
 #include "lib/addr.h"
 #include "model/bgpconf.h"
@@ -29,6 +30,7 @@ struct peer_spec {
 	uint16_t remote_port;        /* 179, or another tabbyd node's listen port */
 	char password[BGP_PASSWORD_MAX + 1];
 	enum peer_type type;
+	bool import_all, export_all; /* --import / --export */
 	uint32_t seq;                /* precedence order while reconciling */
 };
 
@@ -65,7 +67,10 @@ struct session {
 	time_t since;
 	struct session_counters n;
 	struct adj_in *adj_in;       /* routes from the peer while the session is up */
-	bool eor_received;
+	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
+	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer */
+	bool need_eor, eor_received;
+	uint64_t reported_received, reported_sent;
 	struct session *next;
 };
 
@@ -91,6 +96,11 @@ struct agent {
 	time_t started;
 	struct session *sessions;
 	struct rib *rib;
+	struct loc_rib *loc;
+	struct fib *fib;
+	struct node_prefixes local;  /* what this node originates */
+	struct rib_attr *local_attr;
+	ev_timer flush_timer, stats_timer;
 	int listen_fd[2];
 	ev_io listen_io[2];
 	ev_timer watch_timer, reconcile_timer, lease_timer;
@@ -108,6 +118,18 @@ void session_free(struct session *s, uint8_t cease_subcode, const char *why);
 void session_accept(struct session *s, int fd);
 struct session *session_find(struct agent *ag, const struct addr *remote);
 const char *peer_type_name(enum peer_type t);
+/* Queues a whole message on the session's established connection. */
+void session_send(struct session *s, const uint8_t *buf, size_t len);
+
+/* routes.c */
+int routes_start(struct agent *ag, struct err *err);
+void routes_stop(struct agent *ag);
+/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In. */
+void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
+void routes_session_up(struct session *s);
+void routes_session_down(struct session *s);
+void routes_refresh(struct session *s);
+void routes_originate(struct agent *ag, const struct node_prefixes *want);
 
 /* reconcile.c */
 void reconcile(struct agent *ag);

@@ -2,7 +2,8 @@
  * The control socket: a Unix stream socket whose path is published in the
  * agent record. A client writes one command line and reads one JSON
  * document back. Commands: "sessions" (the live session records) and
- * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement).
+ * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement)
+ * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -34,21 +35,18 @@ cmd_sessions(struct agent *ag)
 
 static const char *const origins[] = {"IGP", "EGP", "incomplete"};
 
+/* The attribute fields every route view shows. */
 static json_t *
-route_json(const struct session *s, const struct adj_in_route *r)
+attrs_json(const struct bgp_attrs *a)
 {
-	const struct bgp_attrs *a = &r->attr->a;
-	char buf[1024], pfx[PREFIX_STRLEN], peer[ADDR_STRLEN];
+	char buf[1024];
 	json_t *o, *comm = json_array(), *large = json_array();
 	const uint8_t *c = bgp_attrs_communities(a), *l = bgp_attrs_large_communities(a);
 
-	prefix_format(&r->p, pfx);
-	addr_format(&s->spec.remote, peer);
 	bgp_as_path_format(bgp_attrs_as_path(a), a->as_path_len, buf, sizeof(buf));
-	o = json_pack("{s:s, s:s, s:s, s:s}", "peer", peer, "prefix", pfx, "as_path", buf, "origin",
-		      origins[a->origin <= 2 ? a->origin : 2]);
+	o = json_pack("{s:s, s:s}", "as_path", buf, "origin", origins[a->origin <= 2 ? a->origin : 2]);
 	addr_format(&a->next_hop, buf);
-	json_object_set_new(o, "next_hop", json_string(buf));
+	json_object_set_new(o, "next_hop", json_string(a->next_hop.family ? buf : ""));
 	if (a->next_hop_ll.family) {
 		addr_format(&a->next_hop_ll, buf);
 		json_object_set_new(o, "next_hop_link_local", json_string(buf));
@@ -76,6 +74,55 @@ route_json(const struct session *s, const struct adj_in_route *r)
 	json_object_set_new(o, "large_communities", large);
 	json_object_set_new(o, "unknown_attributes_bytes", json_integer(a->unknown_len));
 	return o;
+}
+
+static json_t *
+route_json(const struct session *s, const struct adj_in_route *r)
+{
+	char pfx[PREFIX_STRLEN], peer[ADDR_STRLEN];
+	json_t *o = attrs_json(&r->attr->a);
+
+	prefix_format(&r->p, pfx);
+	addr_format(&s->spec.remote, peer);
+	json_object_set_new(o, "peer", json_string(peer));
+	json_object_set_new(o, "prefix", json_string(pfx));
+	return o;
+}
+
+/* "routes [PREFIX]": the Loc-RIB, every path with the best one marked. */
+static json_t *
+cmd_routes(struct agent *ag, const char *want)
+{
+	json_t *arr = json_array();
+	const struct rib_dest **v;
+	struct prefix only;
+	size_t n;
+
+	if (want != NULL && prefix_parse(want, &only, NULL) != 0)
+		return json_pack("{s:s}", "error", "not a prefix; usage: routes [PREFIX]");
+	v = loc_rib_sorted(ag->loc, &n);
+	for (size_t i = 0; i < n; i++) {
+		char pfx[PREFIX_STRLEN], from[ADDR_STRLEN];
+
+		if (want != NULL && prefix_cmp(&v[i]->p, &only) != 0)
+			continue;
+		prefix_format(&v[i]->p, pfx);
+		for (uint16_t k = 0; k < v[i]->npaths; k++) {
+			const struct rib_path *p = &v[i]->paths[k];
+			json_t *o = attrs_json(&p->attr->a);
+
+			if (p->src.local)
+				snprintf(from, sizeof(from), "local");
+			else
+				addr_format(&p->src.addr, from);
+			json_object_set_new(o, "prefix", json_string(pfx));
+			json_object_set_new(o, "from", json_string(from));
+			json_object_set_new(o, "best", json_boolean(k == v[i]->best));
+			json_array_append_new(arr, o);
+		}
+	}
+	free(v);
+	return arr;
 }
 
 static json_t *
@@ -145,9 +192,14 @@ control_cb(struct ev_loop *loop, ev_io *w, int revents)
 			reply(fd, cmd_adj_rib_in(ag, NULL));
 		else if (strncmp(line, "adj-rib-in ", 11) == 0)
 			reply(fd, cmd_adj_rib_in(ag, line + 11));
+		else if (strcmp(line, "routes") == 0)
+			reply(fd, cmd_routes(ag, NULL));
+		else if (strncmp(line, "routes ", 7) == 0)
+			reply(fd, cmd_routes(ag, line + 7));
 		else
 			reply(fd, json_pack("{s:s}", "error",
-					    "unknown command; accepted: sessions, adj-rib-in [PEER]"));
+					    "unknown command; accepted: sessions, adj-rib-in [PEER], "
+					    "routes [PREFIX]"));
 	}
 	close(fd);
 }

@@ -252,7 +252,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "tabbyd: %s\n", err.msg);
 		return 1;
 	}
-	if (register_node(&ag, &err) != 0 || listen_start(&ag, &err) != 0 ||
+	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
+	    listen_start(&ag, &err) != 0 ||
 	    control_start(&ag, &err) != 0 || status_agent_start(&ag, &err) != STORE_OK ||
 	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
 		fprintf(stderr, "tabbyd: %s\n", err.msg);
@@ -275,6 +276,7 @@ main(int argc, char **argv)
 	ev_run(ag.loop, 0);
 
 	ev_timer_stop(ag.loop, &ag.watch_timer);
+	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);
 	store_watch_close(ag.watch);

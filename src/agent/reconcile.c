@@ -21,7 +21,7 @@ struct specs {
 
 static void
 add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
-	 const struct addr *remote, uint32_t remote_as, uint16_t port, const char *password,
+	 const struct addr *remote, uint32_t remote_as, uint16_t port, const struct bgp_peer *cfg,
 	 enum peer_type type)
 {
 	struct peer_spec *p;
@@ -47,7 +47,9 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	p->local_as = local_as;
 	p->remote_as = remote_as;
 	p->remote_port = port ? port : BGP_PORT;
-	snprintf(p->password, sizeof(p->password), "%s", password ? password : "");
+	snprintf(p->password, sizeof(p->password), "%s", cfg ? cfg->password : "");
+	p->import_all = cfg ? !cfg->import_none : true;
+	p->export_all = cfg ? !cfg->export_none : true;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
 }
@@ -87,8 +89,8 @@ add_peers(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	  const struct bgp_peers *peers, enum peer_type type)
 {
 	for (size_t i = 0; i < peers->n; i++)
-		add_spec(sp, self, local_as, &peers->v[i].ip, peers->v[i].as_num, 0,
-			 peers->v[i].password, type);
+		add_spec(sp, self, local_as, &peers->v[i].ip, peers->v[i].as_num, 0, &peers->v[i],
+			 type);
 }
 
 /* Reads everything a node's sessions depend on. */
@@ -145,6 +147,7 @@ same_session(const struct peer_spec *a, const struct peer_spec *b)
 {
 	return addr_cmp(&a->local, &b->local) == 0 && a->local_as == b->local_as &&
 	       a->remote_as == b->remote_as && a->remote_port == b->remote_port &&
+	       a->import_all == b->import_all && a->export_all == b->export_all &&
 	       strcmp(a->password, b->password) == 0;
 }
 
@@ -152,12 +155,20 @@ void
 reconcile(struct agent *ag)
 {
 	struct specs sp = {0};
+	struct node_prefixes prefixes;
 	struct session *s, *next;
 	struct err err;
 	bool *matched;
 
 	if (ag->stopping)
 		return;
+	/* The prefixes this node originates. */
+	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) == STORE_OK) {
+		routes_originate(ag, &prefixes);
+		node_prefixes_free(&prefixes);
+	} else {
+		log_warnx("reconcile: %s; keeping the originated prefixes", err.msg);
+	}
 	if (desired(ag, &sp, &err) != 0) {
 		log_warnx("reconcile: %s; keeping the current sessions", err.msg);
 		free(sp.v);

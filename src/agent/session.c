@@ -92,18 +92,34 @@ conn_flush(struct conn *c)
 }
 
 static void
-conn_send(struct conn *c, const struct wr *w)
+conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 {
-	if (c->fd < 0 || w->overflow)
+	if (c->fd < 0)
 		return;
-	if (c->wcap - c->wlen < w->len) {
-		c->wcap = c->wlen + w->len + 4096;
+	if (c->wcap - c->wlen < len) {
+		c->wcap = c->wlen + len + 65536;
 		c->wbuf = xrealloc(c->wbuf, c->wcap);
 	}
-	memcpy(c->wbuf + c->wlen, w->buf, w->len);
-	c->wlen += w->len;
+	memcpy(c->wbuf + c->wlen, buf, len);
+	c->wlen += len;
 	c->s->n.msgs_out++;
 	conn_flush(c);
+}
+
+static void
+conn_send(struct conn *c, const struct wr *w)
+{
+	if (!w->overflow)
+		conn_send_bytes(c, w->buf, w->len);
+}
+
+void
+session_send(struct session *s, const uint8_t *buf, size_t len)
+{
+	struct conn *c = s->conn[0];
+
+	if (c != NULL && c->fsm.state == FSM_ESTABLISHED)
+		conn_send_bytes(c, buf, len);
 }
 
 static void
@@ -206,12 +222,14 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			break;
 		case FSM_ACT_SESSION_UP:
 			s->n.established_transitions++;
+			routes_session_up(s);
 			log_info("peer %s: session established (AS %u, hold %us)", peer_str(s),
 				 s->spec.remote_as, c->fsm.hold);
 			break;
 		case FSM_ACT_SESSION_DOWN:
 			log_info("peer %s: session down: %s", peer_str(s), c->fsm.last_error);
 			/* The peer's routes go with the session. */
+			routes_session_down(s);
 			adj_in_free(s->adj_in, s->ag->rib);
 			s->adj_in = NULL;
 			s->eor_received = false;
@@ -323,13 +341,17 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	}
 	if (s->adj_in == NULL)
 		s->adj_in = adj_in_new();
-	for (size_t i = 0; i < u.withdraw.n; i++)
-		adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL);
+	for (size_t i = 0; i < u.withdraw.n; i++) {
+		if (adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL))
+			routes_learn(s, &u.withdraw.v[i], NULL);
+	}
 	if (u.announce.n > 0) {
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
 
-		for (size_t i = 0; i < u.announce.n; i++)
-			adj_in_set(s->adj_in, rib, &u.announce.v[i], x);
+		for (size_t i = 0; i < u.announce.n; i++) {
+			if (adj_in_set(s->adj_in, rib, &u.announce.v[i], x))
+				routes_learn(s, &u.announce.v[i], x);
+		}
 		rib_attr_unref(rib, x);
 	}
 	if (u.end_of_rib) {
@@ -386,6 +408,8 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 			conn_simple_event(c, FSM_EV_UPDATE_ERR, &n);
 		else
 			conn_simple_event(c, FSM_EV_ROUTE_REFRESH_MSG, NULL);
+		if (c->fsm.state == FSM_ESTABLISHED)
+			routes_refresh(s);
 		break;
 	}
 }
@@ -637,6 +661,7 @@ session_free(struct session *s, uint8_t cease_subcode, const char *why)
 	}
 	if (s->spec.password[0])
 		listen_md5_update(s->ag, &s->spec.remote, "");
+	routes_session_down(s);
 	adj_in_free(s->adj_in, s->ag->rib);
 	status_session_remove(s);
 	for (pp = &s->ag->sessions; *pp; pp = &(*pp)->next) {

@@ -168,6 +168,18 @@ dec_as_path(struct dec *d, const struct bgp_attr_raw *r, char *why, size_t n)
 	return parse_path(r, d->ctx->as4 ? 4 : 2, !d->ctx->ebgp, &d->as_path, why, n);
 }
 
+/* A loopback next hop is only believable from a peer on loopback (one machine, tests, demos). */
+static bool
+loopback_peer(const struct dec *d, const struct addr *nh)
+{
+	static const uint8_t v6_loopback[16] = {[15] = 1};
+	const struct addr *l = &d->ctx->local;
+	bool nh_lo = addr_is_v4(nh) ? nh->b[0] == 127 : memcmp(nh->b, v6_loopback, 16) == 0;
+	bool l_lo = addr_is_v4(l) ? l->b[0] == 127 : memcmp(l->b, v6_loopback, 16) == 0;
+
+	return nh_lo && l_lo && l->family == nh->family;
+}
+
 static int
 dec_next_hop(struct dec *d, const struct bgp_attr_raw *r, char *why, size_t n)
 {
@@ -175,7 +187,7 @@ dec_next_hop(struct dec *d, const struct bgp_attr_raw *r, char *why, size_t n)
 	const char *bad;
 
 	memcpy(a.b, r->val, 4);
-	if ((bad = addr_not_unicast(&a)) != NULL) {
+	if ((bad = addr_not_unicast(&a)) != NULL && !loopback_peer(d, &a)) {
 		snprintf(why, n, "%u.%u.%u.%u is not a unicast address (%s)", a.b[0], a.b[1], a.b[2],
 			 a.b[3], bad);
 		return MALFORMED;
@@ -326,7 +338,7 @@ dec_mp_reach(struct dec *d, const struct bgp_attr_raw *r, char *why, size_t n)
 		memcpy(d->a.next_hop_ll.b, nh + 16, 16);
 	}
 	/* A semantically wrong next hop: the NLRI are known, so only they go (RFC 7606 §7.11). */
-	if ((bad = addr_not_unicast(&d->a.next_hop)) != NULL ||
+	if (((bad = addr_not_unicast(&d->a.next_hop)) != NULL && !loopback_peer(d, &d->a.next_hop)) ||
 	    (family == AF_INET6 && d->a.next_hop.b[0] == 0xfe && (d->a.next_hop.b[1] & 0xc0) == 0x80) ||
 	    addr_cmp(&d->a.next_hop, &d->ctx->local) == 0) {
 		char a[ADDR_STRLEN];

@@ -329,3 +329,166 @@ adj_in_sorted(const struct adj_in *t, size_t *n)
 	*n = k;
 	return v;
 }
+
+struct loc_rib {
+	struct table dests;
+};
+
+static uint64_t
+dest_hash_of(const void *item)
+{
+	return prefix_hash(&((const struct rib_dest *)item)->p);
+}
+
+static int
+dest_eq(const void *item, const void *key)
+{
+	return prefix_cmp(&((const struct rib_dest *)item)->p, key) == 0;
+}
+
+struct loc_rib *
+loc_rib_new(void)
+{
+	struct loc_rib *t = xcalloc(1, sizeof(*t));
+
+	table_init(&t->dests);
+	return t;
+}
+
+void
+loc_rib_free(struct loc_rib *t, struct rib *r)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->dests.cap; i++) {
+		struct rib_dest *d = t->dests.slot[i];
+
+		if (d == NULL || d == TOMB)
+			continue;
+		for (uint16_t k = 0; k < d->npaths; k++)
+			rib_attr_unref(r, d->paths[k].attr);
+		free(d->paths);
+		free(d);
+	}
+	free(t->dests.slot);
+	free(t);
+}
+
+/* §9.1.2: the best of all paths, compared pairwise in a fixed order. */
+static uint16_t
+select_best(const struct rib_dest *d)
+{
+	uint16_t best = RIB_NO_BEST;
+
+	for (uint16_t k = 0; k < d->npaths; k++) {
+		if (best == RIB_NO_BEST ||
+		    rib_path_cmp(&d->paths[k].attr->a, &d->paths[k].src, &d->paths[best].attr->a,
+				 &d->paths[best].src) < 0)
+			best = k;
+	}
+	return best;
+}
+
+bool
+loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
+	    const struct rib_source *src, struct rib_attr *attr)
+{
+	uint64_t h = prefix_hash(p);
+	bool found;
+	size_t i = table_find(&t->dests, h, p, dest_eq, dest_hash_of, &found);
+	struct rib_dest *d = found ? t->dests.slot[i] : NULL;
+	const void *old_owner = NULL;
+	struct rib_attr *old_attr = NULL;
+	uint16_t k;
+
+	if (d == NULL) {
+		if (attr == NULL)
+			return false;
+		d = xcalloc(1, sizeof(*d));
+		d->p = *p;
+		d->best = RIB_NO_BEST;
+		if (t->dests.slot[i] == NULL)
+			t->dests.used++;
+		t->dests.slot[i] = d;
+		t->dests.live++;
+		if (t->dests.used * 4 >= t->dests.cap * 3)
+			table_grow(&t->dests, dest_hash_of);
+	}
+	if (d->best != RIB_NO_BEST) {
+		old_owner = d->paths[d->best].owner;
+		old_attr = d->paths[d->best].attr;
+	}
+	for (k = 0; k < d->npaths && d->paths[k].owner != owner; k++)
+		;
+	if (attr == NULL) {
+		if (k == d->npaths)
+			return false;
+		rib_attr_unref(r, d->paths[k].attr);
+		d->paths[k] = d->paths[--d->npaths];
+	} else {
+		attr->refs++;
+		if (k == d->npaths) {
+			d->paths = xrealloc(d->paths, (size_t)(d->npaths + 1) * sizeof(*d->paths));
+			d->npaths++;
+		} else {
+			rib_attr_unref(r, d->paths[k].attr);
+		}
+		d->paths[k] = (struct rib_path){.owner = owner, .src = *src, .attr = attr};
+	}
+	if (d->npaths == 0) {
+		/* No path left: the destination goes. */
+		i = table_find(&t->dests, h, p, dest_eq, dest_hash_of, &found);
+		t->dests.slot[i] = TOMB;
+		t->dests.live--;
+		free(d->paths);
+		free(d);
+		return old_owner != NULL || old_attr != NULL;
+	}
+	d->best = select_best(d);
+	return d->paths[d->best].owner != old_owner || d->paths[d->best].attr != old_attr;
+}
+
+const struct rib_dest *
+loc_rib_get(const struct loc_rib *t, const struct prefix *p)
+{
+	bool found;
+	size_t i = table_find(&t->dests, prefix_hash(p), p, dest_eq, dest_hash_of, &found);
+
+	return found ? t->dests.slot[i] : NULL;
+}
+
+const struct rib_path *
+loc_rib_best(const struct rib_dest *d)
+{
+	return d == NULL || d->best == RIB_NO_BEST ? NULL : &d->paths[d->best];
+}
+
+size_t
+loc_rib_count(const struct loc_rib *t)
+{
+	return t->dests.live;
+}
+
+static int
+dest_ptr_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(&(*(const struct rib_dest *const *)a)->p,
+			  &(*(const struct rib_dest *const *)b)->p);
+}
+
+const struct rib_dest **
+loc_rib_sorted(const struct loc_rib *t, size_t *n)
+{
+	const struct rib_dest **v = xcalloc(t->dests.live ? t->dests.live : 1, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->dests.cap; i++) {
+		const struct rib_dest *d = t->dests.slot[i];
+
+		if (d != NULL && d != TOMB)
+			v[k++] = d;
+	}
+	qsort(v, k, sizeof(*v), dest_ptr_cmp);
+	*n = k;
+	return v;
+}

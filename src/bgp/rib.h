@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bgp/attr.h"
+#include "bgp/decision.h"
 
 struct rib_attr {
 	uint64_t hash;
@@ -43,5 +44,40 @@ struct adj_in_route {
 };
 /* Every route, sorted by prefix; the caller frees the array. */
 struct adj_in_route *adj_in_sorted(const struct adj_in *t, size_t *n);
+
+/*
+ * The Loc-RIB: per prefix, every usable path (one per source) and the best one
+ * by the decision process. A source is identified by an opaque owner pointer
+ * (a session, or the node itself for its own prefixes).
+ */
+struct rib_path {
+	const void *owner;
+	struct rib_source src;
+	struct rib_attr *attr;
+};
+
+struct rib_dest {
+	struct prefix p;
+	struct rib_path *paths;
+	uint16_t npaths, best;    /* best: index into paths, or RIB_NO_BEST */
+};
+
+#define RIB_NO_BEST 0xffff
+
+struct loc_rib;
+
+struct loc_rib *loc_rib_new(void);
+void loc_rib_free(struct loc_rib *t, struct rib *r);
+/*
+ * Sets owner's path to p (attr NULL: removes it), taking a reference. Returns
+ * true when the best path changed (another path, or none).
+ */
+bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
+		 const struct rib_source *src, struct rib_attr *attr);
+const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
+const struct rib_path *loc_rib_best(const struct rib_dest *d);
+size_t loc_rib_count(const struct loc_rib *t);
+/* Every destination, sorted by prefix; the caller frees the array (not the dests). */
+const struct rib_dest **loc_rib_sorted(const struct loc_rib *t, size_t *n);
 
 #endif

@@ -20,6 +20,8 @@ static const struct {
 	[OPT_IP6] = {"ip6", 0, true},
 	[OPT_AS] = {"as", 0, true},
 	[OPT_PASSWORD] = {"password", 0, true},
+	[OPT_IMPORT] = {"import", 0, true},
+	[OPT_EXPORT] = {"export", 0, true},
 };
 
 static int

@@ -63,6 +63,21 @@ ctl_password(struct ctl *c, struct bgp_peer *p)
 	return 0;
 }
 
+/* --import= / --export=: all (the default) or none. */
+static int
+policy_switch(struct ctl *c, enum ctl_opt o, bool *none)
+{
+	const char *v = c->args.val[o];
+
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "all") != 0 && strcmp(v, "none") != 0)
+		return ctl_usage_error(c, "Invalid --%s '%s'; accepted: all, none.",
+				       o == OPT_IMPORT ? "import" : "export", v);
+	*none = strcmp(v, "none") == 0;
+	return 0;
+}
+
 int
 ctl_peer_add(struct ctl *c, bool node_specific)
 {
@@ -75,6 +90,9 @@ ctl_peer_add(struct ctl *c, bool node_specific)
 	if (ctl_parse_ip(c, c->vars[0], 0, &p.ip) != 0 || ctl_parse_as(c, c->vars[1], &p.as_num) != 0)
 		return CTL_EXIT_USAGE;
 	if (c->args.val[OPT_PASSWORD] != NULL && ctl_password(c, &p) != 0)
+		return CTL_EXIT_USAGE;
+	if (policy_switch(c, OPT_IMPORT, &p.import_none) != 0 ||
+	    policy_switch(c, OPT_EXPORT, &p.export_none) != 0)
 		return CTL_EXIT_USAGE;
 	node = peer_scope(c, node_specific, &ok);
 	if (!ok)
@@ -155,9 +173,11 @@ peers_doc(const struct bgp_peers *peers, const char *node)
 		json_t *o;
 
 		addr_format(&peers->v[i].ip, a);
-		o = json_pack("{s:s, s:I, s:s, s:b}", "ip", a, "as_num",
+		o = json_pack("{s:s, s:I, s:s, s:b, s:s, s:s}", "ip", a, "as_num",
 			      (json_int_t)peers->v[i].as_num, "type", node ? "node specific" : "global",
-			      "md5", peers->v[i].password[0] != '\0');
+			      "md5", peers->v[i].password[0] != '\0', "import",
+			      peers->v[i].import_none ? "none" : "all", "export",
+			      peers->v[i].export_none ? "none" : "all");
 		if (node != NULL)
 			json_object_set_new(o, "node", json_string(node));
 		json_array_append_new(arr, o);
@@ -276,7 +296,9 @@ default_node_as(struct ctl *c)
 }
 
 const struct ctl_cmd ctl_bgp_cmds[] = {
-	{"bgp peer add", "<PEER_IP> as <AS_NUM> [--password=<KEY>]", OPTF(OPT_PASSWORD), peer_add},
+	{"bgp peer add",
+	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none]",
+	 OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT), peer_add},
 	{"bgp peer remove", "<PEER_IP>", 0, peer_remove},
 	{"bgp peer show", "[--ipv4 | --ipv6]", OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT),
 	 peer_show},

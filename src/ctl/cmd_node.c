@@ -14,6 +14,7 @@ const char ctl_node_help[] =
 	"  tabbyctl node show\n"
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
+	"                                 [--import=all|none] [--export=all|none]\n"
 	"                                 [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer remove <PEER_IP> [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer show [--ipv4 | --ipv6] [--node=<NODE>]\n"
@@ -36,6 +37,8 @@ const char ctl_node_help[] =
 	" --as=<AS_NUM>    The node's AS number (default: the default node AS).\n"
 	" --password=<KEY> TCP MD5 key for the session (RFC 2385), 6-80 characters;\n"
 	"                  '-' reads it from standard input. Never printed back.\n"
+	" --import=all|none  Accept the peer's routes (default all).\n"
+	" --export=all|none  Send the peer our routes (default all).\n"
 	" --ipv4           Show IPv4 information only.\n"
 	" --ipv6           Show IPv6 information only.\n"
 	"\n";
@@ -291,8 +294,10 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	 OPTF(OPT_IP) | OPTF(OPT_IP6) | OPTF(OPT_AS) | NODE_OPT, node_register},
 	{"node show", "", OPTF(OPT_OUTPUT), node_show},
 	{"node remove", "<NODE>", 0, node_remove},
-	{"node bgp peer add", "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--node=<NODE>]",
-	 NODE_OPT | OPTF(OPT_PASSWORD), node_peer_add},
+	{"node bgp peer add",
+	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
+	 "[--node=<NODE>]",
+	 NODE_OPT | OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT), node_peer_add},
 	{"node bgp peer remove", "<PEER_IP> [--node=<NODE>]", NODE_OPT, node_peer_remove},
 	{"node bgp peer show", "[--ipv4 | --ipv6] [--node=<NODE>]", SHOW_OPTS, node_peer_show},
 	{"node prefix add", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_add},

@@ -34,6 +34,8 @@ enum ctl_opt {
 	OPT_IP6,
 	OPT_AS,
 	OPT_PASSWORD,
+	OPT_IMPORT,
+	OPT_EXPORT,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -89,6 +91,8 @@ int ctl_print_doc(struct ctl *c, json_t *doc);
 extern const struct ctl_cmd ctl_bgp_cmds[];
 extern const struct ctl_cmd ctl_node_cmds[];
 extern const struct ctl_cmd ctl_status_cmds[];
+extern const struct ctl_cmd ctl_route_cmds[];
+extern const char ctl_route_help[];
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];

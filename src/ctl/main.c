@@ -14,6 +14,7 @@ static const char top_help[] =
 	"    bgp       Configure global BGP settings: peers, node-to-node mesh, default AS.\n"
 	"    node      Configure a node: registration, node-specific BGP peers, prefixes.\n"
 	"    status    Show the node agent's BGP sessions.\n"
+	"    route     Show the routes a node's agent holds.\n"
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -25,6 +26,8 @@ static const char top_help[] =
 	" --password=<KEY>           On 'bgp peer add' and 'node bgp peer add': the TCP\n"
 	"                            MD5 key (RFC 2385) for the session; '-' reads it\n"
 	"                            from standard input. Never printed back.\n"
+	" --import=all|none          On the same: accept the peer's routes (default all).\n"
+	" --export=all|none          On the same: send the peer our routes (default all).\n"
 	"\n"
 	"Description:\n"
 	"  The tabbyctl command line tool manages the BGP peerings of tabby nodes,\n"
@@ -41,6 +44,7 @@ static const struct {
 	{"bgp", ctl_bgp_cmds, ctl_bgp_help},
 	{"node", ctl_node_cmds, ctl_node_help},
 	{"status", ctl_status_cmds, ctl_status_help},
+	{"route", ctl_route_cmds, ctl_route_help},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -130,7 +134,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}

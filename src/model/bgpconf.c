@@ -203,6 +203,11 @@ bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, st
 	o = json_pack("{s:s, s:I}", "ip", a, "as_num", (json_int_t)p->as_num);
 	if (p->password[0] != '\0')
 		json_object_set_new(o, "password", json_string(p->password));
+	/* Policy switches are written only when they differ from the default (all). */
+	if (p->import_none)
+		json_object_set_new(o, "import", json_string("none"));
+	if (p->export_none)
+		json_object_set_new(o, "export", json_string("none"));
 	rc = put_json(s, k.s, o, err);
 	json_decref(o);
 	return rc;
@@ -253,6 +258,10 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 		pw = json_string_value(json_object_get(o, "password"));
 		if (pw != NULL)
 			snprintf(p->password, sizeof(p->password), "%s", pw);
+		p->import_none = json_is_string(json_object_get(o, "import")) &&
+				 strcmp(json_string_value(json_object_get(o, "import")), "none") == 0;
+		p->export_none = json_is_string(json_object_get(o, "export")) &&
+				 strcmp(json_string_value(json_object_get(o, "export")), "none") == 0;
 		json_decref(o);
 		out->n++;
 	}

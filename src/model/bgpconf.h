@@ -28,6 +28,7 @@ struct bgp_peer {
 	struct addr ip;
 	uint32_t as_num;
 	char password[BGP_PASSWORD_MAX + 1];  /* "" when none; never printed */
+	bool import_none, export_none;         /* --import=none / --export=none */
 };
 
 struct bgp_peers {

@@ -1,0 +1,183 @@
+/* tabbyctl route show: a node's routes, live from its agent's control socket. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+#include "lib/log.h"
+
+const char ctl_route_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl route show [--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>]\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  Show the routes a node's agent holds: every path it learned or originates,\n"
+	"  the best one marked with '*'. It asks the agent on its control socket (the\n"
+	"  path is in the agent's record), so run it on that node's machine.\n"
+	"\n"
+	"Options:\n"
+	" --node=<NODE>           The node (default: $TABBY_NODE, else the host name).\n"
+	" --ipv4                  Show IPv4 routes only.\n"
+	" --ipv6                  Show IPv6 routes only.\n"
+	" -o --output=<FORMAT>    table (default), json or yaml.\n"
+	"\n";
+
+/* Asks the agent one command; the parsed reply, or NULL after printing why not. */
+static json_t *
+ask_agent(const char *path, const char *cmd)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	char *buf = NULL, line[256];
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	json_error_t jerr;
+	json_t *doc;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		ctl_fail("The agent's control socket path is too long: %s", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		ctl_fail("Cannot reach the agent at %s: %s (route show runs on the node's own "
+			 "machine).", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	/* One send, without SIGPIPE: the agent answers and closes after one line. */
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+		close(fd);
+		ctl_fail("Cannot talk to the agent at %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0)
+			len += (size_t)n;
+	} while (n > 0);
+	close(fd);
+	buf[len] = '\0';
+	doc = json_loads(buf, 0, &jerr);
+	free(buf);
+	if (doc == NULL || json_object_get(doc, "error") != NULL) {
+		ctl_fail("The agent answered %s", doc ? json_string_value(json_object_get(doc, "error"))
+						      : "nothing readable");
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static void
+cell_int(json_t *o, const char *field, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		buf[0] = '\0';
+}
+
+static int
+route_show(struct ctl *c)
+{
+	static const char *const cols[] = {"PREFIX", "NEXT HOP", "AS PATH", "ORIGIN",
+					   "LOCAL PREF", "MED", "FROM", "BEST"};
+	char cmd[128] = "routes", lp[16], med[16];
+	struct store_kv agent;
+	struct store *s;
+	struct err err;
+	struct key k;
+	json_t *rec, *doc, *r, *out;
+	const char *path;
+	struct table *t;
+	size_t i;
+	int family, rc;
+
+	if (ctl_family(c, &family) != 0 || ctl_node(c) == NULL)
+		return CTL_EXIT_USAGE;
+	if (c->vars[0] != NULL) {
+		struct prefix p;
+		char canon[PREFIX_STRLEN];
+
+		if (prefix_parse(c->vars[0], &p, &err) != 0)
+			return ctl_usage_error(c, "Invalid prefix specified: %s.", err.msg);
+		prefix_format(&p, canon);
+		snprintf(cmd, sizeof(cmd), "routes %s", canon);
+	}
+	if ((s = ctl_store(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	key_agent(&k, c->node);
+	rc = store_get(s, k.s, &agent, &err);
+	if (rc == STORE_ERR)
+		return ctl_fail("%s", err.msg);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("tabby process is not running on node %s.", c->node);
+	rec = json_loads(agent.value, 0, NULL);
+	store_kv_clear(&agent);
+	path = json_string_value(json_object_get(rec, "control"));
+	doc = path ? ask_agent(path, cmd) : NULL;
+	json_decref(rec);
+	if (doc == NULL)
+		return CTL_EXIT_FAIL;
+	out = json_array();
+	json_array_foreach(doc, i, r) {
+		bool v6 = strchr(json_string_value(json_object_get(r, "prefix")), ':') != NULL;
+
+		if ((family == AF_INET && v6) || (family == AF_INET6 && !v6))
+			continue;
+		json_array_append(out, r);
+	}
+	json_decref(doc);
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, out);
+	t = table_new(8, cols, false);
+	json_array_foreach(out, i, r) {
+		const char *row[8] = {
+			json_string_value(json_object_get(r, "prefix")),
+			json_string_value(json_object_get(r, "next_hop")),
+			json_string_value(json_object_get(r, "as_path")),
+			json_string_value(json_object_get(r, "origin")),
+			lp,
+			med,
+			json_string_value(json_object_get(r, "from")),
+			json_is_true(json_object_get(r, "best")) ? "*" : "",
+		};
+
+		cell_int(r, "local_pref", lp, sizeof(lp));
+		cell_int(r, "med", med, sizeof(med));
+		table_row(t, row);
+	}
+	if (json_array_size(out) == 0)
+		printf("No routes.\n");
+	else
+		table_print(t, stdout);
+	table_free(t);
+	json_decref(out);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_route_cmds[] = {
+	{"route show", "[--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>]",
+	 OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_NODE) | OPTF(OPT_OUTPUT), route_show},
+	{NULL, NULL, 0, NULL},
+};
