@@ -72,10 +72,11 @@ never_within() {
 }
 
 # tabbyd_start HOST NODE N [ARGS...]: tabbyd in HOST's namespace with its LAN addresses.
+# It runs with --no-fib unless TABBYD_FIB=kernel (it may then program the namespace's routes).
 tabbyd_start() {
 	local host=$1 node=$2 n=$3; shift 3
 	ip netns exec "$(ns_of "$host")" "$BUILD/tabbyd" --node "$node" --ip "$(v4 "$n")" --ip6 "$(v6 "$n")" \
-		--control "$T/$node.sock" --no-fib --log-level debug "$@" >> "$T/$node.log" 2>&1 &
+		--control "$T/$node.sock" $([ "${TABBYD_FIB:-}" = kernel ] || echo --no-fib) --log-level debug "$@" >> "$T/$node.log" 2>&1 &
 	PIDS+=($!)
 	PID_OF[$node]=$!
 }
