@@ -112,4 +112,15 @@ wait_until 10 "GoBGP has BIRD's through us" gobgp_route ipv4 198.51.100.0/26 192
 nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib del -a ipv4 198.51.100.128/26
 wait_until 10 "GoBGP's withdrawal: gone from tabbyd's RIB and kernel" bash -c \
 	"! '$TABBYCTL' route show --node=n1 | grep -q 198.51.100.128 && ! ip netns exec $(ns_of n1) ip route show proto 201 | grep -q 198.51.100.128"
-echo "routes with BIRD, FRR and GoBGP, IPv4 and IPv6: both ways and through"
+# --import=none: BIRD's route stays in its Adj-RIB-In but not in the RIB or the kernel.
+"$TABBYCTL" node bgp peer add 192.0.2.10 as 65010 --node=n1 --import=none
+wait_until 15 "import none: BIRD's route out of the RIB and kernel, kept in the Adj-RIB-In" bash -c \
+	"! '$TABBYCTL' route show --node=n1 | grep -q '198.51.100.0/26' && \
+	 ! ip netns exec $(ns_of n1) ip route show proto 201 | grep -q '198.51.100.0/26' && \
+	 '$BUILD/ctl_query' '$T/n1.sock' adj-rib-in 192.0.2.10 | grep -q '198.51.100.0/26'"
+# --export=none: GoBGP gets nothing from us any more.
+"$TABBYCTL" node bgp peer add 192.0.2.30 as 65030 --node=n1 --export=none
+wait_until 15 "export none: GoBGP has no route from tabbyd" bash -c \
+	"ip netns exec $(ns_of gobgp) gobgp -u 127.0.0.1 -p 50051 neighbor 192.0.2.1 | grep -qi 'BGP state = established' && \
+	 ! ip netns exec $(ns_of gobgp) gobgp -u 127.0.0.1 -p 50051 global rib -a ipv4 | grep -q 203.0.113.0/24"
+echo "routes with BIRD, FRR and GoBGP, IPv4 and IPv6: both ways and through; import/export none"
