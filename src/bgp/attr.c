@@ -1067,7 +1067,9 @@ bgp_attrs_encode(struct wr *w, const struct bgp_attrs *a, const struct bgp_encod
 	at = attr_begin(w, WK, BGP_ATTR_AS_PATH);
 	encode_path(w, path, a->as_path_len, ctx->as4, false);
 	attr_end(w, at);
-	if ((a->has & BGP_HAS(BGP_ATTR_NEXT_HOP)) && addr_is_v4(&a->next_hop)) {
+	/* IPv4 NLRI travel in the NLRI field and need NEXT_HOP, even when the route came
+	 * in an MP_REACH_NLRI (found by fuzzing the decode-encode round trip). */
+	if (addr_is_v4(&a->next_hop)) {
 		wr_u8(w, WK);
 		wr_u8(w, BGP_ATTR_NEXT_HOP);
 		wr_u8(w, 4);
