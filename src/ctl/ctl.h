@@ -36,6 +36,10 @@ enum ctl_opt {
 	OPT_PASSWORD,
 	OPT_IMPORT,
 	OPT_EXPORT,
+	OPT_OWNER,
+	OPT_NAME,
+	OPT_DEVICE,
+	OPT_INTERFACE,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -93,6 +97,8 @@ extern const struct ctl_cmd ctl_node_cmds[];
 extern const struct ctl_cmd ctl_status_cmds[];
 extern const struct ctl_cmd ctl_route_cmds[];
 extern const char ctl_route_help[];
+extern const struct ctl_cmd ctl_ne_client_cmds[], ctl_ne_device_cmds[], ctl_ne_connection_cmds[];
+extern const char ctl_ne_client_help[], ctl_ne_device_help[], ctl_ne_connection_help[];
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];

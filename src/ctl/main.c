@@ -15,6 +15,9 @@ static const char top_help[] =
 	"    node      Configure a node: registration, node-specific BGP peers, prefixes.\n"
 	"    status    Show the node agent's BGP sessions.\n"
 	"    route     Show the routes a node's agent holds.\n"
+	"    api-client  Manage the peering API's tenants (OAuth2 client credentials).\n"
+	"    device    Manage tenants' virtual devices (a device is a tabby node).\n"
+	"    connection  Manage devices' connections (an interface on the node).\n"
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -45,6 +48,9 @@ static const struct {
 	{"node", ctl_node_cmds, ctl_node_help},
 	{"status", ctl_status_cmds, ctl_status_help},
 	{"route", ctl_route_cmds, ctl_route_help},
+	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help},
+	{"device", ctl_ne_device_cmds, ctl_ne_device_help},
+	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -134,7 +140,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}

@@ -1,0 +1,276 @@
+/* tabbyctl api-client / device / connection: the operator's side of the peering API. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ctl/table.h"
+#include "model/ne.h"
+
+const char ctl_ne_client_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl api-client create <NAME>\n"
+	"  tabbyctl api-client show\n"
+	"  tabbyctl api-client remove <CLIENT_ID>\n"
+	"  tabbyctl api-client rotate-secret <CLIENT_ID>\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  Manage the tenants of the peering API. create and rotate-secret print the\n"
+	"  client secret once; only its argon2id hash is stored. remove and\n"
+	"  rotate-secret revoke the client's tokens at once.\n"
+	"\n";
+
+const char ctl_ne_device_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl device create --node=<NODE> --owner=<CLIENT_ID> [--name=<NAME>]\n"
+	"  tabbyctl device show\n"
+	"  tabbyctl device remove <UUID>\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  A virtual device is a tabby node assigned to a tenant (an API client).\n"
+	"\n";
+
+const char ctl_ne_connection_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl connection create --device=<UUID> --interface=<IF> [--name=<NAME>]\n"
+	"  tabbyctl connection show\n"
+	"  tabbyctl connection remove <UUID>\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  A connection is a device's attachment to a network: a Linux interface on the\n"
+	"  device's node. Tenants create BGP peerings on their connections.\n"
+	"\n";
+
+static struct store *
+store_or_fail(struct ctl *c)
+{
+	if (ne_init() != 0) {
+		ctl_fail("libsodium cannot start.");
+		return NULL;
+	}
+	return ctl_store(c);
+}
+
+static int
+client_create(struct ctl *c)
+{
+	char id[NE_UUID_LEN + 1], secret[128];
+	struct store *s = store_or_fail(c);
+	struct err err;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_client_create(s, c->vars[0], id, secret, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, json_pack("{s:s, s:s, s:s}", "name", c->vars[0], "client_id",
+						  id, "client_secret", secret));
+	printf("Client ID: %s\nClient secret: %s\n", id, secret);
+	return CTL_EXIT_OK;
+}
+
+static int
+client_rotate(struct ctl *c)
+{
+	char secret[128];
+	struct store *s = store_or_fail(c);
+	struct err err;
+	int rc;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	rc = ne_client_rotate(s, c->vars[0], secret, &err);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("%s is not an API client.", c->vars[0]);
+	if (rc != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, json_pack("{s:s, s:s}", "client_id", c->vars[0],
+						  "client_secret", secret));
+	printf("Client ID: %s\nClient secret: %s\n", c->vars[0], secret);
+	return CTL_EXIT_OK;
+}
+
+/* Prints a list as a table of the given fields, or as JSON/YAML. */
+static int
+show_list(struct ctl *c, json_t *list, const char *const *fields, const char *const *heads,
+	  size_t n, const char *empty)
+{
+	struct table *t;
+	json_t *o;
+	size_t i;
+
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, list);
+	if (json_array_size(list) == 0) {
+		printf("%s\n", empty);
+		json_decref(list);
+		return CTL_EXIT_OK;
+	}
+	t = table_new(n, heads, false);
+	json_array_foreach(list, i, o) {
+		const char *row[8];
+
+		for (size_t k = 0; k < n; k++)
+			row[k] = json_string_value(json_object_get(o, fields[k]));
+		table_row(t, row);
+	}
+	table_print(t, stdout);
+	table_free(t);
+	json_decref(list);
+	return CTL_EXIT_OK;
+}
+
+static int
+client_show(struct ctl *c)
+{
+	static const char *const f[] = {"client_id", "name", "created"};
+	static const char *const h[] = {"CLIENT ID", "NAME", "CREATED"};
+	struct store *s = store_or_fail(c);
+	struct err err;
+	json_t *list;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_client_list(s, &list, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	return show_list(c, list, f, h, 3, "No API clients defined.");
+}
+
+static int
+remove_kind(struct ctl *c, const char *kind, const char *what)
+{
+	struct store *s = store_or_fail(c);
+	struct err err;
+	int rc;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	rc = strcmp(kind, "client") == 0 ? ne_client_remove(s, c->vars[0], &err)
+					 : ne_remove(s, kind, c->vars[0], &err);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("%s is not %s.", c->vars[0], what);
+	if (rc != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("Removed %s\n", c->vars[0]);
+	return CTL_EXIT_OK;
+}
+
+static int
+client_remove(struct ctl *c)
+{
+	return remove_kind(c, "client", "an API client");
+}
+
+static int
+device_create(struct ctl *c)
+{
+	char uuid[NE_UUID_LEN + 1];
+	struct store *s;
+	struct err err;
+
+	if (c->args.val[OPT_NODE] == NULL || c->args.val[OPT_OWNER] == NULL)
+		return ctl_usage_error(c, "Missing --node or --owner. Usage: tabbyctl device create "
+					  "--node=<NODE> --owner=<CLIENT_ID> [--name=<NAME>]");
+	if ((s = store_or_fail(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_device_create(s, c->args.val[OPT_NODE], c->args.val[OPT_OWNER],
+			     c->args.val[OPT_NAME], uuid, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("%s\n", uuid);
+	return CTL_EXIT_OK;
+}
+
+static int
+device_show(struct ctl *c)
+{
+	static const char *const f[] = {"uuid", "name", "node", "owner"};
+	static const char *const h[] = {"UUID", "NAME", "NODE", "OWNER"};
+	struct store *s = store_or_fail(c);
+	struct err err;
+	json_t *list;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_list(s, "device", NULL, &list, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	return show_list(c, list, f, h, 4, "No devices defined.");
+}
+
+static int
+device_remove(struct ctl *c)
+{
+	return remove_kind(c, "device", "a device");
+}
+
+static int
+connection_create(struct ctl *c)
+{
+	char uuid[NE_UUID_LEN + 1];
+	struct store *s;
+	struct err err;
+
+	if (c->args.val[OPT_DEVICE] == NULL || c->args.val[OPT_INTERFACE] == NULL)
+		return ctl_usage_error(c, "Missing --device or --interface. Usage: tabbyctl "
+					  "connection create --device=<UUID> --interface=<IF> "
+					  "[--name=<NAME>]");
+	if ((s = store_or_fail(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_connection_create(s, c->args.val[OPT_DEVICE], c->args.val[OPT_INTERFACE],
+				 c->args.val[OPT_NAME], uuid, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("%s\n", uuid);
+	return CTL_EXIT_OK;
+}
+
+static int
+connection_show(struct ctl *c)
+{
+	static const char *const f[] = {"uuid", "name", "virtualDeviceUuid", "interface", "owner"};
+	static const char *const h[] = {"UUID", "NAME", "DEVICE", "INTERFACE", "OWNER"};
+	struct store *s = store_or_fail(c);
+	struct err err;
+	json_t *list;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_list(s, "connection", NULL, &list, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	return show_list(c, list, f, h, 5, "No connections defined.");
+}
+
+static int
+connection_remove(struct ctl *c)
+{
+	return remove_kind(c, "connection", "a connection");
+}
+
+const struct ctl_cmd ctl_ne_client_cmds[] = {
+	{"api-client create", "<NAME>", OPTF(OPT_OUTPUT), client_create},
+	{"api-client show", "", OPTF(OPT_OUTPUT), client_show},
+	{"api-client remove", "<CLIENT_ID>", 0, client_remove},
+	{"api-client rotate-secret", "<CLIENT_ID>", OPTF(OPT_OUTPUT), client_rotate},
+	{NULL, NULL, 0, NULL},
+};
+
+const struct ctl_cmd ctl_ne_device_cmds[] = {
+	{"device create", "--node=<NODE> --owner=<CLIENT_ID> [--name=<NAME>]",
+	 OPTF(OPT_NODE) | OPTF(OPT_OWNER) | OPTF(OPT_NAME), device_create},
+	{"device show", "", OPTF(OPT_OUTPUT), device_show},
+	{"device remove", "<UUID>", 0, device_remove},
+	{NULL, NULL, 0, NULL},
+};
+
+const struct ctl_cmd ctl_ne_connection_cmds[] = {
+	{"connection create", "--device=<UUID> --interface=<IF> [--name=<NAME>]",
+	 OPTF(OPT_DEVICE) | OPTF(OPT_INTERFACE) | OPTF(OPT_NAME), connection_create},
+	{"connection show", "", OPTF(OPT_OUTPUT), connection_show},
+	{"connection remove", "<UUID>", 0, connection_remove},
+	{NULL, NULL, 0, NULL},
+};
