@@ -29,28 +29,35 @@ call() {
 	[ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
 	[ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
 	ST=$(curl "${args[@]}"); BODY=$(cat "$T/body")
+	M=$1 P=$2
 }
 expect() {  # STATUS [grep pattern]
 	[ "$ST" = "$1" ] || fail "$WHAT: status $ST, expected $1: $BODY"
 	[ -z "${2:-}" ] || echo "$BODY" | grep -qE "$2" || fail "$WHAT: body lacks /$2/: $BODY"
 	PASSED=$((PASSED + 1))
+	# Every response is kept for the check against docs/openapi.yaml.
+	if [ -n "${API_RECORD:-}" ] && [ -n "${M:-}" ]; then
+		printf '{"method":"%s","path":"%s","status":%s,"body":%s}\n' "$M" "$P" "$ST" \
+			"${BODY:-null}" >> "$API_RECORD"
+	fi
+	M=
 }
 PASSED=0
 
 # Tokens: the provider's JSON body, and RFC 6749 form with HTTP Basic.
-WHAT="token (JSON)"
+WHAT="token (JSON)"; M=POST P=/oauth2/v1/token
 ST=$(curl -s -o "$T/body" -w '%{http_code}' "$API/oauth2/v1/token" -H 'Content-Type: application/json' \
 	-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$AID\",\"client_secret\":\"$ASEC\"}"); BODY=$(cat "$T/body")
 expect 200 '"token_type":"Bearer".*"token_timeout":"3600".*"user_name":"acme"'
 AT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
-WHAT="token (form + Basic)"
+WHAT="token (form + Basic)"; M=POST P=/oauth2/v1/token
 ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
 expect 200 '"access_token":"[0-9a-f]{64}"'
 BT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
-WHAT="token, wrong secret"
+WHAT="token, wrong secret"; M=POST P=/oauth2/v1/token
 ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
 expect 401 '"error":"invalid_client"'
-WHAT="token, wrong grant"
+WHAT="token, wrong grant"; M=POST P=/oauth2/v1/token
 ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
 expect 400 '"error":"unsupported_grant_type"'
 
@@ -149,7 +156,7 @@ WHAT="rotated: old token"; call GET /ne/v1/bgp "$AT"; expect 401 INVALID_TOKEN
 for i in $(seq 12); do
 	ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token")
 done
-WHAT="rate limit"; BODY=$(cat "$T/body"); expect 429 slow_down
+WHAT="rate limit"; M=POST P=/oauth2/v1/token; BODY=$(cat "$T/body"); expect 429 slow_down
 
 # Plain HTTP refuses to serve beyond loopback; TLS serves.
 if "$BUILD/tabby-api" --listen 192.0.2.1:8443 > "$T/refuse.log" 2>&1; then fail "served plain HTTP off loopback"; fi
