@@ -354,6 +354,13 @@ run_common(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a)
 			note_notif(f, "Received: ", in->notif);
 		go_idle(f, a, in->ev == FSM_EV_NOTIF);
 		return true;
+	case FSM_EV_TCP_FAILS:
+		/* OpenSent goes back to Active instead (its own handler). */
+		if (f->state == FSM_OPENSENT)
+			return false;
+		socket_failed(f, in);
+		go_idle(f, a, true);
+		return true;
 	case FSM_EV_KEEPALIVE_EXPIRES:
 		if (f->state == FSM_OPENSENT)
 			return false;
@@ -404,10 +411,6 @@ run_openconfirm(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a
 	if (run_common(f, in, a))
 		return;
 	switch (in->ev) {
-	case FSM_EV_TCP_FAILS:
-		socket_failed(f, in);
-		go_idle(f, a, true);
-		break;
 	case FSM_EV_KEEPALIVE_MSG:
 		restart_hold(f, a);
 		f->state = FSM_ESTABLISHED;
@@ -427,10 +430,6 @@ run_established(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a
 	if (run_common(f, in, a))
 		return;
 	switch (in->ev) {
-	case FSM_EV_TCP_FAILS:
-		socket_failed(f, in);
-		go_idle(f, a, true);
-		break;
 	case FSM_EV_KEEPALIVE_MSG:
 	case FSM_EV_UPDATE_MSG:
 	case FSM_EV_ROUTE_REFRESH_MSG:

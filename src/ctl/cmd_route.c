@@ -103,10 +103,7 @@ route_show(struct ctl *c)
 	static const char *const cols[] = {"PREFIX", "NEXT HOP", "AS PATH", "ORIGIN",
 					   "LOCAL PREF", "MED", "FROM", "BEST"};
 	char cmd[128] = "routes", lp[16], med[16];
-	struct store_kv agent;
-	struct store *s;
 	struct err err;
-	struct key k;
 	json_t *rec, *doc, *r, *out;
 	const char *path;
 	struct table *t;
@@ -124,16 +121,11 @@ route_show(struct ctl *c)
 		prefix_format(&p, canon);
 		snprintf(cmd, sizeof(cmd), "routes %s", canon);
 	}
-	if ((s = ctl_store(c)) == NULL)
-		return CTL_EXIT_FAIL;
-	key_agent(&k, c->node);
-	rc = store_get(s, k.s, &agent, &err);
+	rc = ctl_agent(c, &rec);
 	if (rc == STORE_ERR)
-		return ctl_fail("%s", err.msg);
+		return CTL_EXIT_FAIL;
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail("tabby process is not running on node %s.", c->node);
-	rec = json_loads(agent.value, 0, NULL);
-	store_kv_clear(&agent);
 	path = json_string_value(json_object_get(rec, "control"));
 	doc = path ? ask_agent(path, cmd) : NULL;
 	json_decref(rec);

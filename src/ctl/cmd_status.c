@@ -89,24 +89,21 @@ static int
 status(struct ctl *c)
 {
 	struct store_kvs kvs;
-	struct store_kv agent;
+	json_t *agent;
 	struct store *s;
 	struct err err;
 	struct row *rows;
 	char dir[KEY_MAX];
-	struct key k;
 	size_t n = 0;
 	int rc;
 	json_t *doc, *arr;
 
 	if (ctl_node(c) == NULL)
 		return CTL_EXIT_USAGE;
-	if ((s = ctl_store(c)) == NULL)
-		return CTL_EXIT_FAIL;
-	key_agent(&k, c->node);
-	rc = store_get(s, k.s, &agent, &err);
+	rc = ctl_agent(c, &agent);
 	if (rc == STORE_ERR)
-		return ctl_fail("%s", err.msg);
+		return CTL_EXIT_FAIL;
+	s = ctl_store(c);
 	if (rc == STORE_NOTFOUND) {
 		if (c->fmt != OUT_TABLE) {
 			ctl_print_doc(c, json_pack("{s:s, s:b}", "node", c->node, "running", 0));
@@ -117,7 +114,7 @@ status(struct ctl *c)
 	}
 	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/session/", c->node);
 	if (store_range(s, dir, &kvs, &err) != STORE_OK) {
-		store_kv_clear(&agent);
+		json_decref(agent);
 		return ctl_fail("%s", err.msg);
 	}
 	rows = calloc(kvs.n ? kvs.n : 1, sizeof(*rows));
@@ -136,8 +133,8 @@ status(struct ctl *c)
 		arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append(arr, rows[i].rec);
-		doc = json_pack("{s:s, s:b, s:o, s:o}", "node", c->node, "running", 1, "agent",
-				json_loads(agent.value, 0, NULL), "sessions", arr);
+		doc = json_pack("{s:s, s:b, s:O, s:o}", "node", c->node, "running", 1, "agent", agent,
+				"sessions", arr);
 		rc = ctl_print_doc(c, doc);
 	} else {
 		printf("tabby process is running.\n\n");
@@ -149,7 +146,7 @@ status(struct ctl *c)
 		json_decref(rows[i].rec);
 	free(rows);
 	store_kvs_free(&kvs);
-	store_kv_clear(&agent);
+	json_decref(agent);
 	return rc;
 }
 

@@ -121,3 +121,30 @@ ctl_family(struct ctl *c, int *family)
 	*family = v4 ? AF_INET : v6 ? AF_INET6 : 0;
 	return 0;
 }
+
+int
+ctl_agent(struct ctl *c, json_t **rec)
+{
+	struct store_kv kv;
+	struct store *s;
+	struct err err;
+	struct key k;
+	int rc;
+
+	*rec = NULL;
+	if ((s = ctl_store(c)) == NULL)
+		return STORE_ERR;
+	key_agent(&k, c->node);
+	rc = store_get(s, k.s, &kv, &err);
+	if (rc == STORE_ERR) {
+		ctl_fail("%s", err.msg);
+		return rc;
+	}
+	if (rc == STORE_OK) {
+		*rec = json_loads(kv.value, 0, NULL);
+		store_kv_clear(&kv);
+		if (*rec == NULL)
+			*rec = json_object();
+	}
+	return rc;
+}

@@ -82,6 +82,9 @@ struct store *ctl_store(struct ctl *c);
 const char *ctl_node(struct ctl *c);
 int ctl_parse_ip(struct ctl *c, const char *s, int family, struct addr *out);
 int ctl_parse_as(struct ctl *c, const char *s, uint32_t *out);
+/* The live agent record of ctl_node()'s node: STORE_OK, STORE_NOTFOUND, or STORE_ERR
+ * (already printed). */
+int ctl_agent(struct ctl *c, json_t **rec);
 /* --ipv4 / --ipv6 as an address family, 0 for both. */
 int ctl_family(struct ctl *c, int *family);
 
