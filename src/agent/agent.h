@@ -21,7 +21,7 @@
 #include "model/bgpconf.h"
 #include "store/store.h"
 
-enum peer_type { PEER_NODE, PEER_GLOBAL, PEER_MESH };
+enum peer_type { PEER_NODE, PEER_GLOBAL, PEER_MESH, PEER_CONNECTION };
 
 /* What reconcile wants a session to be. */
 struct peer_spec {
@@ -32,6 +32,19 @@ struct peer_spec {
 	enum peer_type type;
 	bool import_all, export_all; /* --import / --export */
 	uint32_t seq;                /* precedence order while reconciling */
+	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
+	int64_t generation;          /* ... and the generation this spec applies */
+};
+
+/* An API peering this node carries out (or failed to): its address on the interface. */
+struct api_peering {
+	char uuid[40];
+	int ifindex;
+	struct addr local;
+	unsigned plen;
+	bool addr_added;             /* we put the address there, so we take it away */
+	int64_t generation;
+	char error[256];             /* why it cannot be applied, or "" */
 };
 
 #define BGP_PORT 179
@@ -100,6 +113,10 @@ struct agent {
 	struct fib *fib;
 	struct node_prefixes local;  /* what this node originates */
 	struct rib_attr *local_attr;
+	struct api_peering *api;     /* the API peerings of this node's devices */
+	size_t napi;
+	struct api_peering *api_next;  /* being reconciled */
+	size_t napi_next;
 	ev_timer flush_timer, stats_timer;
 	int listen_fd[2];
 	ev_io listen_io[2];
@@ -135,7 +152,17 @@ void routes_originate(struct agent *ag, const struct node_prefixes *want);
 void reconcile(struct agent *ag);
 void reconcile_soon(struct agent *ag);
 
+/* peerings.c */
+/* Adds this node's API peerings to the wanted sessions (they come last; a clash is an error). */
+void peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap);
+/* After the sessions were reconciled: addresses of gone peerings, and deletions finished. */
+void peerings_settle(struct agent *ag);
+void peerings_stop(struct agent *ag);
+
 /* status.c */
+void status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+		    const char *state);
+void status_peering_remove(struct agent *ag, const char *uuid);
 int status_agent_start(struct agent *ag, struct err *err);
 void status_session(struct session *s);
 void status_session_remove(struct session *s);

@@ -276,6 +276,7 @@ main(int argc, char **argv)
 	ev_run(ag.loop, 0);
 
 	ev_timer_stop(ag.loop, &ag.watch_timer);
+	peerings_stop(&ag);
 	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);

@@ -132,6 +132,9 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 			add_spec(sp, &self, local_as, &h->ip6, as, h->port, NULL, PEER_MESH);
 	}
 	dedupe(sp);
+	/* API peerings last: one naming a configured peer's address is an error, not merged. */
+	peerings_want(ag, &sp->v, &sp->n, &sp->cap);
+	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	rc = 0;
 	bgp_peers_free(&global_peers);
 out_node:
@@ -192,9 +195,11 @@ reconcile(struct agent *ag)
 			/* RFC 4486: Other Configuration Change; then start afresh. */
 			session_free(s, BGP_CEASE_CONFIG_CHANGE, NULL);
 			session_start(session_new(ag, &sp.v[i]));
-		} else if (s->spec.type != sp.v[i].type) {
-			/* Only where it came from changed: the session is not disturbed. */
+		} else if (s->spec.type != sp.v[i].type || s->spec.generation != sp.v[i].generation) {
+			/* Only where it came from (or a no-op PUT) changed: not disturbed. */
 			s->spec.type = sp.v[i].type;
+			s->spec.generation = sp.v[i].generation;
+			snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", sp.v[i].peering);
 			status_session(s);
 		}
 	}
@@ -203,6 +208,7 @@ reconcile(struct agent *ag)
 			session_start(session_new(ag, &sp.v[i]));
 	free(matched);
 	free(sp.v);
+	peerings_settle(ag);
 }
 
 static void

@@ -25,6 +25,7 @@ peer_type_name(enum peer_type t)
 	case PEER_NODE: return "node specific";
 	case PEER_GLOBAL: return "global";
 	case PEER_MESH: return "node-to-node mesh";
+	case PEER_CONNECTION: return "connection";
 	}
 	return "?";
 }

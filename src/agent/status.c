@@ -99,6 +99,41 @@ status_session(struct session *s)
 	if (store_put(ag->store, k.s, text, ag->lease, NULL, &err) != STORE_OK)
 		log_warnx("cannot write session status: %s", err.msg);
 	free(text);
+	/* An API peering's status follows its session (the API shows it as "state"). */
+	if (s->spec.type == PEER_CONNECTION)
+		status_peering(ag, s->spec.peering, s->spec.generation, "", fsm_state_name(s->state));
+}
+
+void
+status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+	       const char *state)
+{
+	char key[KEY_MAX];
+	struct err err;
+	json_t *o;
+	char *text;
+
+	if (ag->lease == 0)
+		return;
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
+	o = json_pack("{s:I, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
+		      error ? error : "", "state", state ? state : "Idle");
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (store_put(ag->store, key, text, ag->lease, NULL, &err) != STORE_OK)
+		log_warnx("cannot write peering status: %s", err.msg);
+	free(text);
+}
+
+void
+status_peering_remove(struct agent *ag, const char *uuid)
+{
+	char key[KEY_MAX];
+	struct err err;
+
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
+	if (store_delete(ag->store, key, &err) == STORE_ERR)
+		log_warnx("cannot remove peering status: %s", err.msg);
 }
 
 void
@@ -146,6 +181,9 @@ publish(struct agent *ag, struct err *err)
 	char dir[KEY_MAX];
 
 	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/session/", ag->cfg.node);
+	if (store_delete_prefix(ag->store, dir, err) == STORE_ERR)
+		return STORE_ERR;
+	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/peering/", ag->cfg.node);
 	if (store_delete_prefix(ag->store, dir, err) == STORE_ERR)
 		return STORE_ERR;
 	if (store_lease_grant(ag->store, LEASE_TTL, &ag->lease, err) != STORE_OK)

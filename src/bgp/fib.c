@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include <linux/if_addr.h>
 
 struct fib {
 	bool enabled;
@@ -25,8 +26,7 @@ fib_open(bool enabled, struct err *err)
 
 	f->enabled = enabled;
 	f->seq = (uint32_t)time(NULL);
-	if (!enabled)
-		return f;
+	/* The socket is opened either way: interface addresses do not depend on --no-fib. */
 	f->nl = mnl_socket_open(NETLINK_ROUTE);
 	if (f->nl == NULL || mnl_socket_bind(f->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err_set(err, "netlink: %s", strerror(errno));
@@ -204,4 +204,46 @@ fib_flush_stale(struct fib *f, struct err *err)
 			removed++;
 	free(st.v);
 	return removed;
+}
+
+static int
+addr_msg(struct fib *f, bool add, int ifindex, const struct addr *a, unsigned plen,
+	 struct err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	nlh->nlmsg_seq = ++f->seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)a->family;
+	ifa->ifa_prefixlen = (unsigned char)plen;
+	ifa->ifa_index = (unsigned)ifindex;
+	/* No duplicate address detection: the session needs the address now. */
+	ifa->ifa_flags = addr_is_v4(a) ? 0 : IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, addr_is_v4(a) ? 4 : 16, a->b);
+	mnl_attr_put(nlh, IFA_ADDRESS, addr_is_v4(a) ? 4 : 16, a->b);
+	return transact(f, nlh, err);
+}
+
+int
+fib_addr_add(struct fib *f, int ifindex, const struct addr *a, unsigned plen, bool *added,
+	     struct err *err)
+{
+	*added = false;
+	if (addr_msg(f, true, ifindex, a, plen, err) == 0) {
+		*added = true;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -1;
+}
+
+int
+fib_addr_del(struct fib *f, int ifindex, const struct addr *a, unsigned plen, struct err *err)
+{
+	if (addr_msg(f, false, ifindex, a, plen, err) == 0)
+		return 0;
+	return errno == EADDRNOTAVAIL || errno == ENODEV ? 0 : -1;
 }

@@ -643,6 +643,27 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 	return 0;
 }
 
+/* No agent record for the node, and the last change is older than the deadline. */
+static bool
+agent_missing(struct store *s, const char *node, json_t *stored)
+{
+	const char *when = json_string_value(json_object_get(stored, "lastUpdatedDate"));
+	struct key key;
+	struct store_kv kv;
+	struct err err;
+	struct tm tm = {0};
+	int rc;
+
+	if (node == NULL || when == NULL || strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL ||
+	    time(NULL) - timegm(&tm) < NE_AGENT_DEADLINE)
+		return false;
+	key_agent(&key, node);
+	rc = store_get(s, key.s, &kv, &err);
+	if (rc == STORE_OK)
+		store_kv_clear(&kv);
+	return rc == STORE_NOTFOUND;
+}
+
 json_t *
 ne_peering_view(struct store *s, json_t *stored)
 {
@@ -671,6 +692,11 @@ ne_peering_view(struct store *s, json_t *stored)
 	/* DESIGN.md: the provisioning status is derived from desired and observed state. */
 	if (json_is_true(json_object_get(stored, "deleting"))) {
 		json_object_set_new(v, "provisioningStatus", json_string("DEPROVISIONING"));
+		json_object_set_new(v, "state", json_null());
+	} else if (st == NULL && agent_missing(s, node, stored)) {
+		json_object_set_new(v, "provisioningStatus", json_string("FAILED"));
+		json_object_set_new(v, "provisioningError",
+				    json_sprintf("the agent of node %s is not running", node ? node : "?"));
 		json_object_set_new(v, "state", json_null());
 	} else if (st == NULL) {
 		json_object_set_new(v, "provisioningStatus", json_string("PROVISIONING"));

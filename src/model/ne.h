@@ -21,6 +21,8 @@
 #define NE_UUID_LEN 36
 #define NE_TOKEN_TTL 3600
 #define NE_NAME_MAX 64
+/* A peering whose node has no running agent this long after its last change is FAILED. */
+#define NE_AGENT_DEADLINE 30
 
 #define KEY_NE KEY_ROOT_NE
 #define KEY_ROOT_NE "/tabby/v1/ne/"

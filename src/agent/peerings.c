@@ -1,0 +1,240 @@
+/*
+ * API peerings carried out on this node: a tenant's POST /ne/v1/bgp becomes a
+ * session from localIpAddress (put on the connection's interface if absent)
+ * with localAsn, towards remoteIpAddress/remoteAsn, with TCP MD5 when a key is
+ * set. What cannot be applied is reported as an error in the peering's status
+ * (the API then shows FAILED); a deleted peering's session is closed with a
+ * Cease, its address removed and its key deleted (the API's DEPROVISIONING ends).
+ */
+#include <jansson.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/agent.h"
+#include "lib/asn.h"
+#include "lib/log.h"
+#include "model/ne.h"
+
+static struct api_peering *
+find(struct agent *ag, const char *uuid)
+{
+	for (size_t i = 0; i < ag->napi; i++)
+		if (strcmp(ag->api[i].uuid, uuid) == 0)
+			return &ag->api[i];
+	return NULL;
+}
+
+static void
+drop_address(struct agent *ag, struct api_peering *p)
+{
+	struct err err;
+	char a[ADDR_STRLEN];
+
+	if (!p->addr_added)
+		return;
+	addr_format(&p->local, a);
+	if (fib_addr_del(ag->fib, p->ifindex, &p->local, p->plen, &err) != 0)
+		log_warnx("peering %s: cannot remove %s/%u: %s", p->uuid, a, p->plen, err.msg);
+	else
+		log_info("peering %s: removed %s/%u from its interface", p->uuid, a, p->plen);
+	p->addr_added = false;
+}
+
+/* "192.0.2.1/29" (already validated by the API; checked again, never trusted). */
+static int
+parse_local(const char *s, struct addr *a, unsigned *plen)
+{
+	char buf[ADDR_STRLEN + 8], *slash, *end;
+	unsigned long l;
+
+	if (s == NULL || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	l = strtoul(slash + 1, &end, 10);
+	if (addr_parse(buf, a) != 0 || *end != '\0' || l > addr_bits(a))
+		return -1;
+	*plen = (unsigned)l;
+	return 0;
+}
+
+static uint32_t
+json_asn(json_t *o, const char *field)
+{
+	json_int_t v = json_integer_value(json_object_get(o, field));
+
+	return v > 0 && asn_check((uint64_t)v, NULL) == 0 ? (uint32_t)v : 0;
+}
+
+/* Works out one peering; its spec on success, else an error in words. */
+static bool
+apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_spec *have,
+	  size_t nhave, struct peer_spec *spec)
+{
+	const char *ifname = json_string_value(json_object_get(o, "interface"));
+	const char *key = json_string_value(json_object_get(o, "authenticationKey"));
+	char a[ADDR_STRLEN];
+	struct err err;
+
+	memset(spec, 0, sizeof(*spec));
+	if (parse_local(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
+			&p->plen) != 0 ||
+	    addr_parse(json_string_value(json_object_get(o, "remoteIpAddress")) ?: "",
+		       &spec->remote) != 0 ||
+	    (spec->local_as = json_asn(o, "localAsn")) == 0 ||
+	    (spec->remote_as = json_asn(o, "remoteAsn")) == 0) {
+		snprintf(p->error, sizeof(p->error), "the stored peering is malformed");
+		return false;
+	}
+	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
+	if (p->ifindex == 0) {
+		snprintf(p->error, sizeof(p->error), "interface %s does not exist on node %s",
+			 ifname ? ifname : "(none)", ag->cfg.node);
+		return false;
+	}
+	for (size_t i = 0; i < nhave; i++) {
+		addr_format(&spec->remote, a);
+		if (addr_cmp(&have[i].remote, &spec->remote) == 0) {
+			snprintf(p->error, sizeof(p->error),
+				 have[i].type == PEER_CONNECTION
+					 ? "remoteIpAddress %s is already used by another peering"
+					 : "remoteIpAddress %s is already a configured BGP peer of node %s",
+				 a, ag->cfg.node);
+			return false;
+		}
+		if (have[i].type == PEER_CONNECTION && addr_cmp(&have[i].local, &p->local) == 0) {
+			addr_format(&p->local, a);
+			snprintf(p->error, sizeof(p->error),
+				 "localIpAddress %s is already used by another peering", a);
+			return false;
+		}
+	}
+	if (!p->addr_added) {
+		bool added;
+
+		if (fib_addr_add(ag->fib, p->ifindex, &p->local, p->plen, &added, &err) != 0) {
+			addr_format(&p->local, a);
+			snprintf(p->error, sizeof(p->error), "cannot put %s/%u on %s: %s", a, p->plen,
+				 ifname, err.msg);
+			return false;
+		}
+		p->addr_added = added;
+		if (added)
+			log_info("peering %s: put %s on %s", p->uuid,
+				 json_string_value(json_object_get(o, "localIpAddress")), ifname);
+	}
+	spec->local = p->local;
+	spec->remote_port = BGP_PORT;
+	spec->type = PEER_CONNECTION;
+	spec->import_all = spec->export_all = true;
+	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
+	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
+	spec->generation = p->generation;
+	return true;
+}
+
+void
+peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap)
+{
+	struct api_peering *next = NULL;
+	size_t nnext = 0;
+	json_t *all, *o;
+	struct err err;
+	size_t i;
+
+	if (ne_list(ag->store, "bgp", NULL, &all, &err) != STORE_OK) {
+		log_warnx("API peerings: %s; keeping them as they are", err.msg);
+		return;
+	}
+	next = xcalloc(json_array_size(all) + 1, sizeof(*next));
+	json_array_foreach(all, i, o) {
+		const char *node = json_string_value(json_object_get(o, "node"));
+		const char *uuid = json_string_value(json_object_get(o, "uuid"));
+		struct api_peering *p = &next[nnext], *old;
+		struct peer_spec spec;
+
+		if (node == NULL || uuid == NULL || strcmp(node, ag->cfg.node) != 0 ||
+		    json_is_true(json_object_get(o, "deleting")))
+			continue;
+		old = find(ag, uuid);
+		if (old != NULL)
+			*p = *old;
+		snprintf(p->uuid, sizeof(p->uuid), "%s", uuid);
+		p->generation = json_integer_value(json_object_get(o, "generation"));
+		p->error[0] = '\0';
+		nnext++;
+		/* Clashes are judged against configured peers and the peerings before it. */
+		if (!apply_one(ag, o, p, *v, *n, &spec)) {
+			log_warnx("peering %s: %s", uuid, p->error);
+			status_peering(ag, uuid, p->generation, p->error, NULL);
+			continue;
+		}
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
+		spec.seq = (uint32_t)*n;
+		(*v)[(*n)++] = spec;
+	}
+	json_decref(all);
+	free(ag->api_next);
+	ag->api_next = next;
+	ag->napi_next = nnext;
+}
+
+void
+peerings_settle(struct agent *ag)
+{
+	json_t *all, *o;
+	struct err err;
+	size_t i;
+
+	/* Peerings that went away give their addresses back -- only now, after their
+	 * sessions sent the Cease from those addresses. */
+	for (i = 0; ag->api_next != NULL && i < ag->napi; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < ag->napi_next; k++)
+			kept = kept || strcmp(ag->api_next[k].uuid, ag->api[i].uuid) == 0;
+		if (!kept)
+			drop_address(ag, &ag->api[i]);
+	}
+	if (ag->api_next != NULL) {
+		free(ag->api);
+		ag->api = ag->api_next;
+		ag->napi = ag->napi_next;
+		ag->api_next = NULL;
+	}
+	if (ne_list(ag->store, "bgp", NULL, &all, &err) != STORE_OK)
+		return;
+	/* Deleted ones: their sessions were closed (Cease) by the reconcile; finish here. */
+	json_array_foreach(all, i, o) {
+		const char *node = json_string_value(json_object_get(o, "node"));
+		const char *uuid = json_string_value(json_object_get(o, "uuid"));
+
+		if (node == NULL || uuid == NULL || strcmp(node, ag->cfg.node) != 0 ||
+		    !json_is_true(json_object_get(o, "deleting")))
+			continue;
+		status_peering_remove(ag, uuid);
+		if (ne_remove(ag->store, "bgp", uuid, &err) == STORE_ERR)
+			log_warnx("peering %s: cannot remove it: %s", uuid, err.msg);
+		else
+			log_info("peering %s: deprovisioned", uuid);
+	}
+	json_decref(all);
+}
+
+void
+peerings_stop(struct agent *ag)
+{
+	/* A stopped agent carries nothing out: its addresses go too. */
+	for (size_t i = 0; i < ag->napi; i++)
+		drop_address(ag, &ag->api[i]);
+	free(ag->api);
+	ag->api = NULL;
+	ag->napi = 0;
+}
