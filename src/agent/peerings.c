@@ -42,26 +42,7 @@ drop_address(struct agent *ag, struct api_peering *p)
 	p->addr_added = false;
 }
 
-/* "192.0.2.1/29" (already validated by the API; checked again, never trusted). */
-static int
-parse_local(const char *s, struct addr *a, unsigned *plen)
-{
-	char buf[ADDR_STRLEN + 8], *slash, *end;
-	unsigned long l;
-
-	if (s == NULL || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	if ((slash = strchr(buf, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	l = strtoul(slash + 1, &end, 10);
-	if (addr_parse(buf, a) != 0 || *end != '\0' || l > addr_bits(a))
-		return -1;
-	*plen = (unsigned)l;
-	return 0;
-}
-
+/* The stored values were validated by the API; they are checked again, never trusted. */
 static uint32_t
 json_asn(json_t *o, const char *field)
 {
@@ -81,7 +62,7 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	struct err err;
 
 	memset(spec, 0, sizeof(*spec));
-	if (parse_local(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
+	if (addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
 			&p->plen) != 0 ||
 	    addr_parse(json_string_value(json_object_get(o, "remoteIpAddress")) ?: "",
 		       &spec->remote) != 0 ||

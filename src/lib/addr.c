@@ -74,6 +74,27 @@ addr_not_unicast(const struct addr *a)
 }
 
 int
+addr_parse_cidr(const char *s, struct addr *a, unsigned *len)
+{
+	char buf[ADDR_STRLEN + 8], *slash, *end;
+	unsigned long l;
+
+	if (s == NULL || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if (addr_parse(buf, a) != 0 || slash[1] < '0' || slash[1] > '9')
+		return -1;
+	l = strtoul(slash + 1, &end, 10);
+	if (*end != '\0' || l > addr_bits(a))
+		return -1;
+	*len = (unsigned)l;
+	return 0;
+}
+
+int
 prefix_parse(const char *s, struct prefix *out, struct err *err)
 {
 	char host[ADDR_STRLEN + 1], *end;

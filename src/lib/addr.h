@@ -33,6 +33,8 @@ bool addr_is_v4(const struct addr *a);
 const char *addr_not_unicast(const struct addr *a);
 unsigned addr_bits(const struct addr *a);
 
+/* An interface address with its subnet length, "192.0.2.1/29" (host bits allowed). */
+int addr_parse_cidr(const char *s, struct addr *a, unsigned *len);
 /* "A.B.C.D/N" or "X::/N"; host bits must be zero. */
 int prefix_parse(const char *s, struct prefix *out, struct err *err);
 void prefix_format(const struct prefix *p, char buf[PREFIX_STRLEN]);

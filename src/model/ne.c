@@ -437,28 +437,6 @@ problem(struct ne_problem *p, int status, const char *code, const char *property
 	return -1;
 }
 
-/* "192.0.2.1/29": an address and the length of its subnet. */
-static int
-parse_cidr(const char *s, struct addr *a, unsigned *len)
-{
-	char buf[ADDR_STRLEN + 8], *slash, *end;
-	unsigned long l;
-
-	if (s == NULL || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	if ((slash = strchr(buf, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	if (addr_parse(buf, a) != 0 || slash[1] < '0' || slash[1] > '9')
-		return -1;
-	l = strtoul(slash + 1, &end, 10);
-	if (*end != '\0' || l > addr_bits(a))
-		return -1;
-	*len = (unsigned)l;
-	return 0;
-}
-
 static bool
 same_subnet(const struct addr *a, const struct addr *b, unsigned len)
 {
@@ -558,7 +536,7 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 			       "localIpAddress",
 			       "localIpAddress is required: a string address with its subnet "
 			       "length, e.g. 192.0.2.1/29 or 2001:db8::1/64");
-	if (parse_cidr(local, &la, &plen) != 0 || addr_not_unicast(&la) != NULL)
+	if (addr_parse_cidr(local, &la, &plen) != 0 || addr_not_unicast(&la) != NULL)
 		return problem(p, 400, "INVALID_VALUE", "localIpAddress",
 			       "localIpAddress '%s' is not a unicast address with a subnet length, "
 			       "e.g. 192.0.2.1/29 or 2001:db8::1/64", local);

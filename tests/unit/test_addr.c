@@ -109,13 +109,30 @@ test_prefix(void **state)
 	assert_int_not_equal(prefix_parse("2001:db8::/129", &p, &err), 0);
 }
 
+static void
+test_cidr(void **state)
+{
+	struct addr a;
+	unsigned len;
+
+	(void)state;
+	assert_int_equal(addr_parse_cidr("192.0.2.1/29", &a, &len), 0);
+	assert_int_equal(len, 29);
+	assert_int_equal(addr_parse_cidr("2001:db8::1/64", &a, &len), 0);
+	assert_int_equal(len, 64);
+	assert_int_not_equal(addr_parse_cidr("192.0.2.1", &a, &len), 0);
+	assert_int_not_equal(addr_parse_cidr("192.0.2.1/33", &a, &len), 0);
+	assert_int_not_equal(addr_parse_cidr("192.0.2.1/", &a, &len), 0);
+	assert_int_not_equal(addr_parse_cidr("x/8", &a, &len), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_canonical), cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_order),           cmocka_unit_test(test_unicast),
-		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_prefix),          cmocka_unit_test(test_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
