@@ -71,8 +71,9 @@ static void
 best_changed(struct agent *ag, const struct prefix *p)
 {
 	fib_sync(ag, p);
+	/* A peer with --export=none is sent nothing: no need to track what changed for it. */
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && s->spec.remote.family == p->addr.family)
+		if (established(s) && s->spec.export_all && s->spec.remote.family == p->addr.family)
 			mark_dirty(s, p);
 	schedule_flush(ag);
 }
@@ -99,7 +100,7 @@ routes_session_up(struct session *s)
 	const struct rib_dest **v = loc_rib_sorted(s->ag->loc, &n);
 
 	/* The whole table, then End-of-RIB (RFC 4724 §2). */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; s->spec.export_all && i < n; i++)
 		if (v[i]->p.addr.family == s->spec.remote.family)
 			mark_dirty(s, &v[i]->p);
 	free(v);
