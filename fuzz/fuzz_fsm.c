@@ -12,14 +12,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const enum fsm_event events[] = {
-	FSM_EV_MANUAL_START, FSM_EV_MANUAL_STOP, FSM_EV_AUTOMATIC_START, FSM_EV_AUTOMATIC_STOP,
-	FSM_EV_CONNECT_RETRY_EXPIRES, FSM_EV_HOLD_EXPIRES, FSM_EV_KEEPALIVE_EXPIRES,
-	FSM_EV_IDLE_HOLD_EXPIRES, FSM_EV_TCP_CR_ACKED, FSM_EV_TCP_CONFIRMED, FSM_EV_TCP_FAILS,
-	FSM_EV_OPEN, FSM_EV_HEADER_ERR, FSM_EV_OPEN_ERR, FSM_EV_OPEN_COLLISION_DUMP,
-	FSM_EV_NOTIF_VERSION_ERR, FSM_EV_NOTIF, FSM_EV_KEEPALIVE_MSG, FSM_EV_UPDATE_MSG,
-	FSM_EV_UPDATE_ERR, FSM_EV_ROUTE_REFRESH_MSG,
-};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bgp_notif_set(&err, BGP_ERR_UPDATE, BGP_UPD_MALFORMED_AS_PATH, NULL, 0);
 	for (size_t i = 1; i + 1 < size; i += 2) {
 		struct fsm_input in = {
-			.ev = events[data[i] % (sizeof(events) / sizeof(events[0]))],
+			.ev = fsm_events[data[i] % FSM_NEVENTS],
 			.peer_hold_time = data[i + 1] == 1 || data[i + 1] == 2 ? 3 : data[i + 1],
 			.notif = (data[i] & 0x80) ? &err : NULL,
 			.socket_error = "Connection reset by peer",

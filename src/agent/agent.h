@@ -9,6 +9,7 @@
 #define TABBY_AGENT_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -116,6 +117,7 @@ struct agent {
 	struct api_peering *api;     /* the API peerings of this node's devices */
 	size_t napi;
 	struct api_peering *api_next;  /* being reconciled */
+	json_t *api_read;            /* the peerings as read by this reconcile pass */
 	size_t napi_next;
 	ev_timer flush_timer, stats_timer;
 	int listen_fd[2];

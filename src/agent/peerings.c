@@ -131,6 +131,9 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap)
 		log_warnx("API peerings: %s; keeping them as they are", err.msg);
 		return;
 	}
+	/* Kept for peerings_settle, which finishes deletions from the same read. */
+	json_decref(ag->api_read);
+	ag->api_read = json_incref(all);
 	next = xcalloc(json_array_size(all) + 1, sizeof(*next));
 	json_array_foreach(all, i, o) {
 		const char *node = json_string_value(json_object_get(o, "node"));
@@ -190,8 +193,9 @@ peerings_settle(struct agent *ag)
 		ag->napi = ag->napi_next;
 		ag->api_next = NULL;
 	}
-	if (ne_list(ag->store, "bgp", NULL, &all, &err) != STORE_OK)
+	if ((all = ag->api_read) == NULL)
 		return;
+	ag->api_read = NULL;
 	/* Deleted ones: their sessions were closed (Cease) by the reconcile; finish here. */
 	json_array_foreach(all, i, o) {
 		const char *node = json_string_value(json_object_get(o, "node"));
@@ -212,6 +216,8 @@ peerings_settle(struct agent *ag)
 void
 peerings_stop(struct agent *ag)
 {
+	json_decref(ag->api_read);
+	ag->api_read = NULL;
 	/* A stopped agent carries nothing out: its addresses go too. */
 	for (size_t i = 0; i < ag->napi; i++)
 		drop_address(ag, &ag->api[i]);

@@ -47,13 +47,9 @@ status_session_json(const struct session *s)
 	addr_format(&s->spec.remote, r);
 	iso_time(s->since, since, sizeof(since));
 	if (c != NULL && c->have_open) {
-		struct addr a = {.family = AF_INET};
-		uint32_t bid = c->peer_open.bgp_id;
+		struct addr a;
 
-		a.b[0] = (uint8_t)(bid >> 24);
-		a.b[1] = (uint8_t)(bid >> 16);
-		a.b[2] = (uint8_t)(bid >> 8);
-		a.b[3] = (uint8_t)bid;
+		addr_from_u32(c->peer_open.bgp_id, &a);
 		addr_format(&a, id);
 	}
 	o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:b}", "local", l, "remote", r,
@@ -151,16 +147,13 @@ static int
 write_agent(struct agent *ag, struct err *err)
 {
 	char started[32], rid[ADDR_STRLEN];
-	struct addr a = {.family = AF_INET};
+	struct addr a;
 	struct key k;
 	json_t *o;
 	char *text;
 	int rc;
 
-	a.b[0] = (uint8_t)(ag->cfg.router_id >> 24);
-	a.b[1] = (uint8_t)(ag->cfg.router_id >> 16);
-	a.b[2] = (uint8_t)(ag->cfg.router_id >> 8);
-	a.b[3] = (uint8_t)ag->cfg.router_id;
+	addr_from_u32(ag->cfg.router_id, &a);
 	addr_format(&a, rid);
 	iso_time(ag->started, started, sizeof(started));
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "pid", (int)getpid(), "version",

@@ -53,6 +53,10 @@ enum fsm_event {
 	FSM_EV_ROUTE_REFRESH_MSG = 100,    /* RFC 2918: handled like an UPDATE for timers */
 };
 
+/* Every event above, for tests and fuzzing that walk them all. */
+#define FSM_NEVENTS 21
+extern const enum fsm_event fsm_events[FSM_NEVENTS];
+
 enum fsm_timer {
 	FSM_TIMER_CONNECT_RETRY,
 	FSM_TIMER_HOLD,

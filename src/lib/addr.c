@@ -40,6 +40,17 @@ addr_bits(const struct addr *a)
 	return addr_is_v4(a) ? 32 : 128;
 }
 
+void
+addr_from_u32(uint32_t v, struct addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET;
+	out->b[0] = (uint8_t)(v >> 24);
+	out->b[1] = (uint8_t)(v >> 16);
+	out->b[2] = (uint8_t)(v >> 8);
+	out->b[3] = (uint8_t)v;
+}
+
 int
 addr_cmp(const struct addr *a, const struct addr *b)
 {

@@ -16,15 +16,7 @@
 #define M16 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, \
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 
-static const enum fsm_event all_events[] = {
-	FSM_EV_MANUAL_START, FSM_EV_MANUAL_STOP, FSM_EV_AUTOMATIC_START, FSM_EV_AUTOMATIC_STOP,
-	FSM_EV_CONNECT_RETRY_EXPIRES, FSM_EV_HOLD_EXPIRES, FSM_EV_KEEPALIVE_EXPIRES,
-	FSM_EV_IDLE_HOLD_EXPIRES, FSM_EV_TCP_CR_ACKED, FSM_EV_TCP_CONFIRMED, FSM_EV_TCP_FAILS,
-	FSM_EV_OPEN, FSM_EV_HEADER_ERR, FSM_EV_OPEN_ERR, FSM_EV_OPEN_COLLISION_DUMP,
-	FSM_EV_NOTIF_VERSION_ERR, FSM_EV_NOTIF, FSM_EV_KEEPALIVE_MSG, FSM_EV_UPDATE_MSG,
-	FSM_EV_UPDATE_ERR, FSM_EV_ROUTE_REFRESH_MSG,
-};
-#define NEV (sizeof(all_events) / sizeof(all_events[0]))
+#define NEV FSM_NEVENTS
 
 static struct bgp_notif hdr_err, open_err, upd_err, rcvd;
 
@@ -147,13 +139,13 @@ test_transition_table(void **state)
 			struct fsm f;
 
 			reach(&f, (enum fsm_state)st);
-			run(&f, all_events[e], &a);
+			run(&f, fsm_events[e], &a);
 			n = find(&a, FSM_ACT_SEND_NOTIFICATION);
 			if (f.state != want->next || (want->code < 0) != (n == NULL) ||
 			    (n && (n->notif->code != want->code ||
 				   n->notif->subcode != want->subcode)))
 				fail_msg("%s + %s: got %s, notification %d/%d; want %s, %d/%d",
-					 fsm_state_name(st), fsm_event_name(all_events[e]),
+					 fsm_state_name(st), fsm_event_name(fsm_events[e]),
 					 fsm_state_name(f.state), n ? n->notif->code : -1,
 					 n ? n->notif->subcode : -1, fsm_state_name(want->next),
 					 want->code, want->subcode);
