@@ -2,7 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all test clean deps run golden-regen
+.PHONY: all test clean deps run golden-regen bench-bgp
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j
@@ -21,6 +21,12 @@ test:
 run:
 	scripts/deps
 	scripts/run
+
+# The BGP benchmark: tabbyd, BIRD, FRR and GoBGP side by side (about an hour); the
+# table is printed and kept in build/bgp-bench.txt.
+bench-bgp:
+	scripts/deps bench
+	BENCH_OUT=$(BUILD)/bgp-bench.txt bench/bgp_bench.sh
 
 golden-regen: all
 	tests/golden/run --regen

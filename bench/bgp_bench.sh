@@ -1,33 +1,73 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): convergence and memory of BGP daemons side by side, bgperf-style.
-# Generators (bench/bgpgen.c) open N eBGP sessions to the daemon under test and send M
-# unique IPv4 prefixes each; a sink session receives what the daemon exports; the clock runs
-# from the first UPDATE sent to the last expected prefix at the sink. The daemon runs in its
-# own namespace with no kernel routes, accepting everything from the generators, exporting
-# nothing back to them and everything to the sink. Addresses: 198.18.0.0/15 (RFC 2544).
-#   bench/bgp_bench.sh [DAEMONS] [SCENARIOS]     e.g. "tabbyd bird" "1x100000 10x10000"
-# Status: tabbyd and BIRD 2 only so far (FRR, GoBGP and IPv6 are still to come).
+# Benchmark (not a test): tabbyd, BIRD 2, FRR and GoBGP side by side, bgperf-style.
+#
+#   bench/bgp_bench.sh [DAEMONS] [SCENARIOS] [FAMILIES]
+#     DAEMONS    default "tabbyd bird frr gobgp"
+#     SCENARIOS  NxM: N generator sessions with M prefixes each;
+#                default "1x1000000 10x100000 50x100000 200x500 1000x100"
+#     FAMILIES   default "ipv4 ipv6"
+#   BENCH_RUNS (3) runs per cell, median with min and max; BENCH_TIMEOUT (300) seconds
+#   a run may take to converge; BENCH_OUT=FILE also writes the tables there.
+#
+# Per run: a fresh namespace for the daemon under test, one for the generators and one
+# for the sink, on a bridge (198.18.0.0/15 and 2001:db8::/64). bench/bgpgen encodes
+# everything first, opens the N eBGP sessions, and sends once the sink's session is up;
+# the daemon accepts everything from the generators, exports nothing back to them and
+# everything to the sink, and programs no kernel routes. Convergence is first UPDATE
+# sent -> last expected prefix at the sink; the sink checks it got exactly the N x M
+# prefixes. Sessions is daemon start -> all N generator sessions Established.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-daemons=${1:-"tabbyd bird"}
-scenarios=${2:-"1x100000 10x10000"}
+daemons=${1:-"tabbyd bird frr gobgp"}
+scenarios=${2:-"1x1000000 10x100000 50x100000 200x500 1000x100"}
+families=${3:-"ipv4 ipv6"}
+runs=${BENCH_RUNS:-3}
 limit=${BENCH_TIMEOUT:-300}
+out=${BENCH_OUT:-/dev/null}
+[ "$out" = /dev/null ] || : > "$out"
+MEM_FLOOR_KB=$((1536 * 1024))   # stop a run when the machine has less than this left
 make -C "$top" >/dev/null || exit 1
 B=$top/build
 T=$(mktemp -d /tmp/tabby-bgpbench-XXXXXX); chmod 755 "$T"
-P="bb$$"; NSS=(); PIDS=()
+NSS=(); PIDS=(); R=0; P=""
+
 cleanup() {
-	local p ns   # local: callers' variables (n, p) must survive
+	local p ns   # local: the callers' variables must survive
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	PIDS=()
 	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	NSS=()
 }
 trap 'cleanup; rm -rf "$T"' EXIT
-trap 'exit 130' INT TERM
+trap 'echo "interrupted: cleaning up" >&2; exit 130' INT TERM
 
-R=0
+for d in $daemons; do
+	case $d in
+	tabbyd) ;;
+	bird) command -v bird >/dev/null || { echo "bird not installed (scripts/deps bench)" >&2; exit 1; } ;;
+	frr) [ -x /usr/lib/frr/bgpd ] || { echo "frr not installed (scripts/deps bench)" >&2; exit 1; } ;;
+	gobgp) command -v gobgpd >/dev/null || { echo "gobgpd not installed (scripts/deps bench)" >&2; exit 1; } ;;
+	*) echo "unknown daemon '$d': accepted are tabbyd bird frr gobgp" >&2; exit 2 ;;
+	esac
+done
+
+# Addresses: the daemon, the sink, and generator i (bgpgen adds i to the base).
+fam=ipv4
+dut_ip() { [ $fam = ipv4 ] && echo 198.18.0.1 || echo 2001:db8::1; }
+sink_ip() { [ $fam = ipv4 ] && echo 198.18.0.2 || echo 2001:db8::2; }
+gen_ip() {
+	if [ $fam = ipv4 ]; then
+		local v=$(((198 << 24) + (18 << 16) + (1 << 8) + 1 + $1))
+		echo "$((v >> 24 & 255)).$((v >> 16 & 255)).$((v >> 8 & 255)).$((v & 255))"
+	else
+		printf '2001:db8::1:%x\n' "$1"
+	fi
+}
+plen() { [ $fam = ipv4 ] && echo 15 || echo 64; }
+gen_as() { echo $((4200000000 + $1)); }
+
 topology() {  # N generators
+	local h i
 	cleanup
 	R=$((R + 1)); P="bb$$r$R"   # fresh names: namespace removal finishes asynchronously
 	for h in lan dut gen sink; do ip netns add "$P-$h"; NSS+=("$P-$h"); ip -n "$P-$h" link set lo up; done
@@ -37,77 +77,247 @@ topology() {  # N generators
 		ip -n "$P-lan" link set "v$R$h" master br0 up
 		ip -n "$P-$h" link set eth0 up
 	done
-	ip -n "$P-dut" addr add 198.18.0.1/15 dev eth0
-	ip -n "$P-sink" addr add 198.18.0.2/15 dev eth0
-	for i in $(seq 0 $(($1 - 1))); do
-		ip -n "$P-gen" addr add "198.18.$((1 + i / 250)).$((1 + i % 250))/15" dev eth0
-	done
+	local nodad=""; [ $fam = ipv6 ] && nodad=nodad
+	ip -n "$P-dut" addr add "$(dut_ip)/$(plen)" dev eth0 $nodad
+	ip -n "$P-sink" addr add "$(sink_ip)/$(plen)" dev eth0 $nodad
+	for i in $(seq 0 $(($1 - 1))); do echo "addr add $(gen_ip "$i")/$(plen) dev eth0 $nodad"; done > "$T/addrs"
+	ip -n "$P-gen" -batch "$T/addrs"
 }
-gen_ip() { echo "198.18.$((1 + $1 / 250)).$((1 + $1 % 250))"; }
 
+# ---- the daemons, configured alike: eBGP, all in from generators, nothing back, all to the sink
 start_tabbyd() {  # N
+	local i ip6=()
 	export TABBY_DATASTORE="sqlite:$T/tabby.db"
 	rm -f "$T/tabby.db"*
-	"$B/tabbyctl" bgp node-mesh off
+	"$B/tabbyctl" bgp node-mesh off >/dev/null
 	for i in $(seq 0 $(($1 - 1))); do
-		"$B/tabbyctl" node bgp peer add "$(gen_ip "$i")" as $((4200000000 + i)) --export=none --node=dut
+		"$B/tabbyctl" node bgp peer add "$(gen_ip "$i")" as "$(gen_as "$i")" --export=none --node=dut >/dev/null
 	done
-	"$B/tabbyctl" node bgp peer add 198.18.0.2 as 64999 --import=none --node=dut
-	ip netns exec "$P-dut" "$B/tabbyd" --node dut --ip 198.18.0.1 --as 64512 --no-fib \
+	"$B/tabbyctl" node bgp peer add "$(sink_ip)" as 64999 --import=none --node=dut >/dev/null
+	[ $fam = ipv6 ] && ip6=(--ip6 "$(dut_ip)")
+	START=$(date +%s%N)   # configuration written: the daemon starts now
+	ip netns exec "$P-dut" "$B/tabbyd" --node dut --ip 198.18.0.1 "${ip6[@]}" --as 64512 --no-fib \
 		--hold-time 240 --control "$T/dut.sock" --log-level warn > "$T/dut.log" 2>&1 &
-	DPID=$!; PIDS+=($DPID)
+	DPIDS=($!)
 }
-start_bird() {
+
+start_bird() {  # N
+	local i
 	{
 		echo "router id 198.18.0.1;"
 		echo "protocol device {}"
 		for i in $(seq 0 $(($1 - 1))); do
-			echo "protocol bgp g$i { local 198.18.0.1 as 64512; neighbor $(gen_ip "$i") as $((4200000000 + i)); hold time 240; ipv4 { import all; export none; }; }"
+			echo "protocol bgp g$i { local $(dut_ip) as 64512; neighbor $(gen_ip "$i") as $(gen_as "$i"); hold time 240; $fam { import all; export none; }; }"
 		done
-		echo "protocol bgp sink { local 198.18.0.1 as 64512; neighbor 198.18.0.2 as 64999; hold time 240; ipv4 { import none; export all; }; }"
+		echo "protocol bgp sink { local $(dut_ip) as 64512; neighbor $(sink_ip) as 64999; hold time 240; $fam { import none; export all; }; }"
 	} > "$T/bird.conf"
+	START=$(date +%s%N)   # configuration written: the daemon starts now
 	ip netns exec "$P-dut" bird -f -c "$T/bird.conf" -s "$T/bird.ctl" > "$T/dut.log" 2>&1 &
-	DPID=$!; PIDS+=($DPID)
+	DPIDS=($!)
 }
 
-# Prints: convergence_s established_s cpu_s rss_MB bytes_per_path, or a reason.
+# FRR as its documentation advises for this: one peer-group (one update group) for the
+# generators, no advertisement interval, no subgroup coalescing delay, no zebra (-Z).
+start_frr() {  # N
+	local i af=ipv4; [ $fam = ipv6 ] && af=ipv6
+	{
+		echo "frr defaults traditional"
+		echo "hostname dut"
+		echo "router bgp 64512"
+		echo " bgp router-id 198.18.0.1"
+		echo " no bgp ebgp-requires-policy"
+		echo " no bgp default ipv4-unicast"
+		echo " no bgp network import-check"
+		echo " coalesce-time 0"
+		echo " timers bgp 80 240"
+		echo " neighbor GEN peer-group"
+		echo " neighbor GEN advertisement-interval 0"
+		for i in $(seq 0 $(($1 - 1))); do
+			echo " neighbor $(gen_ip "$i") remote-as $(gen_as "$i")"
+			echo " neighbor $(gen_ip "$i") peer-group GEN"
+		done
+		echo " neighbor $(sink_ip) remote-as 64999"
+		echo " neighbor $(sink_ip) advertisement-interval 0"
+		echo " address-family $af unicast"
+		echo "  neighbor GEN activate"
+		echo "  neighbor GEN route-map NONE out"
+		echo "  neighbor $(sink_ip) activate"
+		echo "  neighbor $(sink_ip) route-map NONE in"
+		echo " exit-address-family"
+		echo "route-map NONE deny 10"
+	} > "$T/bgpd.conf"
+	rm -rf "$T/frr"; mkdir "$T/frr"; chown frr:frr "$T/frr"   # bgpd drops to user frr
+	chmod 644 "$T/bgpd.conf"
+	START=$(date +%s%N)   # configuration written: the daemon starts now
+	ip netns exec "$P-dut" /usr/lib/frr/bgpd -f "$T/bgpd.conf" -i "$T/frr/bgpd.pid" -z "$T/frr/zserv.api" \
+		--vty_socket "$T/frr" -n -Z -u frr -g frr -p 179 > "$T/dut.log" 2>&1 &
+	DPIDS=($!)
+}
+
+# GoBGP: one global export policy refuses the generators (a neighbor set matches the
+# receiving peer on export); warnings-only logging; the sink is a BGP peer, not a
+# gRPC monitor.
+start_gobgp() {  # N
+	local i af=ipv4-unicast; [ $fam = ipv6 ] && af=ipv6-unicast
+	{
+		echo "[global.config]"
+		echo "  as = 64512"
+		echo "  router-id = \"198.18.0.1\""
+		echo "[global.apply-policy.config]"
+		echo "  export-policy-list = [\"no-generators\"]"
+		echo "  default-export-policy = \"accept-route\""
+		echo "[[defined-sets.neighbor-sets]]"
+		echo "  neighbor-set-name = \"generators\""
+		printf '  neighbor-info-list = ['
+		for i in $(seq 0 $(($1 - 1))); do printf '"%s",' "$(gen_ip "$i")"; done
+		echo "]"
+		echo "[[policy-definitions]]"
+		echo "  name = \"no-generators\""
+		echo "  [[policy-definitions.statements]]"
+		echo "    name = \"reject\""
+		echo "    [policy-definitions.statements.conditions.match-neighbor-set]"
+		echo "      neighbor-set = \"generators\""
+		echo "    [policy-definitions.statements.actions]"
+		echo "      route-disposition = \"reject-route\""
+		for i in $(seq -1 $(($1 - 1))); do
+			local a as
+			if [ "$i" -lt 0 ]; then a=$(sink_ip); as=64999; else a=$(gen_ip "$i"); as=$(gen_as "$i"); fi
+			echo "[[neighbors]]"
+			echo "  [neighbors.config]"
+			echo "    neighbor-address = \"$a\""
+			echo "    peer-as = $as"
+			echo "  [neighbors.timers.config]"
+			echo "    hold-time = 240"
+			echo "    keepalive-interval = 80"
+			echo "  [[neighbors.afi-safis]]"
+			echo "    [neighbors.afi-safis.config]"
+			echo "      afi-safi-name = \"$af\""
+		done
+	} > "$T/gobgp.toml"
+	START=$(date +%s%N)   # configuration written: the daemon starts now
+	ip netns exec "$P-dut" gobgpd -f "$T/gobgp.toml" --api-hosts 127.0.0.1:50051 --pprof-disable \
+		-l warn > "$T/dut.log" 2>&1 &
+	DPIDS=($!)
+}
+
+# ---- one run
+daemon_cpu() {  # seconds of CPU used by the daemon's processes so far
+	local p t=0
+	for p in "${DPIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+	awk -v t=$t -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}'
+}
+daemon_kb() {  # VmHWM or VmRSS (kB) summed over the daemon's processes
+	local p k=0
+	for p in "${DPIDS[@]}"; do k=$((k + $(awk -v f="$1:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
+	echo $k
+}
+mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+daemon_alive() { local p; for p in "${DPIDS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done; }
+
+# Waits (at most $2 s) for the line pattern $1 in file $3; fails early if the daemon
+# died or the machine ran short of memory (then $why says so).
+why=""
+wait_for() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		grep -qs "$1" "$3" && return 0
+		if ! daemon_alive; then why="daemon exited ($(tail -n 1 "$T/dut.log" 2>/dev/null | cut -c1-80))"; return 1; fi
+		if [ "$(mem_available_kb)" -lt $MEM_FLOOR_KB ]; then
+			why="machine cannot hold it: stopped with $(($(daemon_kb VmRSS) / 1024)) MB in the daemon and $(($(mem_available_kb) / 1024)) MB left"
+			return 1
+		fi
+		sleep 0.05
+	done
+	why="timeout"
+	return 1
+}
+
+# Prints "converge_s sessions_s cpu_s peak_MB bytes_per_path", or "FAIL reason".
 run_one() {  # DAEMON N M
-	local d=$1 n=$2 m=$3 t0 done est start line
+	local d=$1 n=$2 m=$3 est t0 done final seen sflag=""
+	[ $fam = ipv6 ] && sflag=-6
 	topology "$n"
+	rm -f "$T/go" "$T/sink.out" "$T/gen.out" "$T/dut.log"
+	# The generator encodes before the daemon starts, then connects (retrying until it listens).
+	ip netns exec "$P-gen" "$B/bgpgen" gen $sflag "$(gen_ip 0)" "$n" "$(dut_ip)" 4200000000 "$m" "$T/go" > "$T/gen.out" 2>&1 &
+	PIDS+=($!); DPIDS=($!)
+	wait_for '^encoded' "$limit" "$T/gen.out" || { echo "FAIL generator: $(tail -n 1 "$T/gen.out")"; return; }
+	ip netns exec "$P-sink" "$B/bgpgen" sink $sflag "$(sink_ip)" "$(dut_ip)" 64999 "$n" "$m" > "$T/sink.out" 2>&1 &
+	PIDS+=($!)
 	"start_$d" "$n"
-	rm -f "$T/go"
-	ip netns exec "$P-sink" "$B/bgpgen" sink 198.18.0.2 198.18.0.1 64512 64999 $((n * m)) > "$T/sink.out" 2>&1 &
-	PIDS+=($!)
-	start=$(date +%s%N)
-	ip netns exec "$P-gen" "$B/bgpgen" gen 198.18.1.1 "$n" 198.18.0.1 64512 4200000000 "$m" "$T/go" > "$T/gen.out" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq $((limit * 10))); do grep -qs ready "$T/gen.out" && grep -qs up "$T/sink.out" && break; sleep 0.1; done
-	grep -q ready "$T/gen.out" || { echo "sessions-not-up"; return; }
-	est=$(awk '/established/ {print $2}' "$T/gen.out")
+	PIDS+=("${DPIDS[@]}")
+	if ! wait_for '^ready' "$limit" "$T/gen.out" || ! wait_for '^up' 60 "$T/sink.out"; then
+		[ "$why" = timeout ] && why="sessions not all up in ${limit} s ($(grep -c . "$T/gen.out") gen lines; $(tail -n 1 "$T/gen.out"))"
+		echo "FAIL $why"; return
+	fi
+	est=$(awk '/^established/ {print $2}' "$T/gen.out")
 	touch "$T/go"
-	for _ in $(seq $((limit * 20))); do grep -qs "^done" "$T/sink.out" && break; sleep 0.05; done
-	if ! grep -q "^done" "$T/sink.out"; then echo "not-converged-in-${limit}s"; return; fi
+	if ! wait_for '^done' "$limit" "$T/sink.out"; then
+		seen=$(awk '/^progress/ {p = $2} END {print p + 0}' "$T/sink.out")
+		[ "$why" = timeout ] && why="not converged in ${limit} s: the sink had $seen of $((n * m)) prefixes"
+		echo "FAIL $why"; return
+	fi
+	if ! wait_for '^final' 60 "$T/sink.out"; then echo "FAIL after convergence: $why"; return; fi
+	final=$(grep '^final' "$T/sink.out")
+	case "$final" in
+	*" seen=$((n * m)) unexpected=0 "*" malformed=0") ;;
+	*) echo "FAIL wrong prefixes at the sink: $final"; return ;;
+	esac
+	if grep -qs '^returned' "$T/gen.out"; then
+		echo "FAIL the daemon sent $(awk '/^returned/ {r = $2} END {print r}' "$T/gen.out") UPDATEs back to the generators"; return
+	fi
 	t0=$(awk '/^sent/ {print $2}' "$T/gen.out")
 	done=$(awk '/^done/ {print $2}' "$T/sink.out")
-	local ticks cpu rss
-	ticks=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
-	cpu=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}')
-	rss=$(awk '/VmHWM/ {print $2}' "/proc/$DPID/status")
-	awk -v c="$done" -v t="$t0" -v e="$est" -v s="$start" -v cpu="$cpu" -v rss="$rss" -v paths=$((n * m)) \
-		'BEGIN{printf "%.2f %.2f %s %.0f %.0f\n", (c - t) / 1e9, (e - s) / 1e9, cpu, rss / 1024, rss * 1024 / paths}'
+	awk -v c="$done" -v t="$t0" -v e="$est" -v s="$START" -v cpu="$(daemon_cpu)" -v kb="$(daemon_kb VmHWM)" \
+		-v paths=$((n * m)) 'BEGIN{printf "%.3f %.3f %s %.0f %.0f\n", (c - t) / 1e9, (e - s) / 1e9, cpu, kb / 1024, kb * 1024 / paths}'
 }
 
-printf '%-10s %-8s %12s %12s %8s %10s %10s\n' scenario daemon converge_s sessions_s cpu_s peak_MB bytes/path
-for sc in $scenarios; do
-	n=${sc%x*}; m=${sc#*x}
-	for d in $daemons; do
-		run_one "$d" "$n" "$m" > "$T/result"   # not $(...): the run's processes and namespaces stay ours
-		r=$(cat "$T/result")
-		set -- $r
-		if [ $# -eq 5 ]; then
-			printf '%-10s %-8s %12s %12s %8s %10s %10s\n' "$sc" "$d" "$1" "$2" "$3" "$4" "$5"
-		else
-			printf '%-10s %-8s %s\n' "$sc" "$d" "$r"
-		fi
+# ---- the table
+stats() {  # values... -> "median min max"
+	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s %s %s\n", v[int((NR + 1) / 2)], v[1], v[NR]}'
+}
+
+hdr=$(printf '%-10s %-7s %-20s %10s %7s %8s %10s %s' scenario daemon "converge_s (min-max)" sessions_s cpu_s peak_MB bytes/path "vs best other: time, memory")
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); median of $runs runs; tabbyd $(git -C "$top" rev-parse --short HEAD 2>/dev/null), $(bird --version 2>&1 | head -n 1), FRR $(/usr/lib/frr/bgpd --version 2>/dev/null | awk 'NR == 1 {print $3}'), GoBGP $(gobgpd --version 2>/dev/null | awk '{print $3}')" | tee -a "$out"
+for fam in $families; do
+	case $fam in ipv4 | ipv6) ;; *) echo "unknown family '$fam': accepted are ipv4 ipv6" >&2; exit 2 ;; esac
+	printf '\n%s\n%s\n' "$fam" "$hdr" | tee -a "$out"
+	for sc in $scenarios; do
+		n=${sc%x*}; m=${sc#*x}
+		declare -A conv=() line=() mem=()
+		for d in $daemons; do
+			cs=(); es=(); us=(); ks=(); bs=(); fail=""
+			for r in $(seq "$runs"); do
+				run_one "$d" "$n" "$m" > "$T/result"   # not $(...): processes and namespaces stay ours
+				cleanup
+				read -r a b c k bp < "$T/result"
+				if [ "$a" = FAIL ]; then fail="$(cut -c6- "$T/result") (run $r of $runs)"; break; fi
+				cs+=("$a"); es+=("$b"); us+=("$c"); ks+=("$k"); bs+=("$bp")
+			done
+			if [ -n "$fail" ]; then
+				line[$d]=$(printf '%-10s %-7s %s' "$sc" "$d" "$fail")
+				continue
+			fi
+			read -r cm cmin cmax <<< "$(stats "${cs[@]}")"
+			conv[$d]=$cm; mem[$d]=$(stats "${ks[@]}" | cut -d' ' -f1)
+			line[$d]=$(printf '%-10s %-7s %-20s %10s %7s %8s %10s' "$sc" "$d" "$cm ($cmin-$cmax)" \
+				"$(stats "${es[@]}" | cut -d' ' -f1)" "$(stats "${us[@]}" | cut -d' ' -f1)" \
+				"${mem[$d]}" "$(stats "${bs[@]}" | cut -d' ' -f1)")
+		done
+		for d in $daemons; do
+			ratio=""
+			if [ -n "${conv[$d]:-}" ]; then
+				bt=""; bm=""
+				for o in $daemons; do
+					[ "$o" = "$d" ] || [ -z "${conv[$o]:-}" ] && continue
+					[ -z "$bt" ] || awk -v a="${conv[$o]}" -v b="$bt" 'BEGIN{exit !(a < b)}' && bt=${conv[$o]}
+					[ -z "$bm" ] || [ "${mem[$o]}" -lt "$bm" ] && bm=${mem[$o]}
+				done
+				[ -n "$bt" ] && ratio=$(awk -v t="${conv[$d]}" -v bt="$bt" -v k="${mem[$d]}" -v bm="$bm" \
+					'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}')
+			fi
+			printf '%s %s\n' "${line[$d]}" "$ratio" | tee -a "$out"
+		done
+		unset conv line mem
 	done
 done

@@ -1,0 +1,259 @@
+/* The route generator: everything encoded first, then sessions, then one burst. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "bgp/attr.h"
+#include "bgp/rw.h"
+#include "bgpgen.h"
+#include "prefixes.h"
+
+struct stream {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void
+stream_room(struct stream *st, size_t n)
+{
+	if (st->cap - st->len >= n)
+		return;
+	while (st->cap - st->len < n)
+		st->cap = st->cap ? st->cap * 2 : 65536;
+	st->p = realloc(st->p, st->cap);
+	if (st->p == NULL)
+		die("out of memory encoding UPDATEs");
+}
+
+/* Attribute set number k of session s: AS path of 2-6 4-octet ASNs, some MED, a community. */
+static void
+attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct sockaddr_storage *nh)
+{
+	uint32_t hops = 2 + set % 5, comm = 0xfde80000u | (set & 0xffff);
+	uint8_t path[2 + 4 * 8];
+
+	path[0] = BGP_AS_SEQUENCE;
+	path[1] = (uint8_t)hops;
+	for (uint32_t h = 0; h < hops; h++) {
+		uint32_t asn = h == 0 ? first_hop : 4200000000u + set * 7 + h;
+
+		path[2 + 4 * h] = (uint8_t)(asn >> 24);
+		path[3 + 4 * h] = (uint8_t)(asn >> 16);
+		path[4 + 4 * h] = (uint8_t)(asn >> 8);
+		path[5 + 4 * h] = (uint8_t)asn;
+	}
+	bgp_attrs_build(a, path, 2 + 4 * hops, &comm, set % 3 == 0);
+	if (nh->ss_family == AF_INET) {
+		a->next_hop.family = AF_INET;
+		memcpy(a->next_hop.b, &((const struct sockaddr_in *)nh)->sin_addr, 4);
+		a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
+	} else {
+		a->next_hop.family = AF_INET6;
+		memcpy(a->next_hop.b, &((const struct sockaddr_in6 *)nh)->sin6_addr, 16);
+	}
+	if (set % 2) {
+		a->med = set;
+		a->has |= BGP_HAS(BGP_ATTR_MED);
+	}
+}
+
+/* Session s's M prefixes, PER to an attribute set, packed into 4096-byte UPDATEs. */
+static void
+encode_session(struct stream *st, int family, uint32_t s, uint32_t as, uint32_t m, uint32_t per,
+	       const struct sockaddr_storage *nh)
+{
+	struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
+	struct prefix *pfx = calloc(per, sizeof(*pfx));
+
+	if (pfx == NULL)
+		die("out of memory");
+	for (uint32_t i = 0; i < m; i += per) {
+		uint32_t k = m - i < per ? m - i : per;
+		struct bgp_attrs attrs;
+		size_t done = 0, nw, na;
+
+		attrs_of(&attrs, as, (i / per) % 997, nh);
+		for (uint32_t j = 0; j < k; j++)
+			bench_prefix(family, s * m + i + j, &pfx[j]);
+		while (done < k) {
+			struct wr w;
+
+			stream_room(st, BGP_MAX_LEN);
+			w = wr_init(st->p + st->len, BGP_MAX_LEN);
+			bgp_update_encode(&w, BGP_MAX_LEN, NULL, 0, pfx + done, k - done, &attrs, &ectx,
+					  &nw, &na);
+			if (w.overflow || na == 0)
+				die("could not encode an UPDATE");
+			st->len += w.len;
+			done += na;
+		}
+		bgp_attrs_free(&attrs);
+	}
+	free(pfx);
+}
+
+/* UPDATEs the daemon sent back to generators (it should send none; End-of-RIB aside). */
+static uint64_t returned;
+
+static void
+on_msg(struct conn *c, int type, const uint8_t *msg, size_t len)
+{
+	(void)c;
+	(void)msg;
+	if (type == BGP_UPDATE && len > 30)
+		returned++;
+}
+
+struct gen {
+	int ep, n, parallel, in_flight, up;
+	struct conn *conns;
+	int *queue;          /* sessions waiting to (re)connect, FIFO */
+	int q_head, q_len;
+	long long last_ka;
+};
+
+static void
+lost(struct conn *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	die("session %d from %s lost: %s", c->index, conn_addr_text(&c->local, a, sizeof(a)), c->why);
+}
+
+static void
+start_due(struct gen *g)
+{
+	long long now = now_ns();
+
+	while (g->q_len > 0 && g->in_flight < g->parallel) {
+		struct conn *c = &g->conns[g->queue[g->q_head]];
+
+		if (c->retry_at > now)
+			break;
+		g->q_head = (g->q_head + 1) % g->n;
+		g->q_len--;
+		if (conn_connect(c, g->ep) == 0) {
+			g->in_flight++;
+		} else {
+			c->retry_at = now + RETRY_AFTER_NS;
+			g->queue[(g->q_head + g->q_len++) % g->n] = c->index;
+		}
+	}
+}
+
+/* One round of events; with connecting, failed handshakes are queued again. */
+static void
+poll_once(struct gen *g, int timeout_ms, bool connecting)
+{
+	struct epoll_event evs[256];
+	int k = epoll_wait(g->ep, evs, 256, timeout_ms);
+
+	for (int i = 0; i < k; i++) {
+		struct conn *c = evs[i].data.ptr;
+		enum conn_state before = c->state;
+
+		if (conn_event(c, evs[i].events) != 0) {
+			/* Before the burst a daemon may still reset sessions (FRR does while it
+			 * applies its configuration): connect again. After, it is a failure. */
+			if (!connecting)
+				lost(c);
+			if (before == CONN_UP)
+				g->up--;
+			else
+				g->in_flight--;
+			c->retry_at = now_ns() + RETRY_AFTER_NS;
+			g->queue[(g->q_head + g->q_len++) % g->n] = c->index;
+			continue;
+		}
+		if (before != CONN_UP && c->state == CONN_UP) {
+			g->in_flight--;
+			g->up++;
+		}
+	}
+	if (now_ns() - g->last_ka >= KEEPALIVE_EVERY_NS) {
+		g->last_ka = now_ns();
+		for (int s = 0; s < g->n; s++)
+			if (conn_keepalive(&g->conns[s]) != 0)
+				lost(&g->conns[s]);
+	}
+}
+
+int
+bgpgen_gen(int family, int argc, char **argv)
+{
+	struct sockaddr_storage base, peer;
+	struct gen g = {0};
+	uint32_t first_as = (uint32_t)strtoul(argv[3], NULL, 10);
+	uint32_t m = (uint32_t)strtoul(argv[4], NULL, 10);
+	uint32_t per = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 10;
+	const char *gofile = argv[5], *par = getenv("BGPGEN_PARALLEL");
+	struct stream *streams;
+	size_t total = 0;
+	long long last_up = 0, t0;
+	int drained = 0;
+	uint64_t told = 0;
+
+	g.n = atoi(argv[1]);
+	g.parallel = par ? atoi(par) : 32;
+	if (g.n <= 0 || m == 0 || per == 0 || g.parallel <= 0 ||
+	    conn_addr_parse(argv[0], 0, &base) != 0 || conn_addr_parse(argv[2], 179, &peer) != 0 ||
+	    base.ss_family != family || peer.ss_family != family)
+		die("bad arguments (addresses must match the family: -6 for IPv6)");
+	if ((uint64_t)g.n * m > UINT32_MAX - 65536)
+		die("N x M too large");
+	streams = calloc((size_t)g.n, sizeof(*streams));
+	g.conns = calloc((size_t)g.n, sizeof(*g.conns));
+	g.queue = calloc((size_t)g.n, sizeof(*g.queue));
+	g.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (streams == NULL || g.conns == NULL || g.queue == NULL || g.ep < 0)
+		die("setup failed");
+	for (int s = 0; s < g.n; s++) {
+		struct sockaddr_storage local = base;
+		uint32_t id;
+
+		conn_addr_add(&local, (uint32_t)s);
+		/* BGP identifiers 198.19.0.1 up: unique, never the daemon's */
+		id = 0xc6130001u + (uint32_t)s;
+		conn_init(&g.conns[s], &local, &peer, first_as + (uint32_t)s, id, family == AF_INET6);
+		g.conns[s].index = s;
+		g.conns[s].on_msg = on_msg;
+		g.queue[g.q_len++] = s;
+		encode_session(&streams[s], family, (uint32_t)s, first_as + (uint32_t)s, m, per, &local);
+		total += streams[s].len;
+	}
+	say("encoded %zu bytes", total);
+	g.last_ka = now_ns();
+	while (g.up < g.n) {
+		start_due(&g);
+		poll_once(&g, 20, true);
+	}
+	for (int s = 0; s < g.n; s++)
+		if (g.conns[s].up_at > last_up)
+			last_up = g.conns[s].up_at;
+	say("established %lld", last_up);
+	say("ready %d sessions, %zu bytes of UPDATEs", g.n, total);
+	while (access(gofile, F_OK) != 0)
+		poll_once(&g, 5, false);
+	t0 = now_ns();
+	say("sent %lld", t0);
+	for (int s = 0; s < g.n; s++)
+		if (conn_send(&g.conns[s], streams[s].p, streams[s].len) != 0)
+			lost(&g.conns[s]);
+	for (;;) {
+		poll_once(&g, drained < g.n ? 50 : 1000, false);
+		if (drained < g.n) {
+			drained = 0;
+			for (int s = 0; s < g.n; s++)
+				drained += conn_drained(&g.conns[s]) || g.conns[s].out_off == g.conns[s].out_len;
+			if (drained == g.n)
+				say("flushed %lld", now_ns());
+		}
+		if (returned != told) {
+			told = returned;
+			say("returned %llu", (unsigned long long)returned);
+		}
+	}
+}

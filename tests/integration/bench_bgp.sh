@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The BGP benchmark instrument itself (bench/bgp_bench.sh, bench/bgpgen): a tiny run with
+# all four daemons and both families must give a full table with figures in every row;
+# and the sink and generator must catch a daemon that sends what it should not (a prefix
+# that was never generated, routes back to the generators).
+. "$(dirname "$0")/netns.bash"
+trap 'rc=$?; [ $rc = 0 ] || { cat "$T"/*.out "$T"/*.log 2>/dev/null | tail -n 40; }; netns_cleanup' EXIT
+set -e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+# 1. The runner: 2 scenarios x 2 families x 4 daemons, every row with figures.
+BENCH_RUNS=1 BENCH_TIMEOUT=60 "$top/bench/bgp_bench.sh" "tabbyd bird frr gobgp" "3x400 30x20" \
+	"ipv4 ipv6" > "$T/table.out"
+cat "$T/table.out"
+rows=$(grep -cE '^(3x400|30x20) ' "$T/table.out")
+good=$(grep -cE '^(3x400|30x20) +(tabbyd|bird|frr|gobgp) +[0-9.]+ \([0-9.]+-[0-9.]+\) +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ ' "$T/table.out")
+[ "$rows" = 16 ] && [ "$good" = 16 ] || die "expected 16 rows with figures, got $rows rows, $good with figures"
+
+# 2. A daemon that misbehaves: tabbyd exporting to the generators (no --export=none) and
+# originating a prefix of its own. The sink must count it as unexpected, the generators
+# must see UPDATEs come back.
+lan_up
+host_add n1 1
+host_add gen 10
+host_add sink 20
+nsx gen ip addr add 192.0.2.11/24 dev eth0
+"$TABBYCTL" bgp node-mesh off
+"$TABBYCTL" node prefix add 203.0.113.0/24 --node=n1
+"$TABBYCTL" node bgp peer add 192.0.2.10 as 4200000000 --node=n1
+"$TABBYCTL" node bgp peer add 192.0.2.11 as 4200000001 --node=n1
+"$TABBYCTL" node bgp peer add 192.0.2.20 as 64999 --import=none --node=n1
+tabbyd_start n1 n1 1 --as 64512
+nsx sink "$BUILD/bgpgen" sink 192.0.2.20 192.0.2.1 64999 2 300 > "$T/sink.out" 2>&1 &
+PIDS+=($!)
+nsx gen "$BUILD/bgpgen" gen 192.0.2.10 2 192.0.2.1 4200000000 300 "$T/go" > "$T/gen.out" 2>&1 &
+PIDS+=($!)
+wait_until 30 "generator sessions up" grep -q '^ready' "$T/gen.out"
+wait_until 30 "sink session up" grep -q '^up' "$T/sink.out"
+touch "$T/go"
+wait_until 30 "all 600 prefixes at the sink" grep -q '^done' "$T/sink.out"
+wait_until 30 "the sink's final count" grep -q '^final' "$T/sink.out"
+grep '^final' "$T/sink.out"
+grep -q '^final seen=600 unexpected=1 duplicate=0 withdrawn=0 malformed=0$' "$T/sink.out" ||
+	die "the sink should report 600 expected prefixes and 203.0.113.0/24 as unexpected"
+grep -q 'unexpected prefix 203.0.113.0/24' "$T/sink.out" || die "the sink should name the unexpected prefix"
+wait_until 30 "the generators see routes come back" grep -q '^returned [1-9]' "$T/gen.out"
+echo "bench_bgp: ok"
