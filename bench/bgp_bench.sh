@@ -277,11 +277,13 @@ stats() {  # values... -> "median min max"
 	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s %s %s\n", v[int((NR + 1) / 2)], v[1], v[NR]}'
 }
 
-hdr=$(printf '%-10s %-7s %-20s %10s %7s %8s %10s %s' scenario daemon "converge_s (min-max)" sessions_s cpu_s peak_MB bytes/path "vs best other: time, memory")
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); median of $runs runs; tabbyd $(git -C "$top" rev-parse --short HEAD 2>/dev/null), $(bird --version 2>&1 | head -n 1), FRR $(/usr/lib/frr/bgpd --version 2>/dev/null | awk 'NR == 1 {print $3}'), GoBGP $(gobgpd --version 2>/dev/null | awk '{print $3}')" | tee -a "$out"
+# Markdown tables, aligned for the terminal too.
+hdr=$(printf '| %-10s | %-7s | %-24s | %10s | %7s | %8s | %10s | %s |\n|---|---|---|---|---|---|---|---|' \
+	scenario daemon "converge s (min-max)" "sessions s" "CPU s" "peak MB" bytes/path "vs best other: time, memory")
+echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); median of $runs runs; tabbyd $(git -C "$top" rev-parse --short HEAD 2>/dev/null), $(bird --version 2>&1 | head -n 1), FRR $(/usr/lib/frr/bgpd --version 2>/dev/null | awk 'NR == 1 {print $3}'), GoBGP $(gobgpd --version 2>/dev/null | awk '{print $3}')" | tee -a "$out"
 for fam in $families; do
 	case $fam in ipv4 | ipv6) ;; *) echo "unknown family '$fam': accepted are ipv4 ipv6" >&2; exit 2 ;; esac
-	printf '\n%s\n%s\n' "$fam" "$hdr" | tee -a "$out"
+	printf '\n**%s**\n\n%s\n' "${fam/ip/IP}" "$hdr" | tee -a "$out"
 	for sc in $scenarios; do
 		n=${sc%x*}; m=${sc#*x}
 		declare -A conv=() line=() mem=()
@@ -295,12 +297,12 @@ for fam in $families; do
 				cs+=("$a"); es+=("$b"); us+=("$c"); ks+=("$k"); bs+=("$bp")
 			done
 			if [ -n "$fail" ]; then
-				line[$d]=$(printf '%-10s %-7s %s' "$sc" "$d" "$fail")
+				line[$d]=$(printf '| %-10s | %-7s | %s | | | | |' "$sc" "$d" "$fail")
 				continue
 			fi
 			read -r cm cmin cmax <<< "$(stats "${cs[@]}")"
 			conv[$d]=$cm; mem[$d]=$(stats "${ks[@]}" | cut -d' ' -f1)
-			line[$d]=$(printf '%-10s %-7s %-20s %10s %7s %8s %10s' "$sc" "$d" "$cm ($cmin-$cmax)" \
+			line[$d]=$(printf '| %-10s | %-7s | %-24s | %10s | %7s | %8s | %10s |' "$sc" "$d" "$cm ($cmin-$cmax)" \
 				"$(stats "${es[@]}" | cut -d' ' -f1)" "$(stats "${us[@]}" | cut -d' ' -f1)" \
 				"${mem[$d]}" "$(stats "${bs[@]}" | cut -d' ' -f1)")
 		done
@@ -316,7 +318,7 @@ for fam in $families; do
 				[ -n "$bt" ] && ratio=$(awk -v t="${conv[$d]}" -v bt="$bt" -v k="${mem[$d]}" -v bm="$bm" \
 					'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}')
 			fi
-			printf '%s %s\n' "${line[$d]}" "$ratio" | tee -a "$out"
+			printf '%s %s |\n' "${line[$d]}" "$ratio" | tee -a "$out"
 		done
 		unset conv line mem
 	done

@@ -12,8 +12,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH_RUNS=1 BENCH_TIMEOUT=60 "$top/bench/bgp_bench.sh" "tabbyd bird frr gobgp" "3x400 30x20" \
 	"ipv4 ipv6" > "$T/table.out"
 cat "$T/table.out"
-rows=$(grep -cE '^(3x400|30x20) ' "$T/table.out")
-good=$(grep -cE '^(3x400|30x20) +(tabbyd|bird|frr|gobgp) +[0-9.]+ \([0-9.]+-[0-9.]+\) +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ ' "$T/table.out")
+rows=$(grep -cE '^\| (3x400|30x20) ' "$T/table.out")
+num='\| +[0-9.]+ +'
+good=$(grep -cE "^\\| (3x400|30x20) +\\| (tabbyd|bird|frr|gobgp) +\\| [0-9.]+ \\([0-9.]+-[0-9.]+\\) +$num$num$num$num\\| [0-9.]+x, [0-9.]+x \\|\$" "$T/table.out")
 [ "$rows" = 16 ] && [ "$good" = 16 ] || die "expected 16 rows with figures, got $rows rows, $good with figures"
 
 # 2. A daemon that misbehaves: tabbyd exporting to the generators (no --export=none) and
