@@ -7,7 +7,9 @@
 #                default "1x1000000 10x100000 50x100000 200x500 1000x100"
 #     FAMILIES   default "ipv4 ipv6"
 #   BENCH_RUNS (3) runs per cell, median with min and max; BENCH_TIMEOUT (300) seconds
-#   a run may take to converge; BENCH_OUT=FILE also writes the tables there.
+#   a run may take to converge; BENCH_OUT=FILE also writes the tables there;
+#   BENCH_MEM_FLOOR_MB (1536): a run stops, reported as one the machine cannot hold,
+#   when less memory than that is left.
 #
 # Per run: a fresh namespace for the daemon under test, one for the generators and one
 # for the sink, on a bridge (198.18.0.0/15 and 2001:db8::/64). bench/bgpgen encodes
@@ -25,7 +27,7 @@ runs=${BENCH_RUNS:-3}
 limit=${BENCH_TIMEOUT:-300}
 out=${BENCH_OUT:-/dev/null}
 [ "$out" = /dev/null ] || : > "$out"
-MEM_FLOOR_KB=$((1536 * 1024))   # stop a run when the machine has less than this left
+MEM_FLOOR_KB=$((${BENCH_MEM_FLOOR_MB:-1536} * 1024))
 make -C "$top" >/dev/null || exit 1
 B=$top/build
 T=$(mktemp -d /tmp/tabby-bgpbench-XXXXXX); chmod 755 "$T"
@@ -216,14 +218,14 @@ daemon_alive() { local p; for p in "${DPIDS[@]}"; do kill -0 "$p" 2>/dev/null ||
 
 # Waits (at most $2 s) for the line pattern $1 in file $3; fails early if the daemon
 # died or the machine ran short of memory (then $why says so).
-why=""
+why=""; who=daemon; wholog=/dev/null
 wait_for() {
 	local end=$((SECONDS + $2))
 	while [ $SECONDS -lt $end ]; do
 		grep -qs "$1" "$3" && return 0
-		if ! daemon_alive; then why="daemon exited ($(tail -n 1 "$T/dut.log" 2>/dev/null | cut -c1-80))"; return 1; fi
+		if ! daemon_alive; then why="$who exited ($(tail -n 1 "$wholog" 2>/dev/null | cut -c1-80))"; return 1; fi
 		if [ "$(mem_available_kb)" -lt $MEM_FLOOR_KB ]; then
-			why="machine cannot hold it: stopped with $(($(daemon_kb VmRSS) / 1024)) MB in the daemon and $(($(mem_available_kb) / 1024)) MB left"
+			why="machine cannot hold it: stopped with $(($(daemon_kb VmRSS) / 1024)) MB in the $who and $(($(mem_available_kb) / 1024)) MB left"
 			return 1
 		fi
 		sleep 0.05
@@ -240,8 +242,9 @@ run_one() {  # DAEMON N M
 	rm -f "$T/go" "$T/sink.out" "$T/gen.out" "$T/dut.log"
 	# The generator encodes before the daemon starts, then connects (retrying until it listens).
 	ip netns exec "$P-gen" "$B/bgpgen" gen $sflag "$(gen_ip 0)" "$n" "$(dut_ip)" 4200000000 "$m" "$T/go" > "$T/gen.out" 2>&1 &
-	PIDS+=($!); DPIDS=($!)
-	wait_for '^encoded' "$limit" "$T/gen.out" || { echo "FAIL generator: $(tail -n 1 "$T/gen.out")"; return; }
+	PIDS+=($!); DPIDS=($!); who=generator; wholog=$T/gen.out
+	wait_for '^encoded' "$limit" "$T/gen.out" || { echo "FAIL $why"; return; }
+	who=daemon; wholog=$T/dut.log
 	ip netns exec "$P-sink" "$B/bgpgen" sink $sflag "$(sink_ip)" "$(dut_ip)" 64999 "$n" "$m" > "$T/sink.out" 2>&1 &
 	PIDS+=($!)
 	"start_$d" "$n"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The BGP benchmark instrument itself (bench/bgp_bench.sh, bench/bgpgen): a tiny run with
-# all four daemons and both families must give a full table with figures in every row;
+# all four daemons and both families must give a full table with figures in every row, a
+# run short of memory must say so;
 # and the sink and generator must catch a daemon that sends what it should not (a prefix
 # that was never generated, routes back to the generators).
 . "$(dirname "$0")/netns.bash"
@@ -16,6 +17,12 @@ rows=$(grep -cE '^\| (3x400|30x20) ' "$T/table.out")
 num='\| +[0-9.]+ +'
 good=$(grep -cE "^\\| (3x400|30x20) +\\| (tabbyd|bird|frr|gobgp) +\\| [0-9.]+ \\([0-9.]+-[0-9.]+\\) +$num$num$num$num\\| [0-9.]+x, [0-9.]+x \\|\$" "$T/table.out")
 [ "$rows" = 16 ] && [ "$good" = 16 ] || die "expected 16 rows with figures, got $rows rows, $good with figures"
+
+# A run the machine cannot hold is reported as such (here: a floor above what is free).
+floor=$(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) / 1024 + 100000))
+BENCH_RUNS=1 BENCH_MEM_FLOOR_MB=$floor "$top/bench/bgp_bench.sh" tabbyd 2x100 ipv4 > "$T/oom.out"
+grep -E '^\| 2x100 +\| tabbyd +\| machine cannot hold it: ' "$T/oom.out" ||
+	die "a run short of memory must be reported as such"
 
 # 2. A daemon that misbehaves: tabbyd exporting to the generators (no --export=none) and
 # originating a prefix of its own. The sink must count it as unexpected, the generators
