@@ -1,6 +1,5 @@
 #include "conn.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/sock.h"
 #include "bgp/rw.h"
 
 #define READ_ROOM 16384          /* free space made before every read */
@@ -23,62 +23,16 @@ now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-const char *
-conn_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	const void *a = ss->ss_family == AF_INET
-				? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
-				: (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-
-	return inet_ntop(ss->ss_family, a, buf, (socklen_t)len);
-}
-
-int
-conn_addr_parse(const char *text, int port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		return 0;
-	}
-	return -1;
-}
-
 void
-conn_addr_add(struct sockaddr_storage *ss, uint32_t n)
-{
-	uint8_t *b = ss->ss_family == AF_INET
-			     ? (uint8_t *)&((struct sockaddr_in *)ss)->sin_addr
-			     : (uint8_t *)&((struct sockaddr_in6 *)ss)->sin6_addr + 12;
-	uint32_t v;
-
-	memcpy(&v, b, 4);
-	v = htonl(ntohl(v) + n);
-	memcpy(b, &v, 4);
-}
-
-void
-conn_init(struct conn *c, const struct sockaddr_storage *local, const struct sockaddr_storage *remote,
-	  uint32_t as, uint32_t id, bool ipv6)
+conn_init(struct conn *c, const struct addr *local, const struct addr *remote, uint32_t as,
+	  uint32_t id)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->local = *local;
 	c->remote = *remote;
-	c->slen = local->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	c->as = as;
 	c->id = id;
-	c->ipv4 = !ipv6;
-	c->ipv6 = ipv6;
 }
 
 void
@@ -110,16 +64,16 @@ int
 conn_connect(struct conn *c, int epfd)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
-	int one = 1;
+	struct err err;
+	char why[200];
+	int done;
 
-	c->fd = socket(c->local.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return fail(c, "socket");
-	setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(c->fd, (struct sockaddr *)&c->local, c->slen) != 0)
-		return fail(c, "bind");
-	if (connect(c->fd, (struct sockaddr *)&c->remote, c->slen) != 0 && errno != EINPROGRESS)
-		return fail(c, "connect");
+	c->fd = sock_connect(&c->local, &c->remote, 179, NULL, &done, &err);
+	if (c->fd < 0) {
+		snprintf(why, sizeof(why), "connect: %s", err.msg);
+		conn_close(c, why);
+		return -1;
+	}
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
 		return fail(c, "epoll_ctl");
 	c->state = CONN_CONNECTING;
@@ -141,7 +95,7 @@ at_boundary(const struct conn *c)
 bool
 conn_drained(const struct conn *c)
 {
-	return (c->out == NULL || c->out_off == c->out_len) && !c->ka_due;
+	return c->out == NULL || c->out_off == c->out_len;
 }
 
 int
@@ -205,14 +159,14 @@ start_handshake(struct conn *c)
 {
 	struct bgp_open o;
 	struct wr w = wr_init(c->hs, sizeof(c->hs));
-	int err = 0;
-	socklen_t el = sizeof(err);
+	int err = sock_connect_result(c->fd);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+	if (err != 0) {
 		errno = err;
 		return fail(c, "connect");
 	}
-	bgp_open_ours(&o, c->as, 240, c->id, c->ipv4, c->ipv6);
+	/* One family, the transport's: IPv4 NLRI over IPv4, MP_REACH IPv6 over IPv6. */
+	bgp_open_ours(&o, c->as, 240, c->id, addr_is_v4(&c->local), !addr_is_v4(&c->local));
 	bgp_open_encode(&w, &o);
 	bgp_keepalive_encode(&w);
 	c->state = CONN_OPENSENT;

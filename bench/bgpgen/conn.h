@@ -7,13 +7,12 @@
 #ifndef BGPGEN_CONN_H
 #define BGPGEN_CONN_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "bgp/msg.h"
+#include "lib/addr.h"
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_OPENSENT, CONN_UP };
 
@@ -24,10 +23,8 @@ typedef void (*conn_msg_fn)(struct conn *c, int type, const uint8_t *msg, size_t
 struct conn {
 	int fd;
 	enum conn_state state;
-	struct sockaddr_storage local, remote;
-	socklen_t slen;
+	struct addr local, remote;     /* the daemon's port is 179 */
 	int index;                   /* the generator's session number */
-	bool ipv4, ipv6;             /* families announced in OPEN */
 	uint32_t as, id;
 	long long retry_at;          /* when IDLE: when to connect again (ns) */
 	long long up_at;
@@ -46,8 +43,8 @@ struct conn {
 };
 
 long long now_ns(void);
-void conn_init(struct conn *c, const struct sockaddr_storage *local,
-	       const struct sockaddr_storage *remote, uint32_t as, uint32_t id, bool ipv6);
+void conn_init(struct conn *c, const struct addr *local, const struct addr *remote, uint32_t as,
+	       uint32_t id);
 /* Starts a nonblocking connect and registers with the epoll set. */
 int conn_connect(struct conn *c, int epfd);
 /*
@@ -59,15 +56,10 @@ int conn_event(struct conn *c, uint32_t events);
 int conn_flush(struct conn *c);
 /* Queues a stream of whole messages (kept by the caller until written). */
 int conn_send(struct conn *c, const uint8_t *stream, size_t len);
+/* The handshake or the stream queued by conn_send is all written. */
 bool conn_drained(const struct conn *c);
 /* Queues a KEEPALIVE at the next message boundary. */
 int conn_keepalive(struct conn *c);
 void conn_close(struct conn *c, const char *why);
-/* "a.b.c.d" or the IPv6 text of a socket address. */
-const char *conn_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len);
-/* Parses an address (IPv4 or IPv6) with port 179 (remote) or 0 (local) into ss. */
-int conn_addr_parse(const char *text, int port, struct sockaddr_storage *ss);
-/* The address plus n (in its last 32 bits). */
-void conn_addr_add(struct sockaddr_storage *ss, uint32_t n);
 
 #endif

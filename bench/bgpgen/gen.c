@@ -1,5 +1,4 @@
 /* The route generator: everything encoded first, then sessions, then one burst. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@ stream_room(struct stream *st, size_t n)
 
 /* Attribute set number k of session s: AS path of 2-6 4-octet ASNs, some MED, a community. */
 static void
-attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct sockaddr_storage *nh)
+attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct addr *nh)
 {
 	uint32_t hops = 2 + set % 5, comm = 0xfde80000u | (set & 0xffff);
 	uint8_t path[2 + 4 * 8];
@@ -46,14 +45,9 @@ attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct soc
 		path[5 + 4 * h] = (uint8_t)asn;
 	}
 	bgp_attrs_build(a, path, 2 + 4 * hops, &comm, set % 3 == 0);
-	if (nh->ss_family == AF_INET) {
-		a->next_hop.family = AF_INET;
-		memcpy(a->next_hop.b, &((const struct sockaddr_in *)nh)->sin_addr, 4);
+	a->next_hop = *nh;   /* IPv6: MP_REACH carries it */
+	if (addr_is_v4(nh))
 		a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
-	} else {
-		a->next_hop.family = AF_INET6;
-		memcpy(a->next_hop.b, &((const struct sockaddr_in6 *)nh)->sin6_addr, 16);
-	}
 	if (set % 2) {
 		a->med = set;
 		a->has |= BGP_HAS(BGP_ATTR_MED);
@@ -63,7 +57,7 @@ attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct soc
 /* Session s's M prefixes, PER to an attribute set, packed into 4096-byte UPDATEs. */
 static void
 encode_session(struct stream *st, int family, uint32_t s, uint32_t as, uint32_t m, uint32_t per,
-	       const struct sockaddr_storage *nh)
+	       const struct addr *nh)
 {
 	struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
 	struct prefix *pfx = calloc(per, sizeof(*pfx));
@@ -118,9 +112,25 @@ struct gen {
 static void
 lost(struct conn *c)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 
-	die("session %d from %s lost: %s", c->index, conn_addr_text(&c->local, a, sizeof(a)), c->why);
+	addr_format(&c->local, a);
+	die("session %d from %s lost: %s", c->index, a, c->why);
+}
+
+/* Generator s's address: the base plus s, in the last 32 bits. */
+static struct addr
+addr_plus(const struct addr *base, uint32_t s)
+{
+	struct addr a = *base;
+	size_t at = addr_is_v4(base) ? 0 : 12;
+	struct rd r = rd_init(a.b + at, 4);
+	struct wr w = wr_init(a.b + at, 4);
+	uint32_t v = 0;
+
+	rd_u32(&r, &v);
+	wr_u32(&w, v + s);
+	return a;
 }
 
 static void
@@ -184,7 +194,7 @@ poll_once(struct gen *g, int timeout_ms, bool connecting)
 int
 bgpgen_gen(int family, int argc, char **argv)
 {
-	struct sockaddr_storage base, peer;
+	struct addr base, peer;
 	struct gen g = {0};
 	uint32_t first_as = (uint32_t)strtoul(argv[3], NULL, 10);
 	uint32_t m = (uint32_t)strtoul(argv[4], NULL, 10);
@@ -199,8 +209,8 @@ bgpgen_gen(int family, int argc, char **argv)
 	g.n = atoi(argv[1]);
 	g.parallel = par ? atoi(par) : 32;
 	if (g.n <= 0 || m == 0 || per == 0 || g.parallel <= 0 ||
-	    conn_addr_parse(argv[0], 0, &base) != 0 || conn_addr_parse(argv[2], 179, &peer) != 0 ||
-	    base.ss_family != family || peer.ss_family != family)
+	    addr_parse(argv[0], &base) != 0 || addr_parse(argv[2], &peer) != 0 ||
+	    base.family != family || peer.family != family)
 		die("bad arguments (addresses must match the family: -6 for IPv6)");
 	if ((uint64_t)g.n * m > UINT32_MAX - 65536)
 		die("N x M too large");
@@ -211,13 +221,10 @@ bgpgen_gen(int family, int argc, char **argv)
 	if (streams == NULL || g.conns == NULL || g.queue == NULL || g.ep < 0)
 		die("setup failed");
 	for (int s = 0; s < g.n; s++) {
-		struct sockaddr_storage local = base;
-		uint32_t id;
+		struct addr local = addr_plus(&base, (uint32_t)s);
 
-		conn_addr_add(&local, (uint32_t)s);
 		/* BGP identifiers 198.19.0.1 up: unique, never the daemon's */
-		id = 0xc6130001u + (uint32_t)s;
-		conn_init(&g.conns[s], &local, &peer, first_as + (uint32_t)s, id, family == AF_INET6);
+		conn_init(&g.conns[s], &local, &peer, first_as + (uint32_t)s, 0xc6130001u + (uint32_t)s);
 		g.conns[s].index = s;
 		g.conns[s].on_msg = on_msg;
 		g.queue[g.q_len++] = s;
@@ -247,7 +254,7 @@ bgpgen_gen(int family, int argc, char **argv)
 		if (drained < g.n) {
 			drained = 0;
 			for (int s = 0; s < g.n; s++)
-				drained += conn_drained(&g.conns[s]) || g.conns[s].out_off == g.conns[s].out_len;
+				drained += conn_drained(&g.conns[s]);
 			if (drained == g.n)
 				say("flushed %lld", now_ns());
 		}

@@ -1,9 +1,9 @@
 /* The sink: one session that receives the daemon's exports and checks them off. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "bgp/attr.h"
 #include "bgp/rw.h"
@@ -40,79 +40,63 @@ announce(const struct prefix *p)
 	sk.seen++;
 }
 
-/* Prefixes of one family in r; withdrawn ones only counted. -1 if malformed. */
+/* The prefixes of one family in r (the codec's NLRI reader); withdrawn ones only counted. */
 static int
 prefixes(struct rd *r, int family, bool withdraw)
 {
-	unsigned max = family == AF_INET ? 32 : 128;
+	struct prefix p;
+	int rc;
 
-	while (rd_left(r) > 0) {
-		struct prefix p;
-		const uint8_t *b;
-		uint8_t len;
-
-		if (rd_u8(r, &len) != 0 || len > max || rd_bytes(r, (len + 7u) / 8, &b) != 0)
-			return -1;
-		if (withdraw) {
+	while ((rc = bgp_nlri_next(r, family, &p)) == 1) {
+		if (withdraw)
 			sk.withdrawn++;
-			continue;
-		}
-		memset(&p, 0, sizeof(p));
-		p.addr.family = family;
-		p.len = len;
-		memcpy(p.addr.b, b, (len + 7u) / 8);
-		announce(&p);
+		else
+			announce(&p);
 	}
-	return 0;
+	return rc;
 }
 
-/* MP_REACH (14) or MP_UNREACH (15): IPv4/IPv6 unicast only. */
+/* MP_REACH or MP_UNREACH value: IPv4/IPv6 unicast only; the next hop is skipped. */
 static int
-mp(struct rd *v, bool reach)
+mp(const struct bgp_attr_raw *a)
 {
+	struct rd v = rd_init(a->val, a->len);
+	bool reach = a->type == BGP_ATTR_MP_REACH;
 	uint16_t afi;
 	uint8_t safi, nhlen, reserved;
 	const uint8_t *skip;
 
-	if (rd_u16(v, &afi) != 0 || rd_u8(v, &safi) != 0 || (afi != 1 && afi != 2) || safi != 1)
+	if (rd_u16(&v, &afi) != 0 || rd_u8(&v, &safi) != 0 || (afi != 1 && afi != 2) || safi != 1)
 		return -1;
-	if (reach && (rd_u8(v, &nhlen) != 0 || rd_bytes(v, nhlen, &skip) != 0 ||
-		      rd_u8(v, &reserved) != 0))
+	if (reach && (rd_u8(&v, &nhlen) != 0 || rd_bytes(&v, nhlen, &skip) != 0 ||
+		      rd_u8(&v, &reserved) != 0))
 		return -1;
-	return prefixes(v, afi == 1 ? AF_INET : AF_INET6, !reach);
+	return prefixes(&v, afi == 1 ? AF_INET : AF_INET6, !reach);
 }
 
 /* Only NLRI matter here: withdrawn routes, MP_REACH/MP_UNREACH, NLRI. */
 static int
 update(const uint8_t *body, size_t len)
 {
-	struct rd r = rd_init(body, len), wd, attrs, v;
-	uint16_t wlen, alen;
+	struct bgp_update u;
+	struct bgp_notif err;
+	struct bgp_attr_raw a;
+	struct rd wd, attrs, nlri;
+	int rc;
 
-	if (rd_u16(&r, &wlen) != 0 || rd_sub(&r, wlen, &wd) != 0 || prefixes(&wd, AF_INET, true) != 0)
+	if (bgp_update_frame(body, len, &u, &err) != 0)
 		return -1;
-	if (rd_u16(&r, &alen) != 0 || rd_sub(&r, alen, &attrs) != 0)
+	wd = rd_init(u.withdrawn, u.withdrawn_len);
+	attrs = rd_init(u.attrs, u.attrs_len);
+	nlri = rd_init(u.nlri, u.nlri_len);
+	if (prefixes(&wd, AF_INET, true) != 0)
 		return -1;
-	while (rd_left(&attrs) > 0) {
-		uint8_t flags, type, l8;
-		uint16_t l;
-
-		if (rd_u8(&attrs, &flags) != 0 || rd_u8(&attrs, &type) != 0)
+	while ((rc = bgp_attr_next(&attrs, &a)) == BGP_ATTR_FRAME_OK)
+		if ((a.type == BGP_ATTR_MP_REACH || a.type == BGP_ATTR_MP_UNREACH) && mp(&a) != 0)
 			return -1;
-		if (flags & 0x10) {
-			if (rd_u16(&attrs, &l) != 0)
-				return -1;
-		} else {
-			if (rd_u8(&attrs, &l8) != 0)
-				return -1;
-			l = l8;
-		}
-		if (rd_sub(&attrs, l, &v) != 0)
-			return -1;
-		if ((type == 14 || type == 15) && mp(&v, type == 14) != 0)
-			return -1;
-	}
-	return prefixes(&r, AF_INET, false);
+	if (rc != BGP_ATTR_FRAME_END)
+		return -1;
+	return prefixes(&nlri, AF_INET, false);
 }
 
 static void
@@ -129,7 +113,7 @@ on_msg(struct conn *c, int type, const uint8_t *msg, size_t len)
 int
 bgpgen_sink(int family, int argc, char **argv)
 {
-	struct sockaddr_storage local, peer;
+	struct addr local, peer;
 	struct conn c;
 	uint32_t as = (uint32_t)strtoul(argv[2], NULL, 10);
 	uint64_t n = strtoull(argv[3], NULL, 10), m = strtoull(argv[4], NULL, 10);
@@ -139,17 +123,15 @@ bgpgen_sink(int family, int argc, char **argv)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	(void)argc;
-	if (conn_addr_parse(argv[0], 0, &local) != 0 || conn_addr_parse(argv[1], 179, &peer) != 0 ||
-	    local.ss_family != family || peer.ss_family != family || n == 0 || m == 0 || ep < 0)
+	if (addr_parse(argv[0], &local) != 0 || addr_parse(argv[1], &peer) != 0 ||
+	    local.family != family || peer.family != family || n == 0 || m == 0 || ep < 0)
 		die("bad arguments (addresses must match the family: -6 for IPv6)");
 	sk.total = n * m;
 	sk.bits = calloc(sk.total / 8 + 1, 1);
 	if (sk.bits == NULL)
 		die("out of memory");
-	conn_init(&c, &local, &peer, as, ntohl(((struct sockaddr_in *)&local)->sin_addr.s_addr),
-		  family == AF_INET6);
-	if (family == AF_INET6)
-		c.id = 0xc612ff02u;   /* 198.18.255.2: an identifier for an IPv6-only sink */
+	/* Identifier: its IPv4 address, or 198.18.255.2 for an IPv6-only sink. */
+	conn_init(&c, &local, &peer, as, addr_is_v4(&local) ? addr_to_u32(&local) : 0xc612ff02u);
 	c.on_msg = on_msg;
 	for (;;) {
 		struct epoll_event ev;

@@ -83,8 +83,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			if (addr_parse(optarg, &a) != 0 || !addr_is_v4(&a))
 				return bad_arg("--router-id", optarg,
 					       "expected a dotted-quad identifier, e.g. 192.0.2.1");
-			cfg->router_id = (uint32_t)a.b[0] << 24 | (uint32_t)a.b[1] << 16 |
-					 (uint32_t)a.b[2] << 8 | a.b[3];
+			cfg->router_id = addr_to_u32(&a);
 			cfg->has_router_id = true;
 			break;
 		case 'p':
@@ -183,8 +182,7 @@ register_node(struct agent *ag, struct err *err)
 				     "address");
 			return -1;
 		}
-		cfg->router_id = (uint32_t)h.ip.b[0] << 24 | (uint32_t)h.ip.b[1] << 16 |
-				 (uint32_t)h.ip.b[2] << 8 | h.ip.b[3];
+		cfg->router_id = addr_to_u32(&h.ip);
 	}
 	return bgpconf_host_put(ag->store, &h, err) == STORE_OK ? 0 : -1;
 }

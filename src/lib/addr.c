@@ -51,6 +51,12 @@ addr_from_u32(uint32_t v, struct addr *out)
 	out->b[3] = (uint8_t)v;
 }
 
+uint32_t
+addr_to_u32(const struct addr *a)
+{
+	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
 int
 addr_cmp(const struct addr *a, const struct addr *b)
 {

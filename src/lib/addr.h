@@ -34,6 +34,8 @@ const char *addr_not_unicast(const struct addr *a);
 unsigned addr_bits(const struct addr *a);
 /* A 32-bit value (host order), such as a BGP identifier, as an IPv4 address. */
 void addr_from_u32(uint32_t v, struct addr *out);
+/* An IPv4 address as a number (BGP identifiers). */
+uint32_t addr_to_u32(const struct addr *a);
 
 /* An interface address with its subnet length, "192.0.2.1/29" (host bits allowed). */
 int addr_parse_cidr(const char *s, struct addr *a, unsigned *len);
