@@ -34,30 +34,10 @@ frr_conf() {
 		" address-family ipv6 unicast" "  neighbor $a6 activate" " exit-address-family"
 }
 gobgp_conf() {
-	local pw=""; [ -n "$5" ] && pw="auth-password = \"$5\""
-	echo "[global.config]
-as = $2
-router-id = \"$(v4 "$1")\"
-[[neighbors]]
-[neighbors.config]
-neighbor-address = \"$(v4 "$4")\"
-peer-as = $3
-$pw
-[neighbors.timers.config]
-connect-retry = 2
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = \"ipv4-unicast\"
-[[neighbors]]
-[neighbors.config]
-neighbor-address = \"$(v6 "$4")\"
-peer-as = $3
-$pw
-[neighbors.timers.config]
-connect-retry = 2
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = \"ipv6-unicast\""
+	local pw=(); [ -n "$5" ] && pw=("auth-password = \"$5\"")
+	printf '%s\n' "[global.config]" "as = $2" "router-id = \"$(v4 "$1")\""
+	gobgp_neighbor "$(v4 "$4")" "$3" ipv4-unicast "${pw[@]}"
+	gobgp_neighbor "$(v6 "$4")" "$3" ipv6-unicast "${pw[@]}"
 }
 
 # One peer instance: host N running daemon D with AS PAS, peering with tabbyd node T.

@@ -114,6 +114,13 @@ gobgp_start() {  # HOST NAME CONFIG-TEXT
 	PIDS+=($!)
 	PID_OF[$2]=$!
 }
+# One [[neighbors]] block of a GoBGP TOML: ADDR PEER-AS AFI-SAFI [EXTRA-LINES...], the
+# extra lines inside [neighbors.config] before the timers (e.g. auth-password).
+gobgp_neighbor() {
+	printf '%s\n' "[[neighbors]]" "[neighbors.config]" "neighbor-address = \"$1\"" "peer-as = $2" \
+		"${@:4}" "[neighbors.timers.config]" "connect-retry = 2" "[[neighbors.afi-safis]]" \
+		"[neighbors.afi-safis.config]" "afi-safi-name = \"$3\""
+}
 gobgp_up() { nsx "$1" gobgp -u 127.0.0.1 -p 50051 neighbor "$2" | grep -qi "BGP state = established"; }
 
 # Prints the logs of everything a failed test ran.

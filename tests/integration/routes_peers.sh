@@ -52,20 +52,8 @@ router bgp 65020
 gobgp_start gobgp gobgp "[global.config]
 as = 65030
 router-id = \"192.0.2.30\"
-[[neighbors]]
-[neighbors.config]
-neighbor-address = \"192.0.2.1\"
-peer-as = 64512
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = \"ipv4-unicast\"
-[[neighbors]]
-[neighbors.config]
-neighbor-address = \"2001:db8::1\"
-peer-as = 64512
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = \"ipv6-unicast\""
+$(gobgp_neighbor 192.0.2.1 64512 ipv4-unicast)
+$(gobgp_neighbor 2001:db8::1 64512 ipv6-unicast)"
 wait_until 10 "GoBGP API" nsx gobgp gobgp -u 127.0.0.1 -p 50051 global
 nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv4 198.51.100.128/26
 nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv6 2001:db8:b3::/48
