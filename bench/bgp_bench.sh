@@ -250,7 +250,7 @@ run_one() {  # DAEMON N M
 	"start_$d" "$n"
 	PIDS+=("${DPIDS[@]}")
 	if ! wait_for '^ready' "$limit" "$T/gen.out" || ! wait_for '^up' 60 "$T/sink.out"; then
-		[ "$why" = timeout ] && why="sessions not all up in ${limit} s ($(grep -c . "$T/gen.out") gen lines; $(tail -n 1 "$T/gen.out"))"
+		[ "$why" = timeout ] && why="sessions not all up in ${limit} s ($(tail -n 1 "$T/gen.out"))"
 		echo "FAIL $why"; return
 	fi
 	est=$(awk '/^established/ {print $2}' "$T/gen.out")
@@ -279,6 +279,20 @@ run_one() {  # DAEMON N M
 stats() {  # values... -> "median min max"
 	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s %s %s\n", v[int((NR + 1) / 2)], v[1], v[NR]}'
 }
+median() { stats "$@" | cut -d' ' -f1; }
+
+# "time, memory" of daemon $1 against the best other daemon of the scenario (conv, mem).
+ratio_of() {
+	local o bt="" bm=""
+	[ -n "${conv[$1]:-}" ] || return 0
+	for o in $daemons; do
+		[ "$o" = "$1" ] || [ -z "${conv[$o]:-}" ] && continue
+		[ -z "$bt" ] || awk -v a="${conv[$o]}" -v b="$bt" 'BEGIN{exit !(a < b)}' && bt=${conv[$o]}
+		[ -z "$bm" ] || [ "${mem[$o]}" -lt "$bm" ] && bm=${mem[$o]}
+	done
+	[ -n "$bt" ] && awk -v t="${conv[$1]}" -v bt="$bt" -v k="${mem[$1]}" -v bm="$bm" \
+		'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}'
+}
 
 # Markdown tables, aligned for the terminal too.
 hdr=$(printf '| %-10s | %-7s | %-24s | %10s | %7s | %8s | %10s | %s |\n|---|---|---|---|---|---|---|---|' \
@@ -304,24 +318,12 @@ for fam in $families; do
 				continue
 			fi
 			read -r cm cmin cmax <<< "$(stats "${cs[@]}")"
-			conv[$d]=$cm; mem[$d]=$(stats "${ks[@]}" | cut -d' ' -f1)
+			conv[$d]=$cm; mem[$d]=$(median "${ks[@]}")
 			line[$d]=$(printf '| %-10s | %-7s | %-24s | %10s | %7s | %8s | %10s |' "$sc" "$d" "$cm ($cmin-$cmax)" \
-				"$(stats "${es[@]}" | cut -d' ' -f1)" "$(stats "${us[@]}" | cut -d' ' -f1)" \
-				"${mem[$d]}" "$(stats "${bs[@]}" | cut -d' ' -f1)")
+				"$(median "${es[@]}")" "$(median "${us[@]}")" "${mem[$d]}" "$(median "${bs[@]}")")
 		done
 		for d in $daemons; do
-			ratio=""
-			if [ -n "${conv[$d]:-}" ]; then
-				bt=""; bm=""
-				for o in $daemons; do
-					[ "$o" = "$d" ] || [ -z "${conv[$o]:-}" ] && continue
-					[ -z "$bt" ] || awk -v a="${conv[$o]}" -v b="$bt" 'BEGIN{exit !(a < b)}' && bt=${conv[$o]}
-					[ -z "$bm" ] || [ "${mem[$o]}" -lt "$bm" ] && bm=${mem[$o]}
-				done
-				[ -n "$bt" ] && ratio=$(awk -v t="${conv[$d]}" -v bt="$bt" -v k="${mem[$d]}" -v bm="$bm" \
-					'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}')
-			fi
-			printf '%s %s |\n' "${line[$d]}" "$ratio" | tee -a "$out"
+			printf '%s %s |\n' "${line[$d]}" "$(ratio_of "$d")" | tee -a "$out"
 		done
 		unset conv line mem
 	done

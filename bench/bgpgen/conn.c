@@ -27,12 +27,16 @@ void
 conn_init(struct conn *c, const struct addr *local, const struct addr *remote, uint32_t as,
 	  uint32_t id)
 {
+	struct wr w;
+
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->local = *local;
 	c->remote = *remote;
 	c->as = as;
 	c->id = id;
+	w = wr_init(c->ka, sizeof(c->ka));
+	bgp_keepalive_encode(&w);
 }
 
 void
@@ -145,11 +149,8 @@ conn_send(struct conn *c, const uint8_t *stream, size_t len)
 int
 conn_keepalive(struct conn *c)
 {
-	struct wr w = wr_init(c->ka, sizeof(c->ka));
-
 	if (c->state != CONN_UP)
 		return 0;
-	bgp_keepalive_encode(&w);
 	c->ka_due = true;
 	return conn_flush(c);
 }
@@ -178,14 +179,17 @@ start_handshake(struct conn *c)
 
 /* One whole message. */
 static int
-handle(struct conn *c, const uint8_t *m, size_t len)
+handle(struct conn *c, int type, const uint8_t *m, size_t len)
 {
-	int type = m[18];
+	struct bgp_notif n;
 	char why[200];
 
 	if (type == BGP_NOTIFICATION) {
-		snprintf(why, sizeof(why), "NOTIFICATION %u/%u received", len > 19 ? m[19] : 0,
-			 len > 20 ? m[20] : 0);
+		if (bgp_notif_decode(m + BGP_HEADER_LEN, len - BGP_HEADER_LEN, &n) == 0)
+			snprintf(why, sizeof(why), "NOTIFICATION %u/%u received (%s)", n.code, n.subcode,
+				 bgp_notif_name(n.code, n.subcode));
+		else
+			snprintf(why, sizeof(why), "a NOTIFICATION too short to read");
 		conn_close(c, why);
 		return -1;
 	}
@@ -229,15 +233,21 @@ read_some(struct conn *c)
 			return errno == EAGAIN || errno == EINTR ? 0 : fail(c, "read");
 		c->in_len += (size_t)r;
 		while (c->in_len - off >= BGP_HEADER_LEN) {
-			size_t len = msg_len_at(c->in + off);
+			struct bgp_notif err;
+			uint16_t len;
+			uint8_t type;
+			char why[200];
 
-			if (len < BGP_HEADER_LEN) {
-				conn_close(c, "malformed message length from the daemon");
+			/* The codec's header checks (marker, length, type); extended messages allowed. */
+			if (bgp_header_decode(c->in + off, BGP_EXT_MAX_LEN, &len, &type, &err) != 0) {
+				snprintf(why, sizeof(why), "bad message header from the daemon: %s",
+					 bgp_notif_name(err.code, err.subcode));
+				conn_close(c, why);
 				return -1;
 			}
 			if (c->in_len - off < len)
 				break;
-			if (handle(c, c->in + off, len) != 0)
+			if (handle(c, type, c->in + off, len) != 0)
 				return -1;
 			off += len;
 		}

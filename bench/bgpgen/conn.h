@@ -37,7 +37,7 @@ struct conn {
 	uint8_t hs[256];
 	const uint8_t *out;
 	size_t out_len, out_off, out_msg_end;
-	uint8_t ka[BGP_HEADER_LEN];
+	uint8_t ka[BGP_HEADER_LEN];   /* a KEEPALIVE, encoded once */
 	size_t ka_off;
 	bool ka_due;
 };

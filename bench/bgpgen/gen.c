@@ -133,6 +133,14 @@ addr_plus(const struct addr *base, uint32_t s)
 	return a;
 }
 
+/* Connect c again after a short wait (the daemon may not listen yet). */
+static void
+requeue(struct gen *g, struct conn *c)
+{
+	c->retry_at = now_ns() + RETRY_AFTER_NS;
+	g->queue[(g->q_head + g->q_len++) % g->n] = c->index;
+}
+
 static void
 start_due(struct gen *g)
 {
@@ -145,12 +153,10 @@ start_due(struct gen *g)
 			break;
 		g->q_head = (g->q_head + 1) % g->n;
 		g->q_len--;
-		if (conn_connect(c, g->ep) == 0) {
+		if (conn_connect(c, g->ep) == 0)
 			g->in_flight++;
-		} else {
-			c->retry_at = now + RETRY_AFTER_NS;
-			g->queue[(g->q_head + g->q_len++) % g->n] = c->index;
-		}
+		else
+			requeue(g, c);
 	}
 }
 
@@ -174,8 +180,7 @@ poll_once(struct gen *g, int timeout_ms, bool connecting)
 				g->up--;
 			else
 				g->in_flight--;
-			c->retry_at = now_ns() + RETRY_AFTER_NS;
-			g->queue[(g->q_head + g->q_len++) % g->n] = c->index;
+			requeue(g, c);
 			continue;
 		}
 		if (before != CONN_UP && c->state == CONN_UP) {
