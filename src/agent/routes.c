@@ -52,16 +52,22 @@ mark_dirty(struct session *s, const struct prefix *p)
 static void
 fib_sync(struct agent *ag, const struct prefix *p)
 {
-	const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, p));
+	const struct rib_path *best;
 	char buf[PREFIX_STRLEN];
 	struct err err;
+	int rc;
 
-	prefix_format(p, buf);
-	if (best != NULL && !best->src.local) {
-		/* The kernel refuses a next hop it cannot reach: such a route stays out. */
-		if (fib_replace(ag->fib, p, &best->attr->a.next_hop, &err) != 0)
-			log_debug("kernel route %s: %s", buf, err.msg);
-	} else if (fib_delete(ag->fib, p, &err) != 0) {
+	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup. */
+	if (ag->cfg.no_fib)
+		return;
+	best = loc_rib_best(loc_rib_get(ag->loc, p));
+	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
+	if (best != NULL && !best->src.local)
+		rc = fib_replace(ag->fib, p, &best->attr->a.next_hop, &err);
+	else
+		rc = fib_delete(ag->fib, p, &err);
+	if (rc != 0) {
+		prefix_format(p, buf);
 		log_debug("kernel route %s: %s", buf, err.msg);
 	}
 }
