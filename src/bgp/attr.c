@@ -689,7 +689,7 @@ build_blob(struct dec *d)
 	for (size_t i = 0; i < 6; i++)
 		if (parts[i]->len)
 			memcpy(a->blob + *offs[i], parts[i]->p, parts[i]->len);
-	a->as_path_len = (uint16_t)d->as_path.len;
+	a->as_path_len = (uint32_t)d->as_path.len;
 	a->communities_n = (uint16_t)(d->comm.len / 4);
 	a->ext_communities_n = (uint16_t)(d->ext.len / 8);
 	a->large_communities_n = (uint16_t)(d->large.len / 12);
@@ -878,7 +878,7 @@ bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn)
 	free(a->blob);
 	a->blob = blob;
 	a->blob_len += grow;
-	a->as_path_len = (uint16_t)(a->as_path_len + grow);
+	a->as_path_len = (uint32_t)(a->as_path_len + grow);
 	a->off_communities += grow;
 	a->off_ext += grow;
 	a->off_large += grow;
@@ -1013,6 +1013,9 @@ attr_begin(struct wr *w, uint8_t flags, uint8_t type)
 static void
 attr_end(struct wr *w, size_t at)
 {
+	/* An attribute longer than its 16-bit length field (a long kept AS_PATH) cannot go out. */
+	if (w->len - at - 2 > UINT16_MAX)
+		w->overflow = true;
 	wr_put16_at(w, at, (uint16_t)(w->len - at - 2));
 }
 

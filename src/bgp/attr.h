@@ -69,7 +69,9 @@ struct bgp_attrs {
 	uint32_t originator_id;
 	uint32_t otc;
 	/* Offsets and lengths into blob. */
-	uint16_t as_path_len;          /* segments: type, count, count x 4-octet ASN */
+	/* segments: type, count, count x 4-octet ASN; a 2-octet peer's 64 KB path doubles, so
+	 * wider than an attribute length (loop detection must see the whole path) */
+	uint32_t as_path_len;
 	uint16_t communities_n, ext_communities_n, large_communities_n, cluster_list_n;
 	uint16_t unknown_len;          /* unknown optional transitive ones, as on the wire */
 	uint8_t *blob;

@@ -668,6 +668,79 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * A 2-octet peer with extended messages sends an AS_PATH of 32,385 ASNs (65,024
+ * bytes on the wire, 129,794 in 4-octet form): the whole path is kept, so loop
+ * detection sees our AS at its very end, and a prepend grows it further.
+ */
+static void
+test_long_as_path(void **state)
+{
+	enum { SEGS = 127, PER = 255, PATHLEN = SEGS * (2 + 2 * PER) };
+	static uint8_t body[BGP_EXT_MAX_LEN];
+	size_t n = 0, alen = 4 + (4 + PATHLEN) + 7;
+	const uint8_t tail[] = {ORIGIN, NEXT_HOP};
+	const uint8_t *path;
+	unsigned count = 0;
+
+	(void)state;
+	init_ctx();
+	bgp_update_free(&u);
+	body[n++] = 0;
+	body[n++] = 0;
+	body[n++] = (uint8_t)(alen >> 8);
+	body[n++] = (uint8_t)alen;
+	memcpy(body + n, tail, 4);  /* ORIGIN */
+	n += 4;
+	body[n++] = 0x50;           /* well-known transitive, extended length */
+	body[n++] = BGP_ATTR_AS_PATH;
+	body[n++] = (uint8_t)(PATHLEN >> 8);
+	body[n++] = (uint8_t)PATHLEN;
+	for (int s = 0; s < SEGS; s++) {
+		body[n++] = BGP_AS_SEQUENCE;
+		body[n++] = PER;
+		for (int i = 0; i < PER; i++) {
+			/* The peer's AS first, ours (64512) last, others between. */
+			unsigned asn = s == 0 && i == 0		      ? 64555
+				       : s == SEGS - 1 && i == PER - 1 ? 64512
+								       : 65000 + (unsigned)(i % 100);
+
+			body[n++] = (uint8_t)(asn >> 8);
+			body[n++] = (uint8_t)asn;
+		}
+	}
+	memcpy(body + n, tail + 4, 7);  /* NEXT_HOP */
+	n += 7;
+	memcpy(body + n, nlri2, sizeof(nlri2));
+	n += sizeof(nlri2);
+	assert_true(n <= BGP_EXT_MAX_LEN - BGP_HEADER_LEN);
+	bgp_update_decode(body, n, &old4, &u);
+	assert_announced();
+	assert_int_equal(u.attrs.as_path_len, (size_t)SEGS * (2 + 4 * PER));
+	path = bgp_attrs_as_path(&u.attrs);
+	assert_int_equal(bgp_as_path_length(path, u.attrs.as_path_len), SEGS * PER);
+	assert_true(bgp_as_path_contains(path, u.attrs.as_path_len, 64512));
+	assert_true(bgp_as_path_contains(path, u.attrs.as_path_len, 64555));
+	/* Prepending keeps every AS, and the blob's other parts move with it. */
+	bgp_attrs_prepend(&u.attrs, 64513);
+	path = bgp_attrs_as_path(&u.attrs);
+	assert_int_equal(u.attrs.as_path_len, (size_t)SEGS * (2 + 4 * PER) + 6);
+	assert_true(bgp_as_path_contains(path, u.attrs.as_path_len, 64512));
+	for (size_t off = 0; off < u.attrs.as_path_len; off += 2 + (size_t)path[off + 1] * 4)
+		count += path[off + 1];
+	assert_int_equal(count, SEGS * PER + 1);
+	/* Such a path has no 16-bit attribute length: encoding it overflows, never wraps. */
+	{
+		static uint8_t out[4 * BGP_EXT_MAX_LEN];
+		struct wr w = wr_init(out, sizeof(out));
+		struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
+
+		bgp_attrs_encode(&w, &u.attrs, &ectx);
+		assert_true(w.overflow);
+	}
+	bgp_update_free(&u);
+}
+
 int
 main(void)
 {
@@ -697,6 +770,7 @@ main(void)
 		cmocka_unit_test(test_published_incidents),
 		cmocka_unit_test(test_encode_roundtrips),
 		cmocka_unit_test(test_packing_and_end_of_rib),
+		cmocka_unit_test(test_long_as_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
