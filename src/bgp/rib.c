@@ -1,10 +1,51 @@
 #include "bgp/rib.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <xxhash.h>
 
 #include "lib/log.h"
+
+/*
+ * Every table hashes with a secret drawn from the OS once per process: a peer
+ * that cannot know it cannot choose prefixes or attribute sets that collide,
+ * so linear probing stays short (hash flooding). Same cost as unkeyed XXH3.
+ */
+static uint8_t hash_secret[192];  /* XXH3's own default secret size */
+_Static_assert(sizeof(hash_secret) >= XXH3_SECRET_SIZE_MIN, "XXH3 needs a longer secret");
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_secret_init(void)
+{
+	size_t got = 0;
+
+	while (got < sizeof(hash_secret)) {
+		ssize_t n = getrandom(hash_secret + got, sizeof(hash_secret) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal("rib: getrandom: %s", strerror(errno));
+		got += (size_t)n;
+	}
+}
+
+static const uint8_t *
+secret(void)
+{
+	pthread_once(&hash_once, hash_secret_init);
+	return hash_secret;
+}
+
+static uint64_t
+hash_bytes(const void *p, size_t len)
+{
+	return XXH3_64bits_withSecret(p, len, secret(), sizeof(hash_secret));
+}
 
 /* Open addressing with linear probing; slots hold pointers, NULL is empty, TOMB deleted. */
 #define TOMB ((void *)1)
@@ -92,7 +133,7 @@ attrs_hash(const struct bgp_attrs *a)
 
 	if (st == NULL)
 		fatal("out of memory");
-	XXH3_64bits_reset(st);
+	XXH3_64bits_reset_withSecret(st, secret(), sizeof(hash_secret));
 	XXH3_64bits_update(st, &a->has, sizeof(a->has));
 	XXH3_64bits_update(st, &a->origin, 1);
 	XXH3_64bits_update(st, &a->med, sizeof(a->med));
@@ -214,7 +255,7 @@ prefix_hash(const struct prefix *p)
 	key[0] = (uint8_t)p->addr.family;
 	key[1] = p->len;
 	memcpy(key + 2, p->addr.b, 16);
-	return XXH3_64bits(key, sizeof(key));
+	return hash_bytes(key, sizeof(key));
 }
 
 static uint64_t

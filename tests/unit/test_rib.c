@@ -6,6 +6,9 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bgp/rib.h"
 
@@ -108,13 +111,85 @@ test_adj_in(void **state)
 	rib_free(r);
 }
 
+/* The hash of one attribute set in this process. */
+static uint64_t
+attrs_hash_here(void)
+{
+	struct rib *r = rib_new();
+	struct bgp_attrs a;
+	struct rib_attr *x;
+	uint64_t h;
+
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	h = x->hash;
+	rib_attr_unref(r, x);
+	bgp_attrs_free(&a);
+	rib_free(r);
+	return h;
+}
+
+/* The same, in a new process: this test binary run again with --hash. */
+static uint64_t
+hash_in_child(void)
+{
+	char exe[4096], cmd[4200], line[64] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "'%s' --hash", exe);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(pclose(f), 0);
+	return strtoull(line, NULL, 16);
+}
+
+/*
+ * Hash flooding: the tables' hash is keyed per process from the OS random
+ * source, so the same attribute set hashes differently in two processes (a
+ * peer cannot precompute colliding keys), and consistently within one.
+ */
+static void
+test_hash_keyed_per_process(void **state)
+{
+	struct rib *r = rib_new(), *r2 = rib_new();
+	struct bgp_attrs a;
+	struct rib_attr *x, *y;
+	uint64_t c1, c2;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	y = rib_attr_intern(r2, &a);
+	assert_true(x->hash == y->hash);
+	assert_true(attrs_hash_here() == x->hash);
+	c1 = hash_in_child();
+	c2 = hash_in_child();
+	assert_true(c1 != x->hash);
+	assert_true(c2 != x->hash);
+	assert_true(c1 != c2);
+	rib_attr_unref(r, x);
+	rib_attr_unref(r2, y);
+	bgp_attrs_free(&a);
+	rib_free(r);
+	rib_free(r2);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interning),
 		cmocka_unit_test(test_adj_in),
+		cmocka_unit_test(test_hash_keyed_per_process),
 	};
 
+	if (argc == 2 && strcmp(argv[1], "--hash") == 0) {
+		printf("%llx\n", (unsigned long long)attrs_hash_here());
+		return 0;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
