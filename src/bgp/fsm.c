@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/text.h"
+
 static const char *const state_names[] = {
 	[FSM_IDLE] = "Idle",
 	[FSM_CONNECT] = "Connect",
@@ -122,13 +124,17 @@ note(struct fsm *f, const char *prefix, const char *what)
 static void
 note_notif(struct fsm *f, const char *prefix, const struct bgp_notif *n)
 {
-	char msg[BGP_SHUTDOWN_MAX + 1];
+	char msg[TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX)];
+	const char *name = bgp_notif_name(n->code, n->subcode);
+	/* The escaped message is cut to what fits, so the note never ends inside a character. */
+	size_t room = sizeof(f->last_error) - strlen(prefix) - strlen(name) - sizeof(": \"\"");
 
-	if (bgp_notif_shutdown_msg(n, msg, sizeof(msg)) == 0)
-		snprintf(f->last_error, sizeof(f->last_error), "%s%s: \"%s\"", prefix,
-			 bgp_notif_name(n->code, n->subcode), msg);
+	if (room > sizeof(msg))
+		room = sizeof(msg);
+	if (bgp_notif_shutdown_msg(n, msg, room) == 0)
+		snprintf(f->last_error, sizeof(f->last_error), "%s%s: \"%s\"", prefix, name, msg);
 	else
-		note(f, prefix, bgp_notif_name(n->code, n->subcode));
+		note(f, prefix, name);
 }
 
 /* Queues a NOTIFICATION (kept in f->out for the caller to encode). */

@@ -188,7 +188,8 @@ void bgp_notif_set(struct bgp_notif *n, uint8_t code, uint8_t subcode, const voi
 		   size_t len);
 /* RFC 9003: a Cease with a shutdown communication, cut to 255 bytes on a UTF-8 boundary. */
 void bgp_notif_shutdown(struct bgp_notif *n, uint8_t subcode, const char *msg);
-/* The shutdown communication of a received Cease/2 or Cease/4, if valid UTF-8. */
+/* The shutdown communication of a received Cease/2 or Cease/4, escaped for display
+ * (lib/text.h); buf of TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX) holds any. -1 if none. */
 int bgp_notif_shutdown_msg(const struct bgp_notif *n, char *buf, size_t len);
 /* "Hold timer expired", "Bad peer AS", ...: the error's name, as operators read it. */
 const char *bgp_notif_name(uint8_t code, uint8_t subcode);

@@ -1,5 +1,6 @@
 /* NOTIFICATION messages (RFC 4271 §4.5), shutdown communication (RFC 9003), error names. */
 #include "bgp/msg.h"
+#include "lib/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,41 +31,6 @@ bgp_notif_encode(struct wr *w, const struct bgp_notif *n)
 	bgp_msg_finish(w, start);
 }
 
-/* Length of the valid UTF-8 sequence starting at s (at most n bytes), 0 if invalid. */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* No overlong forms, surrogates or values past U+10FFFF. */
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
 void
 bgp_notif_shutdown(struct bgp_notif *n, uint8_t subcode, const char *msg)
 {
@@ -73,7 +39,7 @@ bgp_notif_shutdown(struct bgp_notif *n, uint8_t subcode, const char *msg)
 
 	/* RFC 9003 §2: at most 255 octets of UTF-8; cut only between characters. */
 	while (keep < len) {
-		size_t step = utf8_seq(s + keep, len - keep);
+		size_t step = text_utf8_seq(s + keep, len - keep);
 
 		if (step == 0 || keep + step > BGP_SHUTDOWN_MAX)
 			break;
@@ -99,18 +65,12 @@ bgp_notif_shutdown_msg(const struct bgp_notif *n, char *buf, size_t len)
 	    n->data_len < 1)
 		return -1;
 	l = n->data[0];
-	/* RFC 9003 §2: a length beyond the data, or invalid UTF-8, is not a message. */
-	if (l == 0 || l + 1 > n->data_len || l >= len)
+	/* RFC 9003 §2: a length beyond the data is not a message. */
+	if (l == 0 || l + 1 > n->data_len)
 		return -1;
-	for (size_t i = 0; i < l;) {
-		size_t step = utf8_seq(n->data + 1 + i, l - i);
-
-		if (step == 0)
-			return -1;
-		i += step;
-	}
-	memcpy(buf, n->data + 1, l);
-	buf[l] = '\0';
+	/* §5: the peer's text reaches logs and terminals only escaped; invalid UTF-8
+	 * shows as \xNN, which is how §2's "logged for the operator" looks here. */
+	text_escape(n->data + 1, l, buf, len);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/table.h"
+#include "lib/text.h"
 
 const char ctl_status_help[] =
 	"\n"
@@ -62,8 +63,8 @@ family_table(const struct row *rows, size_t n, int family)
 	printf("IPv%d BGP status\n", family == AF_INET ? 4 : 6);
 	for (size_t i = 0; i < n; i++) {
 		const char *state = json_string_value(json_object_get(rows[i].rec, "state"));
-		char addr[ADDR_STRLEN], since[32];
-		const char *cells[5] = {addr, NULL, NULL, since, NULL};
+		char addr[ADDR_STRLEN], since[32], shown_info[TEXT_ESCAPED_SIZE(512)];
+		const char *cells[5] = {addr, NULL, NULL, since, NULL}, *info;
 
 		if (rows[i].remote.family != family)
 			continue;
@@ -72,7 +73,12 @@ family_table(const struct row *rows, size_t n, int family)
 		cells[2] = state && strcmp(state, "Established") == 0 ? "up" : "start";
 		since_text(json_integer_value(json_object_get(rows[i].rec, "since_unix")), since,
 			   sizeof(since));
-		cells[4] = json_string_value(json_object_get(rows[i].rec, "info"));
+		info = json_string_value(json_object_get(rows[i].rec, "info"));
+		/* The agent escaped the peer's text already; whoever else wrote the store, a
+		 * terminal never gets control characters from it (escaping twice is a no-op). */
+		if (info != NULL)
+			text_escape(info, strlen(info), shown_info, sizeof(shown_info));
+		cells[4] = info ? shown_info : NULL;
 		table_row(t, cells);
 		shown++;
 	}

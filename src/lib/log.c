@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/text.h"
+
 static enum log_level cur_level = LOG_LVL_INFO;
 static const char *log_prefix = "tabby";
 
@@ -39,7 +41,7 @@ log_parse_level(const char *s, enum log_level *out)
 static void
 vlog(enum log_level lvl, const char *tag, int errnum, const char *fmt, va_list ap)
 {
-	char ts[32];
+	char ts[32], line[2048], shown[TEXT_ESCAPED_SIZE(2048)];
 	struct timespec now;
 	struct tm tm;
 
@@ -48,8 +50,10 @@ vlog(enum log_level lvl, const char *tag, int errnum, const char *fmt, va_list a
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld %s %s: ", ts, now.tv_nsec / 1000000, log_prefix, tag);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One message, one line: whatever a peer put in it is escaped (RFC 9003 §5). */
+	text_escape(line, strlen(line), shown, sizeof(shown));
+	fprintf(stderr, "%s.%03ld %s %s: %s", ts, now.tv_nsec / 1000000, log_prefix, tag, shown);
 	if (errnum != 0)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "bgp/msg.h"
+#include "lib/text.h"
 
 #define M16 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, \
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
@@ -457,7 +458,7 @@ test_notification_and_shutdown_communication(void **state)
 	const uint8_t want[] = {M16, 0x00, 0x21, 0x03, 0x06, 0x02, 0x0b, 'm', 'a', 'i', 'n',
 				't', 'e', 'n', 'a', 'n', 'c', 'e'};
 	uint8_t buf[BGP_MAX_LEN];
-	char msg[300], longmsg[300];
+	char msg[TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX)], longmsg[300];
 	struct bgp_notif n, got;
 
 	(void)state;
@@ -478,13 +479,19 @@ test_notification_and_shutdown_communication(void **state)
 	assert_int_equal(n.data[0], 254);
 	assert_int_equal(n.data_len, 255);
 
-	/* A length past the data, or invalid UTF-8, is not a message. */
+	/* A length past the data is not a message. */
 	memcpy(buf, "\x09" "abc", 4);
 	bgp_notif_set(&got, 6, 2, buf, 4);
 	assert_int_equal(bgp_notif_shutdown_msg(&got, msg, sizeof(msg)), -1);
+	/* RFC 9003 §2, §5: invalid UTF-8 and control characters are shown escaped. */
 	memcpy(buf, "\x02" "\xc3\x28", 3);
 	bgp_notif_set(&got, 6, 2, buf, 3);
-	assert_int_equal(bgp_notif_shutdown_msg(&got, msg, sizeof(msg)), -1);
+	assert_int_equal(bgp_notif_shutdown_msg(&got, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "\\xc3(");
+	memcpy(buf, "\x0c" "\x1b[2Jdown\nnow", 13);
+	bgp_notif_set(&got, 6, 4, buf, 13);
+	assert_int_equal(bgp_notif_shutdown_msg(&got, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "\\x1b[2Jdown\\nnow");
 	/* Only Cease/2 and Cease/4 carry one. */
 	memcpy(buf, "\x02" "ok", 3);
 	bgp_notif_set(&got, 6, 3, buf, 3);
