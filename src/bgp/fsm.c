@@ -135,6 +135,7 @@ note_notif(struct fsm *f, const char *prefix, const struct bgp_notif *n)
 		snprintf(f->last_error, sizeof(f->last_error), "%s%s: \"%s\"", prefix, name, msg);
 	else
 		note(f, prefix, name);
+	f->last_is_notif = true;
 }
 
 /* Queues a NOTIFICATION (kept in f->out for the caller to encode). */
@@ -208,9 +209,16 @@ connected(struct fsm *f, struct fsm_actions *a)
 	f->state = FSM_OPENSENT;
 }
 
+/*
+ * A protocol error outlives the connection failures that follow it (the peer
+ * that refused our OPEN then resets our retries): it stays until the session
+ * is Established or another NOTIFICATION comes.
+ */
 static void
 socket_failed(struct fsm *f, const struct fsm_input *in)
 {
+	if (f->last_is_notif)
+		return;
 	note(f, "Socket: ", in->socket_error ? in->socket_error : "Connection closed");
 }
 
@@ -431,6 +439,7 @@ run_openconfirm(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a
 		f->state = FSM_ESTABLISHED;
 		f->idle_hold = f->cfg.idle_hold_min ? f->cfg.idle_hold_min : 1;
 		f->last_error[0] = '\0';
+		f->last_is_notif = false;
 		push(a, FSM_ACT_SESSION_UP);
 		break;
 	default:

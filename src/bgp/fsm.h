@@ -116,6 +116,7 @@ struct fsm {
 	bool auto_restart;              /* false after a manual stop */
 	struct bgp_notif out;           /* the NOTIFICATION an action points at */
 	char last_error[384];           /* "Received: Bad peer AS", "Socket: ..." */
+	bool last_is_notif;             /* last_error is a NOTIFICATION: sockets do not replace it */
 };
 
 void fsm_config_default(struct fsm_config *c);

@@ -426,6 +426,50 @@ test_collision_resolution(void **state)
 	assert_true(fsm_collision_keep_new(2, 1, false));
 }
 
+/* The reason a peer refused us stays in view through the socket failures that follow. */
+static void
+test_protocol_error_outlives_socket_errors(void **state)
+{
+	struct fsm f;
+	struct fsm_actions a;
+	struct bgp_notif hard;
+
+	(void)state;
+	init_notifs();
+	reach(&f, FSM_OPENSENT);
+	run(&f, FSM_EV_NOTIF, &a);
+	assert_string_equal(f.last_error, "Received: Bad peer AS");
+	/* The retry: the peer closes or refuses the connection. */
+	run(&f, FSM_EV_IDLE_HOLD_EXPIRES, &a);
+	assert_int_equal(f.state, FSM_CONNECT);
+	run(&f, FSM_EV_TCP_FAILS, &a);
+	assert_string_equal(f.last_error, "Received: Bad peer AS");
+	run(&f, FSM_EV_CONNECT_RETRY_EXPIRES, &a);
+	run(&f, FSM_EV_TCP_CR_ACKED, &a);
+	assert_int_equal(f.state, FSM_OPENSENT);
+	run(&f, FSM_EV_TCP_FAILS, &a);
+	assert_string_equal(f.last_error, "Received: Bad peer AS");
+	/* Another NOTIFICATION replaces it. */
+	run(&f, FSM_EV_CONNECT_RETRY_EXPIRES, &a);
+	run(&f, FSM_EV_TCP_CR_ACKED, &a);
+	bgp_notif_shutdown(&hard, BGP_CEASE_ADMIN_SHUTDOWN, "bye\x1b[2J");
+	{
+		struct fsm_input in = {.ev = FSM_EV_NOTIF, .notif = &hard};
+
+		fsm_run(&f, &in, &a);
+	}
+	assert_string_equal(f.last_error, "Received: Administrative shutdown: \"bye\\x1b[2J\"");
+	/* Established clears it; a socket error after that is shown again. */
+	run(&f, FSM_EV_IDLE_HOLD_EXPIRES, &a);
+	run(&f, FSM_EV_TCP_CR_ACKED, &a);
+	run(&f, FSM_EV_OPEN, &a);
+	run(&f, FSM_EV_KEEPALIVE_MSG, &a);
+	assert_int_equal(f.state, FSM_ESTABLISHED);
+	assert_string_equal(f.last_error, "");
+	run(&f, FSM_EV_TCP_FAILS, &a);
+	assert_string_equal(f.last_error, "Socket: Connection refused");
+}
+
 int
 main(void)
 {
@@ -440,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_cease_bytes_rfc4486_rfc9003),
 		cmocka_unit_test(test_received_notification_is_recorded_not_answered),
 		cmocka_unit_test(test_damping_backoff),
+		cmocka_unit_test(test_protocol_error_outlives_socket_errors),
 		cmocka_unit_test(test_collision_resolution),
 	};
 
