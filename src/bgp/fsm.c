@@ -346,7 +346,17 @@ run_common(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a)
 	case FSM_EV_AUTOMATIC_START:
 		return true;
 	case FSM_EV_AUTOMATIC_STOP:
-		send_code(f, a, BGP_ERR_CEASE, 0);
+		if (in->notif != NULL)
+			send_notif(f, a, in->notif);
+		else
+			send_code(f, a, BGP_ERR_CEASE, 0);
+		if (in->why != NULL) {
+			size_t l = strlen(f->last_error);
+
+			snprintf(f->last_error + l, sizeof(f->last_error) - l, " (%s)", in->why);
+		}
+		if (in->idle_hold > 0)
+			f->idle_hold = in->idle_hold;
 		go_idle(f, a, true);
 		return true;
 	case FSM_EV_HOLD_EXPIRES:

@@ -105,6 +105,11 @@ struct fsm_input {
 	uint16_t peer_hold_time;        /* FSM_EV_OPEN */
 	const struct bgp_notif *notif;  /* errors: what to send; FSM_EV_NOTIF*: what came */
 	const char *socket_error;       /* FSM_EV_TCP_FAILS: why, in words */
+	/* FSM_EV_AUTOMATIC_STOP (we stop for a reason of our own, e.g. RFC 4486 maximum
+	 * prefixes): notif is the Cease to send, why adds detail to the last error, and
+	 * idle_hold (if not 0) how long to stay Idle before trying again. */
+	const char *why;
+	uint32_t idle_hold;
 };
 
 struct fsm {

@@ -470,6 +470,39 @@ test_protocol_error_outlives_socket_errors(void **state)
 	assert_string_equal(f.last_error, "Socket: Connection refused");
 }
 
+/* An automatic stop (RFC 4486 maximum prefixes): the given Cease, its reason, its idle hold. */
+static void
+test_automatic_stop_max_prefixes(void **state)
+{
+	const uint8_t want[] = {M16, 0x00, 0x1c, 0x03, 0x06, 0x01, 0x00, 0x01, 0x01,
+				0x00, 0x00, 0x00, 0x0a};
+	const uint8_t data[] = {0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 0x0a};
+	struct bgp_notif n;
+	struct fsm f;
+	struct fsm_actions a = {.n = 0};
+	struct fsm_input in = {.ev = FSM_EV_AUTOMATIC_STOP, .notif = &n,
+			       .why = "limit 10, received 11", .idle_hold = 30};
+	const struct fsm_action *t;
+
+	(void)state;
+	bgp_notif_set(&n, BGP_ERR_CEASE, BGP_CEASE_MAX_PREFIXES, data, sizeof(data));
+	reach(&f, FSM_ESTABLISHED);
+	fsm_run(&f, &in, &a);
+	assert_int_equal(f.state, FSM_IDLE);
+	assert_sent(&a, want, sizeof(want));
+	assert_non_null(find(&a, FSM_ACT_SESSION_DOWN));
+	t = find_timer(&a, FSM_ACT_TIMER_START, FSM_TIMER_IDLE_HOLD);
+	assert_non_null(t);
+	assert_int_equal(t->seconds, 30);
+	assert_string_equal(f.last_error,
+			    "Error: Maximum number of prefixes reached (limit 10, received 11)");
+	/* It stays through the retries' socket failures. */
+	run(&f, FSM_EV_IDLE_HOLD_EXPIRES, &a);
+	run(&f, FSM_EV_TCP_FAILS, &a);
+	assert_string_equal(f.last_error,
+			    "Error: Maximum number of prefixes reached (limit 10, received 11)");
+}
+
 int
 main(void)
 {
@@ -484,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_cease_bytes_rfc4486_rfc9003),
 		cmocka_unit_test(test_received_notification_is_recorded_not_answered),
 		cmocka_unit_test(test_damping_backoff),
+		cmocka_unit_test(test_automatic_stop_max_prefixes),
 		cmocka_unit_test(test_protocol_error_outlives_socket_errors),
 		cmocka_unit_test(test_collision_resolution),
 	};
