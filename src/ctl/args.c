@@ -22,6 +22,7 @@ static const struct {
 	[OPT_PASSWORD] = {"password", 0, true},
 	[OPT_IMPORT] = {"import", 0, true},
 	[OPT_EXPORT] = {"export", 0, true},
+	[OPT_MAX_PREFIXES] = {"max-prefixes", 0, true},
 	[OPT_OWNER] = {"owner", 0, true},
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},

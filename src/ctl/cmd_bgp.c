@@ -78,6 +78,20 @@ policy_switch(struct ctl *c, enum ctl_opt o, bool *none)
 	return 0;
 }
 
+/* --max-prefixes=N|none: the RFC 4486 limit (0: none). */
+static int
+max_prefixes_option(struct ctl *c, uint32_t *out)
+{
+	const char *v = c->args.val[OPT_MAX_PREFIXES];
+	struct err err;
+
+	if (v == NULL)
+		return 0;
+	if (bgpconf_max_prefixes_parse(v, out, &err) != 0)
+		return ctl_usage_error(c, "Invalid --max-prefixes '%s'; %s.", v, err.msg);
+	return 0;
+}
+
 int
 ctl_peer_add(struct ctl *c, bool node_specific)
 {
@@ -92,7 +106,8 @@ ctl_peer_add(struct ctl *c, bool node_specific)
 	if (c->args.val[OPT_PASSWORD] != NULL && ctl_password(c, &p) != 0)
 		return CTL_EXIT_USAGE;
 	if (policy_switch(c, OPT_IMPORT, &p.import_none) != 0 ||
-	    policy_switch(c, OPT_EXPORT, &p.export_none) != 0)
+	    policy_switch(c, OPT_EXPORT, &p.export_none) != 0 ||
+	    max_prefixes_option(c, &p.max_prefixes) != 0)
 		return CTL_EXIT_USAGE;
 	node = peer_scope(c, node_specific, &ok);
 	if (!ok)
@@ -178,6 +193,9 @@ peers_doc(const struct bgp_peers *peers, const char *node)
 			      "md5", peers->v[i].password[0] != '\0', "import",
 			      peers->v[i].import_none ? "none" : "all", "export",
 			      peers->v[i].export_none ? "none" : "all");
+		if (peers->v[i].max_prefixes != 0)
+			json_object_set_new(o, "max_prefixes",
+					    json_integer(peers->v[i].max_prefixes));
 		if (node != NULL)
 			json_object_set_new(o, "node", json_string(node));
 		json_array_append_new(arr, o);
@@ -252,18 +270,31 @@ node_mesh(struct ctl *c)
 	struct bgp_global g;
 	struct store *s;
 	struct err err;
+	uint32_t limit = 0;
+	json_t *doc;
 
+	if (max_prefixes_option(c, &limit) != 0)
+		return CTL_EXIT_USAGE;
 	if ((s = ctl_store(c)) == NULL)
 		return CTL_EXIT_FAIL;
+	if (c->args.val[OPT_MAX_PREFIXES] != NULL &&
+	    bgpconf_set_mesh_max_prefixes(s, limit, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
 	if (c->vars[0] != NULL) {
 		if (bgpconf_set_node_mesh(s, c->vars[0][1] == 'n', &err) != STORE_OK)
 			return ctl_fail("%s", err.msg);
 		return CTL_EXIT_OK;
 	}
+	if (c->args.val[OPT_MAX_PREFIXES] != NULL)
+		return CTL_EXIT_OK;
 	if (bgpconf_global_get(s, &g, &err) != STORE_OK)
 		return ctl_fail("%s", err.msg);
-	if (c->fmt != OUT_TABLE)
-		return ctl_print_doc(c, json_pack("{s:b}", "node_mesh", g.node_mesh));
+	if (c->fmt != OUT_TABLE) {
+		doc = json_pack("{s:b}", "node_mesh", g.node_mesh);
+		if (g.mesh_max_prefixes != 0)
+			json_object_set_new(doc, "max_prefixes", json_integer(g.mesh_max_prefixes));
+		return ctl_print_doc(c, doc);
+	}
 	printf("%s\n", g.node_mesh ? "on" : "off");
 	return CTL_EXIT_OK;
 }
@@ -297,12 +328,14 @@ default_node_as(struct ctl *c)
 
 const struct ctl_cmd ctl_bgp_cmds[] = {
 	{"bgp peer add",
-	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none]",
-	 OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT), peer_add},
+	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
+	 "[--max-prefixes=<N>|none]",
+	 OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES), peer_add},
 	{"bgp peer remove", "<PEER_IP>", 0, peer_remove},
 	{"bgp peer show", "[--ipv4 | --ipv6]", OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT),
 	 peer_show},
-	{"bgp node-mesh", "[on|off]", OPTF(OPT_OUTPUT), node_mesh},
+	{"bgp node-mesh", "[on|off] [--max-prefixes=<N>|none]", OPTF(OPT_OUTPUT) | OPTF(OPT_MAX_PREFIXES),
+	 node_mesh},
 	{"bgp default-node-as", "[<AS_NUM>]", OPTF(OPT_OUTPUT), default_node_as},
 	{NULL, NULL, 0, NULL},
 };

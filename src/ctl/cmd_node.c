@@ -15,7 +15,7 @@ const char ctl_node_help[] =
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
 	"                                 [--import=all|none] [--export=all|none]\n"
-	"                                 [--node=<NODE>]\n"
+	"                                 [--max-prefixes=<N>|none] [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer remove <PEER_IP> [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer show [--ipv4 | --ipv6] [--node=<NODE>]\n"
 	"  tabbyctl node prefix add <CIDR> [--node=<NODE>]\n"
@@ -39,6 +39,9 @@ const char ctl_node_help[] =
 	"                  '-' reads it from standard input. Never printed back.\n"
 	" --import=all|none  Accept the peer's routes (default all).\n"
 	" --export=all|none  Send the peer our routes (default all).\n"
+	" --max-prefixes=<N>|none  Close the session past N prefixes received from the\n"
+	"                  peer (Cease, RFC 4486); it retries after a growing back-off.\n"
+	"                  Default none.\n"
 	" --ipv4           Show IPv4 information only.\n"
 	" --ipv6           Show IPv6 information only.\n"
 	"\n";
@@ -296,8 +299,9 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	{"node remove", "<NODE>", 0, node_remove},
 	{"node bgp peer add",
 	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
-	 "[--node=<NODE>]",
-	 NODE_OPT | OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT), node_peer_add},
+	 "[--max-prefixes=<N>|none] [--node=<NODE>]",
+	 NODE_OPT | OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES),
+	 node_peer_add},
 	{"node bgp peer remove", "<PEER_IP> [--node=<NODE>]", NODE_OPT, node_peer_remove},
 	{"node bgp peer show", "[--ipv4 | --ipv6] [--node=<NODE>]", SHOW_OPTS, node_peer_show},
 	{"node prefix add", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_add},

@@ -101,6 +101,42 @@ json_addr(json_t *o, const char *field, int family, struct addr *out)
 	return s != NULL && addr_parse(s, out) == 0 && out->family == family;
 }
 
+/* A prefix limit field: 1..2^32-1, else (absent or bad) none. */
+static void
+json_limit(json_t *o, const char *field, uint32_t *out)
+{
+	json_t *v = json_object_get(o, field);
+
+	*out = 0;
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= UINT32_MAX)
+		*out = (uint32_t)json_integer_value(v);
+}
+
+int
+bgpconf_max_prefixes_parse(const char *text, uint32_t *out, struct err *err)
+{
+	unsigned long long v = 0;
+
+	if (strcmp(text, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	/* Plain decimal digits only: no sign, space or hex. */
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || v > UINT32_MAX) {
+			v = 0;
+			break;
+		}
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (v == 0 || v > UINT32_MAX) {
+		err_set(err, "%s", BGPCONF_MAX_PREFIXES_ACCEPTED);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int
 bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 {
@@ -123,6 +159,7 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	mesh = json_object_get(o, "node_mesh");
 	if (json_is_boolean(mesh))
 		out->node_mesh = json_is_true(mesh);
+	json_limit(o, "mesh_max_prefixes", &out->mesh_max_prefixes);
 	json_decref(o);
 	return STORE_OK;
 }
@@ -137,6 +174,23 @@ static void
 apply_default_as(json_t *o, const void *arg)
 {
 	json_object_set_new(o, "as_num", json_integer(*(const uint32_t *)arg));
+}
+
+static void
+apply_mesh_max_prefixes(json_t *o, const void *arg)
+{
+	uint32_t n = *(const uint32_t *)arg;
+
+	if (n == 0)
+		json_object_del(o, "mesh_max_prefixes");
+	else
+		json_object_set_new(o, "mesh_max_prefixes", json_integer(n));
+}
+
+int
+bgpconf_set_mesh_max_prefixes(struct store *s, uint32_t n, struct err *err)
+{
+	return update_json(s, KEY_GLOBAL_CONFIG, apply_mesh_max_prefixes, &n, err);
 }
 
 int
@@ -208,6 +262,8 @@ bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, st
 		json_object_set_new(o, "import", json_string("none"));
 	if (p->export_none)
 		json_object_set_new(o, "export", json_string("none"));
+	if (p->max_prefixes != 0)
+		json_object_set_new(o, "max_prefixes", json_integer(p->max_prefixes));
 	rc = put_json(s, k.s, o, err);
 	json_decref(o);
 	return rc;
@@ -262,6 +318,7 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 				 strcmp(json_string_value(json_object_get(o, "import")), "none") == 0;
 		p->export_none = json_is_string(json_object_get(o, "export")) &&
 				 strcmp(json_string_value(json_object_get(o, "export")), "none") == 0;
+		json_limit(o, "max_prefixes", &p->max_prefixes);
 		json_decref(o);
 		out->n++;
 	}

@@ -22,13 +22,21 @@
 struct bgp_global {
 	uint32_t as_num;   /* default node AS */
 	bool node_mesh;
+	uint32_t mesh_max_prefixes;  /* limit for each mesh peer; 0: none */
 };
+
+/*
+ * Maximum prefixes a peer may send (RFC 4486): past it the session closes
+ * with Cease/1 and is retried after a back-off. 0 means no limit.
+ */
+#define BGPCONF_MAX_PREFIXES_ACCEPTED "accepted: a whole number 1-4294967295, or none"
 
 struct bgp_peer {
 	struct addr ip;
 	uint32_t as_num;
 	char password[BGP_PASSWORD_MAX + 1];  /* "" when none; never printed */
 	bool import_none, export_none;         /* --import=none / --export=none */
+	uint32_t max_prefixes;                 /* --max-prefixes; 0: no limit */
 };
 
 struct bgp_peers {
@@ -58,6 +66,10 @@ struct node_prefixes {
 int bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err);
 int bgpconf_set_node_mesh(struct store *s, bool on, struct err *err);
 int bgpconf_set_default_as(struct store *s, uint32_t as_num, struct err *err);
+/* The default limit of every node-to-node mesh session; 0 removes it. */
+int bgpconf_set_mesh_max_prefixes(struct store *s, uint32_t n, struct err *err);
+/* "1".."4294967295", or "none" (0); err says what is accepted. 0 / -1. */
+int bgpconf_max_prefixes_parse(const char *text, uint32_t *out, struct err *err);
 
 /* Peers: node NULL means the global list. family 0 lists both, IPv4 first. */
 int bgpconf_peer_check(const struct bgp_peer *p, struct err *err);

@@ -253,6 +253,55 @@ test_prefixes(void **state)
 	assert_int_equal(bgpconf_prefix_remove(f->s, "n1", &p, &err), STORE_NOTFOUND);
 }
 
+/* Maximum prefixes: parsed with the accepted range in the error, kept per peer and for the mesh. */
+static void
+test_max_prefixes(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p;
+	struct bgp_peers list;
+	struct bgp_global g;
+	struct store_kv kv;
+	struct err err;
+	uint32_t n;
+
+	assert_int_equal(bgpconf_max_prefixes_parse("10", &n, &err), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(bgpconf_max_prefixes_parse("4294967295", &n, &err), 0);
+	assert_int_equal(n, 4294967295u);
+	assert_int_equal(bgpconf_max_prefixes_parse("none", &n, &err), 0);
+	assert_int_equal(n, 0);
+	for (const char *const *bad = (const char *const[]){"0", "-1", "4294967296", "1e3", " 5",
+							      "", "0x10", "99999999999999999999", NULL};
+	     *bad; bad++) {
+		assert_int_equal(bgpconf_max_prefixes_parse(*bad, &n, &err), -1);
+		assert_string_equal(err.msg, BGPCONF_MAX_PREFIXES_ACCEPTED);
+	}
+	p = peer("192.0.2.10", 64555);
+	p.max_prefixes = 1000;
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_OK);
+	assert_int_equal(store_get(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10", &kv, &err),
+			 STORE_OK);
+	assert_string_equal(kv.value, "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_prefixes\":1000}");
+	store_kv_clear(&kv);
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].max_prefixes, 1000);
+	bgp_peers_free(&list);
+	/* The mesh default lives in the global config, beside the other fields. */
+	assert_int_equal(bgpconf_set_node_mesh(f->s, false, &err), STORE_OK);
+	assert_int_equal(bgpconf_set_mesh_max_prefixes(f->s, 500, &err), STORE_OK);
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.mesh_max_prefixes, 500);
+	assert_false(g.node_mesh);
+	assert_int_equal(bgpconf_set_mesh_max_prefixes(f->s, 0, &err), STORE_OK);
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.mesh_max_prefixes, 0);
+	assert_int_equal(store_get(f->s, "/tabby/v1/bgp/global/config", &kv, &err), STORE_OK);
+	assert_string_equal(kv.value, "{\"node_mesh\":false}");
+	store_kv_clear(&kv);
+}
+
 int
 main(void)
 {
@@ -261,6 +310,7 @@ main(void)
 		T(test_global_defaults_and_updates), T(test_peers_sorted_replaced_removed),
 		T(test_peer_validation),             T(test_malformed_values_skipped),
 		T(test_hosts),                       T(test_prefixes),
+		T(test_max_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
