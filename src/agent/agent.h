@@ -32,6 +32,7 @@ struct peer_spec {
 	char password[BGP_PASSWORD_MAX + 1];
 	enum peer_type type;
 	bool import_all, export_all; /* --import / --export */
+	uint32_t max_prefixes;       /* RFC 4486 limit on prefixes received; 0: none */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
 	int64_t generation;          /* ... and the generation this spec applies */
@@ -85,6 +86,8 @@ struct session {
 	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer */
 	bool need_eor, eor_received;
 	uint64_t reported_received, reported_sent;
+	uint32_t max_prefixes_hold;  /* the last back-off after the limit was passed, seconds */
+	time_t max_prefixes_last;    /* when the limit was last passed */
 	struct session *next;
 };
 
@@ -137,6 +140,8 @@ void session_free(struct session *s, uint8_t cease_subcode, const char *why);
 void session_accept(struct session *s, int fd);
 struct session *session_find(struct agent *ag, const struct addr *remote);
 const char *peer_type_name(enum peer_type t);
+/* A new limit for a running session (reconcile): checked at once. */
+void session_set_max_prefixes(struct session *s, uint32_t limit);
 /* Queues a whole message on the session's established connection. */
 void session_send(struct session *s, const uint8_t *buf, size_t len);
 

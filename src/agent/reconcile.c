@@ -22,7 +22,7 @@ struct specs {
 static void
 add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	 const struct addr *remote, uint32_t remote_as, uint16_t port, const struct bgp_peer *cfg,
-	 enum peer_type type)
+	 uint32_t max_prefixes, enum peer_type type)
 {
 	struct peer_spec *p;
 	bool v4 = addr_is_v4(remote);
@@ -50,6 +50,7 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	snprintf(p->password, sizeof(p->password), "%s", cfg ? cfg->password : "");
 	p->import_all = cfg ? !cfg->import_none : true;
 	p->export_all = cfg ? !cfg->export_none : true;
+	p->max_prefixes = max_prefixes;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
 }
@@ -90,7 +91,7 @@ add_peers(struct specs *sp, const struct host_config *self, uint32_t local_as,
 {
 	for (size_t i = 0; i < peers->n; i++)
 		add_spec(sp, self, local_as, &peers->v[i].ip, peers->v[i].as_num, 0, &peers->v[i],
-			 type);
+			 peers->v[i].max_prefixes, type);
 }
 
 /* Reads everything a node's sessions depend on. */
@@ -127,9 +128,11 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		if (strcmp(h->name, ag->cfg.node) == 0 || !h->registered)
 			continue;
 		if (h->has_ip)
-			add_spec(sp, &self, local_as, &h->ip, as, h->port, NULL, PEER_MESH);
+			add_spec(sp, &self, local_as, &h->ip, as, h->port, NULL,
+				 g.mesh_max_prefixes, PEER_MESH);
 		if (h->has_ip6)
-			add_spec(sp, &self, local_as, &h->ip6, as, h->port, NULL, PEER_MESH);
+			add_spec(sp, &self, local_as, &h->ip6, as, h->port, NULL,
+				 g.mesh_max_prefixes, PEER_MESH);
 	}
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
@@ -195,13 +198,18 @@ reconcile(struct agent *ag)
 			/* RFC 4486: Other Configuration Change; then start afresh. */
 			session_free(s, BGP_CEASE_CONFIG_CHANGE, NULL);
 			session_start(session_new(ag, &sp.v[i]));
-		} else if (s->spec.type != sp.v[i].type || s->spec.generation != sp.v[i].generation) {
+			continue;
+		}
+		if (s->spec.type != sp.v[i].type || s->spec.generation != sp.v[i].generation) {
 			/* Only where it came from (or a no-op PUT) changed: not disturbed. */
 			s->spec.type = sp.v[i].type;
 			s->spec.generation = sp.v[i].generation;
 			snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", sp.v[i].peering);
 			status_session(s);
 		}
+		/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
+		if (s->spec.max_prefixes != sp.v[i].max_prefixes)
+			session_set_max_prefixes(s, sp.v[i].max_prefixes);
 	}
 	for (size_t i = 0; i < sp.n; i++)
 		if (!matched[i])

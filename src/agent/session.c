@@ -17,6 +17,7 @@
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
+static void session_settle(struct session *s);
 
 const char *
 peer_type_name(enum peer_type t)
@@ -317,6 +318,68 @@ handle_open(struct conn *c, const uint8_t *body, size_t len)
 	conn_event(c, &in);
 }
 
+/* After the limit was passed: Idle this long, doubling while the peer keeps at it. */
+#define MAX_PREFIXES_HOLD_MIN 10
+#define MAX_PREFIXES_HOLD_MAX 300
+#define MAX_PREFIXES_FORGET (2 * MAX_PREFIXES_HOLD_MAX)  /* quiet this long: start over */
+
+static bool
+over_limit(const struct session *s)
+{
+	return s->spec.max_prefixes != 0 && s->adj_in != NULL &&
+	       adj_in_count(s->adj_in) > s->spec.max_prefixes;
+}
+
+/*
+ * The one check of a session's prefix limit (every peer kind): past it, the
+ * session closes with Cease/1 and the data of RFC 4486 §4 (AFI, SAFI, the
+ * limit), stays Idle for a back-off that grows while the peer keeps sending too
+ * many, then tries again. True if it closed the session.
+ */
+static bool
+max_prefixes_check(struct conn *c)
+{
+	struct session *s = c->s;
+	uint8_t data[7];
+	struct wr w = wr_init(data, sizeof(data));
+	struct bgp_notif notif;
+	char why[128];
+	struct fsm_input in = {.ev = FSM_EV_AUTOMATIC_STOP, .notif = &notif, .why = why};
+	time_t now = time(NULL);
+	size_t n;
+
+	if (c->fsm.state != FSM_ESTABLISHED || !over_limit(s))
+		return false;
+	n = adj_in_count(s->adj_in);
+	if (s->max_prefixes_hold == 0 || now - s->max_prefixes_last > MAX_PREFIXES_FORGET)
+		s->max_prefixes_hold = MAX_PREFIXES_HOLD_MIN;
+	else if (s->max_prefixes_hold < MAX_PREFIXES_HOLD_MAX / 2)
+		s->max_prefixes_hold *= 2;
+	else
+		s->max_prefixes_hold = MAX_PREFIXES_HOLD_MAX;
+	s->max_prefixes_last = now;
+	wr_u16(&w, addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6);
+	wr_u8(&w, BGP_SAFI_UNICAST);
+	wr_u32(&w, s->spec.max_prefixes);
+	bgp_notif_set(&notif, BGP_ERR_CEASE, BGP_CEASE_MAX_PREFIXES, data, w.len);
+	snprintf(why, sizeof(why), "limit %u, received %zu; next try in %us", s->spec.max_prefixes,
+		 n, s->max_prefixes_hold);
+	log_warnx("peer %s: %zu prefixes received, more than its limit of %u: closing "
+		  "(RFC 4486), next try in %us", peer_str(s), n, s->spec.max_prefixes,
+		  s->max_prefixes_hold);
+	in.idle_hold = s->max_prefixes_hold;
+	conn_event(c, &in);
+	return true;
+}
+
+void
+session_set_max_prefixes(struct session *s, uint32_t limit)
+{
+	s->spec.max_prefixes = limit;
+	if (s->conn[0] != NULL && max_prefixes_check(s->conn[0]))
+		session_settle(s);
+}
+
 /* An UPDATE on an established session: judged (RFC 7606), then into the Adj-RIB-In. */
 static void
 handle_update(struct conn *c, const uint8_t *body, size_t len)
@@ -350,10 +413,18 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
 
 		for (size_t i = 0; i < u.announce.n; i++) {
-			if (adj_in_set(s->adj_in, rib, &u.announce.v[i], x))
-				routes_learn(s, &u.announce.v[i], x);
+			if (!adj_in_set(s->adj_in, rib, &u.announce.v[i], x))
+				continue;
+			/* The prefix past the limit goes no further than the Adj-RIB-In. */
+			if (over_limit(s))
+				break;
+			routes_learn(s, &u.announce.v[i], x);
 		}
 		rib_attr_unref(rib, x);
+	}
+	if (max_prefixes_check(c)) {
+		bgp_update_free(&u);
+		return;
 	}
 	if (u.end_of_rib) {
 		s->eor_received = true;
