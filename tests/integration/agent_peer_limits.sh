@@ -28,10 +28,12 @@ protocol device {}
 protocol static { ipv4; $(statics 6 0) }
 protocol bgp tabby { local 192.0.2.10 as 64555; neighbor 192.0.2.1 as 64512;
 	connect retry time 1; error wait time 1,2; ipv4 { import all; export all; }; }"
+# It expects us to be AS 65000 and answers our OPEN with Bad Peer AS, then waits 20 s, closing
+# the connections of our retries meanwhile.
 bird_start picky picky "router id 192.0.2.11;
 protocol device {}
 protocol bgp tabby { local 192.0.2.11 as 64556; neighbor 192.0.2.1 as 65000;
-	connect retry time 1; error wait time 1,2; ipv4 { import all; export none; }; }"
+	connect retry time 1; error wait time 20,30; ipv4 { import all; export none; }; }"
 bird_start many many "router id 192.0.2.12;
 protocol device {}
 protocol static { ipv4; $(statics 6 100) }
