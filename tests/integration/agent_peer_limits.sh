@@ -8,6 +8,8 @@
 #    failed retries that follow.
 # 3. A peer whose shutdown communication (RFC 9003) holds escape sequences and CR LF: status
 #    and the log show it escaped, never a raw control character.
+# 4. The mesh default (bgp node-mesh --max-prefixes): another tabbyd node originating two
+#    prefixes against a limit of one.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -18,6 +20,7 @@ host_add bird 10
 host_add picky 11
 host_add many 12
 host_add rude 13
+host_add n2 2
 "$TABBYCTL" bgp node-mesh off
 tabbyd_start n1 n1 1
 statics() {  # COUNT THIRD-OCTET: COUNT /24 blackhole routes in 198.18.THIRD+i.0
@@ -85,4 +88,17 @@ if grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/n1.log"; then
 	die "tabbyd logged a control character"
 fi
 grep -F 'session down: Received: Administrative shutdown: "\x1b[2J' "$T/n1.log" | tail -n 1
-echo "peer limits: max-prefixes Cease/1 with back-off, lowered limit, Bad Peer AS kept, peer text escaped"
+
+# 4. The mesh, limited to one prefix per session; n1 holds no other routes by now. (n2 starts
+# only now: global peers would be its peers too.)
+for p in 192.0.2.10 192.0.2.11 192.0.2.13; do "$TABBYCTL" bgp peer remove $p >/dev/null; done
+"$TABBYCTL" node bgp peer remove 192.0.2.12 --node=n1 >/dev/null
+tabbyd_start n2 n2 2
+"$TABBYCTL" node prefix add 203.0.113.0/25 --node=n2
+"$TABBYCTL" node prefix add 203.0.113.128/25 --node=n2
+"$TABBYCTL" bgp node-mesh on --max-prefixes=1
+wait_until 15 "n1 closes the mesh session that brings two prefixes" info_has 192.0.2.2 \
+	"Maximum number of prefixes reached (limit 1, received 2"
+status_row n1 192.0.2.2
+wait_until 5 "n2 was told why" grep -q "192.0.2.1: received NOTIFICATION 6/1 (Maximum number of prefixes reached)" "$T/n2.log"
+echo "peer limits: max-prefixes Cease/1 with back-off, lowered limit, mesh default, Bad Peer AS kept, peer text escaped"
