@@ -51,7 +51,7 @@ static void
 decode(const struct bgp_update_ctx *ctx, const uint8_t *attrs, size_t alen, const uint8_t *nlri,
        size_t nlen)
 {
-	uint8_t body[4096];
+	static uint8_t body[BGP_EXT_MAX_LEN];
 	size_t n = 0;
 
 	init_ctx();
@@ -677,44 +677,34 @@ static void
 test_long_as_path(void **state)
 {
 	enum { SEGS = 127, PER = 255, PATHLEN = SEGS * (2 + 2 * PER) };
-	static uint8_t body[BGP_EXT_MAX_LEN];
-	size_t n = 0, alen = 4 + (4 + PATHLEN) + 7;
-	const uint8_t tail[] = {ORIGIN, NEXT_HOP};
+	static uint8_t attrs[BGP_EXT_MAX_LEN];
+	const uint8_t head[] = {ORIGIN, 0x50, BGP_ATTR_AS_PATH, PATHLEN >> 8, PATHLEN & 0xff};
+	const uint8_t tail[] = {NEXT_HOP};
+	size_t n = 0;
 	const uint8_t *path;
 	unsigned count = 0;
 
 	(void)state;
-	init_ctx();
-	bgp_update_free(&u);
-	body[n++] = 0;
-	body[n++] = 0;
-	body[n++] = (uint8_t)(alen >> 8);
-	body[n++] = (uint8_t)alen;
-	memcpy(body + n, tail, 4);  /* ORIGIN */
-	n += 4;
-	body[n++] = 0x50;           /* well-known transitive, extended length */
-	body[n++] = BGP_ATTR_AS_PATH;
-	body[n++] = (uint8_t)(PATHLEN >> 8);
-	body[n++] = (uint8_t)PATHLEN;
+	/* ORIGIN, then AS_PATH with the extended length flag (0x50), then NEXT_HOP. */
+	memcpy(attrs, head, sizeof(head));
+	n += sizeof(head);
 	for (int s = 0; s < SEGS; s++) {
-		body[n++] = BGP_AS_SEQUENCE;
-		body[n++] = PER;
+		attrs[n++] = BGP_AS_SEQUENCE;
+		attrs[n++] = PER;
 		for (int i = 0; i < PER; i++) {
 			/* The peer's AS first, ours (64512) last, others between. */
 			unsigned asn = s == 0 && i == 0		      ? 64555
 				       : s == SEGS - 1 && i == PER - 1 ? 64512
 								       : 65000 + (unsigned)(i % 100);
 
-			body[n++] = (uint8_t)(asn >> 8);
-			body[n++] = (uint8_t)asn;
+			attrs[n++] = (uint8_t)(asn >> 8);
+			attrs[n++] = (uint8_t)asn;
 		}
 	}
-	memcpy(body + n, tail + 4, 7);  /* NEXT_HOP */
-	n += 7;
-	memcpy(body + n, nlri2, sizeof(nlri2));
-	n += sizeof(nlri2);
-	assert_true(n <= BGP_EXT_MAX_LEN - BGP_HEADER_LEN);
-	bgp_update_decode(body, n, &old4, &u);
+	memcpy(attrs + n, tail, sizeof(tail));
+	n += sizeof(tail);
+	assert_true(4 + n + sizeof(nlri2) <= BGP_EXT_MAX_LEN - BGP_HEADER_LEN);
+	decode(&old4, attrs, n, nlri2, sizeof(nlri2));
 	assert_announced();
 	assert_int_equal(u.attrs.as_path_len, (size_t)SEGS * (2 + 4 * PER));
 	path = bgp_attrs_as_path(&u.attrs);
