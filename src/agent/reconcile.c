@@ -78,7 +78,9 @@ dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
-	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	/* No peers at all: v is NULL, which qsort must not get. */
+	if (sp->n > 1)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
 			sp->v[out++] = sp->v[i];
@@ -137,7 +139,8 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
 	peerings_want(ag, &sp->v, &sp->n, &sp->cap);
-	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	if (sp->n > 1)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	rc = 0;
 	bgp_peers_free(&global_peers);
 out_node:
@@ -186,7 +189,8 @@ reconcile(struct agent *ag)
 		size_t i;
 
 		next = s->next;
-		want = bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
+		want = sp.n == 0 ? NULL
+				 : bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
 		if (want == NULL) {
 			/* RFC 4486: Peer De-configured. */
 			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
