@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "bgp/msg.h"
+#include "lib/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,12 +98,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			walk_update(whole + BGP_HEADER_LEN, len - BGP_HEADER_LEN);
 			break;
 		case BGP_NOTIFICATION: {
-			char text[BGP_SHUTDOWN_MAX + 1];
+			char text[TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX)], again[sizeof(text)];
 
 			if (bgp_notif_decode(whole + BGP_HEADER_LEN, len - BGP_HEADER_LEN, &n) == 0) {
 				bgp_notif_name(n.code, n.subcode);
-				if (bgp_notif_shutdown_msg(&n, text, sizeof(text)) == 0)
-					assert(strlen(text) <= BGP_SHUTDOWN_MAX);
+				/* Shown text: valid UTF-8, no control character, stable if escaped again. */
+				if (bgp_notif_shutdown_msg(&n, text, sizeof(text)) == 0) {
+					for (const char *p = text; *p; p++)
+						assert((unsigned char)*p >= 0x20 && *p != 0x7f);
+					assert(text_escape(text, strlen(text), again, sizeof(again)));
+					assert(strcmp(text, again) == 0);
+				}
 			}
 			break;
 		}
