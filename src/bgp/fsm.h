@@ -7,8 +7,10 @@
  *
  * Beyond the mandatory part of §8 this implements the optional
  * DampPeerOscillations behaviour (§8.1.1) with an IdleHoldTimer that
- * doubles on each consecutive failure, passive peers, and the FSM error
- * subcodes of RFC 6608. Connection collisions (§6.8) are decided by
+ * doubles on each consecutive failure, passive peers, AutomaticStop with the
+ * caller's Cease and idle hold (RFC 4486 maximum prefixes), and the FSM error
+ * subcodes of RFC 6608. The last error stays a NOTIFICATION's until the session
+ * is Established or another NOTIFICATION comes. Connection collisions (§6.8) are decided by
  * fsm_collision_keep_new(); the loser gets FSM_EV_OPEN_COLLISION_DUMP.
  */
 #ifndef TABBY_BGP_FSM_H
