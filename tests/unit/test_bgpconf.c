@@ -57,6 +57,18 @@ peer(const char *ip, uint32_t as)
 	return p;
 }
 
+/* The value stored at key is exactly want. */
+static void
+assert_stored(struct store *s, const char *key, const char *want)
+{
+	struct store_kv kv;
+	struct err err;
+
+	assert_int_equal(store_get(s, key, &kv, &err), STORE_OK);
+	assert_string_equal(kv.value, want);
+	store_kv_clear(&kv);
+}
+
 static void
 test_global_defaults_and_updates(void **state)
 {
@@ -83,7 +95,6 @@ test_peers_sorted_replaced_removed(void **state)
 	struct fx *f = *state;
 	struct bgp_peer p;
 	struct bgp_peers list;
-	struct store_kv kv;
 	struct err err;
 	char a[ADDR_STRLEN];
 
@@ -98,10 +109,7 @@ test_peers_sorted_replaced_removed(void **state)
 	assert_int_equal(bgpconf_peer_put(f->s, NULL, &p, &err), STORE_OK);
 
 	/* The key holds the canonical address, the value the documented fields. */
-	assert_int_equal(store_get(f->s, "/tabby/v1/bgp/global/peer_v6/2001:db8::1", &kv, &err),
-			 STORE_OK);
-	assert_string_equal(kv.value, "{\"ip\":\"2001:db8::1\",\"as_num\":64590}");
-	store_kv_clear(&kv);
+	assert_stored(f->s, "/tabby/v1/bgp/global/peer_v6/2001:db8::1", "{\"ip\":\"2001:db8::1\",\"as_num\":64590}");
 
 	assert_int_equal(bgpconf_peer_list(f->s, NULL, 0, &list, &err), STORE_OK);
 	assert_int_equal(list.n, 3);
@@ -227,7 +235,6 @@ test_prefixes(void **state)
 	struct fx *f = *state;
 	struct node_prefixes ps;
 	struct prefix p;
-	struct store_kv kv;
 	struct err err;
 	char buf[PREFIX_STRLEN];
 	const char *add[] = {"203.0.113.128/25", "203.0.113.0/24", "2001:db8:1::/48"};
@@ -236,10 +243,7 @@ test_prefixes(void **state)
 		assert_int_equal(prefix_parse(add[i], &p, &err), 0);
 		assert_int_equal(bgpconf_prefix_add(f->s, "n1", &p, &err), STORE_OK);
 	}
-	assert_int_equal(store_get(f->s, "/tabby/v1/host/n1/prefix/203.0.113.0-24", &kv, &err),
-			 STORE_OK);
-	assert_string_equal(kv.value, "{\"prefix\":\"203.0.113.0/24\"}");
-	store_kv_clear(&kv);
+	assert_stored(f->s, "/tabby/v1/host/n1/prefix/203.0.113.0-24", "{\"prefix\":\"203.0.113.0/24\"}");
 	assert_int_equal(bgpconf_prefix_list(f->s, "n1", 0, &ps, &err), STORE_OK);
 	assert_int_equal(ps.n, 3);
 	prefix_format(&ps.v[0], buf);
@@ -261,7 +265,6 @@ test_max_prefixes(void **state)
 	struct bgp_peer p;
 	struct bgp_peers list;
 	struct bgp_global g;
-	struct store_kv kv;
 	struct err err;
 	uint32_t n;
 
@@ -280,10 +283,7 @@ test_max_prefixes(void **state)
 	p = peer("192.0.2.10", 64555);
 	p.max_prefixes = 1000;
 	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_OK);
-	assert_int_equal(store_get(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10", &kv, &err),
-			 STORE_OK);
-	assert_string_equal(kv.value, "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_prefixes\":1000}");
-	store_kv_clear(&kv);
+	assert_stored(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10", "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_prefixes\":1000}");
 	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
 	assert_int_equal(list.n, 1);
 	assert_int_equal(list.v[0].max_prefixes, 1000);
@@ -297,9 +297,7 @@ test_max_prefixes(void **state)
 	assert_int_equal(bgpconf_set_mesh_max_prefixes(f->s, 0, &err), STORE_OK);
 	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
 	assert_int_equal(g.mesh_max_prefixes, 0);
-	assert_int_equal(store_get(f->s, "/tabby/v1/bgp/global/config", &kv, &err), STORE_OK);
-	assert_string_equal(kv.value, "{\"node_mesh\":false}");
-	store_kv_clear(&kv);
+	assert_stored(f->s, "/tabby/v1/bgp/global/config", "{\"node_mesh\":false}");
 }
 
 int
