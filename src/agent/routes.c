@@ -347,7 +347,7 @@ routes_start(struct agent *ag, struct err *err)
 	int n;
 
 	ag->loc = loc_rib_new();
-	ag->fib = fib_open(!ag->cfg.no_fib, err);
+	ag->fib = fib_open(ag->loop, !ag->cfg.no_fib, err);
 	if (ag->fib == NULL)
 		return -1;
 	/* Routes an earlier run left behind. */
