@@ -13,10 +13,9 @@ chmod 755 "$T"   # FRR drops to its own user
 
 netns_cleanup() {
 	set +e
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	PIDS=()
+	kill_started
 	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$T"
+	finish
 }
 trap netns_cleanup EXIT
 
