@@ -77,6 +77,9 @@ dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
+	/* No peers: v is NULL, which qsort must not be given (UBSan, C11 7.22.5). */
+	if (sp->n == 0)
+		return;
 	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)

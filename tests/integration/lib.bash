@@ -32,13 +32,17 @@ kill_started() {
 	PIDS=()
 }
 
+# A sanitizer's report, wherever it went: ASan writes to log_path, while GCC's UBSan (in
+# the ASan runtime) ignores log_path and writes to the daemon's stderr, i.e. its log.
+SAN_PATTERN='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (Address|UndefinedBehavior)Sanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error: '
+
 # Prints the sanitizer reports of the test's processes; true if there are any.
 san_reports() {
 	local f found=1
-	for f in "$SAN_DIR"/asan.* "$SAN_DIR"/ubsan.*; do
+	for f in "$SAN_DIR"/asan.* "$SAN_DIR"/ubsan.* $(grep -rlE --include='*.log' "$SAN_PATTERN" "$T" 2>/dev/null); do
 		[ -s "$f" ] || continue
-		echo "---- sanitizer report $f" >&2
-		head -n 60 "$f" >&2
+		echo "---- sanitizer report in $f" >&2
+		grep -m1 -A30 -E "$SAN_PATTERN|^=+$" "$f" >&2
 		found=0
 	done
 	return $found
