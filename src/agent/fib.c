@@ -40,6 +40,7 @@ struct fib {
 	uint32_t seq;
 	ev_io io;
 	ev_prepare prepare;
+	ev_timer log_timer;     /* logs refusals held back by the rate limit */
 	/* ops[0, acked): answered; [acked, sent): in flight; [sent, len): queued. */
 	struct fib_op *ops;
 	size_t acked, sent, len, cap;
@@ -52,6 +53,7 @@ struct fib {
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents);
+static void log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 static struct mnl_socket *
 nl_open(unsigned *portid, bool nonblock, struct err *err)
@@ -97,6 +99,8 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 	f->io.data = f;
 	ev_prepare_init(&f->prepare, prepare_cb);
 	f->prepare.data = f;
+	ev_init(&f->log_timer, log_timer_cb);
+	f->log_timer.data = f;
 	return f;
 }
 
@@ -159,13 +163,29 @@ log_failures(struct fib *f, bool force)
 {
 	ev_tstamp now = f->loop ? ev_now(f->loop) : (ev_tstamp)time(NULL);
 
-	if (f->unlogged == 0 || (!force && now - f->last_log < FIB_LOG_INTERVAL))
+	if (f->unlogged == 0)
 		return;
+	if (!force && now - f->last_log < FIB_LOG_INTERVAL) {
+		/* Held back: said when the interval ends, even if nothing else fails. */
+		if (f->loop && !ev_is_active(&f->log_timer)) {
+			ev_timer_set(&f->log_timer, FIB_LOG_INTERVAL - (now - f->last_log), 0.);
+			ev_timer_start(f->loop, &f->log_timer);
+		}
+		return;
+	}
 	log_warnx("kernel refused %llu route change%s (%llu in all); the last: %s",
 		  (unsigned long long)f->unlogged, f->unlogged == 1 ? "" : "s",
 		  (unsigned long long)f->stats.failed, f->last_error);
 	f->unlogged = 0;
 	f->last_log = now;
+}
+
+static void
+log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_failures(w->data, true);
 }
 
 static void
@@ -381,6 +401,8 @@ fib_close(struct fib *f)
 		return;
 	if (f->rt) {
 		drain(f);
+		if (f->loop)
+			ev_timer_stop(f->loop, &f->log_timer);
 		log_failures(f, true);
 		mnl_socket_close(f->rt);
 	}

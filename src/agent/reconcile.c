@@ -77,7 +77,7 @@ dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
-	/* No peers: v is NULL, which qsort must not be given (UBSan, C11 7.22.5). */
+	/* No peers: v is NULL, which qsort must not be given even with n 0 (UBSan). */
 	if (sp->n == 0)
 		return;
 	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
@@ -137,7 +137,8 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
 	peerings_want(ag, &sp->v, &sp->n, &sp->cap);
-	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	if (sp->n > 1)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	rc = 0;
 	bgp_peers_free(&global_peers);
 out_node:
