@@ -307,30 +307,31 @@ update_watchers(struct fib *f)
 		ev_prepare_stop(f->loop, &f->prepare);
 }
 
+/* Sends what the window allows and sets the watchers for what is left. */
 static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
+pump(struct fib *f)
 {
-	struct fib *f = w->data;
-
-	(void)loop;
-	(void)revents;
-	read_acks(f);
 	send_some(f);
 	compact(f);
 	update_watchers(f);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	read_acks(w->data);
+	pump(w->data);
 }
 
 /* Before the loop sleeps: what this iteration queued goes out in one batch. */
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	struct fib *f = w->data;
-
 	(void)loop;
 	(void)revents;
-	send_some(f);
-	compact(f);
-	update_watchers(f);
+	pump(w->data);
 }
 
 static int

@@ -27,18 +27,10 @@ ours_learnt() {
 	grep -q "^198.51.100.0/24 via 192.0.2.10 dev eth0 metric 40" "$T/ours" &&
 		grep -q "^2001:db8:b1::/48 via 2001:db8::a dev eth0 metric 40" "$T/ours"
 }
-ours_none_of() { ! ours | grep -q "$1"; }
 
 TABBYD_FIB=kernel
 tabbyd_start n1 n1 1 --as 64512
-bird_start bird bird "router id 192.0.2.10;
-protocol device {}
-protocol static s4 { ipv4; route 198.51.100.0/24 blackhole; }
-protocol static s6 { ipv6; route 2001:db8:b1::/48 blackhole; }
-protocol bgp t4 { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512;
-	connect retry time 2; ipv4 { import none; export all; }; }
-protocol bgp t6 { local 2001:db8::a as 65010; neighbor 2001:db8::1 as 64512;
-	connect retry time 2; ipv6 { import none; export all; }; }"
+bird_start bird bird "$(bird_origin_conf 10 65010 198.51.100.0/24 2001:db8:b1::/48 none)"
 
 wait_until 30 "learnt: tabbyd's routes in the kernel with protocol 201 and metric 40" ours_learnt
 host_routes_there || { nsx n1 ip route; nsx n1 ip -6 route; die "learning replaced the host's routes"; }

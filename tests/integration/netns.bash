@@ -91,6 +91,19 @@ bird_start() {  # HOST NAME CONFIG-TEXT
 	PIDS+=($!)
 	PID_OF[$2]=$!
 }
+# A BIRD config: router 192.0.2.N in AS, originating PREFIX4 and PREFIX6 to tabbyd at
+# 192.0.2.1 and 2001:db8::1 (AS 64512) over sessions t4 and t6 (static protocols s4, s6),
+# importing IMPORT (all or none) from it.
+bird_origin_conf() {  # N AS PREFIX4 PREFIX6 IMPORT
+	echo "router id $(v4 "$1");
+protocol device {}
+protocol static s4 { ipv4; route $3 blackhole; }
+protocol static s6 { ipv6; route $4 blackhole; }
+protocol bgp t4 { local $(v4 "$1") as $2; neighbor 192.0.2.1 as 64512;
+	connect retry time 2; ipv4 { import $5; export all; }; }
+protocol bgp t6 { local $(v6 "$1") as $2; neighbor 2001:db8::1 as 64512;
+	connect retry time 2; ipv6 { import $5; export all; }; }"
+}
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
 

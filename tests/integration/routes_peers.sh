@@ -24,14 +24,7 @@ done
 TABBYD_FIB=kernel
 tabbyd_start n1 n1 1 --as 64512
 
-bird_start bird bird "router id 192.0.2.10;
-protocol device {}
-protocol static s4 { ipv4; route 198.51.100.0/26 blackhole; }
-protocol static s6 { ipv6; route 2001:db8:b1::/48 blackhole; }
-protocol bgp t4 { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512;
-	connect retry time 2; ipv4 { import all; export all; }; }
-protocol bgp t6 { local 2001:db8::a as 65010; neighbor 2001:db8::1 as 64512;
-	connect retry time 2; ipv6 { import all; export all; }; }"
+bird_start bird bird "$(bird_origin_conf 10 65010 198.51.100.0/26 2001:db8:b1::/48 all)"
 frr_start frr frr "hostname frr
 router bgp 65020
  bgp router-id 192.0.2.20
