@@ -187,7 +187,9 @@ reconcile(struct agent *ag)
 		size_t i;
 
 		next = s->next;
-		want = bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
+		/* No peers wanted: sp.v is NULL, which bsearch must not be given (UBSan). */
+		want = sp.n == 0 ? NULL
+				 : bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
 		if (want == NULL) {
 			/* RFC 4486: Peer De-configured. */
 			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
