@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/fib.h"
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
-#include "bgp/fib.h"
 #include "bgp/rib.h"
 #include "lib/addr.h"
 #include "model/bgpconf.h"

@@ -189,6 +189,7 @@ reconcile(struct agent *ag)
 		size_t i;
 
 		next = s->next;
+		/* No peers wanted: sp.v is NULL, which bsearch must not be given (UBSan). */
 		want = sp.n == 0 ? NULL
 				 : bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
 		if (want == NULL) {
