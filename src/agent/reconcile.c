@@ -181,28 +181,24 @@ reconcile(struct agent *ag)
 	struct node_prefixes prefixes;
 	struct session *s, *next;
 	struct err err;
-	bool *matched, failed = false;
+	bool *matched;
 	double was;
 
 	if (ag->stopping)
 		return;
 	/* The prefixes this node originates. */
-	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) == STORE_OK) {
-		routes_originate(ag, &prefixes);
-		node_prefixes_free(&prefixes);
-	} else {
-		retry_later(ag, "the originated prefixes", &err);
-		failed = true;
+	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
+		retry_later(ag, "the originated prefixes and the current sessions", &err);
+		return;
 	}
+	routes_originate(ag, &prefixes);
+	node_prefixes_free(&prefixes);
 	if (desired(ag, &sp, &err) != 0) {
-		if (!failed)
-			retry_later(ag, "the current sessions", &err);
-		else
-			log_warnx("reconcile: %s; keeping the current sessions", err.msg);
+		retry_later(ag, "the current sessions", &err);
 		free(sp.v);
 		return;
 	}
-	if (!failed && (was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
+	if ((was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
 		log_info("reconcile: the datastore reads again after %.1f s", was);
 	matched = xcalloc(sp.n ? sp.n : 1, sizeof(*matched));
 	for (s = ag->sessions; s; s = next) {
