@@ -10,7 +10,8 @@
  * takes a snapshot of the keys it will show (session addresses, prefixes) and
  * looks each one up again when its turn comes, so routes that change or go
  * meanwhile are shown as they are then, or skipped. A client that stops
- * reading costs its snapshot and one buffer, and is dropped after a while.
+ * reading costs its snapshot and one buffer, and is dropped after a while,
+ * or sooner when the socket is full of clients and a new one comes.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -90,6 +91,7 @@ struct client {
 	struct item *items;
 	size_t nitems, pos;
 	bool begun, ended, any;
+	ev_tstamp active;            /* when it last asked or read */
 	char *out;
 	size_t outlen, outoff, outcap;
 	struct client *next;
@@ -420,6 +422,7 @@ client_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_free(c);
 		return;
 	}
+	c->active = ev_now(loop);
 	ev_timer_again(loop, &c->idle);
 }
 
@@ -447,11 +450,15 @@ control_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (fd < 0)
 		return;
 	if (nclients >= CLIENTS_MAX) {
-		static const char busy[] = "{\"error\":\"too many control clients; try again\"}\n";
+		/* Full: the client that made no progress for the longest makes room. */
+		struct client *old = clients;
 
-		send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
-		return;
+		for (c = clients; c; c = c->next)
+			if (c->active < old->active)
+				old = c;
+		log_info("control socket: %d clients; dropping the one idle for %.1f s",
+			 CLIENTS_MAX, ev_now(loop) - old->active);
+		client_free(old);
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->ag = ag;
@@ -461,6 +468,7 @@ control_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_init(&c->idle, idle_cb);
 	c->idle.repeat = IDLE_TIMEOUT;
 	c->idle.data = c;
+	c->active = ev_now(loop);
 	ev_io_start(loop, &c->io);
 	ev_timer_again(loop, &c->idle);
 	c->next = clients;
