@@ -48,11 +48,14 @@ vlog(enum log_level lvl, const char *tag, int errnum, const char *fmt, va_list a
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One line at a time, whichever thread logs (tabbyd's datastore writer does). */
+	flockfile(stderr);
 	fprintf(stderr, "%s.%03ld %s %s: ", ts, now.tv_nsec / 1000000, log_prefix, tag);
 	vfprintf(stderr, fmt, ap);
 	if (errnum != 0)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define LOG_BODY(lvl, tag, errnum)                                                                 \
