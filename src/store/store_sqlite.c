@@ -476,7 +476,12 @@ sweep_if_needed(struct sq_store *s, struct err *err)
 {
 	if (!lease_expired_exists(s))
 		return STORE_OK;
-	return write_txn(s, NULL, NULL, NULL, err);
+	/* A read must not show keys of an expired lease: it fails rather than skip this. */
+	if (write_txn(s, NULL, NULL, NULL, err) != STORE_OK) {
+		err_prefix(err, "removing the keys of an expired lease before reading");
+		return STORE_ERR;
+	}
+	return STORE_OK;
 }
 
 static int
