@@ -115,25 +115,8 @@ out_add(struct client *c, const char *text, size_t len)
 	c->outlen += len;
 }
 
-/* Appends one element of the answer's array. */
 static void
-out_elem(struct client *c, json_t *o)
-{
-	char *text = json_dumps(o, JSON_COMPACT);
-
-	json_decref(o);
-	if (text == NULL)
-		fatal("out of memory encoding JSON");
-	if (c->any)
-		out_add(c, ",", 1);
-	c->any = true;
-	out_add(c, text, strlen(text));
-	free(text);
-}
-
-/* The whole answer is this one document (an error). */
-static void
-out_only(struct client *c, json_t *doc)
+out_doc(struct client *c, json_t *doc)
 {
 	char *text = json_dumps(doc, JSON_COMPACT);
 
@@ -141,8 +124,31 @@ out_only(struct client *c, json_t *doc)
 	if (text == NULL)
 		fatal("out of memory encoding JSON");
 	out_add(c, text, strlen(text));
-	out_add(c, "\n", 1);
 	free(text);
+}
+
+/* The comma before every element of the answer's array but the first. */
+static void
+out_sep(struct client *c)
+{
+	if (c->any)
+		out_add(c, ",", 1);
+	c->any = true;
+}
+
+static void
+out_elem(struct client *c, json_t *o)
+{
+	out_sep(c);
+	out_doc(c, o);
+}
+
+/* The whole answer is this one document (an error). */
+static void
+out_only(struct client *c, json_t *doc)
+{
+	out_doc(c, doc);
+	out_add(c, "\n", 1);
 	c->begun = c->ended = true;
 }
 
@@ -196,9 +202,7 @@ item_elems(struct client *c, const struct item *it)
 		if ((s = session_find(c->ag, &c->peers[it->peer])) == NULL)
 			return;
 		text = status_session_json(s);
-		if (c->any)
-			out_add(c, ",", 1);
-		c->any = true;
+		out_sep(c);
 		out_add(c, text, strlen(text));
 		free(text);
 		return;
