@@ -3,7 +3,8 @@
  * agent record. A client writes one command line and reads one JSON
  * document back. Commands: "sessions" (the live session records) and
  * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement)
- * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked).
+ * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked), both
+ * in table order, each destination's paths together.
  *
  * No client can stall the loop: sockets are non-blocking, and an answer is
  * generated as the client reads it, a bounded buffer at a time. A command
@@ -247,7 +248,7 @@ snap_sessions(struct client *c)
 		item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
 }
 
-/* "adj-rib-in [PEER]": what each peer sent, sorted by prefix per peer. */
+/* "adj-rib-in [PEER]": what each peer sent, per peer in table order. */
 static void
 snap_adj_rib_in(struct client *c, const char *peer)
 {
@@ -260,30 +261,32 @@ snap_adj_rib_in(struct client *c, const char *peer)
 		return;
 	}
 	for (struct session *s = c->ag->sessions; s; s = s->next) {
-		struct adj_in_route *v;
+		struct prefix *v;
 		uint32_t k;
 		size_t n;
 
 		if (s->adj_in == NULL || (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
 			continue;
 		k = peer_push(c, &s->spec.remote);
-		v = adj_in_sorted(s->adj_in, &n);
+		v = adj_in_prefixes(s->adj_in, &n);
 		for (size_t i = 0; i < n; i++) {
 			struct item *it = item_push(c, &cap);
 
-			it->p = v[i].p;
+			it->p = v[i];
 			it->peer = k;
 		}
 		free(v);
 	}
 }
 
-/* "routes [PREFIX]": the Loc-RIB, sorted by prefix. */
+/*
+ * "routes [PREFIX]": the Loc-RIB, in table order, as BIRD's "show route" walks its
+ * table: sorting a million prefixes would hold up the loop; tabbyctl sorts what it shows.
+ */
 static void
 snap_routes(struct client *c, const char *want)
 {
-	const struct rib_dest **v;
-	struct prefix only;
+	struct prefix only, *v;
 	size_t n, cap = 0;
 
 	if (want != NULL) {
@@ -294,11 +297,11 @@ snap_routes(struct client *c, const char *want)
 			item_push(c, &cap)->p = only;
 		return;
 	}
-	v = loc_rib_sorted(c->ag->loc, &n);
+	v = loc_rib_prefixes(c->ag->loc, &n);
 	c->items = xmalloc((n ? n : 1) * sizeof(*c->items));
 	cap = n;
 	for (size_t i = 0; i < n; i++)
-		item_push(c, &cap)->p = v[i]->p;
+		item_push(c, &cap)->p = v[i];
 	free(v);
 }
 
