@@ -47,6 +47,7 @@ wait_until 10 "both up in status" bash -c "'$TABBYCTL' status --node=n1 | grep -
 
 db() { sqlite3 -cmd ".timeout 5000" "$T/tabby.db" "$@"; }
 bird_has_ours() { birdc -s "$T/bird/bird.ctl" show route for 203.0.113.0/24 protocol c | grep -q 203.0.113.0/24; }
+export T; export -f bird_has_ours
 # The change, then the break; the watch (which reads only the change log) still sees the
 # change, so the reconcile it starts reads the broken table. Once in a while the agent
 # reconciles between the two commands: then the change is undone and made again.
@@ -59,7 +60,7 @@ for attempt in 1 2 3 4 5; do
 	echo "attempt $attempt: the agent reconciled before the break; again"
 	db "ALTER TABLE kv_away RENAME TO kv;"
 	ctl node prefix remove 203.0.113.0/24 --node=n1
-	wait_until 10 "withdrawn from BIRD" bash -c "! $(declare -f bird_has_ours); T='$T' bird_has_ours" || true
+	wait_until 10 "withdrawn from BIRD" bash -c '! bird_has_ours'
 done
 grep "reconcile: " "$T/n1.log" | tail -n 3
 bird_has_ours && die "the change was applied although its reconcile failed"
