@@ -6,7 +6,7 @@
 # control socket keeps answering other clients promptly, and a client that does read
 # gets the whole table as one valid JSON document.
 . "$(dirname "$0")/netns.bash"
-trap 'rc=$?; [ $rc = 0 ] || { dump_logs; cp -r "$T" /tmp/ds_keep || true; }; netns_cleanup' EXIT
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 ROUTES=200000
 lan_up
