@@ -12,11 +12,11 @@
 
 struct entry {
 	char *key;
-	char *value;                 /* NULL: delete */
+	char *value; /* NULL: delete */
 	bool leased;
 	bool pending;
-	struct entry *hnext;         /* hash chain */
-	struct entry *prev, *next;   /* pending list, while pending */
+	struct entry *hnext;	   /* hash chain */
+	struct entry *prev, *next; /* pending list, while pending */
 };
 
 struct swq {

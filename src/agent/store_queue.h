@@ -44,7 +44,7 @@ void swq_done(struct swq *q, struct swq_op *v, size_t n, bool ok);
 void swq_repend_leased(struct swq *q);
 
 size_t swq_pending(const struct swq *q);
-size_t swq_keys(const struct swq *q);   /* keys held: pending, or leased and live */
-size_t swq_bytes(const struct swq *q);  /* bytes of keys and values held */
+size_t swq_keys(const struct swq *q);  /* keys held: pending, or leased and live */
+size_t swq_bytes(const struct swq *q); /* bytes of keys and values held */
 
 #endif

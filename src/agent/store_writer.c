@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 #define BATCH 512
-#define WRITER_TIMEOUT_MS 1000  /* one attempt's wait for another process's lock */
+#define WRITER_TIMEOUT_MS 1000 /* one attempt's wait for another process's lock */
 
 struct swr {
 	struct store *store;
@@ -85,10 +85,10 @@ write_batch(struct swr *w, struct swq_op *v, size_t n, struct err *err)
 
 	for (size_t i = 0; i < n; i++) {
 		ops[i] = (struct store_op){
-			.type = v[i].value ? STORE_OP_PUT : STORE_OP_DELETE,
-			.key = v[i].key,
-			.value = v[i].value,
-			.lease = v[i].value && v[i].leased ? w->lease : 0,
+		    .type = v[i].value ? STORE_OP_PUT : STORE_OP_DELETE,
+		    .key = v[i].key,
+		    .value = v[i].value,
+		    .lease = v[i].value && v[i].leased ? w->lease : 0,
 		};
 	}
 	return store_txn(w->store, &t, NULL, err) == STORE_OK;
@@ -128,7 +128,7 @@ step(struct swr *w)
 	if (now_mono() >= w->renew_at) {
 		rc = store_lease_keepalive(w->store, w->lease, &err);
 		if (rc == STORE_NOTFOUND) {
-			/* Away longer than the TTL: its keys are gone; a new lease gets them again. */
+			/* Away longer than the TTL: a new lease gets every key again. */
 			log_warnx("status lease expired; publishing status again");
 			w->lease = 0;
 		} else if (rc != STORE_OK) {

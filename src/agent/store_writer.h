@@ -21,10 +21,10 @@
 struct swr;
 
 struct swr_config {
-	const char *url;             /* the datastore, opened again for the thread */
-	int64_t lease_ttl;           /* seconds */
-	double renew;                /* seconds between keep-alives */
-	const char *const *clear;    /* prefixes deleted once, before the first lease */
+	const char *url;	  /* the datastore, opened again for the thread */
+	int64_t lease_ttl;	  /* seconds */
+	double renew;		  /* seconds between keep-alives */
+	const char *const *clear; /* prefixes deleted once, before the first lease */
 	size_t nclear;
 };
 

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 
 struct backoff {
-	double first, max;           /* 0: the defaults, 0.1 s and 5 s */
-	double delay;                /* the last wait handed out; 0 while things work */
+	double first, max; /* 0: the defaults, 0.1 s and 5 s */
+	double delay;	   /* the last wait handed out; 0 while things work */
 	double failing_since;
 };
 

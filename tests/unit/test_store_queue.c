@@ -1,9 +1,9 @@
 /* The agent's coalescing write queue: order, latest wins, deletes, failures, memory. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -215,13 +215,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_is_first_pending),
-		cmocka_unit_test(test_latest_wins),
-		cmocka_unit_test(test_delete_after_put_wins),
-		cmocka_unit_test(test_failed_batch_goes_back_first),
-		cmocka_unit_test(test_lease_lost_repends_live_leased_keys),
-		cmocka_unit_test(test_bounded_memory),
-		cmocka_unit_test(test_many_keys),
+	    cmocka_unit_test(test_order_is_first_pending),
+	    cmocka_unit_test(test_latest_wins),
+	    cmocka_unit_test(test_delete_after_put_wins),
+	    cmocka_unit_test(test_failed_batch_goes_back_first),
+	    cmocka_unit_test(test_lease_lost_repends_live_leased_keys),
+	    cmocka_unit_test(test_bounded_memory),
+	    cmocka_unit_test(test_many_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
