@@ -1,9 +1,9 @@
 /* The agent's coalescing write queue: order, latest wins, deletes, failures, memory. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 
