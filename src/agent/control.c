@@ -12,7 +12,8 @@
  * looks each one up again when its turn comes, so routes that change or go
  * meanwhile are shown as they are then, or skipped. A client that stops
  * reading costs its snapshot and one buffer, and is dropped after a while,
- * or sooner when the socket is full of clients and a new one comes.
+ * or sooner when the socket is full of clients, or their snapshots pass a cap
+ * (64 MB: the newest answer is always served), and a new one comes.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -90,7 +91,7 @@ struct client {
 	struct addr *peers;
 	size_t npeers;
 	struct item *items;
-	size_t nitems, pos;
+	size_t nitems, pos, snapshot;  /* snapshot: bytes of items and peers */
 	bool begun, ended, any;
 	ev_tstamp active;            /* when it last asked or read */
 	char *out;
@@ -99,11 +100,12 @@ struct client {
 };
 
 #define CLIENTS_MAX 16
+#define SNAPSHOTS_MAX (64u << 20)  /* bytes of snapshots over all clients, beyond the newest */
 #define OUT_SOFT (64 * 1024)     /* stop generating at this much unsent output */
 #define IDLE_TIMEOUT 10.         /* seconds a client may neither ask nor read */
 
 static struct client *clients;
-static size_t nclients;
+static size_t nclients, snapshots;
 
 static void
 out_add(struct client *c, const char *text, size_t len)
@@ -305,6 +307,21 @@ snap_routes(struct client *c, const char *want)
 	free(v);
 }
 
+static void client_free(struct client *c);
+
+/* The client that asked or read least recently, other than keep; with a snapshot if asked. */
+static struct client *
+longest_idle(const struct client *keep, bool with_snapshot)
+{
+	struct client *old = NULL;
+
+	for (struct client *c = clients; c; c = c->next)
+		if (c != keep && (!with_snapshot || c->snapshot > 0) &&
+		    (old == NULL || c->active < old->active))
+			old = c;
+	return old;
+}
+
 static void
 command(struct client *c, char *line)
 {
@@ -323,6 +340,18 @@ command(struct client *c, char *line)
 		out_only(c, json_pack("{s:s}", "error",
 				      "unknown command; accepted: sessions, adj-rib-in [PEER], "
 				      "routes [PREFIX]"));
+	}
+	/* Snapshots are O(table) each: past the cap, the longest-idle ones make room. */
+	c->snapshot = c->nitems * sizeof(*c->items) + c->npeers * sizeof(*c->peers);
+	snapshots += c->snapshot;
+	while (snapshots > SNAPSHOTS_MAX) {
+		struct client *old = longest_idle(c, true);
+
+		if (old == NULL)
+			break;
+		log_info("control socket: snapshots over %u MB; dropping a client idle for %.1f s",
+			 SNAPSHOTS_MAX >> 20, ev_now(c->ag->loop) - old->active);
+		client_free(old);
 	}
 }
 
@@ -364,6 +393,7 @@ client_free(struct client *c)
 		}
 	}
 	nclients--;
+	snapshots -= c->snapshot;
 	free(c->peers);
 	free(c->items);
 	free(c->out);
@@ -458,11 +488,8 @@ control_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	if (nclients >= CLIENTS_MAX) {
 		/* Full: the client that made no progress for the longest makes room. */
-		struct client *old = clients;
+		struct client *old = longest_idle(NULL, false);
 
-		for (c = clients; c; c = c->next)
-			if (c->active < old->active)
-				old = c;
 		log_info("control socket: %d clients; dropping the one idle for %.1f s",
 			 CLIENTS_MAX, ev_now(loop) - old->active);
 		client_free(old);

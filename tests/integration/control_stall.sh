@@ -4,7 +4,8 @@
 # ask for every route and never read, one after another for 20 s (more than the agent
 # will hold at once, and longer than its idle limit): BIRD stays Established, the
 # control socket keeps answering other clients promptly, and a client that does read
-# gets the whole table as one valid JSON document.
+# gets the whole table as one valid JSON document. What they hold is bounded (their
+# snapshots are capped at 64 MB together; the longest-idle client makes room).
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -45,6 +46,8 @@ s.sendall(b"routes\n")
 time.sleep(float(sys.argv[2]))' "$T/n1.sock" "$1" &
 	PIDS+=($!)
 }
+rss() { awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/${PID_OF[n1]}/status"; }
+rss0=$(rss)
 start=$SECONDS; worst=0
 while [ $((SECONDS - start)) -lt 20 ]; do
 	stuck_client 25
@@ -58,6 +61,8 @@ while [ $((SECONDS - start)) -lt 20 ]; do
 done
 echo "20 s of clients that never read: BIRD Established; 'sessions' answered in at most ${worst} ms"
 [ $worst -lt 1000 ] || die "a control-socket answer took ${worst} ms"
+echo "tabbyd RSS: ${rss0} MB before the stuck clients, $(rss) MB with them"
+[ $(($(rss) - rss0)) -lt 128 ] || die "stuck clients cost tabbyd $(($(rss) - rss0)) MB"
 grep -q "Hold timer expired" "$T/bird/bird.log" "$T/n1.log" && die "a hold timer expired"
 # A client that reads gets the whole table.
 t0=$(date +%s%N)
