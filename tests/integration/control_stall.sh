@@ -23,7 +23,7 @@ bird_start bird bird "router id 192.0.2.10;
 protocol device {}
 protocol bgp tabby { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512; hold time 3;
 	connect retry time 1; error wait time 1,2; ipv4 { import none; export none; }; }"
-nsx gen "$BUILD/bgpgen" gen 192.0.2.20 1 192.0.2.1 4200000000 $ROUTES "$T/go" > "$T/gen.log" 2>&1 &
+ip netns exec "$(ns_of gen)" "$BUILD/bgpgen" gen 192.0.2.20 1 192.0.2.1 4200000000 $ROUTES "$T/go" > "$T/gen.log" 2>&1 &
 PIDS+=($!)
 wait_until 60 "generator session up" grep -q '^ready' "$T/gen.log"
 touch "$T/go"
