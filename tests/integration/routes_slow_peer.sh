@@ -42,7 +42,7 @@ protocol bgp t { local $1 as $2; neighbor 192.0.2.1 as 64512; hold time $3;
 }
 bird_start frozen f "$(bird_conf 192.0.2.30 64600 240)"
 bird_start healthy h "$(bird_conf 192.0.2.31 64601 9)"
-nsx gen "$BUILD/bgpgen" gen 192.0.2.40 1 192.0.2.1 4200000000 "$ROUTES" "$T/go" 1 > "$T/gen.log" 2>&1 &
+ip netns exec "$(ns_of gen)" "$BUILD/bgpgen" gen 192.0.2.40 1 192.0.2.1 4200000000 "$ROUTES" "$T/go" 1 > "$T/gen.log" 2>&1 &
 PIDS+=($!)
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/${PID_OF[n1]}/status"; }
@@ -53,6 +53,16 @@ transitions() {
 }
 peak=0
 sample() { local r; r=$(rss_kb); [ "$r" -gt "$peak" ] && peak=$r; return 0; }
+# sample_until SECONDS DESCRIPTION COMMAND...: wait_until, sampling tabbyd's RSS into $peak.
+sample_until() {
+	local limit=$1 what=$2 start=$SECONDS; shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		sample
+		[ $((SECONDS - start)) -lt "$limit" ] || die "not within ${limit}s: $what"
+		sleep 0.5
+	done
+	echo "after $((SECONDS - start))s: $what"
+}
 
 wait_until 30 "generator session up" grep -q "^ready" "$T/gen.log"
 wait_until 20 "both BIRDs up" bash -c "birdc -s '$T/f/bird.ctl' show protocols all t | grep -q 'BGP state: *Established' && birdc -s '$T/h/bird.ctl' show protocols all t | grep -q 'BGP state: *Established'"
@@ -62,13 +72,8 @@ echo "tabbyd RSS before the feed: $base kB"
 # 1. A frozen peer while the table goes out.
 kill -STOP "${PID_OF[f]}"
 touch "$T/go"
-start=$SECONDS
-while ! grep -q "peer 192.0.2.30: sending NOTIFICATION 8/0" "$T/n1.log"; do
-	sample
-	[ $((SECONDS - start)) -lt $((SEND_HOLD + 70)) ] || die "the frozen peer was not dropped by the send hold timer in $((SEND_HOLD + 70)) s"
-	sleep 0.5
-done
-echo "after $((SECONDS - start))s: the frozen peer dropped with NOTIFICATION 8"
+sample_until $((SEND_HOLD + 70)) "the frozen peer dropped by the send hold timer (NOTIFICATION 8)" \
+	grep -q "peer 192.0.2.30: sending NOTIFICATION 8/0" "$T/n1.log"
 grep -m1 "peer 192.0.2.30: send hold timer expired" "$T/n1.log"
 wait_until 10 "status INFO says why" bash -c "'$TABBYCTL' status --node=n1 | grep -E '^\| 192\.0\.2\.30 ' | grep -q 'Send hold timer expired'"
 "$TABBYCTL" status --node=n1 | grep -E "^\| 192\.0\.2\.30 "
@@ -82,16 +87,11 @@ kill -CONT "${PID_OF[f]}"
 # 2. A peer that talks (KEEPALIVE, ROUTE-REFRESH every 0.1 s) but never reads.
 peak=0
 before=$(rss_kb)
-nsx stall python3 "$(dirname "$0")/stall_peer.py" 192.0.2.32 192.0.2.1 64602 64512 > "$T/stall.log" 2>&1 &
+ip netns exec "$(ns_of stall)" python3 "$(dirname "$0")/stall_peer.py" 192.0.2.32 192.0.2.1 64602 64512 > "$T/stall.log" 2>&1 &
 PIDS+=($!)
 wait_until 20 "the stalling peer is established" grep -q "^established" "$T/stall.log"
-start=$SECONDS
-while ! grep -q "^closed" "$T/stall.log"; do
-	sample
-	[ $((SECONDS - start)) -lt $((SEND_HOLD + 70)) ] || die "the stalling peer was not dropped in $((SEND_HOLD + 70)) s"
-	sleep 0.5
-done
-echo "after $((SECONDS - start))s: $(cat "$T/stall.log" | tail -n 1)"
+sample_until $((SEND_HOLD + 70)) "the talking peer dropped" grep -q "^closed" "$T/stall.log"
+tail -n 1 "$T/stall.log"
 grep -q "peer 192.0.2.32: sending NOTIFICATION 8/0" "$T/n1.log" || die "no NOTIFICATION 8 for the stalling peer"
 grep -m1 "peer 192.0.2.32: send hold timer expired" "$T/n1.log"
 grep -m1 "peer 192.0.2.32: ROUTE-REFRESH for AFI 2" "$T/n1.log"

@@ -660,13 +660,14 @@ test_packing_and_end_of_rib(void **state)
 	assert_true(u.end_of_rib);
 }
 
-/* An attribute set of about size bytes (communities) for family, with a next hop. */
+/* An attribute set with ncomm communities (up to 16,639) for family, with a next hop. */
 static void
 big_attrs(struct bgp_attrs *a, int family, size_t ncomm)
 {
-	static uint32_t comm[16384];
+	static uint32_t comm[(BGP_EXT_MAX_LEN + 1024) / 4];
 	const uint8_t path[] = {0x02, 0x01, 0x00, 0x00, 0xfc, 0x2b};
 
+	assert_true(ncomm <= sizeof(comm) / sizeof(comm[0]));
 	for (size_t i = 0; i < ncomm; i++)
 		comm[i] = 0xfc2b0000u + (uint32_t)i;
 	bgp_attrs_build(a, path, sizeof(path), comm, ncomm);
