@@ -58,6 +58,12 @@ birdc -s "$T/b/bird.ctl" show protocols all t | grep -E "BGP state|Last error"
 ! birdc -s "$T/b/bird.ctl" show protocols all t | grep -q "Last error" ||
 	die "BIRD reports an error on the session"
 [ "$(transitions 192.0.2.30)" = 1 ] || die "the BIRD session flapped: $(transitions 192.0.2.30) establishments"
+# The Adj-RIB-Out records only what went into a message: BIRD was sent one prefix.
+sent_is() {  # PEER COUNT: tabbyd's status says COUNT prefixes sent to PEER
+	"$TABBYCTL" status --node=n1 -o json | tr '{' '\n' | grep "\"remote\": \"$1\"" -A40 |
+		grep -m1 -q "\"prefixes_sent\": $2,"
+}
+wait_until 10 "tabbyd's status: 1 prefix sent to BIRD" sent_is 192.0.2.30 1
 n=$(grep -c "does not fit the peer's maximum message size" "$T/n1.log" || true)
 [ "$n" = 1 ] || die "expected one log line about the oversized route, got $n"
 grep -m1 "does not fit the peer's maximum message size" "$T/n1.log"
