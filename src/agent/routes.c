@@ -189,9 +189,9 @@ routes_refresh(struct session *s, uint16_t afi, uint8_t safi)
 		char a[ADDR_STRLEN];
 
 		addr_format(&s->spec.remote, a);
-		log_info("peer %s: ROUTE-REFRESH for AFI %u SAFI %u, which the session does not "
-			 "carry: ignored",
-			 a, afi, safi);
+		log_debug("peer %s: ROUTE-REFRESH for AFI %u SAFI %u, which the session does not "
+			  "carry: ignored",
+			  a, afi, safi);
 		return;
 	}
 	/* Repeats before the answer starts are one request: the flag coalesces them. */

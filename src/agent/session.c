@@ -22,7 +22,8 @@
  */
 #define OUT_HIGH (64 * 1024)
 #define OUT_LOW (OUT_HIGH / 2)
-/* RFC 9687 §4: "8 minutes or 2 times the negotiated Hold Time, whichever is greater". */
+/* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
+ * the negotiated hold time. */
 #define SEND_HOLD_MIN 480
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
@@ -109,7 +110,7 @@ conn_flush(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			/* A slow peer: wait for room, never block the loop. */
 			ev_io_start(loop, &c->wio);
-			/* RFC 9687 §3: the send hold timer restarts whenever the peer takes
+			/* RFC 9687: the send hold timer restarts whenever the peer takes
 			 * data, and runs while nothing it is owed gets through. */
 			if (progress || !ev_is_active(&c->send_hold)) {
 				c->send_hold.repeat = send_hold_time(c);

@@ -341,7 +341,7 @@ run_common(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a)
 		go_idle(f, a, true);
 		return true;
 	case FSM_EV_SEND_HOLD_EXPIRES:
-		/* RFC 9687 §4: try the NOTIFICATION (it may never get through), close, count it. */
+		/* RFC 9687: try the NOTIFICATION (it may never get through), close, count it. */
 		send_code(f, a, BGP_ERR_SEND_HOLD, 0);
 		go_idle(f, a, true);
 		return true;
