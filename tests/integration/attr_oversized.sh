@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # An attribute set too large for a peer (issue 13): ExaBGP and tabbyd negotiate extended
-# messages (RFC 8654) and ExaBGP announces 198.51.100.0/24 with 1,100 communities (4,400
-# bytes of attributes), beside an ordinary 203.0.113.0/24. BIRD, without extended
-# messages, must get the ordinary route only, the session must never flap (a 4,460-byte
-# UPDATE to it would be a bad message length and a reset on every reconnect), and tabbyd
-# says once that the route does not fit.
+# messages (RFC 8654); ExaBGP announces 198.51.100.0/24 and 203.0.113.0/24, then
+# 198.51.100.0/24 again with 1,100 communities (4,400 bytes of attributes). BIRD, without
+# extended messages, must see 198.51.100.0/24 withdrawn and keep the ordinary route, the
+# session must never flap (a 4,460-byte UPDATE to it would be a bad message length and a
+# reset on every reconnect), and tabbyd says once that the route does not fit.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -19,7 +19,20 @@ tabbyd_start n1 n1 1 --as 64512
 
 comms=$(for i in $(seq 1 1100); do printf '64555:%d ' "$i"; done)
 mkdir -p "$T/exa"
+# Phase 1: both routes small. Phase 2: 198.51.100.0/24 again, with 1,100 communities.
+# The feed ends with ExaBGP (it watches its parent), never left behind.
+cat > "$T/exa/feed.sh" <<EOF
+#!/bin/bash
+sleep 1
+echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20'
+echo 'announce route 203.0.113.0/24 next-hop 192.0.2.20'
+while [ ! -e '$T/exa/phase2' ]; do sleep 0.2; kill -0 \$PPID 2>/dev/null || exit 0; done
+echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20 community [ $comms]'
+while kill -0 \$PPID 2>/dev/null; do sleep 0.5; done
+EOF
+chmod +x "$T/exa/feed.sh"
 cat > "$T/exa/exa.conf" <<EOC
+process feed { run $T/exa/feed.sh; encoder text; }
 neighbor 192.0.2.1 {
 	router-id 192.0.2.20;
 	local-address 192.0.2.20;
@@ -27,14 +40,11 @@ neighbor 192.0.2.1 {
 	peer-as 64512;
 	family { ipv4 unicast; }
 	capability { extended-message enable; }
-	static {
-		route 198.51.100.0/24 next-hop 192.0.2.20 community [ $comms];
-		route 203.0.113.0/24 next-hop 192.0.2.20;
-	}
+	api { processes [ feed ]; }
 }
 EOC
 ip netns exec "$(ns_of exa)" env exabgp.daemon.user=root exabgp.log.destination=stdout \
-	exabgp.daemon.drop=false exabgp "$T/exa/exa.conf" > "$T/exa/exa.log" 2>&1 &
+	exabgp.daemon.drop=false exabgp.api.ack=false exabgp "$T/exa/exa.conf" > "$T/exa/exa.log" 2>&1 &
 PIDS+=($!)
 bird_start bird b "router id 192.0.2.30;
 protocol device {}
@@ -49,8 +59,11 @@ transitions() {  # established transitions of one peer, from tabbyd's status
 }
 wait_until 20 "ExaBGP session up" tabby_up n1 192.0.2.20
 wait_until 20 "BIRD session up" bird_up b t
-wait_until 10 "the large route learned (over extended messages)" bash -c "'$BUILD/ctl_query' '$T/n1.sock' adj-rib-in 192.0.2.20 | grep -q '198.51.100.0/24'"
-wait_until 10 "BIRD has the ordinary route through tabbyd" bird_has 203.0.113.0/24
+wait_until 10 "phase 1: BIRD has both routes through tabbyd" bash -c "birdc -s '$T/b/bird.ctl' show route for 198.51.100.0/24 protocol t | grep -q 198.51.100.0/24 && birdc -s '$T/b/bird.ctl' show route for 203.0.113.0/24 protocol t | grep -q 203.0.113.0/24"
+touch "$T/exa/phase2"
+wait_until 10 "phase 2: the large route learned (over extended messages)" bash -c "'$BUILD/ctl_query' '$T/n1.sock' adj-rib-in 192.0.2.20 | grep -q '64555:1100'"
+wait_until 10 "phase 2: BIRD no longer has 198.51.100.0/24 (withdrawn toward it)" bash -c "! birdc -s '$T/b/bird.ctl' show route for 198.51.100.0/24 protocol t | grep -q 198.51.100.0/24"
+bird_has 203.0.113.0/24 || die "BIRD lost the ordinary route"
 # Long enough for a reset and a reconnect (error wait 1-2 s, connect retry 1 s) to show.
 never_within 8 "BIRD has the oversized route" bird_has 198.51.100.0/24
 bird_up b t
