@@ -57,6 +57,7 @@ struct conn {
 	struct session *s;
 	int fd;
 	bool outgoing, connecting, dead;
+	bool want_write;             /* the routes wait for writability to produce more */
 	struct fsm fsm;
 	ev_io rio, wio;
 	ev_timer timers[FSM_TIMER_COUNT];

@@ -57,6 +57,7 @@ conn_close_fd(struct conn *c)
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->send_hold);
+	c->want_write = false;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -124,7 +125,8 @@ conn_flush(struct conn *c)
 	}
 	c->woff = c->wlen = 0;
 	ev_timer_stop(loop, &c->send_hold);
-	if (!c->connecting)
+	/* Still watched when the routes asked to produce more once writable. */
+	if (!c->connecting && !c->want_write)
 		ev_io_stop(loop, &c->wio);
 }
 
@@ -179,8 +181,10 @@ session_want_write(struct session *s)
 {
 	struct conn *c = s->conn[0];
 
-	if (c != NULL && c->fd >= 0)
+	if (c != NULL && c->fd >= 0) {
+		c->want_write = true;
 		ev_io_start(s->ag->loop, &c->wio);
+	}
 }
 
 size_t
@@ -616,6 +620,7 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->connecting) {
 		conn_connect_done(c);
 	} else {
+		c->want_write = false;
 		conn_flush(c);
 		/* Room again: the peer is owed more, produced now (pull). */
 		if (c == s->conn[0] && c->fsm.state == FSM_ESTABLISHED && conn_pending(c) < OUT_LOW)
