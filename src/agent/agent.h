@@ -70,6 +70,12 @@ struct conn {
 	struct bgp_open peer_open;
 };
 
+/* A prefix judged for a peer and waiting for room: its attribute set, or NULL to withdraw. */
+struct route_out {
+	struct prefix p;
+	struct rib_attr *x;
+};
+
 struct session_counters {
 	uint64_t msgs_in, msgs_out, updates_in, updates_out, notifs_in, notifs_out;
 	uint64_t prefixes_received, prefixes_sent, established_transitions;
@@ -87,6 +93,8 @@ struct session {
 	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
 	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer ... */
 	size_t dirty_off;            /* ... from this index on (the rest were) */
+	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
+	size_t nstaged, staged_off;  /* ... from staged_off on */
 	bool need_eor, eor_received;
 	bool refresh_wanted;         /* a ROUTE-REFRESH to answer when there is room */
 	bool resending;              /* answering one: send even what adj_out already has */

@@ -16,8 +16,8 @@
 
 #define FLUSH_DELAY 0.01   /* seconds: coalesces a burst of changes */
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
-#define PULL_CHUNK 1024    /* prefixes judged per step of a pull */
-#define PULL_BUDGET 8      /* steps per pull: then other sessions get the loop */
+#define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
+#define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
 
 static struct rib_source
 source_of(const struct session *s)
@@ -130,6 +130,17 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		best_changed(ag, p);
 }
 
+/* Drops what was judged but not sent (the session went down). */
+static void
+staged_free(struct session *s)
+{
+	for (size_t i = s->staged_off; i < s->nstaged; i++)
+		rib_attr_unref(s->ag->rib, s->staged[i].x);
+	free(s->staged);
+	s->staged = NULL;
+	s->nstaged = s->staged_off = 0;
+}
+
 /* Every prefix of the peer's family, to be looked at again. */
 static void
 mark_table(struct session *s)
@@ -173,6 +184,7 @@ routes_session_down(struct session *s)
 	s->adj_out = NULL;
 	bgp_prefixes_free(&s->dirty);
 	s->dirty_off = 0;
+	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
 	s->n.prefixes_sent = 0;
@@ -199,16 +211,12 @@ routes_refresh(struct session *s, uint16_t afi, uint8_t safi)
 	schedule_flush(s->ag);
 }
 
-struct out_route {
-	struct prefix p;
-	struct rib_attr *x;
-};
-
 static int
-out_cmp(const void *a, const void *b)
+staged_cmp(const void *a, const void *b)
 {
-	const struct out_route *x = a, *y = b;
+	const struct route_out *x = a, *y = b;
 
+	/* Withdrawals (NULL) first, then one run per attribute set. */
 	if (x->x != y->x)
 		return (uintptr_t)x->x < (uintptr_t)y->x ? -1 : 1;
 	return prefix_cmp(&x->p, &y->p);
@@ -217,10 +225,10 @@ out_cmp(const void *a, const void *b)
 /*
  * Sends v[0..n) (withdrawn when attrs is NULL) in packed UPDATEs while the
  * connection has room, recording in the Adj-RIB-Out each prefix once it is in
- * a message. Returns how many went; the caller keeps the rest pending.
+ * a message. Returns how many went.
  */
 static size_t
-send_packed(struct session *s, const struct out_route *v, size_t n, const struct bgp_attrs *attrs,
+send_packed(struct session *s, const struct route_out *v, size_t n, const struct bgp_attrs *attrs,
 	    const struct bgp_encode_ctx *ectx)
 {
 	static uint8_t buf[BGP_EXT_MAX_LEN];
@@ -252,24 +260,44 @@ send_packed(struct session *s, const struct out_route *v, size_t n, const struct
 	return done;
 }
 
-/*
- * One step of a pull: judges up to PULL_CHUNK pending prefixes against the
- * Adj-RIB-Out and sends what changed: withdrawals, then one group per
- * attribute set. What finds no room stays pending. False when out of room.
- */
+/* Sends the staged runs while there is room; false when out of room. */
 static bool
-pull_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_target *t)
+send_staged(struct session *s, const struct bgp_encode_ctx *ectx)
+{
+	while (s->staged_off < s->nstaged) {
+		struct route_out *v = s->staged + s->staged_off;
+		size_t n = s->nstaged - s->staged_off, run, sent;
+
+		for (run = 1; run < n && v[run].x == v[0].x; run++)
+			;
+		sent = send_packed(s, v, run, v[0].x ? &v[0].x->a : NULL, ectx);
+		for (size_t i = 0; i < sent; i++)
+			rib_attr_unref(s->ag->rib, v[i].x);
+		s->staged_off += sent;
+		if (sent < run)
+			return false;
+	}
+	staged_free(s);
+	return true;
+}
+
+/*
+ * Judges up to PULL_CHUNK pending prefixes against the Adj-RIB-Out and stages
+ * what changed: withdrawals, then one run per attribute set, sent as the
+ * socket takes them. Staging a large chunk keeps UPDATEs well packed while
+ * what a slow peer waits for stays O(its table).
+ */
+static void
+stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_target *t)
 {
 	struct agent *ag = s->ag;
-	size_t k = s->dirty.n - s->dirty_off, nout = 0, ngone = 0, i, j, sent;
-	struct out_route *out, *gone;
+	size_t k = s->dirty.n - s->dirty_off, n = 0, i, j;
 	int family = s->spec.remote.family;
-	bool room;
+	struct route_out *v;
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
-	out = xcalloc(k, sizeof(*out));
-	gone = xcalloc(k, sizeof(*gone));
+	v = xcalloc(k, sizeof(*v));
 	for (i = 0; i < k; i++) {
 		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
 		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, p));
@@ -284,20 +312,16 @@ pull_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct ri
 			rib_attr_unref(ag->rib, x);
 			continue;
 		}
-		if (x != NULL)
-			out[nout++] = (struct out_route){.p = *p, .x = x};
-		else
-			gone[ngone++] = (struct out_route){.p = *p, .x = NULL};
+		v[n++] = (struct route_out){.p = *p, .x = x};
 	}
 	s->dirty_off += k;
-	/* Many prefixes per attribute set: sort by set, one run each. */
-	qsort(out, nout, sizeof(*out), out_cmp);
-	for (i = 0; i < nout; i = j) {
-		for (j = i; j < nout && out[j].x == out[i].x; j++)
+	qsort(v, n, sizeof(*v), staged_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].x == v[i].x; j++)
 			;
 		/* RFC 8654 / RFC 7606: attributes that cannot fit the peer's maximum message
 		 * are never sent malformed; toward this peer the prefixes are withdrawn. */
-		if (!bgp_update_fits(&out[i].x->a, ectx, family, session_max_len(s))) {
+		if (v[i].x != NULL && !bgp_update_fits(&v[i].x->a, ectx, family, session_max_len(s))) {
 			char a[ADDR_STRLEN];
 
 			addr_format(&s->spec.remote, a);
@@ -306,31 +330,22 @@ pull_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct ri
 				  "withdrawn if sent before",
 				  a, session_max_len(s), j - i);
 			for (size_t m = i; m < j; m++) {
-				if (adj_in_get(s->adj_out, &out[m].p) != NULL)
-					gone[ngone++] = (struct out_route){.p = out[m].p, .x = NULL};
-				rib_attr_unref(ag->rib, out[m].x);
-				out[m].x = NULL;
+				rib_attr_unref(ag->rib, v[m].x);
+				v[m].x = NULL;
 			}
 		}
 	}
-	sent = send_packed(s, gone, ngone, NULL, ectx);
-	for (i = sent; i < ngone; i++)
-		mark_dirty(s, &gone[i].p);
-	for (i = 0; i < nout; i = j) {
-		for (j = i; j < nout && out[j].x == out[i].x; j++)
-			;
-		if (out[i].x == NULL)
+	/* The refused ones became withdrawals: drop those never sent, group the rest again. */
+	for (i = j = 0; i < n; i++) {
+		if (v[i].x == NULL && adj_in_get(s->adj_out, &v[i].p) == NULL)
 			continue;
-		sent = send_packed(s, out + i, j - i, &out[i].x->a, ectx);
-		for (size_t m = i + sent; m < j; m++)
-			mark_dirty(s, &out[m].p);
+		v[j++] = v[i];
 	}
-	for (i = 0; i < nout; i++)
-		rib_attr_unref(ag->rib, out[i].x);
-	room = session_out_room(s);
-	free(out);
-	free(gone);
-	return room;
+	n = j;
+	qsort(v, n, sizeof(*v), staged_cmp);
+	staged_free(s);
+	s->staged = v;
+	s->nstaged = n;
 }
 
 void
@@ -357,19 +372,20 @@ routes_pull(struct session *s)
 		s->resending = true;
 		mark_table(s);
 	}
-	/* A new pass over the pending prefixes: in order, without repeats. */
-	if (s->dirty_off == 0 && s->dirty.n > 0)
-		dirty_compact(s);
-	while (s->dirty_off < s->dirty.n) {
-		if (!pull_chunk(s, &ectx, &t))
+	for (;;) {
+		if (!send_staged(s, &ectx) || s->dirty_off == s->dirty.n)
 			break;
-		if (++steps == PULL_BUDGET && s->dirty_off < s->dirty.n) {
-			/* More to do: on the next writable event, after the other sessions. */
+		if (steps++ == PULL_BUDGET) {
+			/* More to judge: on the next writable event, after the other sessions. */
 			session_want_write(s);
 			break;
 		}
+		/* A new pass over the pending prefixes: in order, without repeats. */
+		if (s->dirty_off == 0)
+			dirty_compact(s);
+		stage_chunk(s, &ectx, &t);
 	}
-	if (s->dirty_off == s->dirty.n) {
+	if (s->nstaged == 0 && s->dirty_off == s->dirty.n) {
 		s->dirty.n = s->dirty_off = 0;
 		s->resending = false;
 		if (s->need_eor && session_out_room(s)) {
@@ -392,7 +408,8 @@ flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && (s->dirty.n > s->dirty_off || s->need_eor || s->refresh_wanted))
+		if (established(s) && (s->dirty.n > s->dirty_off || s->nstaged > 0 || s->need_eor ||
+				       s->refresh_wanted))
 			routes_pull(s);
 }
 
