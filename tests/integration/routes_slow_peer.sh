@@ -120,4 +120,9 @@ echo "tabbyd RSS while the talking peer was stuck: $before kB before, peak $peak
 [ "$growth" -lt "$bound" ] || die "tabbyd grew by $growth kB for one stuck peer (bound: $bound kB)"
 [ "$(transitions 192.0.2.31)" = 1 ] || die "the healthy session flapped"
 bird_up h t
+# A clean stop with peers in every state (under the sanitizers: nothing leaked or misused).
+kill -TERM "${PID_OF[n1]}"
+rc=0; wait "${PID_OF[n1]}" || rc=$?
+! grep -E "ERROR: [A-Za-z]+Sanitizer|runtime error" "$T/n1.log" || die "sanitizer report from tabbyd"
+[ "$rc" = 0 ] || die "tabbyd exited with status $rc on SIGTERM"
 echo "stuck peers: dropped by the send hold timer (NOTIFICATION 8), healthy session kept, RSS bounded"
