@@ -238,9 +238,13 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 
 	while (done < n && session_out_room(s)) {
 		struct wr wr = wr_init(buf, sizeof(buf));
-		size_t k = n - done < sizeof(pfx) / sizeof(pfx[0]) ? n - done
-								  : sizeof(pfx) / sizeof(pfx[0]);
-		size_t uw, ua, used;
+		size_t k = n - done, cap = sizeof(pfx) / sizeof(pfx[0]), uw, ua, used;
+
+		/* No more prefixes than bytes in a message (a prefix takes one at least). */
+		if (cap > max)
+			cap = max;
+		if (k > cap)
+			k = cap;
 
 		for (size_t i = 0; i < k; i++)
 			pfx[i] = v[done + i].p;
