@@ -13,8 +13,8 @@
 /* Out of descriptors: the pending connection stays queued and the listener stays
  * readable; watching it now would spin. Rest, then try again (BIRD and OpenBGPD
  * pause their listeners the same way). */
-#define ACCEPT_PAUSE 1.0       /* seconds */
-#define ACCEPT_LOG_EVERY 10.0  /* seconds between log lines while it lasts */
+#define ACCEPT_PAUSE 1.0      /* seconds */
+#define ACCEPT_LOG_EVERY 10.0 /* seconds between log lines while it lasts */
 
 static void
 listen_watch(struct agent *ag, bool on)
