@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,12 +19,40 @@
 
 static const char usage[] =
 	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
-	"              [--listen-port 179] [--hold-time 90] [--datastore URL] [--control PATH]\n"
-	"              [--no-fib] [--log-level debug|info|warn|error] [--version]\n"
+	"              [--listen-port 179] [--hold-time 90] [--send-hold-time SECONDS]\n"
+	"              [--datastore URL] [--control PATH] [--no-fib]\n"
+	"              [--log-level debug|info|warn|error] [--version]\n"
 	"\n"
 	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
 	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n";
+
+/*
+ * Every session costs a descriptor (two during a collision): take all the
+ * descriptors the hard limit allows, as BIRD and OpenBGPD do at start.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)rl.rlim_max);
+			return;
+		}
+		log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+			 (unsigned long long)rl.rlim_max);
+	}
+	log_debug("open files limit %llu", (unsigned long long)rl.rlim_cur);
+}
 
 static int
 bad_arg(const char *what, const char *val, const char *accepted)
@@ -43,6 +72,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"router-id", required_argument, NULL, 'r'},
 		{"listen-port", required_argument, NULL, 'p'},
 		{"hold-time", required_argument, NULL, 'H'},
+		{"send-hold-time", required_argument, NULL, 'S'},
 		{"datastore", required_argument, NULL, 'd'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
@@ -102,6 +132,14 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			if (*end != '\0' || v < 0 || v > 65535 || v == 1 || v == 2)
 				return bad_arg("--hold-time", optarg, "expected 0 or 3-65535 seconds");
 			cfg->hold_time = (uint16_t)v;
+			break;
+		case 'S':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 86400)
+				return bad_arg("--send-hold-time", optarg,
+					       "expected 1-86400 seconds (default: the greater of 480 "
+					       "and twice the negotiated hold time, RFC 9687)");
+			cfg->send_hold_time = (uint32_t)v;
 			break;
 		case 'd':
 			ds = optarg;
@@ -274,6 +312,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = parse_args(argc, argv, &ag.cfg)) != 0)
 		return rc;
+	raise_nofile();
 	ag.loop = ev_default_loop(0);
 	ag.rib = rib_new();
 	ag.started = time(NULL);
