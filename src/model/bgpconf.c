@@ -144,8 +144,7 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	json_t *o, *mesh;
 	int rc;
 
-	out->as_num = ASN_DEFAULT_NODE;
-	out->node_mesh = true;
+	*out = (struct bgp_global){.as_num = ASN_DEFAULT_NODE, .node_mesh = true};
 	rc = store_get(s, KEY_GLOBAL_CONFIG, &kv, err);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
