@@ -97,6 +97,48 @@ key_agent(struct key *k, const char *node)
 	key_fmt(k, KEY_ROOT "status/", node, "/agent");
 }
 
+void
+key_bgppeer_dir(struct key *k)
+{
+	key_fmt(k, KEY_ROOT "bgp/bgppeer/", NULL, NULL);
+}
+
+void
+key_bgppeer(struct key *k, const char *name)
+{
+	key_fmt(k, KEY_ROOT "bgp/bgppeer/", name, NULL);
+}
+
+void
+key_bgpfilter_dir(struct key *k)
+{
+	key_fmt(k, KEY_ROOT "bgp/filter/", NULL, NULL);
+}
+
+void
+key_bgpfilter(struct key *k, const char *name)
+{
+	key_fmt(k, KEY_ROOT "bgp/filter/", name, NULL);
+}
+
+void
+key_secret_dir(struct key *k)
+{
+	key_fmt(k, KEY_ROOT "secret/", NULL, NULL);
+}
+
+void
+key_secret(struct key *k, const char *name)
+{
+	key_fmt(k, KEY_ROOT "secret/", name, NULL);
+}
+
+void
+key_host_bgpconfig(struct key *k, const char *node)
+{
+	key_fmt(k, KEY_HOSTS, node, "/bgpconfig");
+}
+
 int
 key_host_node(const char *key, char *buf, size_t len)
 {

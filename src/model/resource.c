@@ -1,0 +1,725 @@
+/*
+ * The generic half of the v3 resources: metadata, the verbs with their
+ * compare-mod-revision transactions, and the field helpers. Each kind's
+ * own rules live in src/model/res_<kind>.c behind struct res_kind.
+ */
+#include "model/resource.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/asn.h"
+#include "lib/log.h"
+#include "model/res_kind.h"
+#include "model/selector.h"
+
+static const struct res_kind *const kinds[] = {
+	&res_bgppeer, &res_bgpconfig, &res_node, &res_bgpfilter, &res_secret,
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+const struct res_kind *
+res_kind_find(const char *name)
+{
+	for (size_t i = 0; i < NKINDS; i++) {
+		if (strcasecmp(name, kinds[i]->kind) == 0)
+			return kinds[i];
+		for (size_t j = 0; kinds[i]->names[j] != NULL; j++)
+			if (strcasecmp(name, kinds[i]->names[j]) == 0)
+				return kinds[i];
+	}
+	return NULL;
+}
+
+const char *
+res_kind_name(const struct res_kind *k)
+{
+	return k->kind;
+}
+
+bool
+res_kind_printable(const struct res_kind *k)
+{
+	return k->printable;
+}
+
+const struct res_kind *
+res_kind_of(json_t *doc, struct err *err)
+{
+	const char *kind = json_string_value(json_object_get(doc, "kind"));
+	const struct res_kind *k;
+
+	if (!json_is_object(doc)) {
+		err_set(err, "a resource must be a mapping with apiVersion, kind, metadata and spec");
+		return NULL;
+	}
+	if (kind == NULL) {
+		err_set(err, "error with field kind (missing; accepted: BGPPeer, BGPConfiguration, "
+			     "Node, BGPFilter, Secret)");
+		return NULL;
+	}
+	for (size_t i = 0; i < NKINDS; i++)
+		if (strcmp(kind, kinds[i]->kind) == 0)
+			return kinds[i];
+	k = res_kind_find(kind);
+	err_set(err, "resource type '%s' is not supported%s%s%s", kind, k ? "; did you mean '" : "",
+		k ? k->kind : "", k ? "'?" : "");
+	return NULL;
+}
+
+void
+res_field_error(struct err *err, const char *path, json_t *value, const char *fmt, ...)
+{
+	char why[ERR_MSG_MAX], *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (json_is_string(value))
+		text = xstrdup(json_string_value(value));
+	else if (value != NULL)
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	err_set(err, "error with field %s = '%s' (%s)", path, text ? text : "", why);
+	free(text);
+}
+
+int
+res_name_check(const char *path, json_t *v, struct err *err)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	if (s == NULL || n == 0 || n > RES_NAME_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+								 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								 "0123456789._-") != n) {
+		res_field_error(err, path, v, "%s; accepted: letters, digits, '.', '_' and '-', "
+					      "1-%d characters", s == NULL ? "not a string" : "invalid name",
+				RES_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+res_selector_check(const char *path, json_t *v, struct err *err)
+{
+	struct err e;
+	struct sel *sel;
+
+	if (!json_is_string(v)) {
+		res_field_error(err, path, v, "not a string; accepted: a selector such as "
+					      "\"route-reflector == 'true'\"");
+		return -1;
+	}
+	if ((sel = sel_parse(json_string_value(v), NULL, &e)) == NULL) {
+		res_field_error(err, path, v, "%s", e.msg);
+		return -1;
+	}
+	sel_free(sel);
+	return 0;
+}
+
+int
+res_duration_parse(const char *text, uint32_t *secs)
+{
+	uint64_t total = 0;
+	const char *p = text;
+
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		uint64_t v = 0, unit;
+		const char *start = p;
+
+		while (*p >= '0' && *p <= '9' && v < UINT32_MAX)
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (p == start)
+			return -1;
+		if (*p == 'h')
+			unit = 3600;
+		else if (*p == 'm' && p[1] != 's')
+			unit = 60;
+		else if (*p == 's')
+			unit = 1;
+		else
+			return -1;
+		p++;
+		total += v * unit;
+		if (total > UINT32_MAX)
+			return -1;
+	}
+	*secs = (uint32_t)total;
+	return 0;
+}
+
+static bool
+in_list(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void
+accepted_fields(const struct res_field *tab, const char *const *custom, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; custom != NULL && custom[i] != NULL; i++)
+		at += (size_t)snprintf(buf + at, at < len ? len - at : 0, "%s%s", at ? ", " : "",
+				       custom[i]);
+	for (size_t i = 0; tab != NULL && tab[i].v3 != NULL; i++)
+		at += (size_t)snprintf(buf + at, at < len ? len - at : 0, "%s%s", at ? ", " : "",
+				       tab[i].v3);
+}
+
+static int
+field_decode(const struct res_field *f, const char *path, json_t *v, json_t *out,
+	     struct err *err)
+{
+	json_int_t n = json_integer_value(v);
+	uint32_t secs;
+	json_t *ref, *item;
+	size_t i;
+
+	switch (f->type) {
+	case RF_BOOL:
+		if (!json_is_boolean(v)) {
+			res_field_error(err, path, v, "not a boolean; accepted: true, false");
+			return -1;
+		}
+		break;
+	case RF_UINT:
+		if (!json_is_integer(v) || n < f->min || n > f->max) {
+			res_field_error(err, path, v, "accepted: a whole number %" JSON_INTEGER_FORMAT
+					"-%" JSON_INTEGER_FORMAT, (json_int_t)f->min,
+					(json_int_t)f->max);
+			return -1;
+		}
+		break;
+	case RF_ASN:
+		if (!json_is_integer(v) || n < 0 || asn_check((uint64_t)n, NULL) != 0) {
+			res_field_error(err, path, v, "not a valid AS number; accepted: 1-4294967295 "
+						      "except 23456 (AS_TRANS)");
+			return -1;
+		}
+		break;
+	case RF_DURATION:
+		if (!json_is_string(v) || res_duration_parse(json_string_value(v), &secs) != 0) {
+			res_field_error(err, path, v, "not a duration; accepted: a number with a unit "
+						      "h, m or s, such as 120s, 2m or 1h30m");
+			return -1;
+		}
+		break;
+	case RF_ENUM: {
+		char word[64];
+		const char *a = f->accepted, *s = json_string_value(v);
+		bool ok = false;
+
+		while (s != NULL && *a != '\0') {
+			size_t k = strcspn(a, ",");
+
+			snprintf(word, sizeof(word), "%.*s", (int)k, a);
+			ok = ok || strcmp(word, s) == 0;
+			a += k;
+			a += strspn(a, ", ");
+		}
+		if (!ok) {
+			res_field_error(err, path, v, "accepted: %s", f->accepted);
+			return -1;
+		}
+		break;
+	}
+	case RF_NAME:
+		if (res_name_check(path, v, err) != 0)
+			return -1;
+		break;
+	case RF_NAMES:
+		if (!json_is_array(v)) {
+			res_field_error(err, path, v, "not a list; accepted: a list of names");
+			return -1;
+		}
+		json_array_foreach(v, i, item) {
+			char p[128];
+
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			if (res_name_check(p, item, err) != 0)
+				return -1;
+		}
+		break;
+	case RF_SECRETREF: {
+		char p[128];
+
+		ref = json_object_get(v, "secretKeyRef");
+		if (!json_is_object(v) || json_object_size(v) != 1 || !json_is_object(ref)) {
+			res_field_error(err, path, v, "accepted: secretKeyRef with name and key");
+			return -1;
+		}
+		snprintf(p, sizeof(p), "%s.secretKeyRef.name", path);
+		if (res_name_check(p, json_object_get(ref, "name"), err) != 0)
+			return -1;
+		snprintf(p, sizeof(p), "%s.secretKeyRef.key", path);
+		if (res_name_check(p, json_object_get(ref, "key"), err) != 0)
+			return -1;
+		if (json_object_size(ref) != 2) {
+			res_field_error(err, path, v, "secretKeyRef takes only name and key");
+			return -1;
+		}
+		json_object_set_new(out, f->stored,
+				    json_pack("{s:O, s:O}", "name", json_object_get(ref, "name"),
+					      "key", json_object_get(ref, "key")));
+		return 0;
+	}
+	case RF_CUSTOM:
+		break;
+	}
+	json_object_set(out, f->stored, v);
+	return 0;
+}
+
+int
+res_fields_decode(const struct res_field *tab, json_t *obj, const char *path, json_t *out,
+		  const char *const *custom, struct err *err)
+{
+	const char *name;
+	json_t *v;
+
+	if (obj == NULL)
+		return 0;
+	if (!json_is_object(obj)) {
+		res_field_error(err, path, obj, "not a mapping");
+		return -1;
+	}
+	json_object_foreach(obj, name, v) {
+		char p[128], acc[512];
+		size_t i;
+
+		snprintf(p, sizeof(p), "%s.%s", path, name);
+		if (in_list(custom, name))
+			continue;
+		for (i = 0; tab[i].v3 != NULL; i++)
+			if (strcmp(tab[i].v3, name) == 0)
+				break;
+		if (tab[i].v3 == NULL) {
+			accepted_fields(tab, custom, acc, sizeof(acc));
+			err_set(err, "error with field %s (unknown field; accepted in %s: %s)", p,
+				path, acc);
+			return -1;
+		}
+		if (field_decode(&tab[i], p, v, out, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+res_fields_encode(const struct res_field *tab, json_t *stored, json_t *spec)
+{
+	for (size_t i = 0; tab[i].v3 != NULL; i++) {
+		json_t *v = json_object_get(stored, tab[i].stored);
+
+		if (v == NULL)
+			continue;
+		if (tab[i].type == RF_SECRETREF)
+			json_object_set_new(spec, tab[i].v3, json_pack("{s:O}", "secretKeyRef", v));
+		else
+			json_object_set(spec, tab[i].v3, v);
+	}
+}
+
+void
+res_list_add(struct res_list *l, const char *name, const struct store_kv *kv)
+{
+	json_t *o = json_loads(kv->value, 0, NULL);
+	struct res_found *f;
+
+	if (!json_is_object(o)) {
+		log_warnx("ignoring malformed datastore value at %s", kv->key);
+		json_decref(o);
+		return;
+	}
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	f = &l->v[l->n++];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->key, sizeof(f->key), "%s", kv->key);
+	f->stored = o;
+	f->mod_rev = kv->mod_rev;
+}
+
+void
+res_list_free(struct res_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		json_decref(l->v[i].stored);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+found_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct res_found *)a)->name, ((const struct res_found *)b)->name);
+}
+
+static int
+scan_sorted(struct store *s, const struct res_kind *k, struct res_list *l, struct err *err)
+{
+	memset(l, 0, sizeof(*l));
+	if (k->scan(s, l, err) != 0) {
+		res_list_free(l);
+		return RES_ERR;
+	}
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), found_cmp);
+	return RES_OK;
+}
+
+static struct res_found *
+find_name(struct res_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static struct res_found *
+find_key(struct res_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static const char *const meta_fields[] = {
+	"name", "resourceVersion", "labels", "namespace", "uid", "creationTimestamp",
+	"annotations", "generation", NULL,
+};
+
+/* metadata: a name, and nothing that is not metadata; *rv: resourceVersion or 0. */
+static int
+check_metadata(const struct res_kind *k, json_t *doc, int64_t *rv, struct err *err)
+{
+	json_t *md = json_object_get(doc, "metadata"), *v;
+	const char *field, *api = json_string_value(json_object_get(doc, "apiVersion"));
+	char *end;
+
+	if (api == NULL || strcmp(api, k->api_version) != 0) {
+		res_field_error(err, "apiVersion", json_object_get(doc, "apiVersion"),
+				"accepted for kind %s: %s", k->kind, k->api_version);
+		return -1;
+	}
+	json_object_foreach(doc, field, v) {
+		/* status is what a cluster reports, not configuration: ignored, as on apply. */
+		if (strcmp(field, "apiVersion") != 0 && strcmp(field, "kind") != 0 &&
+		    strcmp(field, "metadata") != 0 && strcmp(field, "spec") != 0 &&
+		    strcmp(field, "status") != 0 &&
+		    !(k == &res_secret && (strcmp(field, "data") == 0 ||
+					   strcmp(field, "stringData") == 0 ||
+					   strcmp(field, "type") == 0))) {
+			err_set(err, "error with field %s (unknown field; accepted: apiVersion, "
+				     "kind, metadata, spec)", field);
+			return -1;
+		}
+	}
+	if (!json_is_object(md)) {
+		res_field_error(err, "metadata", md, "missing; accepted: a mapping with name");
+		return -1;
+	}
+	json_object_foreach(md, field, v) {
+		if (!in_list(meta_fields, field)) {
+			err_set(err, "error with field metadata.%s (unknown field; accepted: name, "
+				     "labels, resourceVersion)", field);
+			return -1;
+		}
+	}
+	if (res_name_check("metadata.name", json_object_get(md, "name"), err) != 0)
+		return -1;
+	*rv = 0;
+	v = json_object_get(md, "resourceVersion");
+	if (v != NULL && json_is_string(v) && json_string_value(v)[0] != '\0') {
+		long long n = strtoll(json_string_value(v), &end, 10);
+
+		if (*end != '\0' || n <= 0) {
+			res_field_error(err, "metadata.resourceVersion", v,
+					"accepted: the revision get printed");
+			return -1;
+		}
+		*rv = n;
+	} else if (v != NULL && !json_is_string(v)) {
+		res_field_error(err, "metadata.resourceVersion", v,
+				"not a string; accepted: the revision get printed, quoted");
+		return -1;
+	}
+	v = json_object_get(md, "labels");
+	if (v != NULL) {
+		const char *lk;
+		json_t *lv;
+
+		if (!k->node_labels || !json_is_object(v)) {
+			res_field_error(err, "metadata.labels", v, k->node_labels
+							     ? "accepted: a mapping of names to strings"
+							     : "labels are only kept on Nodes");
+			return -1;
+		}
+		json_object_foreach(v, lk, lv) {
+			char p[128];
+
+			snprintf(p, sizeof(p), "metadata.labels.%s", lk);
+			if (!json_is_string(lv)) {
+				res_field_error(err, p, lv, "not a string; quote it");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The object as it will be stored: what the v3 view does not own is kept from old. */
+static json_t *
+merge(const struct res_kind *k, const struct res_found *old, json_t *fields)
+{
+	json_t *o = old ? json_deep_copy(old->stored) : json_object();
+	const char *name;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(o, tmp, name, v) {
+		bool owned = in_list(k->owned, name);
+
+		for (size_t i = 0; !owned && k->fields[i].v3 != NULL; i++)
+			owned = strcmp(k->fields[i].stored, name) == 0;
+		if (owned)
+			json_object_del(o, name);
+	}
+	json_object_update(o, fields);
+	return o;
+}
+
+int
+res_write(struct store *s, enum res_verb verb, json_t *doc, struct err *err)
+{
+	const struct res_kind *k = res_kind_of(doc, err);
+	const char *name;
+	struct res_list l;
+	struct res_found *old, *other;
+	struct key key;
+	json_t *fields, *o;
+	int64_t rv;
+	int rc;
+
+	if (k == NULL || check_metadata(k, doc, &rv, err) != 0)
+		return RES_ERR;
+	name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
+	if (verb == RES_DELETE)
+		return res_delete(s, k, name, err);
+	fields = json_object();
+	if (k->decode(doc, name, &key, fields, err) != 0) {
+		json_decref(fields);
+		return RES_ERR;
+	}
+	if (scan_sorted(s, k, &l, err) != RES_OK) {
+		json_decref(fields);
+		return RES_ERR;
+	}
+	old = find_name(&l, name);
+	other = find_key(&l, key.s);
+	if (verb == RES_CREATE && old != NULL) {
+		err_set(err, "resource already exists: %s(%s)", k->kind, name);
+		rc = RES_EXISTS;
+	} else if (verb == RES_REPLACE && old == NULL) {
+		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
+		rc = RES_NOTFOUND;
+	} else if (rv != 0 && (old == NULL || old->mod_rev != rv)) {
+		err_set(err, "update conflict: %s(%s) (resourceVersion %lld is not the stored "
+			     "one, %lld; get it again)", k->kind, name, (long long)rv,
+			(long long)(old ? old->mod_rev : 0));
+		rc = RES_CONFLICT;
+	} else if (other != NULL && other != old) {
+		err_set(err, "%s(%s) and %s(%s) would be the same peering; accepted: one %s per "
+			     "peerIP and node (or global)", k->kind, name, k->kind, other->name,
+			k->kind);
+		rc = RES_ERR;
+	} else {
+		struct store_cmp cmps[2] = {{.key = key.s, .mod_rev = old ? old->mod_rev : 0}};
+		struct store_op ops[2];
+		struct store_txn t = {.cmps = cmps, .ncmps = 1, .ops = ops, .nops = 0};
+		char *text;
+
+		o = merge(k, old, fields);
+		if (json_object_get(json_object_get(doc, "metadata"), "labels") != NULL)
+			json_object_set(o, "labels",
+					json_object_get(json_object_get(doc, "metadata"), "labels"));
+		else if (k->node_labels)
+			json_object_del(o, "labels");
+		text = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (old != NULL && strcmp(old->key, key.s) != 0) {
+			/* It moves (a new peerIP or node): the old key goes in the same transaction. */
+			cmps[0].mod_rev = 0;
+			cmps[1] = (struct store_cmp){.key = old->key, .mod_rev = old->mod_rev};
+			t.ncmps = 2;
+			ops[t.nops++] = (struct store_op){.type = STORE_OP_DELETE, .key = old->key};
+		}
+		ops[t.nops++] = (struct store_op){.type = STORE_OP_PUT, .key = key.s, .value = text};
+		rc = store_txn(s, &t, NULL, err);
+		free(text);
+		if (rc == STORE_FAILED) {
+			err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
+				k->kind, name);
+			rc = RES_CONFLICT;
+		} else {
+			rc = rc == STORE_OK ? RES_OK : RES_ERR;
+		}
+	}
+	res_list_free(&l);
+	json_decref(fields);
+	return rc;
+}
+
+int
+res_delete(struct store *s, const struct res_kind *k, const char *name, struct err *err)
+{
+	struct res_list l;
+	struct res_found *f;
+	int rc;
+
+	if (scan_sorted(s, k, &l, err) != RES_OK)
+		return RES_ERR;
+	if ((f = find_name(&l, name)) == NULL) {
+		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
+		rc = RES_NOTFOUND;
+	} else {
+		struct store_cmp cmp = {.key = f->key, .mod_rev = f->mod_rev};
+		struct store_op op = {.type = STORE_OP_DELETE, .key = f->key};
+		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = &op, .nops = 1};
+
+		rc = store_txn(s, &t, NULL, err);
+		if (rc == STORE_FAILED) {
+			err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
+				k->kind, name);
+			rc = RES_CONFLICT;
+		} else {
+			rc = rc == STORE_OK ? RES_OK : RES_ERR;
+		}
+	}
+	res_list_free(&l);
+	return rc;
+}
+
+static json_t *
+to_doc(const struct res_kind *k, const struct res_found *f)
+{
+	char rv[32];
+	json_t *md, *doc, *spec, *labels = json_object_get(f->stored, "labels");
+
+	snprintf(rv, sizeof(rv), "%lld", (long long)f->mod_rev);
+	md = json_pack("{s:s}", "name", f->name);
+	if (k == &res_secret && json_is_string(json_object_get(f->stored, "namespace")))
+		json_object_set(md, "namespace", json_object_get(f->stored, "namespace"));
+	json_object_set_new(md, "resourceVersion", json_string(rv));
+	if (k->node_labels && json_is_object(labels) && json_object_size(labels) > 0)
+		json_object_set(md, "labels", labels);
+	doc = json_pack("{s:s, s:s, s:o}", "apiVersion", k->api_version, "kind", k->kind,
+			"metadata", md);
+	if ((spec = k->encode(f)) != NULL)
+		json_object_set_new(doc, "spec", spec);
+	return doc;
+}
+
+int
+res_get(struct store *s, const struct res_kind *k, const char *name, json_t **out,
+	struct err *err)
+{
+	struct res_list l;
+
+	*out = NULL;
+	if (scan_sorted(s, k, &l, err) != RES_OK)
+		return RES_ERR;
+	*out = json_array();
+	for (size_t i = 0; i < l.n; i++)
+		if (name == NULL || strcmp(l.v[i].name, name) == 0)
+			json_array_append_new(*out, to_doc(k, &l.v[i]));
+	res_list_free(&l);
+	if (name != NULL && json_array_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
+		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
+		return RES_NOTFOUND;
+	}
+	return RES_OK;
+}
+
+int
+res_label(struct store *s, const struct res_kind *k, const char *name, const char *key,
+	  const char *value, bool overwrite, struct err *err)
+{
+	struct res_list l;
+	struct res_found *f;
+	int rc = RES_ERR;
+	json_t *labels, *lk = json_string(key);
+
+	if (!k->node_labels) {
+		err_set(err, "labels are only kept on Nodes; accepted kind: nodes");
+		json_decref(lk);
+		return RES_ERR;
+	}
+	if (res_name_check("label key", lk, err) != 0 && strchr(key, '/') == NULL) {
+		json_decref(lk);
+		return RES_ERR;
+	}
+	json_decref(lk);
+	if (scan_sorted(s, k, &l, err) != RES_OK)
+		return RES_ERR;
+	if ((f = find_name(&l, name)) == NULL) {
+		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
+		rc = RES_NOTFOUND;
+		goto out;
+	}
+	labels = json_object_get(f->stored, "labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(f->stored, "labels", labels);
+	}
+	if (value == NULL && json_object_get(labels, key) == NULL) {
+		err_set(err, "can not remove label of %s %s, because the label key %s does not "
+			     "exist", k->names[0], name, key);
+		goto out;
+	}
+	if (value != NULL && json_object_get(labels, key) != NULL && !overwrite &&
+	    strcmp(json_string_value(json_object_get(labels, key)) ?: "", value) != 0) {
+		err_set(err, "failed to update label of %s %s. key %s is already present. please "
+			     "use '--overwrite' to set a new value.", k->names[0], name, key);
+		goto out;
+	}
+	if (value == NULL)
+		json_object_del(labels, key);
+	else
+		json_object_set_new(labels, key, json_string(value));
+	{
+		struct store_cmp cmp = {.key = f->key, .mod_rev = f->mod_rev};
+		struct store_op op = {.type = STORE_OP_PUT, .key = f->key};
+		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = &op, .nops = 1};
+		char *text = json_dumps(f->stored, JSON_COMPACT);
+
+		op.value = text;
+		rc = store_txn(s, &t, NULL, err);
+		free(text);
+		if (rc == STORE_FAILED) {
+			err_set(err, "update conflict: %s(%s)", k->kind, name);
+			rc = RES_CONFLICT;
+		} else {
+			rc = rc == STORE_OK ? RES_OK : RES_ERR;
+		}
+	}
+out:
+	res_list_free(&l);
+	return rc;
+}
