@@ -12,6 +12,7 @@ const char ctl_node_help[] =
 	"Usage:\n"
 	"  tabbyctl node [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]\n"
 	"  tabbyctl node show\n"
+	"  tabbyctl node status [--node=<NODE>]\n"
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
 	"                                 [--import=all|none] [--export=all|none]\n"
