@@ -20,7 +20,7 @@ static const struct res_field fields[] = {
 	{"password", "password_secret", RF_SECRETREF, 0, 0, NULL},
 	{"sourceAddress", "source_address", RF_ENUM, 0, 0, "UseNodeIP, None"},
 	{"maxRestartTime", "max_restart_time", RF_DURATION, 0, 0, NULL},
-	{"numAllowedLocalASNumbers", "num_allowed_local_as", RF_UINT, 0, 10, NULL},
+	{"numAllowedLocalASNumbers", "num_allowed_local_as", RF_UINT, 0, 255, NULL},
 	{"ttlSecurity", "ttl_security", RF_UINT, 0, 255, NULL},
 	{"filters", "filters", RF_NAMES, 0, 0, NULL},
 	{"nodeSelector", "node_selector", RF_CUSTOM, 0, 0, NULL},

@@ -97,7 +97,8 @@ res_name_check(const char *path, json_t *v, struct err *err)
 								 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 								 "0123456789._-") != n) {
 		res_field_error(err, path, v, "%s; accepted: letters, digits, '.', '_' and '-', "
-					      "1-%d characters", s == NULL ? "not a string" : "invalid name",
+					      "1-%d characters",
+				v == NULL ? "missing" : s == NULL ? "not a string" : "invalid name",
 				RES_NAME_MAX);
 		return -1;
 	}

@@ -52,8 +52,8 @@ fail(struct parser *p, const char *expected)
 		snprintf(found, sizeof(found), "'%c'", p->text[p->i]);
 	if (p->pos != NULL)
 		*p->pos = p->i + 1;
-	err_set(p->err, "invalid selector \"%s\": %s at character %zu; expected %s", p->text,
-		found, p->i + 1, expected);
+	err_set(p->err, "invalid selector: %s at character %zu; expected %s", found, p->i + 1,
+		expected);
 }
 
 static void
