@@ -5,6 +5,7 @@
  */
 #include "model/resource.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,6 +400,42 @@ find_key(struct res_list *l, const char *key)
 	return NULL;
 }
 
+/* A label name part: 1-63 of letters, digits, '-', '_', '.', starting and ending alphanumeric. */
+static bool
+label_name_ok(const char *s, size_t n, bool empty_ok)
+{
+	if (n == 0)
+		return empty_ok;
+	if (n > 63 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") < n)
+		return false;
+	return isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[n - 1]);
+}
+
+/* Kubernetes' label rules, which Calico's selectors rely on: [prefix/]name, and a value. */
+static int
+label_check(const char *key, const char *value, struct err *err)
+{
+	const char *slash = strchr(key, '/');
+	const char *name = slash ? slash + 1 : key;
+	size_t plen = slash ? (size_t)(slash - key) : 0;
+
+	if ((slash != NULL && (plen == 0 || plen > 253 ||
+			       strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-.") < plen)) ||
+	    !label_name_ok(name, strlen(name), false)) {
+		err_set(err, "error with field metadata.labels = '%s' (invalid label key; accepted: "
+			     "an optional DNS prefix and '/', then 1-63 letters, digits, '-', '_' or "
+			     "'.', starting and ending with a letter or digit)", key);
+		return -1;
+	}
+	if (value != NULL && !label_name_ok(value, strlen(value), true)) {
+		err_set(err, "error with field metadata.labels.%s = '%s' (invalid label value; "
+			     "accepted: empty, or 1-63 letters, digits, '-', '_' or '.', starting "
+			     "and ending with a letter or digit)", key, value);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *const meta_fields[] = {
 	"name", "resourceVersion", "labels", "namespace", "uid", "creationTimestamp",
 	"annotations", "generation", NULL,
@@ -478,6 +515,8 @@ check_metadata(const struct res_kind *k, json_t *doc, int64_t *rv, struct err *e
 				res_field_error(err, p, lv, "not a string; quote it");
 				return -1;
 			}
+			if (label_check(lk, json_string_value(lv), err) != 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -665,18 +704,14 @@ res_label(struct store *s, const struct res_kind *k, const char *name, const cha
 	struct res_list l;
 	struct res_found *f;
 	int rc = RES_ERR;
-	json_t *labels, *lk = json_string(key);
+	json_t *labels;
 
 	if (!k->node_labels) {
 		err_set(err, "labels are only kept on Nodes; accepted kind: nodes");
-		json_decref(lk);
 		return RES_ERR;
 	}
-	if (res_name_check("label key", lk, err) != 0 && strchr(key, '/') == NULL) {
-		json_decref(lk);
+	if (label_check(key, value, err) != 0)
 		return RES_ERR;
-	}
-	json_decref(lk);
 	if (scan_sorted(s, k, &l, err) != RES_OK)
 		return RES_ERR;
 	if ((f = find_name(&l, name)) == NULL) {
