@@ -146,6 +146,8 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	json_t *o, *mesh;
 	int rc;
 
+	/* Every member set, also when nothing is stored (the mesh limit was left unset). */
+	memset(out, 0, sizeof(*out));
 	out->as_num = ASN_DEFAULT_NODE;
 	out->node_mesh = true;
 	rc = store_get(s, KEY_GLOBAL_CONFIG, &kv, err);
