@@ -303,7 +303,7 @@ secret_password(struct store *s, json_t *ref, struct bgp_peer *p)
 
 	if (name == NULL || key == NULL)
 		return;
-	key_secret(&k, name);
+	key_named(&k, KEY_SECRETS, name);
 	if (store_get(s, k.s, &kv, &err) != STORE_OK) {
 		log_warnx("peer password: no Secret %s; the session runs without a password", name);
 		return;
@@ -434,12 +434,10 @@ int
 bgpconf_selpeer_list(struct store *s, struct bgp_selpeers *out, struct err *err)
 {
 	struct store_kvs kvs;
-	struct key dir;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	key_bgppeer_dir(&dir);
-	if ((rc = store_range(s, dir.s, &kvs, err)) != STORE_OK)
+	if ((rc = store_range(s, KEY_BGPPEERS, &kvs, err)) != STORE_OK)
 		return rc;
 	out->v = xcalloc(kvs.n ? kvs.n : 1, sizeof(*out->v));
 	for (size_t i = 0; i < kvs.n; i++) {
@@ -450,7 +448,7 @@ bgpconf_selpeer_list(struct store *s, struct bgp_selpeers *out, struct err *err)
 		if (o == NULL)
 			continue;
 		memset(p, 0, sizeof(*p));
-		snprintf(p->name, sizeof(p->name), "%s", kvs.v[i].key + strlen(dir.s));
+		snprintf(p->name, sizeof(p->name), "%s", kvs.v[i].key + strlen(KEY_BGPPEERS));
 		node = json_string_value(json_object_get(o, "node"));
 		if (node != NULL)
 			snprintf(p->node, sizeof(p->node), "%s", node);

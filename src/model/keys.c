@@ -98,39 +98,9 @@ key_agent(struct key *k, const char *node)
 }
 
 void
-key_bgppeer_dir(struct key *k)
+key_named(struct key *k, const char *dir, const char *name)
 {
-	key_fmt(k, KEY_ROOT "bgp/bgppeer/", NULL, NULL);
-}
-
-void
-key_bgppeer(struct key *k, const char *name)
-{
-	key_fmt(k, KEY_ROOT "bgp/bgppeer/", name, NULL);
-}
-
-void
-key_bgpfilter_dir(struct key *k)
-{
-	key_fmt(k, KEY_ROOT "bgp/filter/", NULL, NULL);
-}
-
-void
-key_bgpfilter(struct key *k, const char *name)
-{
-	key_fmt(k, KEY_ROOT "bgp/filter/", name, NULL);
-}
-
-void
-key_secret_dir(struct key *k)
-{
-	key_fmt(k, KEY_ROOT "secret/", NULL, NULL);
-}
-
-void
-key_secret(struct key *k, const char *name)
-{
-	key_fmt(k, KEY_ROOT "secret/", name, NULL);
+	key_fmt(k, dir, name, NULL);
 }
 
 void

@@ -255,9 +255,7 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 static int
 scan(struct store *s, struct res_list *out, struct err *err)
 {
-	struct store_kvs kvs;
 	struct store_kv kv;
-	char node[NODE_NAME_MAX + 1], name[RES_NAME_MAX + 1];
 	int rc = store_get(s, KEY_GLOBAL_CONFIG, &kv, err);
 
 	if (rc == STORE_ERR)
@@ -266,30 +264,7 @@ scan(struct store *s, struct res_list *out, struct err *err)
 		res_list_add(out, "default", &kv);
 		store_kv_clear(&kv);
 	}
-	if (store_range(s, KEY_HOSTS, &kvs, err) != STORE_OK)
-		return -1;
-	for (size_t i = 0; i < kvs.n; i++) {
-		struct key k;
-
-		if (key_host_node(kvs.v[i].key, node, sizeof(node)) != 0)
-			continue;
-		key_host_bgpconfig(&k, node);
-		if (strcmp(k.s, kvs.v[i].key) != 0)
-			continue;
-		snprintf(name, sizeof(name), "node.%s", node);
-		res_list_add(out, name, &kvs.v[i]);
-	}
-	store_kvs_free(&kvs);
-	return 0;
-}
-
-static json_t *
-encode(const struct res_found *f)
-{
-	json_t *spec = json_object();
-
-	res_fields_encode(fields, f->stored, spec);
-	return spec;
+	return res_scan_hosts(s, key_host_bgpconfig, "node.", out, err);
 }
 
 const struct res_kind res_bgpconfig = {
@@ -301,6 +276,6 @@ const struct res_kind res_bgpconfig = {
 	.fields = fields,
 	.decode = decode,
 	.scan = scan,
-	.encode = encode,
+	.encode = NULL,
 	.owned = NULL,
 };

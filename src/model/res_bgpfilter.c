@@ -117,32 +117,14 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 				return -1;
 		}
 	}
-	key_bgpfilter(key, name);
+	key_named(key, KEY_BGPFILTERS, name);
 	return 0;
 }
 
 static int
 scan(struct store *s, struct res_list *out, struct err *err)
 {
-	struct store_kvs kvs;
-	struct key dir;
-
-	key_bgpfilter_dir(&dir);
-	if (store_range(s, dir.s, &kvs, err) != STORE_OK)
-		return -1;
-	for (size_t i = 0; i < kvs.n; i++)
-		res_list_add(out, kvs.v[i].key + strlen(dir.s), &kvs.v[i]);
-	store_kvs_free(&kvs);
-	return 0;
-}
-
-static json_t *
-encode(const struct res_found *f)
-{
-	json_t *spec = json_object();
-
-	res_fields_encode(fields, f->stored, spec);
-	return spec;
+	return res_scan_dir(s, KEY_BGPFILTERS, out, err);
 }
 
 const struct res_kind res_bgpfilter = {
@@ -153,6 +135,6 @@ const struct res_kind res_bgpfilter = {
 	.fields = fields,
 	.decode = decode,
 	.scan = scan,
-	.encode = encode,
+	.encode = NULL,
 	.owned = NULL,
 };

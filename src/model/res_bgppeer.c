@@ -138,7 +138,7 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 	}
 	if (nsel != NULL || psel != NULL) {
 		json_object_set_new(out, "name", json_string(name));
-		key_bgppeer(key, name);
+		key_named(key, KEY_BGPPEERS, name);
 		return 0;
 	}
 	/* An addressed peer lives at the v0.x key, so both grammars see it. */
@@ -199,8 +199,7 @@ scan(struct store *s, struct res_list *out, struct err *err)
 	struct host_configs hosts;
 	struct key k;
 
-	key_bgppeer_dir(&k);
-	if (scan_prefix(s, k.s, NULL, out, err) != 0)
+	if (scan_prefix(s, KEY_BGPPEERS, NULL, out, err) != 0)
 		return -1;
 	for (int f = 0; f < 2; f++) {
 		key_peer_dir(&k, NULL, f ? AF_INET6 : AF_INET);

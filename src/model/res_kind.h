@@ -63,7 +63,10 @@ struct res_kind {
 		      struct err *err);
 	/* Every stored object of the kind. */
 	int (*scan)(struct store *s, struct res_list *out, struct err *err);
-	/* The spec of a stored object (metadata is added by the caller); NULL: no spec. */
+	/*
+	 * The spec of a stored object (metadata is added by the caller); NULL: no
+	 * spec. A kind without one gets the field table's members.
+	 */
 	json_t *(*encode)(const struct res_found *f);
 	/* Stored members this view owns beyond the field table's, NULL-terminated. */
 	const char *const *owned;
@@ -84,6 +87,11 @@ int res_name_check(const char *path, json_t *v, struct err *err);
 /* Appends one object (stored parsed from kv; kept only if an object). */
 void res_list_add(struct res_list *l, const char *name, const struct store_kv *kv);
 void res_list_free(struct res_list *l);
+/* Every key under dir is an object, named by the rest of its key. */
+int res_scan_dir(struct store *s, const char *dir, struct res_list *out, struct err *err);
+/* Every node's key_of(node) that exists is an object, named prefix + node. */
+int res_scan_hosts(struct store *s, void (*key_of)(struct key *k, const char *node),
+		   const char *prefix, struct res_list *out, struct err *err);
 /* Parses a selector field; its errors say where in the field the problem is. */
 int res_selector_check(const char *path, json_t *v, struct err *err);
 

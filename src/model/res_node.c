@@ -107,22 +107,7 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 static int
 scan(struct store *s, struct res_list *out, struct err *err)
 {
-	struct store_kvs kvs;
-	char node[NODE_NAME_MAX + 1];
-
-	if (store_range(s, KEY_HOSTS, &kvs, err) != STORE_OK)
-		return -1;
-	for (size_t i = 0; i < kvs.n; i++) {
-		struct key k;
-
-		if (key_host_node(kvs.v[i].key, node, sizeof(node)) != 0)
-			continue;
-		key_host_config(&k, node);
-		if (strcmp(k.s, kvs.v[i].key) == 0)
-			res_list_add(out, node, &kvs.v[i]);
-	}
-	store_kvs_free(&kvs);
-	return 0;
+	return res_scan_hosts(s, key_host_config, "", out, err);
 }
 
 static void

@@ -110,23 +110,14 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 	json_object_set_new(out, "data", data);
 	if (json_is_string(json_object_get(md, "namespace")))
 		json_object_set(out, "namespace", json_object_get(md, "namespace"));
-	key_secret(key, name);
+	key_named(key, KEY_SECRETS, name);
 	return 0;
 }
 
 static int
 scan(struct store *s, struct res_list *out, struct err *err)
 {
-	struct store_kvs kvs;
-	struct key dir;
-
-	key_secret_dir(&dir);
-	if (store_range(s, dir.s, &kvs, err) != STORE_OK)
-		return -1;
-	for (size_t i = 0; i < kvs.n; i++)
-		res_list_add(out, kvs.v[i].key + strlen(dir.s), &kvs.v[i]);
-	store_kvs_free(&kvs);
-	return 0;
+	return res_scan_dir(s, KEY_SECRETS, out, err);
 }
 
 static json_t *

@@ -382,22 +382,66 @@ scan_sorted(struct store *s, const struct res_kind *k, struct res_list *l, struc
 	return RES_OK;
 }
 
+/* The object with that name (by_key false) or stored at that key. */
 static struct res_found *
-find_name(struct res_list *l, const char *name)
+find(struct res_list *l, const char *what, bool by_key)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].name, name) == 0)
+		if (strcmp(by_key ? l->v[i].key : l->v[i].name, what) == 0)
 			return &l->v[i];
 	return NULL;
 }
 
-static struct res_found *
-find_key(struct res_list *l, const char *key)
+/* A transaction that compares one object's revision: RES_CONFLICT if it changed meanwhile. */
+static int
+txn_result(struct store *s, const struct store_txn *t, const struct res_kind *k,
+	   const char *name, struct err *err)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].key, key) == 0)
-			return &l->v[i];
-	return NULL;
+	int rc = store_txn(s, t, NULL, err);
+
+	if (rc == STORE_FAILED) {
+		err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
+			k->kind, name);
+		return RES_CONFLICT;
+	}
+	return rc == STORE_OK ? RES_OK : RES_ERR;
+}
+
+int
+res_scan_dir(struct store *s, const char *dir, struct res_list *out, struct err *err)
+{
+	struct store_kvs kvs;
+
+	if (store_range(s, dir, &kvs, err) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < kvs.n; i++)
+		res_list_add(out, kvs.v[i].key + strlen(dir), &kvs.v[i]);
+	store_kvs_free(&kvs);
+	return 0;
+}
+
+int
+res_scan_hosts(struct store *s, void (*key_of)(struct key *k, const char *node),
+	       const char *prefix, struct res_list *out, struct err *err)
+{
+	struct store_kvs kvs;
+	char node[NODE_NAME_MAX + 1], name[RES_NAME_MAX + 1];
+
+	if (store_range(s, KEY_HOSTS, &kvs, err) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < kvs.n; i++) {
+		struct key k;
+
+		if (key_host_node(kvs.v[i].key, node, sizeof(node)) != 0)
+			continue;
+		key_of(&k, node);
+		if (strcmp(k.s, kvs.v[i].key) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, node);
+		res_list_add(out, name, &kvs.v[i]);
+	}
+	store_kvs_free(&kvs);
+	return 0;
 }
 
 /* A label name part: 1-63 of letters, digits, '-', '_', '.', starting and ending alphanumeric. */
@@ -569,8 +613,8 @@ res_write(struct store *s, enum res_verb verb, json_t *doc, struct err *err)
 		json_decref(fields);
 		return RES_ERR;
 	}
-	old = find_name(&l, name);
-	other = find_key(&l, key.s);
+	old = find(&l, name, false);
+	other = find(&l, key.s, true);
 	if (verb == RES_CREATE && old != NULL) {
 		err_set(err, "resource already exists: %s(%s)", k->kind, name);
 		rc = RES_EXISTS;
@@ -609,15 +653,8 @@ res_write(struct store *s, enum res_verb verb, json_t *doc, struct err *err)
 			ops[t.nops++] = (struct store_op){.type = STORE_OP_DELETE, .key = old->key};
 		}
 		ops[t.nops++] = (struct store_op){.type = STORE_OP_PUT, .key = key.s, .value = text};
-		rc = store_txn(s, &t, NULL, err);
+		rc = txn_result(s, &t, k, name, err);
 		free(text);
-		if (rc == STORE_FAILED) {
-			err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
-				k->kind, name);
-			rc = RES_CONFLICT;
-		} else {
-			rc = rc == STORE_OK ? RES_OK : RES_ERR;
-		}
 	}
 	res_list_free(&l);
 	json_decref(fields);
@@ -633,7 +670,7 @@ res_delete(struct store *s, const struct res_kind *k, const char *name, struct e
 
 	if (scan_sorted(s, k, &l, err) != RES_OK)
 		return RES_ERR;
-	if ((f = find_name(&l, name)) == NULL) {
+	if ((f = find(&l, name, false)) == NULL) {
 		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
 		rc = RES_NOTFOUND;
 	} else {
@@ -641,14 +678,7 @@ res_delete(struct store *s, const struct res_kind *k, const char *name, struct e
 		struct store_op op = {.type = STORE_OP_DELETE, .key = f->key};
 		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = &op, .nops = 1};
 
-		rc = store_txn(s, &t, NULL, err);
-		if (rc == STORE_FAILED) {
-			err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
-				k->kind, name);
-			rc = RES_CONFLICT;
-		} else {
-			rc = rc == STORE_OK ? RES_OK : RES_ERR;
-		}
+		rc = txn_result(s, &t, k, name, err);
 	}
 	res_list_free(&l);
 	return rc;
@@ -669,7 +699,13 @@ to_doc(const struct res_kind *k, const struct res_found *f)
 		json_object_set(md, "labels", labels);
 	doc = json_pack("{s:s, s:s, s:o}", "apiVersion", k->api_version, "kind", k->kind,
 			"metadata", md);
-	if ((spec = k->encode(f)) != NULL)
+	if (k->encode != NULL) {
+		spec = k->encode(f);
+	} else {
+		spec = json_object();
+		res_fields_encode(k->fields, f->stored, spec);
+	}
+	if (spec != NULL)
 		json_object_set_new(doc, "spec", spec);
 	return doc;
 }
@@ -714,7 +750,7 @@ res_label(struct store *s, const struct res_kind *k, const char *name, const cha
 		return RES_ERR;
 	if (scan_sorted(s, k, &l, err) != RES_OK)
 		return RES_ERR;
-	if ((f = find_name(&l, name)) == NULL) {
+	if ((f = find(&l, name, false)) == NULL) {
 		err_set(err, "resource does not exist: %s(%s)", k->kind, name);
 		rc = RES_NOTFOUND;
 		goto out;
@@ -746,14 +782,8 @@ res_label(struct store *s, const struct res_kind *k, const char *name, const cha
 		char *text = json_dumps(f->stored, JSON_COMPACT);
 
 		op.value = text;
-		rc = store_txn(s, &t, NULL, err);
+		rc = txn_result(s, &t, k, name, err);
 		free(text);
-		if (rc == STORE_FAILED) {
-			err_set(err, "update conflict: %s(%s)", k->kind, name);
-			rc = RES_CONFLICT;
-		} else {
-			rc = rc == STORE_OK ? RES_OK : RES_ERR;
-		}
 	}
 out:
 	res_list_free(&l);
