@@ -246,19 +246,24 @@ bgpconf_peer_check(const struct bgp_peer *p, struct err *err)
 	return STORE_OK;
 }
 
-int
-bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, struct err *err)
+/*
+ * What the v0.x grammar says about a peer replaces what it said before; a
+ * v3 BGPPeer's name and fields it has no flag for (resource.h) are kept.
+ */
+static void
+apply_peer(json_t *o, const void *arg)
 {
+	const struct bgp_peer *p = arg;
 	char a[ADDR_STRLEN];
-	struct key k;
-	json_t *o;
-	int rc;
 
-	if (check_node(node, err) != STORE_OK || bgpconf_peer_check(p, err) != STORE_OK)
-		return STORE_ERR;
 	addr_format(&p->ip, a);
-	key_peer(&k, node, &p->ip);
-	o = json_pack("{s:s, s:I}", "ip", a, "as_num", (json_int_t)p->as_num);
+	json_object_set_new(o, "ip", json_string(a));
+	json_object_set_new(o, "as_num", json_integer(p->as_num));
+	json_object_del(o, "password");
+	json_object_del(o, "import");
+	json_object_del(o, "export");
+	json_object_del(o, "max_prefixes");
+	json_object_del(o, "port");
 	if (p->password[0] != '\0')
 		json_object_set_new(o, "password", json_string(p->password));
 	/* Policy switches are written only when they differ from the default (all). */
@@ -268,9 +273,17 @@ bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, st
 		json_object_set_new(o, "export", json_string("none"));
 	if (p->max_prefixes != 0)
 		json_object_set_new(o, "max_prefixes", json_integer(p->max_prefixes));
-	rc = put_json(s, k.s, o, err);
-	json_decref(o);
-	return rc;
+}
+
+int
+bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, struct err *err)
+{
+	struct key k;
+
+	if (check_node(node, err) != STORE_OK || bgpconf_peer_check(p, err) != STORE_OK)
+		return STORE_ERR;
+	key_peer(&k, node, &p->ip);
+	return update_json(s, k.s, apply_peer, p, err);
 }
 
 int

@@ -23,6 +23,10 @@ tabbyctl bgp default-node-as
 tabbyctl get bgppeer global.192-0-2-10 -o yaml | sed 's/asNumber: 64555/asNumber: 64556/' | tabbyctl apply -f -
 tabbyctl bgp peer show --ipv4
 tabbyctl bgp peer show -o json
+# v0.x into a v3 peer: 'bgp peer add' of its address changes the AS, keeps its name and v3 fields.
+echo '{"apiVersion":"projectcalico.org/v3","kind":"BGPPeer","metadata":{"name":"upstream"},"spec":{"peerIP":"203.0.113.9","asNumber":65040,"keepOriginalNextHop":true}}' | tabbyctl apply -f -
+tabbyctl bgp peer add 203.0.113.9 as 65041
+tabbyctl get bgppeer upstream -o yaml
 # v0.x commands keep the v3-only parts: labels survive 'node --ip', and removal works both ways.
 tabbyctl node --ip=192.0.2.3 --node=node2
 tabbyctl get node node2 -o yaml
