@@ -2,8 +2,9 @@
 # Calico's route-reflector layout from v3 resources: the mesh off, one BGPPeer with
 # nodeSelector all() and peerSelector route-reflector == 'true'. Every node peers with the
 # labelled node (IPv4 and IPv6), the labelled node peers back with every node, and the
-# others do not peer with each other. Moving the label moves the sessions. (Plain iBGP
-# sessions: route reflection itself is the speaker's part.)
+# others do not peer with each other; the password comes from a Secret (TCP MD5 on both
+# ends). Moving the label moves the sessions. (Plain iBGP sessions: route reflection
+# itself is the speaker's part.)
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -25,6 +26,19 @@ metadata:
 spec:
   nodeSelector: all()
   peerSelector: route-reflector == 'true'
+  password:
+    secretKeyRef:
+      name: bgp-passwords
+      key: rr
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bgp-passwords
+  namespace: kube-system
+type: Opaque
+stringData:
+  rr: selector-md5-key
 YAML
 for n in 1 2 3 4; do tabbyd_start "n$n" "n$n" "$n"; done
 wait_until 10 "all four nodes registered" bash -c "[ \$('$TABBYCTL' get nodes | wc -l) = 5 ]"
@@ -45,6 +59,8 @@ star_on() {  # CENTRE: every other node up with it, and it with them; no other s
 wait_until 15 "n2, n3, n4 peer with n1 (the reflector) only, and n1 with each" star_on 1
 "$TABBYCTL" status --node=n1
 status_row n2 192.0.2.1 | grep -q "node specific"
+"$TABBYCTL" status --node=n2 -o json | grep -q '"md5": true'
+"$TABBYCTL" status --node=n2 -o json | grep -q '"md5": false' && die "a session without the Secret's key"
 "$TABBYCTL" get bgppeers -o wide
 
 # Relabelling: n3 becomes the reflector, n1 an ordinary node.
