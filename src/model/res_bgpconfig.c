@@ -28,10 +28,9 @@ static const struct res_field fields[] = {
 	{NULL, NULL, 0, 0, 0, NULL},
 };
 
-/* Only the cluster-wide configuration may set these (Calico's rule). */
-static const char *const default_only[] = {
-	"nodeToNodeMeshEnabled", "asNumber", "nodeMeshPassword", "nodeMeshMaxRestartTime",
-	"serviceClusterIPs", "serviceExternalIPs", "serviceLoadBalancerIPs", NULL,
+/* What a node's own configuration (node.NAME) may override, as Calico documents it. */
+static const char *const node_fields[] = {
+	"logSeverityScreen", "listenPort", "prefixAdvertisements", NULL,
 };
 
 #define COMMUNITY_ACCEPTED "accepted: AA:NN (standard, each 0-65535) or AA:NN:MM (large, each " \
@@ -120,8 +119,9 @@ check_cidr(const char *path, json_t *v, struct err *err)
 	return 0;
 }
 
+/* elsewhere: community names may be defined in another resource (node.NAME uses default's). */
 static int
-check_adverts(json_t *list, json_t *communities, struct err *err)
+check_adverts(json_t *list, json_t *communities, bool elsewhere, struct err *err)
 {
 	json_t *a, *c, *v;
 	size_t i, j;
@@ -154,7 +154,12 @@ check_adverts(json_t *list, json_t *communities, struct err *err)
 			const char *s = json_string_value(c);
 
 			snprintf(p, sizeof(p), "spec.prefixAdvertisements[%zu].communities[%zu]", i, j);
-			if (s == NULL || (!community_valid(s) && !community_named(communities, s))) {
+			json_t *sj = json_string(s ? s : "");
+			bool name_ok = elsewhere ? s != NULL && res_name_check(p, sj, NULL) == 0
+						 : community_named(communities, s ? s : "");
+
+			json_decref(sj);
+			if (s == NULL || (!community_valid(s) && !name_ok)) {
 				res_field_error(err, p, c, "neither a name from spec.communities nor a "
 							   "community; " COMMUNITY_ACCEPTED);
 				return -1;
@@ -208,19 +213,27 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 		spec = json_object_get(doc, "spec");
 	if (res_fields_decode(fields, spec, "spec", out, NULL, err) != 0)
 		return -1;
-	for (i = 0; !dflt && default_only[i] != NULL; i++) {
-		char p[96];
+	if (!dflt) {
+		const char *f;
 
-		if ((v = json_object_get(spec, default_only[i])) == NULL)
-			continue;
-		snprintf(p, sizeof(p), "spec.%s", default_only[i]);
-		res_field_error(err, p, v, "can only be set in the BGPConfiguration named default");
-		return -1;
+		json_object_foreach(spec, f, v) {
+			char p[96];
+
+			for (i = 0; node_fields[i] != NULL && strcmp(node_fields[i], f) != 0; i++)
+				;
+			if (node_fields[i] != NULL)
+				continue;
+			snprintf(p, sizeof(p), "spec.%s", f);
+			res_field_error(err, p, v, "can only be set in the BGPConfiguration named "
+						   "default; a node's own (node.NAME) overrides "
+						   "logSeverityScreen, listenPort and prefixAdvertisements");
+			return -1;
+		}
 	}
 	if ((v = json_object_get(spec, "communities")) != NULL && check_communities(v, err) != 0)
 		return -1;
 	if ((v = json_object_get(spec, "prefixAdvertisements")) != NULL &&
-	    check_adverts(v, json_object_get(spec, "communities"), err) != 0)
+	    check_adverts(v, json_object_get(spec, "communities"), !dflt, err) != 0)
 		return -1;
 	for (i = 0; fields[i].v3 != NULL; i++) {
 		if (strncmp(fields[i].v3, "service", 7) != 0 ||

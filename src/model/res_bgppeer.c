@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "lib/addr.h"
+#include "lib/asn.h"
 #include "model/bgpconf.h"
 #include "model/res_kind.h"
 
@@ -127,8 +128,8 @@ decode(json_t *doc, const char *name, struct key *key, json_t *out, struct err *
 			return -1;
 		}
 		if (json_object_get(spec, "asNumber") == NULL) {
-			err_set(err, "error with field spec.asNumber (missing; accepted: the peer's AS "
-				     "number, 1-4294967295, when peerIP is set)");
+			err_set(err, "error with field spec.asNumber (missing; the peer's AS number is "
+			     "needed with peerIP; " ASN_ACCEPTED ")");
 			return -1;
 		}
 		addr_format(&a, abuf);

@@ -70,6 +70,8 @@ struct res_kind {
 	json_t *(*encode)(const struct res_found *f);
 	/* Stored members this view owns beyond the field table's, NULL-terminated. */
 	const char *const *owned;
+	/* A key that goes with the object when it is deleted (NULL: none). */
+	void (*deleted_with)(struct key *k, const char *name);
 };
 
 extern const struct res_kind res_bgppeer, res_bgpconfig, res_node, res_bgpfilter, res_secret;

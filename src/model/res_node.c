@@ -164,4 +164,6 @@ const struct res_kind res_node = {
 	.scan = scan,
 	.encode = encode,
 	.owned = owned,
+	/* Calico: deleting a node deletes its BGPConfiguration (node.NAME) too. */
+	.deleted_with = key_host_bgpconfig,
 };

@@ -205,13 +205,18 @@ field_decode(const struct res_field *f, const char *path, json_t *v, json_t *out
 			return -1;
 		}
 		break;
-	case RF_ASN:
-		if (!json_is_integer(v) || n < 0 || asn_check((uint64_t)n, NULL) != 0) {
-			res_field_error(err, path, v, "not a valid AS number; accepted: 1-4294967295 "
-						      "except 23456 (AS_TRANS)");
+	case RF_ASN: {
+		/* Calico takes a number or a string, the string also in asdot (RFC 5396). */
+		uint32_t as = (uint32_t)n;
+
+		if (json_is_string(v) ? asn_parse(json_string_value(v), &as, NULL) != 0
+				      : !json_is_integer(v) || n < 0 || asn_check((uint64_t)n, NULL) != 0) {
+			res_field_error(err, path, v, "not a valid AS number; " ASN_ACCEPTED);
 			return -1;
 		}
-		break;
+		json_object_set_new(out, f->stored, json_integer(as));
+		return 0;
+	}
 	case RF_DURATION:
 		if (!json_is_string(v) || res_duration_parse(json_string_value(v), &secs) != 0) {
 			res_field_error(err, path, v, "not a duration; accepted: a number with a unit "
@@ -675,9 +680,14 @@ res_delete(struct store *s, const struct res_kind *k, const char *name, struct e
 		rc = RES_NOTFOUND;
 	} else {
 		struct store_cmp cmp = {.key = f->key, .mod_rev = f->mod_rev};
-		struct store_op op = {.type = STORE_OP_DELETE, .key = f->key};
-		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = &op, .nops = 1};
+		struct store_op ops[2] = {{.type = STORE_OP_DELETE, .key = f->key}};
+		struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = ops, .nops = 1};
+		struct key with;
 
+		if (k->deleted_with != NULL) {
+			k->deleted_with(&with, name);
+			ops[t.nops++] = (struct store_op){.type = STORE_OP_DELETE, .key = with.s};
+		}
 		rc = txn_result(s, &t, k, name, err);
 	}
 	res_list_free(&l);

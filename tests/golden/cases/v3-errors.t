@@ -73,3 +73,9 @@ tabbyctl get bgppeers
 tabbyctl get bgpconfig
 tabbyctl get nodes
 tabbyctl get bgpfilters
+# AS numbers as Calico takes them: a number, or a string also in asdot.
+echo '{"apiVersion":"projectcalico.org/v3","kind":"BGPPeer","metadata":{"name":"asdot"},"spec":{"peerIP":"192.0.2.7","asNumber":"1.10"}}' | tabbyctl create -f -
+tabbyctl get bgppeer asdot
+echo '{"apiVersion":"projectcalico.org/v3","kind":"BGPPeer","metadata":{"name":"p"},"spec":{"peerIP":"192.0.2.8","asNumber":"1.x"}}' | tabbyctl create -f -
+echo '{"apiVersion":"projectcalico.org/v3","kind":"BGPConfiguration","metadata":{"name":"node.n1"},"spec":{"communities":[{"name":"c","value":"1:1"}]}}' | tabbyctl create -f -
+echo '{"apiVersion":"projectcalico.org/v3","kind":"BGPConfiguration","metadata":{"name":"node.n1"},"spec":{"prefixAdvertisements":[{"cidr":"192.0.2.0/24","communities":["defined-in-default"]}]}}' | tabbyctl create -f -

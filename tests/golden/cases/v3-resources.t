@@ -53,3 +53,8 @@ tabbyctl get bgpconfig
 tabbyctl get nodes
 tabbyctl get bgpfilters
 tabbyctl get secrets
+# Deleting a node deletes its own BGPConfiguration, as Calico does.
+tabbyctl apply -f bgpconfig.yaml
+tabbyctl get bgpconfig
+tabbyctl delete node rack1-host1
+tabbyctl get bgpconfig
