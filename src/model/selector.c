@@ -375,6 +375,13 @@ put(char *buf, size_t len, size_t *at, const char *fmt, const char *a, const cha
 		*at += (size_t)n;
 }
 
+/* A value in the quotes it can be written in: '...' unless it holds a ' itself. */
+static void
+put_value(char *buf, size_t len, size_t *at, const char *sep, const char *v)
+{
+	put(buf, len, at, strchr(v, '\'') ? "%s\"%s\"" : "%s'%s'", sep, v);
+}
+
 static void
 format(const struct sel *s, char *buf, size_t len, size_t *at)
 {
@@ -394,7 +401,7 @@ format(const struct sel *s, char *buf, size_t len, size_t *at)
 	case SEL_NOT_IN:
 		put(buf, len, at, "%s %s {", s->key, s->op == SEL_IN ? "in" : "not in");
 		for (size_t i = 0; i < s->nvals; i++)
-			put(buf, len, at, "%s'%s'", i ? ", " : "", s->vals[i]);
+			put_value(buf, len, at, i ? ", " : "", s->vals[i]);
 		put(buf, len, at, "}%s%s", "", "");
 		break;
 	case SEL_NOT:
@@ -411,7 +418,7 @@ format(const struct sel *s, char *buf, size_t len, size_t *at)
 		break;
 	default:
 		put(buf, len, at, "%s %s ", s->key, word[s->op]);
-		put(buf, len, at, "'%s'%s", s->vals[0], "");
+		put_value(buf, len, at, "", s->vals[0]);
 		break;
 	}
 }

@@ -88,6 +88,9 @@ test_precedence(void **state)
 	tree_is("(a == 'x' || b == 'y') && c == 'z'", "((a == 'x' || b == 'y') && c == 'z')");
 	tree_is("k not in {'a','b'}", "k not in {'a', 'b'}");
 	tree_is("k starts with 'a'", "k starts with 'a'");
+	/* A value holding one kind of quote is written in the other (found by fuzz_selector). */
+	tree_is("k == \"it's\"", "k == \"it's\"");
+	tree_is("k in {\"a'b\", 'c'}", "k in {\"a'b\", 'c'}");
 	/* Truth tables that only the right precedence gives. */
 	assert_true(matches("a == 'x' || b == 'y' && c == 'z'", "{\"a\": \"x\"}"));
 	assert_false(matches("(a == 'x' || b == 'y') && c == 'z'", "{\"a\": \"x\"}"));
