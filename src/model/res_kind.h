@@ -94,6 +94,10 @@ int res_scan_dir(struct store *s, const char *dir, struct res_list *out, struct 
 /* Every node's key_of(node) that exists is an object, named prefix + node. */
 int res_scan_hosts(struct store *s, void (*key_of)(struct key *k, const char *node),
 		   const char *prefix, struct res_list *out, struct err *err);
+/* Whether s is one of a NULL-terminated list. */
+bool res_in_list(const char *const *list, const char *s);
+/* Kubernetes' label rules, which selectors rely on: [prefix/]name, and a value (or NULL). */
+int res_label_check(const char *key, const char *value, struct err *err);
 /* Parses a selector field; its errors say where in the field the problem is. */
 int res_selector_check(const char *path, json_t *v, struct err *err);
 
