@@ -27,6 +27,9 @@ static const struct {
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},
 	[OPT_INTERFACE] = {"interface", 0, true},
+	[OPT_FILENAME] = {"filename", 'f', true},
+	[OPT_OVERWRITE] = {"overwrite", 0, false},
+	[OPT_REMOVE] = {"remove", 0, false},
 };
 
 static int

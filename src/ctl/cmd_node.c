@@ -12,6 +12,7 @@ const char ctl_node_help[] =
 	"Usage:\n"
 	"  tabbyctl node [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]\n"
 	"  tabbyctl node show\n"
+	"  tabbyctl node status [--node=<NODE>]\n"
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
 	"                                 [--import=all|none] [--export=all|none]\n"
@@ -296,6 +297,7 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	{"node", "[--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]",
 	 OPTF(OPT_IP) | OPTF(OPT_IP6) | OPTF(OPT_AS) | NODE_OPT, node_register},
 	{"node show", "", OPTF(OPT_OUTPUT), node_show},
+	{"node status", "[--node=<NODE>]", NODE_OPT | OPTF(OPT_OUTPUT), ctl_status},
 	{"node remove", "<NODE>", 0, node_remove},
 	{"node bgp peer add",
 	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "

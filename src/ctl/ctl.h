@@ -41,6 +41,9 @@ enum ctl_opt {
 	OPT_NAME,
 	OPT_DEVICE,
 	OPT_INTERFACE,
+	OPT_FILENAME,
+	OPT_OVERWRITE,
+	OPT_REMOVE,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -106,5 +109,9 @@ extern const char ctl_ne_client_help[], ctl_ne_device_help[], ctl_ne_connection_
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];
+extern const struct ctl_cmd ctl_resource_cmds[];
+extern const char ctl_resource_help[];
+/* tabbyctl status, also reached as its v3 name, tabbyctl node status. */
+int ctl_status(struct ctl *c);
 
 #endif

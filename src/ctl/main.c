@@ -18,6 +18,13 @@ static const char top_help[] =
 	"    api-client  Manage the peering API's tenants (OAuth2 client credentials).\n"
 	"    device    Manage tenants' virtual devices (a device is a tabby node).\n"
 	"    connection  Manage devices' connections (an interface on the node).\n"
+	"    create    Create resources (projectcalico.org/v3) from a file or stdin.\n"
+	"    apply     Create or replace resources from a file or stdin.\n"
+	"    replace   Replace resources from a file or stdin.\n"
+	"    delete    Delete a resource by kind and name, or the ones in a file.\n"
+	"    get       Show resources of a kind: BGPPeer, BGPConfiguration, Node, BGPFilter.\n"
+	"    label     Set or remove a label of a node.\n"
+	"    version   Show the version of tabbyctl and of the running agents.\n"
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -55,6 +62,13 @@ static const struct {
 	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help},
 	{"device", ctl_ne_device_cmds, ctl_ne_device_help},
 	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help},
+	{"create", ctl_resource_cmds, ctl_resource_help},
+	{"apply", ctl_resource_cmds, ctl_resource_help},
+	{"replace", ctl_resource_cmds, ctl_resource_help},
+	{"delete", ctl_resource_cmds, ctl_resource_help},
+	{"get", ctl_resource_cmds, ctl_resource_help},
+	{"label", ctl_resource_cmds, ctl_resource_help},
+	{"version", ctl_resource_cmds, ctl_resource_help},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -144,7 +158,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection, create, apply, replace, delete, get, label, version. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}
@@ -171,8 +185,11 @@ run(struct ctl *c)
 		return unknown_command(groups[g].cmds, &c->args, depth);
 	c->cmd = best;
 	if (c->args.val[OPT_OUTPUT] != NULL && out_fmt_parse(c->args.val[OPT_OUTPUT], &c->fmt) != 0)
-		return ctl_usage_error(c, "Invalid output format '%s'; accepted: table, json, yaml.",
-				       c->args.val[OPT_OUTPUT]);
+		return ctl_usage_error(c, "Invalid output format '%s'; accepted: table, json, yaml%s.",
+				       c->args.val[OPT_OUTPUT], best->run == ctl_resource_cmds[4].run
+								? ", ps, wide" : "");
+	if (c->fmt == OUT_WIDE && best->run != ctl_resource_cmds[4].run)
+		return ctl_usage_error(c, "Invalid output format 'wide'; accepted: table, json, yaml.");
 	if (ctl_match(c, best_n) != 0)
 		return CTL_EXIT_USAGE;
 	return best->run(c);
