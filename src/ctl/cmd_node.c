@@ -5,6 +5,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/table.h"
+#include "lib/log.h"
 #include "model/bgpconf.h"
 
 const char ctl_node_help[] =
@@ -21,6 +22,7 @@ const char ctl_node_help[] =
 	"  tabbyctl node prefix add <CIDR> [--node=<NODE>]\n"
 	"  tabbyctl node prefix remove <CIDR> [--node=<NODE>]\n"
 	"  tabbyctl node prefix show [--ipv4 | --ipv6] [--node=<NODE>]\n"
+	"  tabbyctl node log-level [<LEVEL>] [--node=<NODE>]\n"
 	"\n"
 	"\n"
 	"Description:\n"
@@ -44,6 +46,10 @@ const char ctl_node_help[] =
 	"                  Default none.\n"
 	" --ipv4           Show IPv4 information only.\n"
 	" --ipv6           Show IPv6 information only.\n"
+	"\n"
+	"  'node log-level' shows the running agent's log level, or sets it (debug,\n"
+	"  info, warn or error) until the agent restarts; it asks the agent on its\n"
+	"  control socket, so run it on the node's machine.\n"
 	"\n";
 
 static int
@@ -292,6 +298,37 @@ prefix_show(struct ctl *c)
 #define NODE_OPT OPTF(OPT_NODE)
 #define SHOW_OPTS (OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT) | NODE_OPT)
 
+/* tabbyctl node log-level [<LEVEL>]: the agent's own level, live, over its control socket. */
+static int
+node_log_level(struct ctl *c)
+{
+	enum log_level lvl;
+	char cmd[64] = "log-level";
+	json_t *doc;
+	const char *was;
+
+	if (c->vars[0] != NULL) {
+		if (log_parse_level(c->vars[0], &lvl) != 0)
+			return ctl_usage_error(c, "Invalid log level '%s'; accepted: debug, info, "
+					       "warn, error.", c->vars[0]);
+		snprintf(cmd, sizeof(cmd), "log-level %s", c->vars[0]);
+	}
+	if (ctl_node(c) == NULL)
+		return CTL_EXIT_USAGE;
+	if ((doc = ctl_ask_agent(c, cmd)) == NULL)
+		return CTL_EXIT_FAIL;
+	was = json_string_value(json_object_get(doc, "was"));
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, doc);
+	if (was != NULL)
+		printf("Log level of node %s set to %s (was %s).\n", c->node,
+		       json_string_value(json_object_get(doc, "log_level")), was);
+	else
+		printf("%s\n", json_string_value(json_object_get(doc, "log_level")));
+	json_decref(doc);
+	return CTL_EXIT_OK;
+}
+
 const struct ctl_cmd ctl_node_cmds[] = {
 	{"node", "[--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]",
 	 OPTF(OPT_IP) | OPTF(OPT_IP6) | OPTF(OPT_AS) | NODE_OPT, node_register},
@@ -307,5 +344,6 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	{"node prefix add", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_add},
 	{"node prefix remove", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_remove},
 	{"node prefix show", "[--ipv4 | --ipv6] [--node=<NODE>]", SHOW_OPTS, prefix_show},
+	{"node log-level", "[<LEVEL>] [--node=<NODE>]", NODE_OPT | OPTF(OPT_OUTPUT), node_log_level},
 	{NULL, NULL, 0, NULL},
 };

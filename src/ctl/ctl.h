@@ -86,6 +86,9 @@ int ctl_parse_as(struct ctl *c, const char *s, uint32_t *out);
 /* The live agent record of ctl_node()'s node: STORE_OK, STORE_NOTFOUND, or STORE_ERR
  * (already printed). */
 int ctl_agent(struct ctl *c, json_t **rec);
+/* Asks ctl_node()'s agent one command on its control socket (so on the node's own
+ * machine): the parsed answer, or NULL after printing why not. */
+json_t *ctl_ask_agent(struct ctl *c, const char *cmd);
 /* --ipv4 / --ipv6 as an address family, 0 for both. */
 int ctl_family(struct ctl *c, int *family);
 

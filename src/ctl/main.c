@@ -6,18 +6,13 @@
 #include "ctl/ctl.h"
 #include "lib/log.h"
 
-static const char top_help[] =
+static const char top_usage[] =
 	"\n"
 	"Usage:\n"
 	"  tabbyctl [--datastore=<URL>] <command> [<args>...]\n"
-	"\n"
-	"    bgp       Configure global BGP settings: peers, node-to-node mesh, default AS.\n"
-	"    node      Configure a node: registration, node-specific BGP peers, prefixes.\n"
-	"    status    Show the node agent's BGP sessions.\n"
-	"    route     Show the routes a node's agent holds.\n"
-	"    api-client  Manage the peering API's tenants (OAuth2 client credentials).\n"
-	"    device    Manage tenants' virtual devices (a device is a tabby node).\n"
-	"    connection  Manage devices' connections (an interface on the node).\n"
+	"\n";
+
+static const char top_options[] =
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -43,18 +38,25 @@ static const char top_help[] =
 	"  See 'tabbyctl <command> --help' to read about a specific subcommand.\n"
 	"\n";
 
+/* The one table of commands: --help, the man page test and shell completion read it. */
 static const struct {
 	const char *group;
 	const struct ctl_cmd *cmds;
 	const char *help;
+	const char *summary;
 } groups[] = {
-	{"bgp", ctl_bgp_cmds, ctl_bgp_help},
-	{"node", ctl_node_cmds, ctl_node_help},
-	{"status", ctl_status_cmds, ctl_status_help},
-	{"route", ctl_route_cmds, ctl_route_help},
-	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help},
-	{"device", ctl_ne_device_cmds, ctl_ne_device_help},
-	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help},
+	{"bgp", ctl_bgp_cmds, ctl_bgp_help,
+	 "Configure global BGP settings: peers, node-to-node mesh, default AS."},
+	{"node", ctl_node_cmds, ctl_node_help,
+	 "Configure a node: registration, node-specific BGP peers, prefixes, log level."},
+	{"status", ctl_status_cmds, ctl_status_help, "Show the node agent's BGP sessions."},
+	{"route", ctl_route_cmds, ctl_route_help, "Show the routes a node's agent holds."},
+	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help,
+	 "Manage the peering API's tenants (OAuth2 client credentials)."},
+	{"device", ctl_ne_device_cmds, ctl_ne_device_help,
+	 "Manage tenants' virtual devices (a device is a tabby node)."},
+	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help,
+	 "Manage devices' connections (an interface on the node)."},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -125,6 +127,23 @@ takes_words(const char *pattern)
 	return false;
 }
 
+/* The top-level help: the groups, then every command of every group, from the table. */
+static void
+top_help(FILE *f)
+{
+	size_t g;
+
+	fputs(top_usage, f);
+	for (g = 0; g < NGROUPS; g++)
+		fprintf(f, "    %-12s%s\n", groups[g].group, groups[g].summary);
+	fputs("\nCommands:\n", f);
+	for (g = 0; g < NGROUPS; g++)
+		for (const struct ctl_cmd *cmd = groups[g].cmds; cmd->words; cmd++)
+			fprintf(f, "  tabbyctl %s%s%s\n", cmd->words, cmd->pattern[0] ? " " : "",
+				cmd->pattern);
+	fputs(top_options, f);
+}
+
 static int
 run(struct ctl *c)
 {
@@ -137,15 +156,17 @@ run(struct ctl *c)
 		return CTL_EXIT_OK;
 	}
 	if (c->args.npos == 0) {
-		fputs(top_help, (c->args.seen & OPTF(OPT_HELP)) ? stdout : stderr);
+		top_help((c->args.seen & OPTF(OPT_HELP)) ? stdout : stderr);
 		return (c->args.seen & OPTF(OPT_HELP)) ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	for (g = 0; g < NGROUPS; g++)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection. Run 'tabbyctl "
-				"--help' for usage.\n", c->args.pos[0]);
+		fprintf(stderr, "Unknown command '%s'; expected one of: ", c->args.pos[0]);
+		for (g = 0; g < NGROUPS; g++)
+			fprintf(stderr, "%s%s", g ? ", " : "", groups[g].group);
+		fputs(". Run 'tabbyctl --help' for usage.\n", stderr);
 		return CTL_EXIT_USAGE;
 	}
 	if (c->args.seen & OPTF(OPT_HELP)) {
