@@ -71,6 +71,8 @@ struct ctl {
 };
 
 int ctl_args_parse(int argc, char **argv, struct ctl_args *a);
+/* An option's long name ("max-prefixes") and whether it takes a value. */
+const char *ctl_opt_name(enum ctl_opt o, bool *has_value);
 /* Matches positional words against a pattern; prints the usage error itself. */
 int ctl_match(struct ctl *c, int first);
 

@@ -144,6 +144,126 @@ top_help(FILE *f)
 	fputs(top_options, f);
 }
 
+/* What completion printed already: a word is offered once. */
+struct offers {
+	const char *cur;
+	char seen[64][64];
+	int n;
+};
+
+static void
+offer(struct offers *o, const char *word, size_t len)
+{
+	if (len >= sizeof(o->seen[0]) || strncmp(word, o->cur, strlen(o->cur)) != 0 ||
+	    len < strlen(o->cur))
+		return;
+	for (int i = 0; i < o->n; i++)
+		if (strlen(o->seen[i]) == len && strncmp(o->seen[i], word, len) == 0)
+			return;
+	if (o->n < (int)(sizeof(o->seen) / sizeof(o->seen[0])))
+		snprintf(o->seen[o->n++], sizeof(o->seen[0]), "%.*s", (int)len, word);
+	printf("%.*s\n", (int)len, word);
+}
+
+/* The words a pattern token stands for: "bgp", "[on|off]"; none for "<X>" and "[<X>]". */
+static void
+offer_token(struct offers *o, const char *tok)
+{
+	const char *t = tok + (tok[0] == '['), *end;
+
+	if (t[0] == '<')
+		return;
+	for (; *t && *t != ']'; t = *end ? end + 1 : end) {
+		end = t + strcspn(t, "|]");
+		offer(o, t, (size_t)(end - t));
+		if (*end == ']')
+			break;
+	}
+}
+
+/* Whether typed word w fits pattern token tok, the way ctl_match() reads patterns. */
+static bool
+token_fits(const char *tok, const char *w)
+{
+	size_t n = strlen(w);
+	const char *t;
+
+	if (tok[0] == '<' || (tok[0] == '[' && tok[1] == '<'))
+		return true;
+	if (tok[0] != '[')
+		return strcmp(tok, w) == 0;
+	for (t = tok + 1; *t && *t != ']'; t += strcspn(t, "|]") + (t[strcspn(t, "|]")] == '|'))
+		if (strncmp(t, w, n) == 0 && (t[n] == '|' || t[n] == ']'))
+			return true;
+	return false;
+}
+
+/* One command: what may follow the typed words, if they fit it so far. */
+static void
+complete_cmd(struct offers *o, const struct ctl_cmd *cmd, const char *const *typed, int n)
+{
+	char buf[512], *save = NULL, *tok;
+	int p = 0, nwords = 0;
+	bool want_opts = o->cur[0] == '-';
+
+	snprintf(buf, sizeof(buf), "%s %s", cmd->words, cmd->pattern);
+	for (const char *w = cmd->words; w; w = strchr(w + 1, ' '))
+		nwords++;
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (tok[0] == '-' || tok[0] == '|' || (tok[0] == '[' && tok[1] == '-'))
+			continue;
+		if (p == n) {
+			if (want_opts)
+				break;
+			offer_token(o, tok);
+			if (tok[0] != '[')
+				return;
+			continue;
+		}
+		if (!token_fits(tok, typed[p]))
+			return;
+		p++;
+	}
+	if (p < n || !want_opts || n < nwords)
+		return;
+	for (int i = 0; i < OPT_COUNT; i++) {
+		char opt[64];
+		bool has_value;
+		const char *name = ctl_opt_name((enum ctl_opt)i, &has_value);
+
+		if (!(cmd->opts & OPTF(i)) && i != OPT_DATASTORE && i != OPT_HELP)
+			continue;
+		snprintf(opt, sizeof(opt), "--%s%s", name, has_value ? "=" : "");
+		offer(o, opt, strlen(opt));
+	}
+}
+
+/*
+ * tabbyctl __complete [WORD...] CUR: for shell completion (bash and zsh call it), the
+ * words that may come next and start with CUR, one a line, read from the command table.
+ * Options typed so far are skipped (their values are given as --option=value).
+ */
+static int
+complete(int argc, char **argv)
+{
+	struct offers o = {.cur = argc > 2 ? argv[argc - 1] : ""};
+	const char *typed[CTL_MAX_POS];
+	int n = 0;
+
+	for (int i = 2; i < argc - 1 && n < CTL_MAX_POS; i++)
+		if (argv[i][0] != '-')
+			typed[n++] = argv[i];
+	if (n == 0 && o.cur[0] == '-') {
+		offer(&o, "--help", 6);
+		offer(&o, "--version", 9);
+		offer(&o, "--datastore=", 12);
+	}
+	for (size_t g = 0; g < NGROUPS; g++)
+		for (const struct ctl_cmd *cmd = groups[g].cmds; cmd->words; cmd++)
+			complete_cmd(&o, cmd, typed, n);
+	return CTL_EXIT_OK;
+}
+
 static int
 run(struct ctl *c)
 {
@@ -207,6 +327,8 @@ main(int argc, char **argv)
 
 	log_set_prefix("tabbyctl");
 	log_set_level(LOG_LVL_WARN);
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return complete(argc, argv);
 	if (ctl_args_parse(argc, argv, &c.args) != 0)
 		return CTL_EXIT_USAGE;
 	rc = run(&c);
