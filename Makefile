@@ -16,7 +16,8 @@ deps:
 	scripts/deps
 
 # The programs, man pages, bash and zsh completion, systemd units and /etc/default files.
-install: all
+# (Not through "all": that would reset the build type of an existing BUILD=build-asan.)
+install:
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD) -j
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
