@@ -306,14 +306,14 @@ main(int argc, char **argv)
 	ag.rib = rib_new();
 	ag.started = time(NULL);
 	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
-		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
 	    listen_start(&ag, &err) != 0 ||
 	    control_start(&ag, &err) != 0 || status_agent_start(&ag, &err) != STORE_OK ||
 	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
-		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		log_error("%s", err.msg);
 		status_stop(&ag);
 		store_close(ag.store);
 		return 1;

@@ -282,7 +282,7 @@ main(int argc, char **argv)
 		cert_pem = read_file(cert);
 		key_pem = read_file(key);
 		if (cert_pem == NULL || key_pem == NULL) {
-			fprintf(stderr, "tabby-api: cannot read %s: %s\n", cert_pem ? key : cert,
+			log_error("cannot read %s: %s", cert_pem ? key : cert,
 				strerror(errno));
 			return 1;
 		}
@@ -324,7 +324,7 @@ main(int argc, char **argv)
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
 			     MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "tabby-api: cannot serve on %s: %s\n", listen_at, strerror(errno));
+		log_error("cannot serve on %s: %s", listen_at, strerror(errno));
 		return 1;
 	}
 	log_info("serving %s on %s (%ld threads)", cert ? "HTTPS" : "HTTP", listen_at, threads);

@@ -184,6 +184,12 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LVL_ERROR, "error", 0);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	LOG_BODY(LOG_LVL_ERROR, "fatal", 0);

@@ -85,8 +85,11 @@ test_journal_lines(void **state)
 	log_info("node up");
 	log_warnx("peer %s: hold timer expired", "192.0.2.2");
 	log_debug("not shown at info");
+	log_error("control socket %s: %s", "/run/tabby/n1.sock", "Permission denied");
 	assert_string_equal(captured(), "<6>tabbyd info: node up\n"
-					"<4>tabbyd warning: peer 192.0.2.2: hold timer expired\n");
+					"<4>tabbyd warning: peer 192.0.2.2: hold timer expired\n"
+					"<3>tabbyd error: control socket /run/tabby/n1.sock: "
+					"Permission denied\n");
 	capture(LOG_FMT_JSON, true);
 	log_info("node up");
 	assert_string_equal(captured(), "<6>{\"level\":\"info\",\"program\":\"tabbyd\",\"msg\":\"node up\"}\n");
