@@ -144,6 +144,8 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	json_t *o, *mesh;
 	int rc;
 
+	/* The defaults, every field: the caller's struct may be fresh stack. */
+	memset(out, 0, sizeof(*out));
 	out->as_num = ASN_DEFAULT_NODE;
 	out->node_mesh = true;
 	rc = store_get(s, KEY_GLOBAL_CONFIG, &kv, err);
