@@ -13,14 +13,28 @@
 #include "api/api.h"
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 static const char usage[] =
-	"Usage: tabby-api [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
-	"                 [--datastore URL] [--threads N] [--log-level LEVEL] [--version]\n"
+	"Usage: tabby-api [OPTION]...\n"
 	"\n"
 	"Serves the BGP peering API (POST /oauth2/v1/token, /ne/v1/...). Plain HTTP is served\n"
 	"only on loopback addresses unless --insecure-http is given; elsewhere use TLS.\n"
-	"Default listen address: 127.0.0.1:8080.\n";
+	"\n"
+	"Options:\n"
+	"  --listen HOST:PORT   where to serve, [v6]:PORT for IPv6 (default: 127.0.0.1:8080)\n"
+	"  --tls-cert FILE      serve HTTPS with this PEM certificate (default: plain HTTP)\n"
+	"  --tls-key FILE       the certificate's PEM private key (with --tls-cert)\n"
+	"  --insecure-http      allow plain HTTP on an address other than loopback\n"
+	"                       (default: refused)\n"
+	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
+	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
+	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
+	"  --threads N          worker threads, 1-256 (default: one per CPU)\n"
+	"  --log-level LEVEL    debug, info, warn or error (default: info)\n"
+	"  --log-format FORMAT  text or json, one line a message (default: text)\n"
+	"  --version            print the version and exit\n"
+	"  -h, --help           print this help and exit\n";
 
 /* Token-endpoint rate limit: a bucket of RATE_BURST per client, one back every RATE_EVERY s. */
 #define RATE_BURST 10
@@ -179,6 +193,7 @@ main(int argc, char **argv)
 		{"datastore", required_argument, NULL, 'd'},
 		{"threads", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"log-format", required_argument, NULL, 'F'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -190,6 +205,7 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	long port, threads = sysconf(_SC_NPROCESSORS_ONLN);
+	enum log_format fmt = LOG_FMT_TEXT;
 	enum log_level lvl;
 	bool insecure = false;
 	sigset_t set;
@@ -218,11 +234,23 @@ main(int argc, char **argv)
 			}
 			log_set_level(lvl);
 			break;
+		case 'F':
+			if (log_parse_format(optarg, &fmt) != 0) {
+				fprintf(stderr, "tabby-api: invalid --log-format '%s'; accepted: text, "
+						"json\n", optarg);
+				return 2;
+			}
+			break;
 		case 'V': printf("tabby-api %s\n", TABBY_VERSION); return 0;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "tabby-api: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	log_init(fmt);
 	/* HOST:PORT, with [v6]:PORT for IPv6. */
 	snprintf(host, sizeof(host), "%s", listen_at[0] == '[' ? listen_at + 1 : listen_at);
 	colon = strrchr(host, ':');
@@ -254,7 +282,7 @@ main(int argc, char **argv)
 		cert_pem = read_file(cert);
 		key_pem = read_file(key);
 		if (cert_pem == NULL || key_pem == NULL) {
-			fprintf(stderr, "tabby-api: cannot read %s: %s\n", cert_pem ? key : cert,
+			log_error("cannot read %s: %s", cert_pem ? key : cert,
 				strerror(errno));
 			return 1;
 		}
@@ -296,12 +324,14 @@ main(int argc, char **argv)
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
 			     MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "tabby-api: cannot serve on %s: %s\n", listen_at, strerror(errno));
+		log_error("cannot serve on %s: %s", listen_at, strerror(errno));
 		return 1;
 	}
 	log_info("serving %s on %s (%ld threads)", cert ? "HTTPS" : "HTTP", listen_at, threads);
+	notify_send("READY=1");
 	sigwait(&set, &sig);
 	log_info("signal %d: stopping", sig);
+	notify_send("STOPPING=1");
 	MHD_stop_daemon(d);
 	free(cert_pem);
 	free(key_pem);

@@ -32,6 +32,13 @@ static const struct {
 	[OPT_REMOVE] = {"remove", 0, false},
 };
 
+const char *
+ctl_opt_name(enum ctl_opt o, bool *has_value)
+{
+	*has_value = opt_spec[o].has_value;
+	return opt_spec[o].name;
+}
+
 static int
 find_long(const char *name, size_t n)
 {

@@ -74,6 +74,8 @@ struct ctl {
 };
 
 int ctl_args_parse(int argc, char **argv, struct ctl_args *a);
+/* An option's long name ("max-prefixes") and whether it takes a value. */
+const char *ctl_opt_name(enum ctl_opt o, bool *has_value);
 /* Matches positional words against a pattern; prints the usage error itself. */
 int ctl_match(struct ctl *c, int first);
 
@@ -89,6 +91,9 @@ int ctl_parse_as(struct ctl *c, const char *s, uint32_t *out);
 /* The live agent record of ctl_node()'s node: STORE_OK, STORE_NOTFOUND, or STORE_ERR
  * (already printed). */
 int ctl_agent(struct ctl *c, json_t **rec);
+/* Asks ctl_node()'s agent one command on its control socket (so on the node's own
+ * machine): the parsed answer, or NULL after printing why not. */
+json_t *ctl_ask_agent(struct ctl *c, const char *cmd);
 /* --ipv4 / --ipv6 as an address family, 0 for both. */
 int ctl_family(struct ctl *c, int *family);
 
