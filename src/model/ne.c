@@ -1,5 +1,6 @@
 #include "model/ne.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,16 @@ ne_uuid_valid(const char *s)
 	uuid_t u;
 
 	return s != NULL && strlen(s) == NE_UUID_LEN && uuid_parse(s, u) == 0;
+}
+
+bool
+ne_uuid_canon(const char *s, char out[NE_UUID_LEN + 1])
+{
+	if (!ne_uuid_valid(s))
+		return false;
+	for (size_t i = 0; i <= NE_UUID_LEN; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return true;
 }
 
 static void
