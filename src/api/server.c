@@ -184,6 +184,7 @@ api_server_start(const struct api_server_conf *c, struct err *err)
 				  MHD_OPTION_NOTIFY_COMPLETED, done_cb, srv,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
 				  c->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, c->cert_pem,
 				  MHD_OPTION_HTTPS_MEM_KEY, c->key_pem, MHD_OPTION_END);
 	if (srv->d == NULL) {

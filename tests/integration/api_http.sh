@@ -2,47 +2,9 @@
 # tabby-api over real HTTP with curl: the token flow (JSON and form + Basic), the
 # 401/403 matrix with two tenants on every endpoint and method, validation errors,
 # pagination and filters, PUT, DELETE, revocation, the rate limit, body limits, TLS.
-. "$(dirname "$0")/lib.bash"
-set -e
-export TABBY_DATASTORE="sqlite:$T/tabby.db"
-PORT=$((20000 + $$ % 20000))
-API=http://127.0.0.1:$PORT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-client() { "$TABBYCTL" api-client create "$1" -o json; }
-A=$(client acme); B=$(client beta)
-AID=$(echo "$A" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p'); ASEC=$(echo "$A" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p')
-BID=$(echo "$B" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p'); BSEC=$(echo "$B" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p')
-ADEV=$("$TABBYCTL" device create --node=n1 --owner="$AID" --name=acme-dev)
-BDEV=$("$TABBYCTL" device create --node=n1 --owner="$BID")
-ACON=$("$TABBYCTL" connection create --device="$ADEV" --interface=eth1)
-ACON2=$("$TABBYCTL" connection create --device="$ADEV" --interface=eth2)
-BCON=$("$TABBYCTL" connection create --device="$BDEV" --interface=eth3)
-
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" --threads 2 > "$T/api.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
-
-# call METHOD PATH [TOKEN] [BODY] -> "STATUS BODY" (status in $ST, body in $BODY)
-call() {
-	local args=(-s -o "$T/body" -w '%{http_code}' -X "$1" "$API$2")
-	[ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
-	[ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	ST=$(curl "${args[@]}"); BODY=$(cat "$T/body")
-	M=$1 P=$2
-}
-expect() {  # STATUS [grep pattern]
-	[ "$ST" = "$1" ] || fail "$WHAT: status $ST, expected $1: $BODY"
-	[ -z "${2:-}" ] || echo "$BODY" | grep -qE "$2" || fail "$WHAT: body lacks /$2/: $BODY"
-	PASSED=$((PASSED + 1))
-	# Every response is kept for the check against docs/openapi.yaml.
-	if [ -n "${API_RECORD:-}" ] && [ -n "${M:-}" ]; then
-		printf '{"method":"%s","path":"%s","status":%s,"body":%s}\n' "$M" "$P" "$ST" \
-			"${BODY:-null}" >> "$API_RECORD"
-	fi
-	M=
-}
-PASSED=0
+. "$(dirname "$0")/api_lib.bash"
+tenants
+api_start "$T/api.log"
 
 # Tokens: the provider's JSON body, and RFC 6749 form with HTTP Basic.
 WHAT="token (JSON)"; M=POST P=/oauth2/v1/token
@@ -62,7 +24,6 @@ ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=passwo
 expect 400 '"error":"unsupported_grant_type"'
 
 # A peering for each tenant.
-peering() { echo "{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$1\",\"localAsn\":10012,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"192.0.2.2\"}"; }
 WHAT="POST peering (acme)"; call POST /ne/v1/bgp "$AT" "$(peering "$ACON")"; expect 202 '"uuid":'
 AP=$(echo "$BODY" | sed 's/.*"uuid":"\(.*\)".*/\1/')
 WHAT="POST peering (beta)"; call POST /ne/v1/bgp "$BT" "$(peering "$BCON")"; expect 202
@@ -167,4 +128,5 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 PIDS+=($!)
 for _ in $(seq 50); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
 WHAT="HTTPS"; ST=$(curl -s --cacert "$T/cert.pem" -o "$T/body" -w '%{http_code}' "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"); BODY=$(cat "$T/body"); expect 401
+api_stop "$T/api.log"
 echo "api: $PASSED checks over HTTP(S), two tenants"
