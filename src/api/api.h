@@ -41,12 +41,30 @@ struct api_req {
 	bool head;                   /* HEAD, answered as GET without the body */
 };
 
+/*
+ * A client secret check (argon2id, ~80 ms): api_handle does not run it on the
+ * request's thread but hands it back in api_resp.check; the caller runs it
+ * (api_check_run, or on the pool) and then makes the answer with api_token_finish.
+ */
+struct api_check {
+	char id[NE_UUID_LEN + 1];
+	char peer[64];
+	char *secret;                /* owned, wiped when freed */
+	int rc;                      /* 1 right, 0 wrong, -1 store error, API_CHECK_BUSY */
+	char name[NE_NAME_MAX + 1];
+	struct err err;
+	void (*done)(void *cls);     /* on the pool's thread, once rc is set */
+	void *cls;
+};
+#define API_CHECK_BUSY (-2)
+
 struct api_resp {
 	int status;
 	json_t *doc;                 /* owned */
 	const char *www_authenticate;
 	char allow[64];
 	int retry_after;
+	struct api_check *check;     /* set: no answer yet, a secret check to run first */
 };
 
 /* The calling thread's datastore handle (opened on first use); NULL if it cannot open. */
@@ -58,8 +76,12 @@ void api_error(struct api_resp *r, int status, const char *code, const char *pro
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void api_problem(struct api_resp *r, const struct ne_problem *p);
 
-/* Answers one request; always sets r->doc. Frees what it put in q. */
+/* Answers one request: sets r->doc, or r->check. Frees what it put in q. */
 void api_handle(struct api_req *q, struct api_resp *r);
+/* The token request's answer once its check has run; frees nothing. */
+void api_token_finish(struct api_check *c, struct api_resp *r);
+/* api_handle with any secret check run on the calling thread (tests, fuzzing). */
+void api_handle_sync(struct api_req *q, struct api_resp *r);
 
 /* request.c: the request's parts, parsed strictly. */
 /* The one header called name (case-insensitive), or NULL; *count: how many there are. */
@@ -89,7 +111,14 @@ char *api_pct_decode(const char *s, size_t len, bool plus);
 /* Exact media type comparison (RFC 9110 §8.3.1): type/subtype case-insensitive, parameters allowed. */
 bool api_media_type_is(const char *header, const char *type);
 
-/* Token endpoint limits, per client. */
-bool api_rate_allow(const char *client_id, int *retry_after);
+/* limit.c: failed client authentications, per address and per client and address. */
+bool api_limit_allow(const char *peer, const char *client_id, int *retry_after);
+void api_limit_fail(const char *peer, const char *client_id);
+
+/* check.c: the secret-check pool. */
+int api_checks_start(unsigned threads, unsigned queue_max, struct err *err);
+int api_check_submit(struct api_check *c);  /* -1: the queue is full */
+void api_check_run(struct api_check *c);
+void api_check_free(struct api_check *c);
 
 #endif

@@ -192,13 +192,9 @@ static void
 token(struct api_req *q, struct api_resp *r)
 {
 	struct token_params t;
-	char tok[128], name[NE_NAME_MAX + 1];
-	struct store *s = api_store();
-	struct err err;
-	int retry, rc;
+	struct api_check *c;
+	int retry;
 
-	if (s == NULL)
-		return store_down(r, NULL);
 	if (token_read(q, r, &t) != 0)
 		return;
 	if (t.grant == NULL || strcmp(t.grant, "client_credentials") != 0) {
@@ -206,21 +202,49 @@ token(struct api_req *q, struct api_resp *r)
 			    "grant_type must be client_credentials");
 	} else if (t.id == NULL || t.secret == NULL) {
 		oauth_error(r, 400, "invalid_request", "client_id and client_secret are required");
-	} else if (!api_rate_allow(t.id, &retry)) {
+	} else if (!ne_uuid_valid(t.id)) {
+		/* No client has such an id; said before the limits, which key on whole ids. */
+		r->www_authenticate = "Basic realm=\"tabby\"";
+		oauth_error(r, 401, "invalid_client", "client_id must be a UUID");
+	} else if (!api_limit_allow(q->peer, t.id, &retry)) {
 		r->retry_after = retry;
-		oauth_error(r, 429, "slow_down", "too many token requests for this client");
-	} else if ((rc = ne_client_check(s, t.id, t.secret, name, sizeof(name), &err)) < 0) {
-		store_down(r, &err);
-	} else if (rc == 0) {
+		oauth_error(r, 429, "slow_down", "too many failed token requests from this address");
+	} else {
+		c = xcalloc(1, sizeof(*c));
+		ne_uuid_canon(t.id, c->id);
+		snprintf(c->peer, sizeof(c->peer), "%s", q->peer ? q->peer : "");
+		c->secret = t.secret;
+		t.secret = NULL;
+		r->check = c;
+	}
+	token_params_free(&t);
+}
+
+void
+api_token_finish(struct api_check *c, struct api_resp *r)
+{
+	struct store *s = api_store();
+	char tok[128];
+	struct err err;
+
+	r->check = NULL;
+	if (c->rc == API_CHECK_BUSY) {
+		r->retry_after = 1;
+		oauth_error(r, 503, "temporarily_unavailable", "too many token requests; try again");
+	} else if (c->rc < 0) {
+		store_down(r, &c->err);
+	} else if (c->rc == 0) {
+		api_limit_fail(c->peer, c->id);
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
-	} else if (ne_token_issue(s, t.id, tok, &err) != STORE_OK) {
+	} else if (s == NULL) {
+		store_down(r, NULL);
+	} else if (ne_token_issue(s, c->id, tok, &err) != STORE_OK) {
 		store_down(r, &err);
 	} else {
 		ok(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "access_token", tok, "token_type",
-				     "Bearer", "token_timeout", "3600", "user_name", name));
+				     "Bearer", "token_timeout", "3600", "user_name", c->name));
 	}
-	token_params_free(&t);
 }
 
 /* RFC 6750: who is calling, or false after answering 401. */
@@ -620,6 +644,19 @@ api_handle(struct api_req *q, struct api_resp *r)
 		q->method = method;
 	}
 	api_req_free(q);
-	if (r->doc == NULL)
+	if (r->doc == NULL && r->check == NULL)
 		api_error(r, 500, "INTERNAL", NULL, "no answer was made");
+}
+
+void
+api_handle_sync(struct api_req *q, struct api_resp *r)
+{
+	struct api_check *c;
+
+	api_handle(q, r);
+	if ((c = r->check) != NULL) {
+		api_check_run(c);
+		api_token_finish(c, r);
+		api_check_free(c);
+	}
 }

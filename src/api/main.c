@@ -17,7 +17,8 @@
 
 static const char usage[] =
 	"Usage: tabby-api [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
-	"                 [--datastore URL] [--threads N] [--log-level LEVEL] [--version]\n"
+	"                 [--datastore URL] [--threads N] [--check-threads N] [--per-ip-limit N]\n"
+	"                 [--header-timeout S] [--request-timeout S] [--log-level LEVEL] [--version]\n"
 	"\n"
 	"Serves the BGP peering API (POST /oauth2/v1/token, /ne/v1/...). Plain HTTP is served\n"
 	"only on loopback addresses unless --insecure-http is given; elsewhere use TLS.\n"
@@ -43,6 +44,31 @@ read_file(const char *path)
 	return buf;
 }
 
+/* A numeric option from lo to hi, or -1 after saying what is accepted. */
+static int
+number(int opt, const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+	static const struct {
+		int opt;
+		const char *name;
+	} names[] = {{'t', "threads"}, {'C', "check-threads"}, {'P', "per-ip-limit"},
+		     {'H', "header-timeout"}, {'R', "request-timeout"}};
+	const char *name = "?";
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].opt == opt)
+			name = names[i].name;
+	if (*arg == '\0' || *end != '\0' || v < (long)lo || v > (long)hi) {
+		fprintf(stderr, "tabby-api: --%s '%s': expected a whole number from %u to %u\n",
+			name, arg, lo, hi);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -53,6 +79,10 @@ main(int argc, char **argv)
 		{"insecure-http", no_argument, NULL, 'I'},
 		{"datastore", required_argument, NULL, 'd'},
 		{"threads", required_argument, NULL, 't'},
+		{"check-threads", required_argument, NULL, 'C'},
+		{"per-ip-limit", required_argument, NULL, 'P'},
+		{"header-timeout", required_argument, NULL, 'H'},
+		{"request-timeout", required_argument, NULL, 'R'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -62,16 +92,24 @@ main(int argc, char **argv)
 	char host[ADDR_STRLEN + 2], urlbuf[1024], *colon, *end, *cert_pem = NULL, *key_pem = NULL;
 	struct sockaddr_storage ss;
 	struct addr a;
-	struct api_server_conf conf = {0};
+	struct api_server_conf conf = {.sa = NULL};
 	struct api_server *srv;
 	struct err err;
-	long port, threads = sysconf(_SC_NPROCESSORS_ONLN);
+	long port;
 	enum log_level lvl;
 	bool insecure = false;
 	sigset_t set;
 	int o, sig;
 
 	log_set_prefix("tabby-api");
+	conf.threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	conf.check_threads = 2;
+	conf.check_queue = 64;
+	conf.max_connections = 4096;
+	conf.per_ip_limit = 64;
+	conf.header_timeout = 10;
+	conf.request_timeout = 30;
+	conf.idle_timeout = 30;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': listen_at = optarg; break;
@@ -80,11 +118,24 @@ main(int argc, char **argv)
 		case 'I': insecure = true; break;
 		case 'd': ds = optarg; break;
 		case 't':
-			threads = strtol(optarg, &end, 10);
-			if (*end || threads < 1 || threads > 256) {
-				fprintf(stderr, "tabby-api: --threads must be 1-256\n");
+			if (number(o, optarg, 1, 256, &conf.threads) != 0)
 				return 2;
-			}
+			break;
+		case 'C':
+			if (number(o, optarg, 1, 64, &conf.check_threads) != 0)
+				return 2;
+			break;
+		case 'P':
+			if (number(o, optarg, 1, 4096, &conf.per_ip_limit) != 0)
+				return 2;
+			break;
+		case 'H':
+			if (number(o, optarg, 1, 3600, &conf.header_timeout) != 0)
+				return 2;
+			break;
+		case 'R':
+			if (number(o, optarg, 1, 3600, &conf.request_timeout) != 0)
+				return 2;
 			break;
 		case 'L':
 			if (log_parse_level(optarg, &lvl) != 0) {
@@ -162,14 +213,13 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	conf.sa = (struct sockaddr *)&ss;
-	conf.threads = (unsigned)threads;
 	conf.cert_pem = cert_pem;
 	conf.key_pem = key_pem;
 	if ((srv = api_server_start(&conf, &err)) == NULL) {
 		fprintf(stderr, "tabby-api: cannot serve on %s: %s\n", listen_at, err.msg);
 		return 1;
 	}
-	log_info("serving %s on %s (%ld threads)", cert ? "HTTPS" : "HTTP", listen_at, threads);
+	log_info("serving %s on %s (%u threads)", cert ? "HTTPS" : "HTTP", listen_at, conf.threads);
 	sigwait(&set, &sig);
 	log_info("signal %d: stopping", sig);
 	api_server_stop(srv);
