@@ -375,9 +375,9 @@ api_server_start(const struct api_server_conf *c, struct err *err)
 	if (c->cert_pem != NULL)
 		flags |= MHD_USE_TLS;
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				  MHD_OPTION_SOCK_ADDR, c->sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, c->threads,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				  MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv,
 				  MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, srv,
 				  MHD_OPTION_NOTIFY_COMPLETED, done_cb, srv,
