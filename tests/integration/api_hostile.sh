@@ -85,11 +85,20 @@ WHAT="no node name in provisioningError"; call GET "/ne/v1/bgp/$P1" "$AT"; expec
 echo "$BODY" | grep -q '"provisioningError":"the agent of the connection.s node is not running"' || fail "$WHAT: $BODY"
 echo "$BODY" | grep -q n1 && fail "$WHAT: the node's name is shown: $BODY"
 
-# 503: the reason is logged; the tenant gets no path and no SQLite text.
-printf 'this is not a database %.0s' $(seq 400) > "$T/tabby.db"
-WHAT="503"; call GET /ne/v1/bgp "$AT"; expect 503 '"errorMessage":"datastore unavailable; try again later"'
-echo "$BODY" | grep -qiE "sqlite|$T|database disk|not a database" && fail "$WHAT: leaks: $BODY"
+# 503: the reason is logged; the tenant gets no path and no SQLite text. Another
+# process holds the database's write lock past the store's busy timeout.
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(30)' "$T/tabby.db" > "$T/locker" & LP=$!; PIDS+=("$LP")
+for _ in $(seq 50); do grep -q locked "$T/locker" && break; sleep 0.1; done
+WHAT="503"; call POST /ne/v1/bgp "$AT" "$(peering "$ACON2")"; expect 503 '"errorMessage":"datastore unavailable; try again later"'
+echo "$BODY" | grep -qiE "sqlite|locked|$T|database" && fail "$WHAT: leaks: $BODY"
 grep -q "datastore unavailable: " "$T/api.log" || fail "$WHAT: the reason is not logged"
+WHAT="503 (token)"; tok -u "$AID:$ASEC" -d grant_type=client_credentials; expect 503
+echo "$BODY" | grep -qiE "sqlite|locked|$T|database\b" && fail "$WHAT: leaks: $BODY"
+kill "$LP"
 alive
 api_stop "$T/api.log"
 echo "api_hostile: $PASSED checks"
