@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tabby-api over real HTTP with curl: the token flow (JSON and form + Basic), the
 # 401/403 matrix with two tenants on every endpoint and method, validation errors,
-# pagination and filters, PUT, DELETE, revocation, the rate limit, body limits, TLS.
+# pagination and filters, PUT, DELETE, revocation, the rate limit, body limits, TLS
+# (versions and suites checked with openssl s_client).
 . "$(dirname "$0")/api_lib.bash"
 tenants
 api_start "$T/api.log"
@@ -128,5 +129,23 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 PIDS+=($!)
 for _ in $(seq 50); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
 WHAT="HTTPS"; ST=$(curl -s --cacert "$T/cert.pem" -o "$T/body" -w '%{http_code}' "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"); BODY=$(cat "$T/body"); expect 401
+# TLS 1.2+ (RFC 8996) with ECDHE and AEAD suites only (RFC 9325 §4.2).
+tls() {  # WHAT yes|no OPENSSL-ARGS...
+	local what=$1 want=$2 out got=no
+	shift 2
+	out=$(timeout 10 openssl s_client -connect "127.0.0.1:$((PORT + 1))" "$@" < /dev/null 2>&1) && got=yes
+	echo "$out" | grep -qE 'Cipher is (\(NONE\)|0000)' && got=no
+	WHAT="TLS: $what"; ST=$got; BODY=$(echo "$out" | grep -E 'Protocol|Cipher is' | head -2); expect "$want"
+}
+tls "TLS 1.0 refused" no -tls1 -cipher 'DEFAULT@SECLEVEL=0'
+tls "TLS 1.1 refused" no -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'
+tls "static RSA, CBC refused" no -tls1_2 -cipher AES128-SHA
+tls "static RSA, GCM refused" no -tls1_2 -cipher AES128-GCM-SHA256
+tls "ECDHE, CBC refused" no -tls1_2 -cipher ECDHE-RSA-AES128-SHA
+tls "DHE refused" no -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256
+tls "ECDHE-RSA-AES128-GCM-SHA256" yes -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+tls "ECDHE-RSA-AES256-GCM-SHA384" yes -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384
+tls "ECDHE-RSA-CHACHA20-POLY1305" yes -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305
+tls "TLS 1.3" yes -tls1_3
 api_stop "$T/api.log"
 echo "api: $PASSED checks over HTTP(S), two tenants"
