@@ -21,7 +21,7 @@ sleep 1
 busy=$($LOAD latency 127.0.0.1 "$PORT" "$AT" 300)
 wait "$HP"
 echo "GET latency (ms): idle $idle; with 6 connections of wrong secrets $busy (answers $(cat "$T/hammer"))"
-WHAT="GET p99 while secrets are checked"; ST=$(echo "$busy" | awk '{print ($4 < 100) ? "ok" : "slow"}'); BODY=$busy; expect ok
+WHAT="GET p99 while secrets are checked"; ST=$(echo "$busy" | awk '{print ($4 < 200) ? "ok" : "slow"}'); BODY=$busy; expect ok
 
 # A known and an unknown client_id take as long to refuse (within 30%).
 known=$($LOAD reject 127.0.0.1 "$PORT" "$AID" 7 127.0.0.3)
