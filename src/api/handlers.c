@@ -40,6 +40,15 @@ oauth_error(struct api_resp *r, int status, const char *error, const char *desc)
 	ok(r, status, json_pack("{s:s, s:s}", "error", error, "error_description", desc));
 }
 
+/* The token endpoint's store_down, in OAuth's form. */
+static void
+token_store_down(struct api_resp *r, const struct err *err)
+{
+	log_warnx("datastore unavailable: %s", err ? err->msg : "cannot open it");
+	r->retry_after = 1;
+	oauth_error(r, 503, "temporarily_unavailable", "datastore unavailable; try again later");
+}
+
 /* One field of a parsed form, or NULL. */
 static const char *
 form_get(const struct api_kv *kv, size_t n, const char *name)
@@ -232,15 +241,15 @@ api_token_finish(struct api_check *c, struct api_resp *r)
 		r->retry_after = 1;
 		oauth_error(r, 503, "temporarily_unavailable", "too many token requests; try again");
 	} else if (c->rc < 0) {
-		store_down(r, &c->err);
+		token_store_down(r, &c->err);
 	} else if (c->rc == 0) {
 		api_limit_fail(c->peer, c->id);
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
 	} else if (s == NULL) {
-		store_down(r, NULL);
+		token_store_down(r, NULL);
 	} else if (ne_token_issue(s, c->id, tok, &err) != STORE_OK) {
-		store_down(r, &err);
+		token_store_down(r, &err);
 	} else {
 		ok(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "access_token", tok, "token_type",
 				     "Bearer", "token_timeout", "3600", "user_name", c->name));

@@ -96,7 +96,7 @@ for _ in $(seq 50); do grep -q locked "$T/locker" && break; sleep 0.1; done
 WHAT="503"; call POST /ne/v1/bgp "$AT" "$(peering "$ACON2")"; expect 503 '"errorMessage":"datastore unavailable; try again later"'
 echo "$BODY" | grep -qiE "sqlite|locked|$T|database" && fail "$WHAT: leaks: $BODY"
 grep -q "datastore unavailable: " "$T/api.log" || fail "$WHAT: the reason is not logged"
-WHAT="503 (token)"; tok -u "$AID:$ASEC" -d grant_type=client_credentials; expect 503
+WHAT="503 (token)"; tok -u "$AID:$ASEC" -d grant_type=client_credentials; expect 503 '"error":"temporarily_unavailable","error_description":"datastore unavailable; try again later"' 
 echo "$BODY" | grep -qiE "sqlite|locked|$T|database\b" && fail "$WHAT: leaks: $BODY"
 kill "$LP"
 alive

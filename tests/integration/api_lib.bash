@@ -3,6 +3,15 @@
 # AddressSanitizer/UBSan report (run with BUILD=build-asan for the sanitized binary).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 set -e
+# On failure, the server's last words.
+api_cleanup() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		for f in "$T"/api*.log; do [ -f "$f" ] && { echo "--- $f (exit $rc)"; tail -n 20 "$f"; }; done >&2
+	fi
+	cleanup
+}
+trap api_cleanup EXIT
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
 PORT=${PORT:-$((20000 + $$ % 20000))}
 API=http://127.0.0.1:$PORT
