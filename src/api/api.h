@@ -114,6 +114,7 @@ bool api_media_type_is(const char *header, const char *type);
 /* limit.c: failed client authentications, per address and per client and address. */
 bool api_limit_allow(const char *peer, const char *client_id, int *retry_after);
 void api_limit_fail(const char *peer, const char *client_id);
+double api_monotonic(void);  /* seconds, CLOCK_MONOTONIC */
 
 /* check.c: the secret-check pool. */
 int api_checks_start(unsigned threads, unsigned queue_max, struct err *err);

@@ -31,8 +31,8 @@ static struct entry *chains[CHAINS];
 static size_t entries;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static double
-now_s(void)
+double
+api_monotonic(void)
 {
 	struct timespec ts;
 
@@ -118,7 +118,7 @@ bool
 api_limit_allow(const char *peer, const char *client_id, int *retry_after)
 {
 	char pk[80], ck[160];
-	double now = now_s(), wait = 0;
+	double now = api_monotonic(), wait = 0;
 	struct entry *e;
 
 	keys(peer, client_id, pk, sizeof(pk), ck, sizeof(ck));
@@ -139,7 +139,7 @@ void
 api_limit_fail(const char *peer, const char *client_id)
 {
 	char pk[80], ck[160];
-	double now = now_s();
+	double now = api_monotonic();
 	struct entry *e;
 
 	keys(peer, client_id, pk, sizeof(pk), ck, sizeof(ck));

@@ -44,28 +44,26 @@ read_file(const char *path)
 	return buf;
 }
 
-/* A numeric option from lo to hi, or -1 after saying what is accepted. */
+/* The numeric options: their names, ranges and where they go. */
+struct numopt {
+	int opt;
+	const char *name;
+	unsigned lo, hi, *out;
+};
+
+/* Sets a numeric option; -1 after saying what is accepted. */
 static int
-number(int opt, const char *arg, unsigned lo, unsigned hi, unsigned *out)
+number(const struct numopt *n, const char *arg)
 {
-	static const struct {
-		int opt;
-		const char *name;
-	} names[] = {{'t', "threads"}, {'C', "check-threads"}, {'P', "per-ip-limit"},
-		     {'H', "header-timeout"}, {'R', "request-timeout"}};
-	const char *name = "?";
 	char *end;
 	long v = strtol(arg, &end, 10);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].opt == opt)
-			name = names[i].name;
-	if (*arg == '\0' || *end != '\0' || v < (long)lo || v > (long)hi) {
+	if (*arg == '\0' || *end != '\0' || v < (long)n->lo || v > (long)n->hi) {
 		fprintf(stderr, "tabby-api: --%s '%s': expected a whole number from %u to %u\n",
-			name, arg, lo, hi);
+			n->name, arg, n->lo, n->hi);
 		return -1;
 	}
-	*out = (unsigned)v;
+	*n->out = (unsigned)v;
 	return 0;
 }
 
@@ -110,6 +108,13 @@ main(int argc, char **argv)
 	conf.header_timeout = 10;
 	conf.request_timeout = 30;
 	conf.idle_timeout = 30;
+	const struct numopt nums[] = {
+		{'t', "threads", 1, 256, &conf.threads},
+		{'C', "check-threads", 1, 64, &conf.check_threads},
+		{'P', "per-ip-limit", 1, 4096, &conf.per_ip_limit},
+		{'H', "header-timeout", 1, 3600, &conf.header_timeout},
+		{'R', "request-timeout", 1, 3600, &conf.request_timeout},
+	};
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': listen_at = optarg; break;
@@ -117,26 +122,6 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'I': insecure = true; break;
 		case 'd': ds = optarg; break;
-		case 't':
-			if (number(o, optarg, 1, 256, &conf.threads) != 0)
-				return 2;
-			break;
-		case 'C':
-			if (number(o, optarg, 1, 64, &conf.check_threads) != 0)
-				return 2;
-			break;
-		case 'P':
-			if (number(o, optarg, 1, 4096, &conf.per_ip_limit) != 0)
-				return 2;
-			break;
-		case 'H':
-			if (number(o, optarg, 1, 3600, &conf.header_timeout) != 0)
-				return 2;
-			break;
-		case 'R':
-			if (number(o, optarg, 1, 3600, &conf.request_timeout) != 0)
-				return 2;
-			break;
 		case 'L':
 			if (log_parse_level(optarg, &lvl) != 0) {
 				fprintf(stderr, "tabby-api: invalid --log-level '%s'; accepted: debug, "
@@ -147,7 +132,18 @@ main(int argc, char **argv)
 			break;
 		case 'V': printf("tabby-api %s\n", TABBY_VERSION); return 0;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: {
+			size_t i = 0;
+
+			while (i < sizeof(nums) / sizeof(nums[0]) && nums[i].opt != o)
+				i++;
+			if (i == sizeof(nums) / sizeof(nums[0])) {
+				fputs(usage, stderr);
+				return 2;
+			}
+			if (number(&nums[i], optarg) != 0)
+				return 2;
+		}
 		}
 	}
 	/* HOST:PORT, with [v6]:PORT for IPv6. */

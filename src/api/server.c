@@ -63,15 +63,6 @@ struct headers {
 	size_t n;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* libmicrohttpd's messages (one per dropped connection, say): at most 10 per minute. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
@@ -80,7 +71,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	static double window;
 	static unsigned shown, dropped;
 	char msg[256];
-	double now = now_s();
+	double now = api_monotonic();
 	size_t n;
 
 	(void)cls;
@@ -116,7 +107,7 @@ set_deadline(struct api_server *srv, struct MHD_Connection *conn, unsigned secs)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&srv->lock);
-	w->deadline = secs ? now_s() + secs : 0;
+	w->deadline = secs ? api_monotonic() + secs : 0;
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -133,7 +124,7 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 
 		w = xcalloc(1, sizeof(*w));
 		w->fd = ci ? ci->connect_fd : -1;
-		w->deadline = now_s() + srv->conf.header_timeout;
+		w->deadline = api_monotonic() + srv->conf.header_timeout;
 		pthread_mutex_lock(&srv->lock);
 		w->next = srv->watched;
 		if (w->next)
@@ -169,7 +160,7 @@ reaper(void *arg)
 
 	pthread_mutex_lock(&srv->lock);
 	while (!srv->stopping) {
-		double now = now_s();
+		double now = api_monotonic();
 		unsigned closed = 0;
 
 		for (struct watch *w = srv->watched; w; w = w->next)
