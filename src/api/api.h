@@ -120,6 +120,8 @@ double api_monotonic(void);  /* seconds, CLOCK_MONOTONIC */
 int api_checks_start(unsigned threads, unsigned queue_max, struct err *err);
 int api_check_submit(struct api_check *c);  /* -1: the queue is full */
 void api_check_run(struct api_check *c);
+/* Refuses new checks and waits for the queued and running ones (before stopping). */
+void api_checks_drain(void);
 void api_check_free(struct api_check *c);
 
 #endif

@@ -13,9 +13,11 @@
 #include "lib/log.h"
 
 static struct api_check **queue;
-static size_t qcap, qhead, qlen;
+static size_t qcap, qhead, qlen, running;
+static bool closing;
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
 
 void
 api_check_run(struct api_check *c)
@@ -43,9 +45,14 @@ worker(void *arg)
 		c = queue[qhead];
 		qhead = (qhead + 1) % qcap;
 		qlen--;
+		running++;
 		pthread_mutex_unlock(&qlock);
 		api_check_run(c);
 		c->done(c->cls);
+		pthread_mutex_lock(&qlock);
+		if (--running == 0 && qlen == 0)
+			pthread_cond_broadcast(&idle);
+		pthread_mutex_unlock(&qlock);
 	}
 	return NULL;
 }
@@ -73,7 +80,7 @@ api_check_submit(struct api_check *c)
 	int rc = -1;
 
 	pthread_mutex_lock(&qlock);
-	if (qlen < qcap) {
+	if (qlen < qcap && !closing) {
 		queue[(qhead + qlen) % qcap] = c;
 		qlen++;
 		rc = 0;
@@ -81,6 +88,16 @@ api_check_submit(struct api_check *c)
 	}
 	pthread_mutex_unlock(&qlock);
 	return rc;
+}
+
+void
+api_checks_drain(void)
+{
+	pthread_mutex_lock(&qlock);
+	closing = true;
+	while (qlen > 0 || running > 0)
+		pthread_cond_wait(&idle, &qlock);
+	pthread_mutex_unlock(&qlock);
 }
 
 void

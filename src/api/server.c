@@ -408,6 +408,10 @@ api_server_stop(struct api_server *srv)
 	pthread_cond_signal(&srv->stop);
 	pthread_mutex_unlock(&srv->lock);
 	pthread_join(srv->reaper, NULL);
+	/* libmicrohttpd aborts if stopped with a connection suspended: let every
+	 * check finish and resume its request first. */
+	MHD_quiesce_daemon(srv->d);
+	api_checks_drain();
 	MHD_stop_daemon(srv->d);
 	free(srv);
 }
