@@ -202,6 +202,7 @@ token(struct api_req *q, struct api_resp *r)
 {
 	struct token_params t;
 	struct api_check *c;
+	char id[NE_UUID_LEN + 1];
 	int retry;
 
 	if (token_read(q, r, &t) != 0)
@@ -211,16 +212,16 @@ token(struct api_req *q, struct api_resp *r)
 			    "grant_type must be client_credentials");
 	} else if (t.id == NULL || t.secret == NULL) {
 		oauth_error(r, 400, "invalid_request", "client_id and client_secret are required");
-	} else if (!ne_uuid_valid(t.id)) {
+	} else if (!ne_uuid_canon(t.id, id)) {
 		/* No client has such an id; said before the limits, which key on whole ids. */
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "client_id must be a UUID");
-	} else if (!api_limit_allow(q->peer, t.id, &retry)) {
+	} else if (!api_limit_allow(q->peer, id, &retry)) {
 		r->retry_after = retry;
 		oauth_error(r, 429, "slow_down", "too many failed token requests from this address");
 	} else {
 		c = xcalloc(1, sizeof(*c));
-		ne_uuid_canon(t.id, c->id);
+		memcpy(c->id, id, sizeof(c->id));
 		snprintf(c->peer, sizeof(c->peer), "%s", q->peer ? q->peer : "");
 		c->secret = t.secret;
 		t.secret = NULL;

@@ -53,6 +53,7 @@ PY
 )
 for _ in $(seq 11); do tok 127.0.0.5 "$BID" wrong; done
 WHAT="beta limited at 127.0.0.5"; expect 429
+WHAT="beta limited at 127.0.0.5, id in upper case"; tok 127.0.0.5 "$(echo "$BID" | tr a-f A-F)" wrong; expect 429
 tok 127.0.0.5 "$TWIN" wrong
 WHAT="still limited after a request for a hash twin"; tok 127.0.0.5 "$BID" wrong; expect 429
 
