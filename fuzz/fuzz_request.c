@@ -6,7 +6,7 @@
  * Input: "METHOD TARGET\n", then header lines "Name: value\n" up to an empty line,
  * then the body. Placeholders make the valid credentials reachable: @TOKEN (a bearer
  * token), @BASIC (base64 of id:secret), @ID, @SECRET, @CONN (a connection), @DEV.
- * Whatever the input, there is one answer: a status 200-599 with a JSON document.
+ * Whatever the input, there is one answer: a status 200-499 with a JSON document.
  */
 #include <assert.h>
 #include <sodium.h>
@@ -130,7 +130,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.body_len = len - (size_t)(next - in);
 	api_handle_sync(&q, &r);
 	assert(r.check == NULL && r.doc != NULL);
-	assert(r.status >= 200 && r.status < 600);
+	/* A 500 is always our fault; 503 only with the store down, which it is not here. */
+	assert(r.status >= 200 && r.status < 500);
 	text = json_dumps(r.doc, JSON_COMPACT);
 	assert(text != NULL);
 	if (r.status >= 400 && json_is_array(r.doc))

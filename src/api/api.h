@@ -75,6 +75,8 @@ void api_set_datastore(const char *url);
 void api_error(struct api_resp *r, int status, const char *code, const char *property,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void api_problem(struct api_resp *r, const struct ne_problem *p);
+/* A JSON string of text that may hold anything a client sent (bytes that are not UTF-8 become '?'). */
+json_t *api_json_text(const char *s);
 
 /* Answers one request: sets r->doc, or r->check. Frees what it put in q. */
 void api_handle(struct api_req *q, struct api_resp *r);

@@ -37,7 +37,8 @@ store_down(struct api_resp *r, const struct err *err)
 static void
 oauth_error(struct api_resp *r, int status, const char *error, const char *desc)
 {
-	ok(r, status, json_pack("{s:s, s:s}", "error", error, "error_description", desc));
+	ok(r, status, json_pack("{s:s, s:o}", "error", error, "error_description",
+				api_json_text(desc)));
 }
 
 /* The token endpoint's store_down, in OAuth's form. */

@@ -49,9 +49,8 @@ api_store(void)
 	return s;
 }
 
-/* Text from a client may be anything: JSON strings must be UTF-8 without NULs. */
-static json_t *
-safe_string(const char *s)
+json_t *
+api_json_text(const char *s)
 {
 	json_t *v = json_string(s);
 	char *copy;
@@ -80,7 +79,7 @@ api_error(struct api_resp *r, int status, const char *code, const char *property
 	json_decref(r->doc);
 	r->status = status;
 	r->doc = json_pack("[{s:s, s:o, s:o, s:s}]", "errorCode", code, "errorMessage",
-			   safe_string(msg), "property", safe_string(property ? property : ""),
+			   api_json_text(msg), "property", api_json_text(property ? property : ""),
 			   "moreInfo", "see docs/openapi.yaml");
 }
 

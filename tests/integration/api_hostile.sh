@@ -61,6 +61,8 @@ WHAT="upper-case connectionUuid in a body"; call POST /ne/v1/bgp "$AT" "$(peerin
 # The token endpoint: one way to authenticate, no parameter twice, no NUL.
 tok() { raw "$API/oauth2/v1/token" "$@"; }
 WHAT="token: NUL in a form value"; tok -d "grant_type=client_credentials&client_id=$AID&client_secret=$ASEC%00x"; expect 400 invalid_request
+printf 'grant_type=client_credentials&k\xff=1&k\xff=2' > "$T/form"
+WHAT="token: a key that is not UTF-8, twice"; tok --data-binary @"$T/form"; expect 400 "invalid_request.*'k\\?' is given more than once"
 WHAT="token: repeated parameter"; tok -d "grant_type=client_credentials&grant_type=client_credentials&client_id=$AID&client_secret=$ASEC"; expect 400 'invalid_request.*more than once'
 WHAT="token: Basic and a differing body client_id"; tok -u "$AID:$ASEC" -d "grant_type=client_credentials&client_id=$BID"; expect 400 invalid_request
 WHAT="token: Basic and a body secret"; tok -u "$AID:$ASEC" -d "grant_type=client_credentials&client_secret=$ASEC"; expect 400 invalid_request
