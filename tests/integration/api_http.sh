@@ -114,7 +114,7 @@ WHAT="revoked token"; call GET /ne/v1/bgp "$BT"; expect 401 INVALID_TOKEN
 "$TABBYCTL" api-client rotate-secret "$AID" > /dev/null
 WHAT="rotated: old token"; call GET /ne/v1/bgp "$AT"; expect 401 INVALID_TOKEN
 
-# Rate limit on the token endpoint (a burst of 10 per client).
+# Failed token requests are limited (10 per client and address; more in api_limits.sh).
 for i in $(seq 12); do
 	ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token")
 done
