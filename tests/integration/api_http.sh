@@ -9,19 +9,19 @@ api_start "$T/api.log"
 
 # Tokens: the provider's JSON body, and RFC 6749 form with HTTP Basic.
 WHAT="token (JSON)"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' "$API/oauth2/v1/token" -H 'Content-Type: application/json' \
-	-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$AID\",\"client_secret\":\"$ASEC\"}"); BODY=$(cat "$T/body")
+raw "$API/oauth2/v1/token" -H 'Content-Type: application/json' \
+	-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$AID\",\"client_secret\":\"$ASEC\"}"
 expect 200 '"token_type":"Bearer".*"token_timeout":"3600".*"user_name":"acme"'
 AT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
 WHAT="token (form + Basic)"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:$BSEC" -d grant_type=client_credentials "$API/oauth2/v1/token"
 expect 200 '"access_token":"[0-9a-f]{64}"'
 BT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
 WHAT="token, wrong secret"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"
 expect 401 '"error":"invalid_client"'
 WHAT="token, wrong grant"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"
 expect 400 '"error":"unsupported_grant_type"'
 
 # A peering for each tenant.
@@ -87,9 +87,9 @@ v "remote of the other family" 400 remoteIpAddress "{$base,\"remoteIpAddress\":\
 v "short key" 400 authenticationKey "{$base,\"remoteIpAddress\":\"192.0.2.2\",\"authenticationKey\":\"abc\"}"
 v "bad connection uuid" 400 connectionUuid "{\"connectionUuid\":\"42\",\"localAsn\":1,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":2,\"remoteIpAddress\":\"192.0.2.2\"}"
 v "unknown connection" 404 connectionUuid "{\"connectionUuid\":\"00000000-0000-4000-8000-000000000000\",\"localAsn\":1,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":2,\"remoteIpAddress\":\"192.0.2.2\"}"
-WHAT="wrong content type"; ST=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: text/plain' -d x); BODY=$(cat "$T/body"); expect 415
+WHAT="wrong content type"; raw -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: text/plain' -d x; expect 415
 WHAT="oversized body"; head -c 70000 /dev/zero | tr '\0' ' ' > "$T/big"
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary @"$T/big"); BODY=$(cat "$T/body"); expect 413
+raw -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary @"$T/big"; expect 413
 WHAT="bad path uuid"; call GET /ne/v1/bgp/xyz "$AT"; expect 400 INVALID_PATH_PARAMETER
 WHAT="unknown peering"; call GET /ne/v1/bgp/00000000-0000-4000-8000-000000000000 "$AT"; expect 404
 WHAT="unknown path"; call GET /ne/v1/frobs "$AT"; expect 404
@@ -116,9 +116,9 @@ WHAT="rotated: old token"; call GET /ne/v1/bgp "$AT"; expect 401 INVALID_TOKEN
 
 # Failed token requests are limited (10 per client and address; more in api_limits.sh).
 for i in $(seq 12); do
-	ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token")
+	raw -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token"
 done
-WHAT="rate limit"; M=POST P=/oauth2/v1/token; BODY=$(cat "$T/body"); expect 429 slow_down
+WHAT="rate limit"; M=POST P=/oauth2/v1/token; expect 429 slow_down
 
 # Plain HTTP refuses to serve beyond loopback; TLS serves.
 if "$BUILD/tabby-api" --listen 192.0.2.1:8443 > "$T/refuse.log" 2>&1; then fail "served plain HTTP off loopback"; fi
@@ -127,8 +127,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 	-subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" > /dev/null 2>&1
 "$BUILD/tabby-api" --listen "127.0.0.1:$((PORT + 1))" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" > "$T/tls.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
-WHAT="HTTPS"; ST=$(curl -s --cacert "$T/cert.pem" -o "$T/body" -w '%{http_code}' "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"); BODY=$(cat "$T/body"); expect 401
+for _ in $(seq 100); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
+WHAT="HTTPS"; raw --cacert "$T/cert.pem" "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"; expect 401
 # TLS 1.2+ (RFC 8996) with ECDHE and AEAD suites only (RFC 9325 §4.2).
 tls() {  # WHAT yes|no OPENSSL-ARGS...
 	local what=$1 want=$2 out got=no
