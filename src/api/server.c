@@ -208,15 +208,24 @@ respond(struct MHD_Connection *conn, struct api_resp *r)
 	return rc;
 }
 
-/* The URI as the client sent it: the core decodes it itself, strictly. */
+/*
+ * The URI as the client sent it: the core decodes it itself, strictly. Then the
+ * query is cut from libmicrohttpd's copy: it would parse it next, into the
+ * connection's memory pool at ~56 bytes a parameter, and a target of a few KB of
+ * '&' runs the pool dry -- the connection is then closed unanswered. The buffer is
+ * libmicrohttpd's request line, which it modifies itself right after this call.
+ */
 static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
+	char *qm;
 
 	(void)cls;
 	(void)conn;
 	p->target = xstrdup(uri);
+	if ((qm = strchr(uri, '?')) != NULL)
+		qm[1] = '\0';
 	return p;
 }
 
@@ -376,9 +385,8 @@ api_server_start(const struct api_server_conf *c, struct err *err)
 				  MHD_OPTION_CONNECTION_TIMEOUT, c->idle_timeout,
 				  MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
-				  /* Room for a request target of API_TARGET_MAX with as many
-				   * parameters as it can hold: libmicrohttpd keeps one record per
-				   * parameter, and closes the connection unanswered when it runs out. */
+				  /* Room to read targets and headers far past the core's limits,
+				   * so that it is the core that answers 414 and 431, in JSON. */
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 				  c->cert_pem ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,

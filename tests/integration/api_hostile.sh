@@ -25,6 +25,7 @@ echo "$BODY" | grep -q '"property":"localAsn"' || fail "$WHAT: $BODY"
 WHAT="600 query parameters"; q=$(for i in $(seq 600); do printf 'k%d=1&' "$i"; done)
 call GET "/ne/v1/bgp?$q" "$AT"; expect 400 INVALID_QUERY_PARAMETER; json_error; alive
 WHAT="8,000 empty parameters"; call GET "/ne/v1/bgp?$(head -c 8000 /dev/zero | tr "\\0" "&")" "$AT"; expect 200; alive
+WHAT="60,000 empty parameters"; call GET "/ne/v1/bgp?$(head -c 60000 /dev/zero | tr "\\0" "&")" "$AT"; expect 414 URI_TOO_LONG; json_error; alive
 WHAT="65 query parameters"; q=$(for i in $(seq 65); do printf 'limit%d=1&' "$i"; done)
 call GET "/ne/v1/bgp?$q" "$AT"; expect 400 'more than 64 parameters'
 
