@@ -22,7 +22,13 @@ static const char usage[] =
 	"\n"
 	"Serves the BGP peering API (POST /oauth2/v1/token, /ne/v1/...). Plain HTTP is served\n"
 	"only on loopback addresses unless --insecure-http is given; elsewhere use TLS.\n"
-	"Default listen address: 127.0.0.1:8080.\n";
+	"Default listen address: 127.0.0.1:8080.\n"
+	"\n"
+	"  --threads N          request threads (default: one per CPU)\n"
+	"  --check-threads N    threads for client secret checks (argon2id; default 2)\n"
+	"  --per-ip-limit N     connections one address may hold (default 64)\n"
+	"  --header-timeout S   seconds to send the headers (default 10)\n"
+	"  --request-timeout S  seconds from the headers to the whole body (default 30)\n";
 
 static char *
 read_file(const char *path)
