@@ -5,7 +5,8 @@
   hammer HOST PORT CLIENT_ID SECS CONNS   CONNS threads posting wrong secrets for SECS seconds,
                                           each request from the next of 127.1.0.0/16
                                           (CLIENT_ID a,b,c: one id after the other)
-  reject HOST PORT CLIENT_ID N SRC        median time of N rejected token requests, in ms
+  reject HOST PORT ID1 ID2 N SRC1 SRC2    median times of N rejected token requests for each id
+                                          (ID1 from SRC1, ID2 from SRC2, taken in turns), in ms
   idle HOST PORT N SRC SECS               holds N connections from SRC, half a request line each
   drip HOST PORT EVERY MAXSECS SRC        one header byte every EVERY s; prints when the server
                                           closed the connection (or 'open' after MAXSECS)
@@ -83,15 +84,16 @@ def hammer(host, port, client_id, secs, conns):
     print(" ".join("%s:%d" % kv for kv in sorted(counts.items())))
 
 
-def reject(host, port, client_id, n, src):
-    times = []
+def reject(host, port, id1, id2, n, src1, src2):
+    times = ([], [])
     for _ in range(int(n)):
-        t = time.perf_counter()
-        st = token_request(host, port, client_id, "wrong-secret", src)
-        times.append((time.perf_counter() - t) * 1000)
-        if st != 401:
-            sys.exit("reject: status %d" % st)
-    print("%.1f" % statistics.median(times))
+        for k, (cid, src) in enumerate(((id1, src1), (id2, src2))):
+            t = time.perf_counter()
+            st = token_request(host, port, cid, "wrong-secret", src)
+            times[k].append((time.perf_counter() - t) * 1000)
+            if st != 401:
+                sys.exit("reject: status %d" % st)
+    print("%.1f %.1f" % (statistics.median(times[0]), statistics.median(times[1])))
 
 
 def idle(host, port, n, src, secs):
