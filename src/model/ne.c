@@ -1,5 +1,7 @@
 #include "model/ne.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +40,16 @@ ne_uuid_valid(const char *s)
 	uuid_t u;
 
 	return s != NULL && strlen(s) == NE_UUID_LEN && uuid_parse(s, u) == 0;
+}
+
+bool
+ne_uuid_canon(const char *s, char out[NE_UUID_LEN + 1])
+{
+	if (!ne_uuid_valid(s))
+		return false;
+	for (size_t i = 0; i <= NE_UUID_LEN; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return true;
 }
 
 static void
@@ -235,23 +247,43 @@ ne_client_list(struct store *s, json_t **out, struct err *err)
 	return STORE_OK;
 }
 
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+make_dummy_hash(void)
+{
+	char secret[65];
+
+	random_hex(secret, 32);
+	if (hash_secret(secret, dummy_hash, NULL) != 0)
+		fatal("out of memory hashing a secret");
+}
+
 int
 ne_client_check(struct store *s, const char *client_id, const char *secret, char *name,
 		size_t namelen, struct err *err)
 {
-	const char *hash;
-	json_t *o;
+	const char *hash = NULL;
+	json_t *o = NULL;
 	int rc, ok;
 
 	if (!ne_uuid_valid(client_id) || secret == NULL)
 		return 0;
 	rc = ne_get(s, "client", client_id, &o, err);
-	if (rc == STORE_NOTFOUND)
-		return 0;
-	if (rc != STORE_OK)
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return -1;
-	hash = json_string_value(json_object_get(o, "secret_hash"));
-	ok = hash != NULL && crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
+	if (o != NULL)
+		hash = json_string_value(json_object_get(o, "secret_hash"));
+	if (hash == NULL) {
+		/* An unknown id costs what a known one does: the time tells no one which exist. */
+		pthread_once(&dummy_once, make_dummy_hash);
+		if (crypto_pwhash_str_verify(dummy_hash, secret, strlen(secret)) == 0)
+			log_warnx("a guess matched the dummy secret");
+		json_decref(o);
+		return 0;
+	}
+	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
 	if (ok && name != NULL)
 		snprintf(name, namelen, "%s", json_string_value(json_object_get(o, "name")));
 	json_decref(o);
@@ -456,7 +488,11 @@ check_asn(json_t *body, const char *field, struct ne_problem *p)
 		return problem(p, 400, "INVALID_VALUE", field,
 			       "%s must be an integer AS number; " ASN_ACCEPTED " (asdot is not "
 			       "accepted here)", field);
-	if (json_integer_value(v) < 0 || asn_check((uint64_t)json_integer_value(v), &err) != 0)
+	if (json_integer_value(v) < 0)
+		return problem(p, 400, "INVALID_VALUE", field, "%s %" JSON_INTEGER_FORMAT
+			       " is negative; " ASN_ACCEPTED " (asdot is not accepted here)", field,
+			       json_integer_value(v));
+	if (asn_check((uint64_t)json_integer_value(v), &err) != 0)
 		return problem(p, 400, "INVALID_VALUE", field, "%s %" JSON_INTEGER_FORMAT ": %s",
 			       field, json_integer_value(v), err.msg);
 	return 0;
@@ -492,7 +528,8 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 	static const char *const post_fields[] = {"authenticationKey", "connectionUuid", "localAsn",
 						  "localIpAddress", "remoteAsn", "remoteIpAddress"};
 	const char *key, *local, *remote, *conn_uuid, *auth;
-	char now[32], uuid[NE_UUID_LEN + 1];
+	char now[32], uuid[NE_UUID_LEN + 1], conn_canon[NE_UUID_LEN + 1];
+	char local_canon[ADDR_STRLEN + 8], remote_canon[ADDR_STRLEN];
 	struct addr la, ra;
 	unsigned plen;
 	json_t *v, *conn = NULL, *o;
@@ -523,9 +560,10 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 			return problem(p, 400, "MISSING_FIELD", "connectionUuid",
 				       "connectionUuid is required: the UUID of one of your "
 				       "connections");
-		if (!ne_uuid_valid(conn_uuid))
+		if (!ne_uuid_canon(conn_uuid, conn_canon))
 			return problem(p, 400, "INVALID_VALUE", "connectionUuid",
-				       "connectionUuid '%s' is not a UUID", conn_uuid);
+				       "connectionUuid '%.64s' is not a UUID", conn_uuid);
+		conn_uuid = conn_canon;
 	} else {
 		conn_uuid = json_string_value(json_object_get(existing, "connectionUuid"));
 	}
@@ -560,6 +598,10 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 			       remote, local);
 	if (check_asn(body, "remoteAsn", p) != 0)
 		return -1;
+	/* Stored in one form (RFC 5952 for IPv6), so that equal addresses compare equal. */
+	addr_format(&la, remote_canon);
+	snprintf(local_canon, sizeof(local_canon), "%s/%u", remote_canon, plen);
+	addr_format(&ra, remote_canon);
 	v = json_object_get(body, "authenticationKey");
 	auth = json_string_value(v);
 	if (v != NULL && !json_is_null(v)) {
@@ -578,8 +620,11 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 		if (rc == STORE_NOTFOUND)
 			return problem(p, 404, "NOT_FOUND", "connectionUuid",
 				       "no connection '%s'", conn_uuid);
-		if (rc != STORE_OK)
-			return problem(p, 503, "STORE_UNAVAILABLE", NULL, "%s", err.msg);
+		if (rc != STORE_OK) {
+			log_warnx("datastore unavailable: %s", err.msg);
+			return problem(p, 503, "STORE_UNAVAILABLE", NULL,
+				       "datastore unavailable; try again later");
+		}
 		if (strcmp(json_string_value(json_object_get(conn, "owner")), tenant) != 0) {
 			json_decref(conn);
 			return problem(p, 403, "ACCESS_DENIED", "connectionUuid", "Access Denied");
@@ -606,9 +651,9 @@ ne_peering_from_request(struct store *s, const char *tenant, json_t *body, bool 
 				    json_integer(json_integer_value(json_object_get(o, "generation")) +
 						 1));
 	}
-	json_object_set_new(o, "localIpAddress", json_string(local));
+	json_object_set_new(o, "localIpAddress", json_string(local_canon));
 	json_object_set(o, "localAsn", json_object_get(body, "localAsn"));
-	json_object_set_new(o, "remoteIpAddress", json_string(remote));
+	json_object_set_new(o, "remoteIpAddress", json_string(remote_canon));
 	json_object_set(o, "remoteAsn", json_object_get(body, "remoteAsn"));
 	/* PUT replaces everything: an absent key means no MD5. */
 	if (auth != NULL)
@@ -674,7 +719,7 @@ ne_peering_view(struct store *s, json_t *stored)
 	} else if (st == NULL && agent_missing(s, node, stored)) {
 		json_object_set_new(v, "provisioningStatus", json_string("FAILED"));
 		json_object_set_new(v, "provisioningError",
-				    json_sprintf("the agent of node %s is not running", node ? node : "?"));
+				    json_string("the agent of the connection's node is not running"));
 		json_object_set_new(v, "state", json_null());
 	} else if (st == NULL) {
 		json_object_set_new(v, "provisioningStatus", json_string("PROVISIONING"));

@@ -30,6 +30,8 @@
 int ne_init(void);  /* libsodium; 0 or -1 */
 void ne_uuid(char out[NE_UUID_LEN + 1]);
 bool ne_uuid_valid(const char *s);
+/* UUIDs compare case-insensitively (RFC 9562 §4): the lower-case form, false if not a UUID. */
+bool ne_uuid_canon(const char *s, char out[NE_UUID_LEN + 1]);
 
 /* API clients. The secret is returned once, at creation or rotation. */
 int ne_client_create(struct store *s, const char *name, char *client_id, char *secret,
