@@ -29,6 +29,7 @@ struct api_resp {
 	const char *www_authenticate;
 	char allow[64];
 	int retry_after;
+	char etag[32];               /* "" for none */
 };
 
 /* The calling thread's datastore handle (opened on first use); NULL if it cannot open. */

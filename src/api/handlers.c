@@ -9,8 +9,6 @@
 #include "lib/log.h"
 #include "model/keys.h"
 
-#define TENANT_MAX (NE_UUID_LEN + 1)
-
 static const char *
 header(struct api_req *q, const char *name)
 {
@@ -109,12 +107,72 @@ basic_auth(const char *h, char **id, char **secret)
 	return 0;
 }
 
+/* The token request's parameters, from a JSON body or a form (RFC 6749 §4.3, §4.4, §6). */
+enum { TP_GRANT, TP_ID, TP_SECRET, TP_USER, TP_PASSWORD, TP_REFRESH, TP_COUNT };
+static const char *const token_params[TP_COUNT] = {
+	"grant_type", "client_id", "client_secret", "user_name", "user_password", "refresh_token"};
+
+static void
+token_answer(struct api_resp *r, const struct ne_auth *a, const struct ne_tokens *t)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "access_token", t->access, "token_type",
+				"Bearer", "token_timeout", "3600", "user_name",
+				a->user[0] ? a->user : a->client_name);
+
+	if (t->refresh[0])
+		json_object_set_new(doc, "refresh_token", json_string(t->refresh));
+	ok(r, 200, doc);
+}
+
+/* One grant, the client already authenticated: 200 with tokens, or the OAuth error. */
+static void
+token_grant(struct api_resp *r, struct store *s, char **v, struct ne_auth *a)
+{
+	struct ne_tokens t;
+	struct err err;
+	int rc;
+
+	if (strcmp(v[TP_GRANT], "refresh_token") == 0) {
+		rc = ne_token_refresh(s, a, v[TP_REFRESH], &t, &err);
+		if (rc == NE_REFRESH_OK)
+			return token_answer(r, a, &t);
+		if (rc == NE_REFRESH_INVALID)
+			return oauth_error(r, 400, "invalid_grant",
+					   "unknown, expired or revoked refresh token");
+		if (rc == NE_REFRESH_REUSED)
+			return oauth_error(r, 400, "invalid_grant",
+					   "the refresh token was already used; every token "
+					   "of its login is revoked, log in again");
+		return store_down(r, &err);
+	}
+	if (strcmp(v[TP_GRANT], "password") == 0) {
+		rc = ne_user_check(s, a, v[TP_USER], v[TP_PASSWORD], &err);
+		if (rc < 0)
+			return store_down(r, &err);
+		if (rc == 0)
+			return oauth_error(r, 400, "invalid_grant", "unknown user or wrong password");
+	}
+	/* The issue compares the client (and user) records the checks read: a remove,
+	 * rotate-secret or passwd that landed meanwhile leaves no token behind. */
+	rc = ne_token_issue(s, a, &t, &err);
+	if (rc == STORE_OK)
+		return token_answer(r, a, &t);
+	if (rc == STORE_FAILED && a->user[0])
+		return oauth_error(r, 400, "invalid_grant", "the user changed meanwhile");
+	if (rc == STORE_FAILED) {
+		r->www_authenticate = "Basic realm=\"tabby\"";
+		return oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
+	}
+	store_down(r, &err);
+}
+
 static void
 token(struct api_req *q, struct api_resp *r)
 {
 	const char *ctype = header(q, "Content-Type");
-	char *grant = NULL, *id = NULL, *secret = NULL, tok[128], name[NE_NAME_MAX + 1];
+	char *v[TP_COUNT] = {NULL}, status[8];
 	struct store *s = api_store();
+	struct ne_auth a;
 	struct err err;
 	int retry, rc;
 
@@ -128,53 +186,62 @@ token(struct api_req *q, struct api_resp *r)
 			json_decref(b);
 			return oauth_error(r, 400, "invalid_request", "the body is not a JSON object");
 		}
-		if (json_string_value(json_object_get(b, "grant_type")))
-			grant = xstrdup(json_string_value(json_object_get(b, "grant_type")));
-		if (json_string_value(json_object_get(b, "client_id")))
-			id = xstrdup(json_string_value(json_object_get(b, "client_id")));
-		if (json_string_value(json_object_get(b, "client_secret")))
-			secret = xstrdup(json_string_value(json_object_get(b, "client_secret")));
+		for (int i = 0; i < TP_COUNT; i++)
+			if (json_string_value(json_object_get(b, token_params[i])))
+				v[i] = xstrdup(json_string_value(json_object_get(b, token_params[i])));
 		json_decref(b);
 	} else if (ctype != NULL &&
 		   strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
-		/* RFC 6749 §4.4: the standard form, credentials in Basic or in the body. */
-		grant = form_field(q->body ? q->body : "", q->body_len, "grant_type");
-		if (basic_auth(header(q, "Authorization"), &id, &secret) != 0) {
-			id = form_field(q->body ? q->body : "", q->body_len, "client_id");
-			secret = form_field(q->body ? q->body : "", q->body_len, "client_secret");
+		/* RFC 6749 §2.3.1: the client's credentials in Basic or in the body. */
+		for (int i = 0; i < TP_COUNT; i++)
+			if (i != TP_ID && i != TP_SECRET)
+				v[i] = form_field(q->body ? q->body : "", q->body_len, token_params[i]);
+		if (basic_auth(header(q, "Authorization"), &v[TP_ID], &v[TP_SECRET]) != 0) {
+			v[TP_ID] = form_field(q->body ? q->body : "", q->body_len, "client_id");
+			v[TP_SECRET] = form_field(q->body ? q->body : "", q->body_len, "client_secret");
 		}
 	} else {
 		return oauth_error(r, 400, "invalid_request",
 				   "Content-Type must be application/json or "
 				   "application/x-www-form-urlencoded");
 	}
-	if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
-		oauth_error(r, 400, grant ? "unsupported_grant_type" : "invalid_request",
-			    "grant_type must be client_credentials");
-	} else if (id == NULL || secret == NULL) {
+	if (v[TP_GRANT] == NULL || (strcmp(v[TP_GRANT], "client_credentials") != 0 &&
+				    strcmp(v[TP_GRANT], "password") != 0 &&
+				    strcmp(v[TP_GRANT], "refresh_token") != 0)) {
+		oauth_error(r, 400, v[TP_GRANT] ? "unsupported_grant_type" : "invalid_request",
+			    "grant_type must be client_credentials, password or refresh_token");
+	} else if (v[TP_ID] == NULL || v[TP_SECRET] == NULL) {
 		oauth_error(r, 400, "invalid_request", "client_id and client_secret are required");
-	} else if (!api_rate_allow(id, &retry)) {
+	} else if (strcmp(v[TP_GRANT], "password") == 0 &&
+		   (v[TP_USER] == NULL || v[TP_PASSWORD] == NULL)) {
+		oauth_error(r, 400, "invalid_request",
+			    "the password grant needs user_name and user_password");
+	} else if (strcmp(v[TP_GRANT], "refresh_token") == 0 && v[TP_REFRESH] == NULL) {
+		oauth_error(r, 400, "invalid_request", "the refresh_token grant needs refresh_token");
+	} else if (!api_rate_allow(v[TP_ID], &retry)) {
 		r->retry_after = retry;
 		oauth_error(r, 429, "slow_down", "too many token requests for this client");
-	} else if ((rc = ne_client_check(s, id, secret, name, sizeof(name), &err)) < 0) {
+	} else if ((rc = ne_client_check(s, v[TP_ID], v[TP_SECRET], &a, &err)) < 0) {
 		store_down(r, &err);
 	} else if (rc == 0) {
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
-	} else if (ne_token_issue(s, id, tok, &err) != STORE_OK) {
-		store_down(r, &err);
 	} else {
-		ok(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "access_token", tok, "token_type",
-				     "Bearer", "token_timeout", "3600", "user_name", name));
+		token_grant(r, s, v, &a);
 	}
-	free(grant);
-	free(id);
-	free(secret);
+	snprintf(status, sizeof(status), "%d", r->status);
+	ne_audit(v[TP_ID], r->status == 200 ? a.user : v[TP_USER],
+		 v[TP_GRANT] && strcmp(v[TP_GRANT], "password") == 0	   ? "token.password"
+		 : v[TP_GRANT] && strcmp(v[TP_GRANT], "refresh_token") == 0 ? "token.refresh"
+									     : "token.client",
+		 NULL, status);
+	for (int i = 0; i < TP_COUNT; i++)
+		free(v[i]);
 }
 
 /* RFC 6750: who is calling, or false after answering 401. */
 static bool
-authenticate(struct api_req *q, struct api_resp *r, char *tenant)
+authenticate(struct api_req *q, struct api_resp *r, struct ne_auth *who)
 {
 	const char *h = header(q, "Authorization");
 	struct store *s = api_store();
@@ -191,7 +258,8 @@ authenticate(struct api_req *q, struct api_resp *r, char *tenant)
 		store_down(r, NULL);
 		return false;
 	}
-	rc = ne_token_check(s, h + 7, tenant, TENANT_MAX, &err);
+	/* Every request: the token, and its client (and user) still there, unchanged. */
+	rc = ne_token_check(s, h + 7, who, &err);
 	if (rc < 0) {
 		store_down(r, &err);
 		return false;
@@ -207,7 +275,7 @@ authenticate(struct api_req *q, struct api_resp *r, char *tenant)
 
 /* Loads a tenant's resource: 400 bad id, 404 none, 403 someone else's. */
 static json_t *
-own(struct api_resp *r, const char *kind, const char *uuid, const char *tenant)
+own(struct api_resp *r, const char *kind, const char *uuid, const char *tenant, int64_t *rev)
 {
 	struct store *s = api_store();
 	struct err err;
@@ -218,7 +286,7 @@ own(struct api_resp *r, const char *kind, const char *uuid, const char *tenant)
 		api_error(r, 400, "INVALID_PATH_PARAMETER", "uuid", "'%s' is not a UUID", uuid);
 		return NULL;
 	}
-	rc = ne_get(s, kind, uuid, &o, &err);
+	rc = ne_read(s, kind, uuid, &o, rev, &err);
 	if (rc == STORE_NOTFOUND) {
 		api_error(r, 404, "NOT_FOUND", "uuid", "no %s '%s'", kind, uuid);
 		return NULL;
@@ -388,87 +456,135 @@ parse_body(struct api_req *q, struct api_resp *r)
 	return b;
 }
 
-static int
-put_peering(struct store *s, json_t *o, struct err *err)
+/* RFC 9110 §8.8.3: an ETag names the revision of the stored peering. */
+static void
+set_etag(struct api_resp *r, int64_t rev)
 {
-	char key[KEY_MAX], *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
+	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)rev);
+}
 
-	snprintf(key, sizeof(key), KEY_ROOT_NE "bgp/%s",
-		 json_string_value(json_object_get(o, "uuid")));
-	rc = store_put(s, key, text, 0, NULL, err);
-	free(text);
-	return rc;
+/* RFC 9110 §13.1.1: If-Match, compared strongly with the revision read. True when it holds
+ * (or is absent); otherwise answers 412. */
+static bool
+if_match(struct api_req *q, struct api_resp *r, int64_t rev)
+{
+	const char *h = header(q, "If-Match");
+	char want[32], list[256], *save = NULL;
+
+	if (h == NULL)
+		return true;
+	snprintf(want, sizeof(want), "\"%lld\"", (long long)rev);
+	snprintf(list, sizeof(list), "%s", h);
+	for (char *t = strtok_r(list, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+		if (strcmp(t, "*") == 0 || strcmp(t, want) == 0)
+			return true;
+	set_etag(r, rev);
+	api_error(r, 412, "PRECONDITION_FAILED", "If-Match",
+		  "the peering is at revision %s, not %s; read it again", want, h);
+	return false;
 }
 
 static void
-bgp_create(struct api_req *q, struct api_resp *r, const char *tenant)
+audit(const struct ne_auth *who, const char *action, const char *resource,
+      const struct api_resp *r)
+{
+	char status[8];
+
+	snprintf(status, sizeof(status), "%d", r->status);
+	ne_audit(who->client_id, who->user, action, resource, status);
+}
+
+static void
+bgp_create(struct api_req *q, struct api_resp *r, const struct ne_auth *who)
 {
 	struct store *s = api_store();
 	struct ne_problem p;
-	struct err err;
-	json_t *body = parse_body(q, r), *o;
+	char uuid[NE_UUID_LEN + 1] = "";
+	int64_t rev;
+	json_t *body = parse_body(q, r);
 
-	if (body == NULL)
-		return;
-	if (ne_peering_from_request(s, tenant, body, true, NULL, &o, &p) != 0)
-		api_problem(r, &p);
-	else if (put_peering(s, o, &err) != STORE_OK)
-		store_down(r, &err);
-	else
-		ok(r, 202, json_pack("{s:O}", "uuid", json_object_get(o, "uuid")));
-	json_decref(o);
+	if (body != NULL) {
+		if (ne_peering_create(s, who, body, uuid, &rev, &p) != 0) {
+			api_problem(r, &p);
+		} else {
+			ok(r, 202, json_pack("{s:s}", "uuid", uuid));
+			set_etag(r, rev);
+		}
+	}
+	audit(who, "bgp.create", uuid[0] ? uuid : json_string_value(json_object_get(body,
+							       "connectionUuid")), r);
 	json_decref(body);
 }
 
 static void
-bgp_one(struct api_req *q, struct api_resp *r, const char *uuid, const char *tenant)
+bgp_replace(struct api_req *q, struct api_resp *r, const char *uuid, const struct ne_auth *who)
 {
 	struct store *s = api_store();
 	struct ne_problem p;
-	struct err err;
-	json_t *cur = own(r, "bgp", uuid, tenant), *body, *o = NULL;
+	int64_t rev, now;
+	json_t *cur = own(r, "bgp", uuid, who->client_id, &rev), *body;
 
-	if (cur == NULL)
-		return;
-	if (strcmp(q->method, "GET") == 0) {
-		ok(r, 200, ne_peering_view(s, cur));
-	} else if (strcmp(q->method, "PUT") == 0) {
-		if (json_is_true(json_object_get(cur, "deleting"))) {
-			api_error(r, 409, "CONFLICT", "uuid", "the peering is being deleted");
-		} else if ((body = parse_body(q, r)) != NULL) {
-			if (ne_peering_from_request(s, tenant, body, false, cur, &o, &p) != 0)
-				api_problem(r, &p);
-			else if (put_peering(s, o, &err) != STORE_OK)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s}", "uuid", uuid));
-			json_decref(body);
-			json_decref(o);
-		}
-	} else {
-		json_t *view = ne_peering_view(s, cur);
-		const char *ps = json_string_value(json_object_get(view, "provisioningStatus"));
-
-		/* Never picked up by an agent: nothing to undo, it goes at once. Otherwise the
-		 * agent closes the session (Cease) and removes the key (DEPROVISIONING). */
-		if (strcmp(ps, "PROVISIONING") == 0) {
-			if (ne_remove(s, "bgp", uuid, &err) == STORE_ERR)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
-						     "DEPROVISIONING"));
+	if (cur != NULL && if_match(q, r, rev) && (body = parse_body(q, r)) != NULL) {
+		if (ne_peering_replace(s, who, cur, rev, body, &now, &p) != 0) {
+			api_problem(r, &p);
 		} else {
-			json_object_set_new(cur, "deleting", json_true());
-			if (put_peering(s, cur, &err) != STORE_OK)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
-						     "DEPROVISIONING"));
+			ok(r, 202, json_pack("{s:s}", "uuid", uuid));
+			set_etag(r, now);
 		}
-		json_decref(view);
+		json_decref(body);
 	}
 	json_decref(cur);
+	audit(who, "bgp.replace", uuid, r);
+}
+
+static void
+bgp_delete(struct api_req *q, struct api_resp *r, const char *uuid, const struct ne_auth *who)
+{
+	struct store *s = api_store();
+	struct ne_problem p;
+	int64_t rev;
+	json_t *cur;
+	int rc;
+
+	/* A race with another write is retried: what a DELETE means does not depend on the
+	 * values it raced with. With If-Match the client asked for exactly one revision. */
+	for (int tries = 0;; tries++) {
+		if ((cur = own(r, "bgp", uuid, who->client_id, &rev)) == NULL)
+			break;
+		if (!if_match(q, r, rev)) {
+			json_decref(cur);
+			break;
+		}
+		rc = ne_peering_delete(s, who, cur, rev, &p);
+		json_decref(cur);
+		if (rc == 0) {
+			ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
+					     "DEPROVISIONING"));
+			break;
+		}
+		if (p.status != 409 || header(q, "If-Match") != NULL || tries == 4) {
+			api_problem(r, &p);
+			break;
+		}
+	}
+	audit(who, "bgp.delete", uuid, r);
+}
+
+static void
+bgp_one(struct api_req *q, struct api_resp *r, const char *uuid, const struct ne_auth *who)
+{
+	int64_t rev;
+	json_t *cur;
+
+	if (strcmp(q->method, "PUT") == 0)
+		return bgp_replace(q, r, uuid, who);
+	if (strcmp(q->method, "DELETE") == 0)
+		return bgp_delete(q, r, uuid, who);
+	if ((cur = own(r, "bgp", uuid, who->client_id, &rev)) != NULL) {
+		ok(r, 200, ne_peering_view(api_store(), cur));
+		set_etag(r, rev);
+		json_decref(cur);
+	}
 }
 
 static bool
@@ -491,7 +607,8 @@ api_handle(struct api_req *q, struct api_resp *r)
 {
 	static const char dev[] = "/ne/v1/devices", con[] = "/ne/v1/connections",
 			  bgp[] = "/ne/v1/bgp";
-	char tenant[TENANT_MAX];
+	struct ne_auth who;
+	const char *tenant = who.client_id;
 	const char *url = q->url;
 
 	if (q->body_too_big)
@@ -504,7 +621,7 @@ api_handle(struct api_req *q, struct api_resp *r)
 	}
 	if (strncmp(url, "/ne/v1/", 7) != 0)
 		return api_error(r, 404, "NOT_FOUND", NULL, "no resource at %s", url);
-	if (!authenticate(q, r, tenant))
+	if (!authenticate(q, r, &who))
 		return;
 	if (strcmp(url, dev) == 0 || strcmp(url, con) == 0) {
 		if (method_is(q, r, "GET"))
@@ -512,23 +629,23 @@ api_handle(struct api_req *q, struct api_resp *r)
 	} else if (strncmp(url, dev, sizeof(dev) - 1) == 0 && url[sizeof(dev) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "device", url + sizeof(dev), tenant)))
+		if (method_is(q, r, "GET") && (o = own(r, "device", url + sizeof(dev), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strncmp(url, con, sizeof(con) - 1) == 0 && url[sizeof(con) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "connection", url + sizeof(con), tenant)))
+		if (method_is(q, r, "GET") && (o = own(r, "connection", url + sizeof(con), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strcmp(url, bgp) == 0) {
 		if (method_is(q, r, "GET, POST")) {
 			if (strcmp(q->method, "GET") == 0)
 				list(q, r, "bgp", tenant);
 			else
-				bgp_create(q, r, tenant);
+				bgp_create(q, r, &who);
 		}
 	} else if (strncmp(url, bgp, sizeof(bgp) - 1) == 0 && url[sizeof(bgp) - 1] == '/') {
 		if (method_is(q, r, "GET, PUT, DELETE"))
-			bgp_one(q, r, url + sizeof(bgp), tenant);
+			bgp_one(q, r, url + sizeof(bgp), &who);
 	} else {
 		api_error(r, 404, "NOT_FOUND", NULL, "no resource at %s", url);
 	}
