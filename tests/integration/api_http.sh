@@ -58,7 +58,7 @@ WHAT="token, wrong secret"; M=POST P=/oauth2/v1/token
 ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
 expect 401 '"error":"invalid_client"'
 WHAT="token, wrong grant"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=authorization_code "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
 expect 400 '"error":"unsupported_grant_type"'
 
 # A peering for each tenant.
