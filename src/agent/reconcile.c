@@ -77,6 +77,8 @@ dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
+	if (sp->n == 0)
+		return;  /* qsort's base may not be NULL (C11 7.22.5), even for no elements */
 	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
