@@ -71,15 +71,21 @@ spec_remote_cmp(const void *key, const void *elem)
 	return addr_cmp(key, &((const struct peer_spec *)elem)->remote);
 }
 
+/* qsort's and bsearch's base may not be NULL (C11 7.22.5), even for no elements. */
+static void
+sort_specs(struct specs *sp)
+{
+	if (sp->n > 0)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+}
+
 /* Sorted by remote address; of several for one address the first added (highest precedence) stays. */
 static void
 dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
-	if (sp->n == 0)
-		return;  /* qsort's base may not be NULL (C11 7.22.5), even for no elements */
-	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
 			sp->v[out++] = sp->v[i];
@@ -136,7 +142,7 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
 	peerings_want(ag, &sp->v, &sp->n, &sp->cap);
-	qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	rc = 0;
 	bgp_peers_free(&global_peers);
 out_node:
@@ -185,7 +191,8 @@ reconcile(struct agent *ag)
 		size_t i;
 
 		next = s->next;
-		want = bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
+		want = sp.n ? bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp)
+			    : NULL;
 		if (want == NULL) {
 			/* RFC 4486: Peer De-configured. */
 			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
