@@ -383,33 +383,46 @@ revoke_tokens(struct store *s, const char *client_id, struct err *err)
 	return rc;
 }
 
-int
-ne_client_rotate(struct store *s, const char *client_id, char *secret, struct err *err)
+/*
+ * Stores a new argon2id hash of secret in field of the record at key and bumps
+ * its generation (tokens issued under the old one die), compared against the
+ * revision read: STORE_OK, STORE_NOTFOUND, STORE_FAILED (changed meanwhile) or
+ * STORE_ERR.
+ */
+static int
+rehash(struct store *s, const char *key, const char *field, const char *secret,
+       struct err *err)
 {
-	char key[KEY_MAX], hash[crypto_pwhash_STRBYTES], *text;
+	char hash[crypto_pwhash_STRBYTES], *text;
+	struct store_cmp c = {.key = key};
+	struct store_op op = {.type = STORE_OP_PUT, .key = key};
 	json_t *o;
-	int64_t rev;
 	int rc;
 
-	key_of(key, sizeof(key), "client", client_id);
-	if ((rc = get_rec(s, key, &o, &rev, NULL, err)) != STORE_OK)
+	if ((rc = get_rec(s, key, &o, &c.mod_rev, NULL, err)) != STORE_OK)
 		return rc;
-	random_hex(secret, 32);
 	if (hash_secret(secret, hash, err) != 0) {
 		json_decref(o);
 		return STORE_ERR;
 	}
-	json_object_set_new(o, "secret_hash", json_string(hash));
+	json_object_set_new(o, field, json_string(hash));
 	json_object_set_new(o, "generation", json_integer(generation(o) + 1));
-	text = dump(o);
-	{
-		struct store_cmp c = {.key = key, .mod_rev = rev};
-		struct store_op op = {.type = STORE_OP_PUT, .key = key, .value = text};
-
-		rc = txn(s, &c, 1, &op, 1, NULL, err);
-	}
+	op.value = text = dump(o);
+	rc = txn(s, &c, 1, &op, 1, NULL, err);
 	free(text);
 	json_decref(o);
+	return rc;
+}
+
+int
+ne_client_rotate(struct store *s, const char *client_id, char *secret, struct err *err)
+{
+	char key[KEY_MAX];
+	int rc;
+
+	key_of(key, sizeof(key), "client", client_id);
+	random_hex(secret, 32);
+	rc = rehash(s, key, "secret_hash", secret, err);
 	if (rc == STORE_FAILED) {
 		err_set(err, "client %s changed while its secret was rotated; run it again",
 			client_id);
@@ -589,34 +602,16 @@ int
 ne_user_passwd(struct store *s, const char *client_id, const char *name, const char *password,
 	       char *gen, struct err *err)
 {
-	char key[KEY_MAX], hash[crypto_pwhash_STRBYTES], *text;
-	json_t *o;
-	int64_t rev;
+	char key[KEY_MAX];
 	int rc;
 
 	if (user_key(key, sizeof(key), client_id, name, err) != 0 ||
 	    (password = password_of(password, gen, err)) == NULL)
 		return STORE_ERR;
-	if ((rc = get_rec(s, key, &o, &rev, NULL, err)) != STORE_OK)
-		return rc;
-	if (hash_secret(password, hash, err) != 0) {
-		json_decref(o);
-		return STORE_ERR;
-	}
-	json_object_set_new(o, "password_hash", json_string(hash));
-	json_object_set_new(o, "generation", json_integer(generation(o) + 1));
-	text = dump(o);
-	{
-		struct store_cmp c = {.key = key, .mod_rev = rev};
-		struct store_op op = {.type = STORE_OP_PUT, .key = key, .value = text};
-
-		rc = txn(s, &c, 1, &op, 1, NULL, err);
-	}
-	free(text);
-	json_decref(o);
+	rc = rehash(s, key, "password_hash", password, err);
 	if (rc == STORE_FAILED) {
 		err_set(err, "user '%s' was removed or changed meanwhile; nothing was set", name);
-		return STORE_ERR;
+		rc = STORE_ERR;
 	}
 	return rc;
 }

@@ -15,6 +15,12 @@
  * deleted value are overwritten, not left in free space. A watcher still gets
  * an event for each such key: the newest put, or the delete (a watcher that
  * was behind skips the replaced revisions, as if they had been compacted).
+ * An etcd backend keeps this contract differently: etcd holds every revision
+ * until a compaction, which is global, so after a transaction that touched a
+ * secret it compacts to that revision (watchers behind get STORE_COMPACTED and
+ * re-read, as they already must) and defragments to drop the freed pages;
+ * etcd's raft WAL and snapshots still hold the value until they rotate, so
+ * there secrets should also be sealed with a key kept outside the store.
  *
  * Backends plug in through struct store_ops; callers only see this API.
  * URLs: "sqlite:PATH" (embedded, the default). "etcd://..." is reserved
