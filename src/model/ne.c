@@ -15,7 +15,6 @@
 #include "lib/log.h"
 #include "model/keys.h"
 
-#define TOKEN_BYTES 32
 #define TOKEN_KEY KEY_ROOT_NE "token_key"
 
 int
