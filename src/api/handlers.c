@@ -172,7 +172,7 @@ token(struct api_req *q, struct api_resp *r)
 	const char *ctype = header(q, "Content-Type");
 	char *v[TP_COUNT] = {NULL}, status[8];
 	struct store *s = api_store();
-	struct ne_auth a;
+	struct ne_auth a = {0};
 	struct err err;
 	int retry, rc;
 
