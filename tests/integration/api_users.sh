@@ -103,6 +103,23 @@ rf "$RID" "$RSEC" "$RT1"; expect "refresh token already used" 400 'already used'
 rf "$RID" "$RSEC" "$RT3"; expect "the family's newest refresh token after a replay" 400 '"error":"invalid_grant"'
 [ "$(use "$CT")" = 200 ] || fail "another login (carol) was revoked by alice's replay"
 
+# One refresh token spent twice at once: at most one answer has tokens, and none of
+# them survive (the second use revokes the family, whichever order the two land in).
+for r in 1 2 3 4 5; do
+	X=$(ctl api-client create "twice$r" -o json); XID=$(field "$X" client_id); XSEC=$(field "$X" client_secret)
+	echo "pass-word-$r" | ctl api-user create --client="$XID" zed > /dev/null
+	json "$(pw "$XID" "$XSEC" zed "pass-word-$r")"; expect "login $r" 200; XRT=$(jfield "$BODY" refresh_token)
+	curl -s -o "$T/twice1" -u "$XID:$XSEC" -d grant_type=refresh_token -d "refresh_token=$XRT" "$API/oauth2/v1/token" & j1=$!
+	curl -s -o "$T/twice2" -u "$XID:$XSEC" -d grant_type=refresh_token -d "refresh_token=$XRT" "$API/oauth2/v1/token" & j2=$!
+	wait "$j1" "$j2"
+	[ "$(cat "$T/twice1" "$T/twice2" | grep -c access_token)" -le 1 ] || fail "round $r: both uses of one refresh token got tokens"
+	for f in "$T/twice1" "$T/twice2"; do
+		t=$(jfield "$(cat "$f")" access_token); n=$(jfield "$(cat "$f")" refresh_token)
+		[ -z "$t" ] || [ "$(use "$t")" = 401 ] || fail "round $r: a token from a doubly spent refresh token works"
+		[ -z "$n" ] || { rf "$XID" "$XSEC" "$n"; expect "round $r: its successor" 400 '"error":"invalid_grant"'; }
+	done
+done
+
 # createdBy / lastUpdatedBy: the user; the client for client-credential tokens.
 json "$(pw "$QID" "$QSEC" alice alice-pass-1)"; expect "login (passwd client)" 200; AT=$(jfield "$BODY" access_token); RT=$(jfield "$BODY" refresh_token)
 json "$(pw "$QID" "$QSEC" dave dave-pass-12)"; expect "dave's login" 200; DT=$(jfield "$BODY" access_token)
