@@ -1,9 +1,9 @@
 /* The peering API's model on a real SQLite datastore: atomic peering writes, tokens and users. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +57,9 @@ teardown(void **state)
 static json_t *
 body(const char *conn, int remote_as, const char *key)
 {
-	json_t *b = json_pack("{s:i, s:s, s:i, s:s}", "localAsn", 10012, "localIpAddress",
-			      "192.0.2.1/29", "remoteAsn", remote_as, "remoteIpAddress", "192.0.2.2");
+	json_t *b =
+	    json_pack("{s:i, s:s, s:i, s:s}", "localAsn", 10012, "localIpAddress", "192.0.2.1/29",
+		      "remoteAsn", remote_as, "remoteIpAddress", "192.0.2.2");
 
 	if (conn)
 		json_object_set_new(b, "connectionUuid", json_string(conn));
@@ -131,9 +132,9 @@ test_key_kept_apart(void **state)
 	assert_true(exists(f->s, skey));
 	/* The agent's read puts it back. */
 	assert_int_equal(ne_list(f->s, "bgp", NULL, &list, &err), STORE_OK);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0),
-							      "authenticationKey")),
-			    "testkey1");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(list, 0), "authenticationKey")),
+	    "testkey1");
 	json_decref(list);
 	/* A PUT without a key removes it. */
 	b = body(NULL, 10014, NULL);
@@ -194,9 +195,9 @@ test_delete_held_by_agent(void **state)
 	key_agent(&agent, "n1");
 	assert_int_equal(store_put(f->s, agent.s, "{}", 0, NULL, &err), STORE_OK);
 	snprintf(key, sizeof(key), KEY_ROOT "status/n1/peering/%s", uuid);
-	assert_int_equal(store_put(f->s, key, "{\"applied_generation\":1,\"error\":\"no\"}", 0, NULL,
-				   &err),
-			 STORE_OK);
+	assert_int_equal(
+	    store_put(f->s, key, "{\"applied_generation\":1,\"error\":\"no\"}", 0, NULL, &err),
+	    STORE_OK);
 	assert_int_equal(ne_read(f->s, "bgp", uuid, &cur, &rev, &err), STORE_OK);
 	assert_int_equal(ne_peering_delete(f->s, &f->who, cur, rev, &p), 0);
 	json_decref(cur);
@@ -288,7 +289,8 @@ test_users_and_refresh(void **state)
 	assert_int_equal(ne_token_refresh(f->s, &b, t2.refresh, &t3, &err), NE_REFRESH_INVALID);
 	/* passwd and remove revoke at once. */
 	assert_int_equal(ne_token_issue(f->s, &a, &t1, &err), STORE_OK);
-	assert_int_equal(ne_user_passwd(f->s, f->who.client_id, "alice", NULL, gen, &err), STORE_OK);
+	assert_int_equal(ne_user_passwd(f->s, f->who.client_id, "alice", NULL, gen, &err),
+			 STORE_OK);
 	assert_int_equal(strlen(gen), 32);
 	assert_int_equal(ne_token_check(f->s, t1.access, &seen, &err), 0);
 	b = a;
@@ -308,12 +310,9 @@ main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_one_peering_per_connection),
-		T(test_key_kept_apart),
-		T(test_stale_writes_refused),
-		T(test_delete_held_by_agent),
-		T(test_client_tokens_revoked),
-		T(test_users_and_refresh),
+	    T(test_one_peering_per_connection), T(test_key_kept_apart),
+	    T(test_stale_writes_refused),	T(test_delete_held_by_agent),
+	    T(test_client_tokens_revoked),	T(test_users_and_refresh),
 	};
 
 	ne_audit_sink(NULL);
