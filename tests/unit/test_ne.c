@@ -1,9 +1,9 @@
 /* The peering API's model on a real SQLite datastore: atomic peering writes, tokens and users. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
