@@ -42,16 +42,24 @@ struct api_req {
 };
 
 /*
- * A client secret check (argon2id, ~80 ms): api_handle does not run it on the
- * request's thread but hands it back in api_resp.check; the caller runs it
- * (api_check_run, or on the pool) and then makes the answer with api_token_finish.
+ * A token request's credential checks (argon2id, ~80 ms each): api_handle does not
+ * run them on the request's thread but hands them back in api_resp.check; the caller
+ * runs them (api_check_run, or on the pool) and then makes the answer with
+ * api_token_finish. The client's secret always; for the password grant the user's
+ * password too (an unknown user costs a check of the same price).
  */
+enum api_grant { API_GRANT_CLIENT, API_GRANT_PASSWORD, API_GRANT_REFRESH };
+
 struct api_check {
+	enum api_grant grant;
 	char id[NE_UUID_LEN + 1];
 	char peer[64];
 	char *secret;                /* owned, wiped when freed */
-	int rc;                      /* 1 right, 0 wrong, -1 store error, API_CHECK_BUSY */
-	char name[NE_NAME_MAX + 1];
+	char *user, *password;       /* the password grant's, owned; the password wiped */
+	char *refresh;               /* the refresh_token grant's, owned, wiped */
+	int rc;                      /* client: 1 right, 0 wrong, -1 store error, API_CHECK_BUSY */
+	int user_rc;                 /* password grant, when rc is 1: 1 right, 0 wrong, -1 */
+	struct ne_auth auth;         /* who the checks found */
 	struct err err;
 	void (*done)(void *cls);     /* on the pool's thread, once rc is set */
 	void *cls;
@@ -65,6 +73,7 @@ struct api_resp {
 	char allow[64];
 	int retry_after;
 	struct api_check *check;     /* set: no answer yet, a secret check to run first */
+	char etag[32];               /* "" for none */
 };
 
 /* The calling thread's datastore handle (opened on first use); NULL if it cannot open. */

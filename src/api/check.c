@@ -1,7 +1,8 @@
 /*
- * Client secret checks (argon2id, ~80 ms each) on a small pool of their own threads,
- * so that a request thread never waits behind one: the server suspends the token
- * request, a pool thread checks, and resumes it. The queue is bounded; when it is
+ * Credential checks (argon2id, ~80 ms each: the client's secret and, for the password
+ * grant, the user's password) on a small pool of their own threads, so that a request
+ * thread never waits behind one: the server suspends the token request, a pool thread
+ * checks, and resumes it. The queue is bounded; when it is
  * full the request is answered 503 at once rather than queued without end.
  */
 #include <pthread.h>
@@ -29,7 +30,18 @@ api_check_run(struct api_check *c)
 		err_set(&c->err, "cannot open the datastore");
 		return;
 	}
-	c->rc = ne_client_check(s, c->id, c->secret, c->name, sizeof(c->name), &c->err);
+	c->rc = ne_client_check(s, c->id, c->secret, &c->auth, &c->err);
+	if (c->rc == 1 && c->grant == API_GRANT_PASSWORD)
+		c->user_rc = ne_user_check(s, &c->auth, c->user, c->password, &c->err);
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
 }
 
 static void *
@@ -105,9 +117,9 @@ api_check_free(struct api_check *c)
 {
 	if (c == NULL)
 		return;
-	if (c->secret != NULL) {
-		sodium_memzero(c->secret, strlen(c->secret));
-		free(c->secret);
-	}
+	wipe_free(c->secret);
+	wipe_free(c->password);
+	wipe_free(c->refresh);
+	free(c->user);
 	free(c);
 }

@@ -9,8 +9,6 @@
 #include "lib/log.h"
 #include "model/keys.h"
 
-#define TENANT_MAX (NE_UUID_LEN + 1)
-
 static const char *
 header(struct api_req *q, const char *name)
 {
@@ -87,17 +85,29 @@ basic_auth(const char *h, char **id, char **secret)
 	return 0;
 }
 
-/* What a token request says: the grant and the client's credentials. */
+/*
+ * What a token request says: the grant, the client's credentials, and the grant's
+ * own parameters (RFC 6749 §4.3 user_name and user_password -- the provider's names
+ * for username and password -- and §6 refresh_token).
+ */
+enum { TP_GRANT, TP_ID, TP_SECRET, TP_USER, TP_PASSWORD, TP_REFRESH, TP_COUNT };
+static const char *const token_names[TP_COUNT] = {
+	"grant_type", "client_id", "client_secret", "user_name", "user_password", "refresh_token"};
+
 struct token_params {
-	char *grant, *id, *secret;
+	char *v[TP_COUNT];
 };
 
 static void
 token_params_free(struct token_params *t)
 {
-	free(t->grant);
-	free(t->id);
-	free(t->secret);
+	for (int i = 0; i < TP_COUNT; i++) {
+		/* Secrets, passwords and refresh tokens do not stay in freed memory. */
+		if (t->v[i] != NULL && i != TP_GRANT && i != TP_ID && i != TP_USER)
+			sodium_memzero(t->v[i], strlen(t->v[i]));
+		free(t->v[i]);
+		t->v[i] = NULL;
+	}
 }
 
 /* A copy of the body's string field, or NULL; -1 if it is there but not a string. */
@@ -145,12 +155,12 @@ token_read(struct api_req *q, struct api_resp *r, struct token_params *t)
 				       NULL);
 
 		if (!json_is_object(b)) {
-			json_decref(b);
 			what = "the body is not a JSON object (or has a field twice)";
-		} else if (json_field(b, "grant_type", &t->grant) != 0 ||
-			   json_field(b, "client_id", &t->id) != 0 ||
-			   json_field(b, "client_secret", &t->secret) != 0) {
-			what = "grant_type, client_id and client_secret must be strings";
+		} else {
+			for (int i = 0; i < TP_COUNT && what == NULL; i++)
+				if (json_field(b, token_names[i], &t->v[i]) != 0)
+					what = "grant_type, client_id, client_secret, user_name, "
+					       "user_password and refresh_token must be strings";
 		}
 		json_decref(b);
 	} else if (api_media_type_is(ctype, "application/x-www-form-urlencoded")) {
@@ -165,24 +175,21 @@ token_read(struct api_req *q, struct api_resp *r, struct token_params *t)
 			oauth_error(r, 400, "invalid_request", bar ? bar + 1 : err.msg);
 			goto bad;
 		}
-		if ((v = form_get(kv, n, "grant_type")) != NULL)
-			t->grant = xstrdup(v);
-		if ((v = form_get(kv, n, "client_id")) != NULL)
-			t->id = xstrdup(v);
-		if ((v = form_get(kv, n, "client_secret")) != NULL)
-			t->secret = xstrdup(v);
+		for (int i = 0; i < TP_COUNT; i++)
+			if ((v = form_get(kv, n, token_names[i])) != NULL)
+				t->v[i] = xstrdup(v);
 		api_kv_free(kv, n);
 	} else {
 		what = "Content-Type must be application/json or application/x-www-form-urlencoded";
 	}
 	if (what == NULL && bid != NULL) {
-		if (t->secret != NULL || (t->id != NULL && strcmp(t->id, bid) != 0)) {
+		if (t->v[TP_SECRET] != NULL || (t->v[TP_ID] != NULL && strcmp(t->v[TP_ID], bid) != 0)) {
 			what = "the client authenticates with HTTP Basic or with client_id and "
 			       "client_secret in the body, not both (RFC 6749 section 2.3)";
 		} else {
-			free(t->id);
-			t->id = bid;
-			t->secret = bsecret;
+			free(t->v[TP_ID]);
+			t->v[TP_ID] = bid;
+			t->v[TP_SECRET] = bsecret;
 			bid = bsecret = NULL;
 		}
 	}
@@ -193,27 +200,66 @@ token_read(struct api_req *q, struct api_resp *r, struct token_params *t)
 	return 0;
 bad:
 	free(bid);
+	if (bsecret != NULL)
+		sodium_memzero(bsecret, strlen(bsecret));
 	free(bsecret);
 	token_params_free(t);
 	return -1;
 }
 
+static const char *const grant_names[] = {
+	[API_GRANT_CLIENT] = "client_credentials",
+	[API_GRANT_PASSWORD] = "password",
+	[API_GRANT_REFRESH] = "refresh_token",
+};
+
+/* The audit line of a token request (never a secret): who asked, the grant, the status. */
+static void
+token_audit(const char *client_id, const char *user, const char *grant, const struct api_resp *r)
+{
+	char status[8];
+	const char *action = "token.client";
+
+	if (grant != NULL && strcmp(grant, "password") == 0)
+		action = "token.password";
+	else if (grant != NULL && strcmp(grant, "refresh_token") == 0)
+		action = "token.refresh";
+	snprintf(status, sizeof(status), "%d", r->status);
+	ne_audit(client_id, user, action, NULL, status);
+}
+
+/*
+ * Reads and checks the request; what needs the client's secret (and, for the password
+ * grant, the user's password) checked -- argon2id -- goes back in r->check, to run
+ * off the request's thread. Everything else is answered here.
+ */
 static void
 token(struct api_req *q, struct api_resp *r)
 {
 	struct token_params t;
 	struct api_check *c;
 	char id[NE_UUID_LEN + 1];
-	int retry;
+	char **v = t.v;
+	int retry, grant = -1;
 
-	if (token_read(q, r, &t) != 0)
+	if (token_read(q, r, &t) != 0) {
+		token_audit(NULL, NULL, NULL, r);
 		return;
-	if (t.grant == NULL || strcmp(t.grant, "client_credentials") != 0) {
-		oauth_error(r, 400, t.grant ? "unsupported_grant_type" : "invalid_request",
-			    "grant_type must be client_credentials");
-	} else if (t.id == NULL || t.secret == NULL) {
+	}
+	for (int i = 0; v[TP_GRANT] && i < (int)(sizeof(grant_names) / sizeof(grant_names[0])); i++)
+		if (strcmp(v[TP_GRANT], grant_names[i]) == 0)
+			grant = i;
+	if (grant < 0) {
+		oauth_error(r, 400, v[TP_GRANT] ? "unsupported_grant_type" : "invalid_request",
+			    "grant_type must be client_credentials, password or refresh_token");
+	} else if (v[TP_ID] == NULL || v[TP_SECRET] == NULL) {
 		oauth_error(r, 400, "invalid_request", "client_id and client_secret are required");
-	} else if (!ne_uuid_canon(t.id, id)) {
+	} else if (grant == API_GRANT_PASSWORD && (v[TP_USER] == NULL || v[TP_PASSWORD] == NULL)) {
+		oauth_error(r, 400, "invalid_request",
+			    "the password grant needs user_name and user_password");
+	} else if (grant == API_GRANT_REFRESH && v[TP_REFRESH] == NULL) {
+		oauth_error(r, 400, "invalid_request", "the refresh_token grant needs refresh_token");
+	} else if (!ne_uuid_canon(v[TP_ID], id)) {
 		/* No client has such an id; said before the limits, which key on whole ids. */
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "client_id must be a UUID");
@@ -222,21 +268,77 @@ token(struct api_req *q, struct api_resp *r)
 		oauth_error(r, 429, "slow_down", "too many failed token requests from this address");
 	} else {
 		c = xcalloc(1, sizeof(*c));
+		c->grant = (enum api_grant)grant;
 		memcpy(c->id, id, sizeof(c->id));
 		snprintf(c->peer, sizeof(c->peer), "%s", q->peer ? q->peer : "");
-		c->secret = t.secret;
-		t.secret = NULL;
+		c->secret = v[TP_SECRET];
+		v[TP_SECRET] = NULL;
+		if (grant == API_GRANT_PASSWORD) {
+			c->user = v[TP_USER];
+			c->password = v[TP_PASSWORD];
+			v[TP_USER] = v[TP_PASSWORD] = NULL;
+		} else if (grant == API_GRANT_REFRESH) {
+			c->refresh = v[TP_REFRESH];
+			v[TP_REFRESH] = NULL;
+		}
 		r->check = c;
 	}
+	if (r->check == NULL)
+		token_audit(v[TP_ID], v[TP_USER], v[TP_GRANT], r);
 	token_params_free(&t);
+}
+
+static void
+token_answer(struct api_resp *r, const struct ne_auth *a, const struct ne_tokens *t)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "access_token", t->access, "token_type",
+				"Bearer", "token_timeout", "3600", "user_name",
+				a->user[0] ? a->user : a->client_name);
+
+	if (t->refresh[0])
+		json_object_set_new(doc, "refresh_token", json_string(t->refresh));
+	ok(r, 200, doc);
+}
+
+/* The client (and the user) checked right: the grant's tokens, or the OAuth error. */
+static void
+token_grant(struct api_check *c, struct api_resp *r, struct store *s)
+{
+	struct ne_tokens t;
+	struct err err;
+	int rc;
+
+	if (c->grant == API_GRANT_REFRESH) {
+		rc = ne_token_refresh(s, &c->auth, c->refresh, &t, &err);
+		if (rc == NE_REFRESH_OK)
+			return token_answer(r, &c->auth, &t);
+		if (rc == NE_REFRESH_INVALID)
+			return oauth_error(r, 400, "invalid_grant",
+					   "unknown, expired or revoked refresh token");
+		if (rc == NE_REFRESH_REUSED)
+			return oauth_error(r, 400, "invalid_grant",
+					   "the refresh token was already used; every token "
+					   "of its login is revoked, log in again");
+		return token_store_down(r, &err);
+	}
+	/* The issue compares the client (and user) records the checks read: a remove,
+	 * rotate-secret or passwd that landed meanwhile leaves no token behind. */
+	rc = ne_token_issue(s, &c->auth, &t, &err);
+	if (rc == STORE_OK)
+		return token_answer(r, &c->auth, &t);
+	if (rc == STORE_FAILED && c->auth.user[0])
+		return oauth_error(r, 400, "invalid_grant", "the user changed meanwhile");
+	if (rc == STORE_FAILED) {
+		r->www_authenticate = "Basic realm=\"tabby\"";
+		return oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
+	}
+	token_store_down(r, &err);
 }
 
 void
 api_token_finish(struct api_check *c, struct api_resp *r)
 {
 	struct store *s = api_store();
-	char tok[128];
-	struct err err;
 
 	r->check = NULL;
 	if (c->rc == API_CHECK_BUSY) {
@@ -248,19 +350,23 @@ api_token_finish(struct api_check *c, struct api_resp *r)
 		api_limit_fail(c->peer, c->id);
 		r->www_authenticate = "Basic realm=\"tabby\"";
 		oauth_error(r, 401, "invalid_client", "unknown client or wrong secret");
+	} else if (c->grant == API_GRANT_PASSWORD && c->user_rc < 0) {
+		token_store_down(r, &c->err);
+	} else if (c->grant == API_GRANT_PASSWORD && c->user_rc == 0) {
+		/* A wrong password is a guess like a wrong secret: it counts against the limits. */
+		api_limit_fail(c->peer, c->id);
+		oauth_error(r, 400, "invalid_grant", "unknown user or wrong password");
 	} else if (s == NULL) {
 		token_store_down(r, NULL);
-	} else if (ne_token_issue(s, c->id, tok, &err) != STORE_OK) {
-		token_store_down(r, &err);
 	} else {
-		ok(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "access_token", tok, "token_type",
-				     "Bearer", "token_timeout", "3600", "user_name", c->name));
+		token_grant(c, r, s);
 	}
+	token_audit(c->id, r->status == 200 ? c->auth.user : c->user, grant_names[c->grant], r);
 }
 
 /* RFC 6750: who is calling, or false after answering 401. */
 static bool
-authenticate(struct api_req *q, struct api_resp *r, char *tenant)
+authenticate(struct api_req *q, struct api_resp *r, struct ne_auth *who)
 {
 	int nauth;
 	const char *h = api_header(q, "Authorization", &nauth);
@@ -285,7 +391,8 @@ authenticate(struct api_req *q, struct api_resp *r, char *tenant)
 		store_down(r, NULL);
 		return false;
 	}
-	rc = ne_token_check(s, h + 7, tenant, TENANT_MAX, &err);
+	/* Every request: the token, and its client (and user) still there, unchanged. */
+	rc = ne_token_check(s, h + 7, who, &err);
 	if (rc < 0) {
 		store_down(r, &err);
 		return false;
@@ -301,7 +408,7 @@ authenticate(struct api_req *q, struct api_resp *r, char *tenant)
 
 /* Loads a tenant's resource: 400 bad id, 404 none, 403 someone else's. */
 static json_t *
-own(struct api_resp *r, const char *kind, const char *sent, const char *tenant)
+own(struct api_resp *r, const char *kind, const char *sent, const char *tenant, int64_t *rev)
 {
 	struct store *s = api_store();
 	char uuid[NE_UUID_LEN + 1];
@@ -313,7 +420,7 @@ own(struct api_resp *r, const char *kind, const char *sent, const char *tenant)
 		api_error(r, 400, "INVALID_PATH_PARAMETER", "uuid", "'%.64s' is not a UUID", sent);
 		return NULL;
 	}
-	rc = ne_get(s, kind, uuid, &o, &err);
+	rc = ne_read(s, kind, uuid, &o, rev, &err);
 	if (rc == STORE_NOTFOUND) {
 		api_error(r, 404, "NOT_FOUND", "uuid", "no %s '%s'", kind, uuid);
 		return NULL;
@@ -487,87 +594,145 @@ parse_body(struct api_req *q, struct api_resp *r)
 	return b;
 }
 
-static int
-put_peering(struct store *s, json_t *o, struct err *err)
+/* RFC 9110 §8.8.3: an ETag names the revision of the stored peering. */
+static void
+set_etag(struct api_resp *r, int64_t rev)
 {
-	char key[KEY_MAX], *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
+	snprintf(r->etag, sizeof(r->etag), "\"%lld\"", (long long)rev);
+}
 
-	snprintf(key, sizeof(key), KEY_ROOT_NE "bgp/%s",
-		 json_string_value(json_object_get(o, "uuid")));
-	rc = store_put(s, key, text, 0, NULL, err);
-	free(text);
-	return rc;
+/* RFC 9110 §13.1.1: If-Match, compared strongly with the revision read. True when it holds
+ * (or is absent); otherwise answers 412. */
+static bool
+if_match(struct api_req *q, struct api_resp *r, int64_t rev)
+{
+	int count;
+	const char *h = api_header(q, "If-Match", &count);
+	char want[32], list[256], *save = NULL;
+
+	if (h == NULL)
+		return true;
+	if (count > 1 || strlen(h) >= sizeof(list)) {
+		api_error(r, 400, "INVALID_REQUEST", "If-Match",
+			  "If-Match must be one header of at most %zu bytes: \"*\" or a list of "
+			  "ETags, e.g. \"42\"", sizeof(list) - 1);
+		return false;
+	}
+	snprintf(want, sizeof(want), "\"%lld\"", (long long)rev);
+	snprintf(list, sizeof(list), "%s", h);
+	for (char *t = strtok_r(list, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+		if (strcmp(t, "*") == 0 || strcmp(t, want) == 0)
+			return true;
+	set_etag(r, rev);
+	api_error(r, 412, "PRECONDITION_FAILED", "If-Match",
+		  "the peering is at revision %s, not %.64s; read it again", want, h);
+	return false;
 }
 
 static void
-bgp_create(struct api_req *q, struct api_resp *r, const char *tenant)
+audit(const struct ne_auth *who, const char *action, const char *resource,
+      const struct api_resp *r)
+{
+	char status[8];
+
+	snprintf(status, sizeof(status), "%d", r->status);
+	ne_audit(who->client_id, who->user, action, resource, status);
+}
+
+static void
+bgp_create(struct api_req *q, struct api_resp *r, const struct ne_auth *who)
 {
 	struct store *s = api_store();
 	struct ne_problem p;
-	struct err err;
-	json_t *body = parse_body(q, r), *o;
+	char uuid[NE_UUID_LEN + 1] = "";
+	int64_t rev;
+	json_t *body = parse_body(q, r);
 
-	if (body == NULL)
-		return;
-	if (ne_peering_from_request(s, tenant, body, true, NULL, &o, &p) != 0)
-		api_problem(r, &p);
-	else if (put_peering(s, o, &err) != STORE_OK)
-		store_down(r, &err);
-	else
-		ok(r, 202, json_pack("{s:O}", "uuid", json_object_get(o, "uuid")));
-	json_decref(o);
+	if (body != NULL) {
+		if (ne_peering_create(s, who, body, uuid, &rev, &p) != 0) {
+			api_problem(r, &p);
+		} else {
+			ok(r, 202, json_pack("{s:s}", "uuid", uuid));
+			set_etag(r, rev);
+		}
+	}
+	audit(who, "bgp.create", uuid[0] ? uuid : json_string_value(json_object_get(body,
+							       "connectionUuid")), r);
 	json_decref(body);
 }
 
 static void
-bgp_one(struct api_req *q, struct api_resp *r, const char *uuid, const char *tenant)
+bgp_replace(struct api_req *q, struct api_resp *r, const char *uuid, const struct ne_auth *who)
 {
 	struct store *s = api_store();
 	struct ne_problem p;
-	struct err err;
-	json_t *cur = own(r, "bgp", uuid, tenant), *body, *o = NULL;
+	int64_t rev, now;
+	json_t *cur = own(r, "bgp", uuid, who->client_id, &rev), *body;
 
-	if (cur == NULL)
-		return;
-	if (strcmp(q->method, "GET") == 0) {
-		ok(r, 200, ne_peering_view(s, cur));
-	} else if (strcmp(q->method, "PUT") == 0) {
-		if (json_is_true(json_object_get(cur, "deleting"))) {
-			api_error(r, 409, "CONFLICT", "uuid", "the peering is being deleted");
-		} else if ((body = parse_body(q, r)) != NULL) {
-			if (ne_peering_from_request(s, tenant, body, false, cur, &o, &p) != 0)
-				api_problem(r, &p);
-			else if (put_peering(s, o, &err) != STORE_OK)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s}", "uuid", uuid));
-			json_decref(body);
-			json_decref(o);
-		}
-	} else {
-		json_t *view = ne_peering_view(s, cur);
-		const char *ps = json_string_value(json_object_get(view, "provisioningStatus"));
-
-		/* Never picked up by an agent: nothing to undo, it goes at once. Otherwise the
-		 * agent closes the session (Cease) and removes the key (DEPROVISIONING). */
-		if (strcmp(ps, "PROVISIONING") == 0) {
-			if (ne_remove(s, "bgp", uuid, &err) == STORE_ERR)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
-						     "DEPROVISIONING"));
+	if (cur != NULL && if_match(q, r, rev) && (body = parse_body(q, r)) != NULL) {
+		if (ne_peering_replace(s, who, cur, rev, body, &now, &p) != 0) {
+			api_problem(r, &p);
 		} else {
-			json_object_set_new(cur, "deleting", json_true());
-			if (put_peering(s, cur, &err) != STORE_OK)
-				store_down(r, &err);
-			else
-				ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
-						     "DEPROVISIONING"));
+			ok(r, 202, json_pack("{s:s}", "uuid", uuid));
+			set_etag(r, now);
 		}
-		json_decref(view);
+		json_decref(body);
 	}
 	json_decref(cur);
+	audit(who, "bgp.replace", uuid, r);
+}
+
+static void
+bgp_delete(struct api_req *q, struct api_resp *r, const char *uuid, const struct ne_auth *who)
+{
+	struct store *s = api_store();
+	struct ne_problem p;
+	int64_t rev;
+	json_t *cur;
+	int rc;
+
+	/* A race with another write is retried: what a DELETE means does not depend on the
+	 * values it raced with. With If-Match the client asked for exactly one revision. */
+	for (int tries = 0;; tries++) {
+		if ((cur = own(r, "bgp", uuid, who->client_id, &rev)) == NULL)
+			break;
+		if (!if_match(q, r, rev)) {
+			json_decref(cur);
+			break;
+		}
+		rc = ne_peering_delete(s, who, cur, rev, &p);
+		json_decref(cur);
+		if (rc == 0) {
+			ok(r, 202, json_pack("{s:s, s:s}", "uuid", uuid, "provisioningStatus",
+					     "DEPROVISIONING"));
+			break;
+		}
+		if (p.status != 409 || header(q, "If-Match") != NULL || tries == 4) {
+			api_problem(r, &p);
+			break;
+		}
+	}
+	audit(who, "bgp.delete", uuid, r);
+}
+
+static void
+bgp_one(struct api_req *q, struct api_resp *r, const char *sent, const struct ne_auth *who)
+{
+	char canon[NE_UUID_LEN + 1];
+	/* Answers name the peering as stored (lower case); own() refuses what is no UUID. */
+	const char *uuid = ne_uuid_canon(sent, canon) ? canon : sent;
+	int64_t rev;
+	json_t *cur;
+
+	if (strcmp(q->method, "PUT") == 0)
+		return bgp_replace(q, r, uuid, who);
+	if (strcmp(q->method, "DELETE") == 0)
+		return bgp_delete(q, r, uuid, who);
+	if ((cur = own(r, "bgp", uuid, who->client_id, &rev)) != NULL) {
+		ok(r, 200, ne_peering_view(api_store(), cur));
+		set_etag(r, rev);
+		json_decref(cur);
+	}
 }
 
 static bool
@@ -592,7 +757,8 @@ route(struct api_req *q, struct api_resp *r)
 {
 	static const char dev[] = "/ne/v1/devices", con[] = "/ne/v1/connections",
 			  bgp[] = "/ne/v1/bgp";
-	char tenant[TENANT_MAX];
+	struct ne_auth who;
+	const char *tenant = who.client_id;
 	const char *url = q->path;
 
 	if (strcmp(url, "/oauth2/v1/token") == 0) {
@@ -602,7 +768,7 @@ route(struct api_req *q, struct api_resp *r)
 	}
 	if (strncmp(url, "/ne/v1/", 7) != 0)
 		return api_error(r, 404, "NOT_FOUND", NULL, "no resource at %.200s", url);
-	if (!authenticate(q, r, tenant))
+	if (!authenticate(q, r, &who))
 		return;
 	if (strcmp(url, dev) == 0 || strcmp(url, con) == 0) {
 		if (method_is(q, r, "GET"))
@@ -610,23 +776,23 @@ route(struct api_req *q, struct api_resp *r)
 	} else if (strncmp(url, dev, sizeof(dev) - 1) == 0 && url[sizeof(dev) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "device", url + sizeof(dev), tenant)))
+		if (method_is(q, r, "GET") && (o = own(r, "device", url + sizeof(dev), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strncmp(url, con, sizeof(con) - 1) == 0 && url[sizeof(con) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "connection", url + sizeof(con), tenant)))
+		if (method_is(q, r, "GET") && (o = own(r, "connection", url + sizeof(con), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strcmp(url, bgp) == 0) {
 		if (method_is(q, r, "GET, POST")) {
 			if (strcmp(q->method, "GET") == 0)
 				list(q, r, "bgp", tenant);
 			else
-				bgp_create(q, r, tenant);
+				bgp_create(q, r, &who);
 		}
 	} else if (strncmp(url, bgp, sizeof(bgp) - 1) == 0 && url[sizeof(bgp) - 1] == '/') {
 		if (method_is(q, r, "GET, PUT, DELETE"))
-			bgp_one(q, r, url + sizeof(bgp), tenant);
+			bgp_one(q, r, url + sizeof(bgp), &who);
 	} else {
 		api_error(r, 404, "NOT_FOUND", NULL, "no resource at %.200s", url);
 	}

@@ -198,6 +198,8 @@ respond(struct MHD_Connection *conn, struct api_resp *r)
 		MHD_add_response_header(resp, "WWW-Authenticate", r->www_authenticate);
 	if (r->allow[0])
 		MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->etag[0])
+		MHD_add_response_header(resp, "ETag", r->etag);
 	if (r->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", retry);

@@ -27,6 +27,7 @@ static const struct {
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},
 	[OPT_INTERFACE] = {"interface", 0, true},
+	[OPT_CLIENT] = {"client", 0, true},
 };
 
 static int

@@ -16,6 +16,7 @@ static const char top_help[] =
 	"    status    Show the node agent's BGP sessions.\n"
 	"    route     Show the routes a node's agent holds.\n"
 	"    api-client  Manage the peering API's tenants (OAuth2 client credentials).\n"
+	"    api-user  Manage a tenant's users (the OAuth2 password grant).\n"
 	"    device    Manage tenants' virtual devices (a device is a tabby node).\n"
 	"    connection  Manage devices' connections (an interface on the node).\n"
 	"\n"
@@ -53,6 +54,7 @@ static const struct {
 	{"status", ctl_status_cmds, ctl_status_help},
 	{"route", ctl_route_cmds, ctl_route_help},
 	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help},
+	{"api-user", ctl_ne_user_cmds, ctl_ne_user_help},
 	{"device", ctl_ne_device_cmds, ctl_ne_device_help},
 	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help},
 };
@@ -144,7 +146,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, api-user, device, connection. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}

@@ -21,7 +21,7 @@ WHAT="token, wrong secret"; M=POST P=/oauth2/v1/token
 raw -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"
 expect 401 '"error":"invalid_client"'
 WHAT="token, wrong grant"; M=POST P=/oauth2/v1/token
-raw -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"
+raw -u "$BID:$BSEC" -d grant_type=authorization_code "$API/oauth2/v1/token"
 expect 400 '"error":"unsupported_grant_type"'
 
 # A peering for each tenant.
