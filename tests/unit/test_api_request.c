@@ -1,11 +1,17 @@
-/* The API core's strict parsing (request.c) and the failure limits (limit.c). */
+/*
+ * The API core's strict parsing (request.c), the failure limits (limit.c), and the
+ * token endpoint's grants as the core hands their credential checks to the pool.
+ */
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 
@@ -134,13 +140,135 @@ test_limits(void **state)
 	assert_true(api_limit_allow("192.0.2.3", other, &retry));
 }
 
+
+/* A token request in form encoding from 192.0.2.9, the client in HTTP Basic. */
+static void
+token_req(struct api_resp *r, const char *basic, const char *form)
+{
+	struct api_kv h[2] = {{"Content-Type", "application/x-www-form-urlencoded"},
+			      {"Authorization", basic}};
+	struct api_req q = {.method = "POST", .target = "/oauth2/v1/token", .headers = h,
+			    .n_headers = 2, .body = form, .body_len = strlen(form),
+			    .peer = "192.0.2.9"};
+
+	json_decref(r->doc);
+	memset(r, 0, sizeof(*r));
+	api_handle(&q, r);
+}
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Runs r's check as the pool would and makes the answer; the seconds the check took. */
+static double
+finish(struct api_resp *r)
+{
+	struct api_check *c = r->check;
+	double t0 = now_s(), took;
+
+	assert_non_null(c);
+	assert_null(r->doc);
+	api_check_run(c);
+	took = now_s() - t0;
+	api_token_finish(c, r);
+	api_check_free(c);
+	return took;
+}
+
+static const char *
+error_of(const struct api_resp *r)
+{
+	return json_string_value(json_object_get(r->doc, "error")) ?: "";
+}
+
+/*
+ * The password grant: strict parsing as for the client's credentials, the user's
+ * password checked with the client's secret off the request's thread (in r->check),
+ * an unknown user as costly as a wrong password, and a refresh token that works.
+ */
+static void
+test_password_grant(void **state)
+{
+	char dir[] = "/tmp/tabby-test-api-XXXXXX", url[128], id[NE_UUID_LEN + 1], secret[128];
+	char basic[256], b64[200], pair[200], form[512], cmd[128];
+	struct api_resp r = {0};
+	struct store *s;
+	struct err err;
+	double known = 0, unknown = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	assert_int_equal(ne_init(), 0);
+	assert_int_equal(store_open(&s, url, &err), STORE_OK);
+	assert_int_equal(ne_client_create(s, "acme", id, secret, &err), STORE_OK);
+	assert_int_equal(ne_user_create(s, id, "alice", "alice-password", NULL, &err), STORE_OK);
+	store_close(s);
+	api_set_datastore(url);
+	snprintf(pair, sizeof(pair), "%s:%s", id, secret);
+	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)pair, strlen(pair),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(basic, sizeof(basic), "Basic %s", b64);
+
+	/* Refused before any check: a parameter twice, a missing password. */
+	token_req(&r, basic, "grant_type=password&user_name=alice&user_name=bob&user_password=x");
+	assert_null(r.check);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(error_of(&r), "invalid_request");
+	token_req(&r, basic, "grant_type=password&user_name=alice");
+	assert_null(r.check);
+	assert_int_equal(r.status, 400);
+
+	/* The right password: the check comes back unanswered, and then a token pair. */
+	token_req(&r, basic, "grant_type=password&user_name=alice&user_password=alice-password");
+	assert_int_equal(r.check->grant, API_GRANT_PASSWORD);
+	finish(&r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.doc, "user_name")), "alice");
+	snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+		 json_string_value(json_object_get(r.doc, "refresh_token")) ?: "none");
+	token_req(&r, basic, form);
+	finish(&r);
+	assert_int_equal(r.status, 200);
+
+	/* Wrong password and unknown user: the same answer, at the same price. */
+	for (int i = 0; i < 3; i++) {
+		token_req(&r, basic, "grant_type=password&user_name=alice&user_password=wrong-one");
+		known += finish(&r);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(error_of(&r), "invalid_grant");
+		token_req(&r, basic, "grant_type=password&user_name=nobody&user_password=wrong-one");
+		unknown += finish(&r);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(error_of(&r), "invalid_grant");
+	}
+	assert_true(unknown > 0.6 * known && known > 0.6 * unknown);
+	/* Wrong passwords count against the failure limits like wrong secrets: six so far. */
+	for (int i = 0; i < 4; i++) {
+		token_req(&r, basic, "grant_type=password&user_name=alice&user_password=wrong-one");
+		finish(&r);
+	}
+	token_req(&r, basic, "grant_type=password&user_name=alice&user_password=alice-password");
+	assert_null(r.check);
+	assert_int_equal(r.status, 429);
+	json_decref(r.doc);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pct_decode), cmocka_unit_test(test_form),
 		cmocka_unit_test(test_media_type), cmocka_unit_test(test_target),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_limits), cmocka_unit_test(test_password_grant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,10 +107,43 @@ test_one_peering_per_connection(void **state)
 	assert_int_equal(ne_peering_create(f->s, &f->who, b, other, &rev, &p), -1);
 	assert_int_equal(p.status, 409);
 	assert_string_equal(p.property, "connectionUuid");
-	/* The agent's removal (ne_remove) frees the connection with the peering. */
+	/* The operator's removal (ne_remove) frees the connection with the peering. */
 	assert_int_equal(ne_remove(f->s, "bgp", uuid, &err), STORE_OK);
 	assert_false(exists(f->s, claim));
 	assert_int_equal(ne_peering_create(f->s, &f->who, b, other, &rev, &p), 0);
+	json_decref(b);
+}
+
+/*
+ * An agent finishing a deletion queues the deletes of the peering and its key (no
+ * compares, see agent/peerings.c) and leaves the claim: a new peering takes it over,
+ * while a claim whose peering exists still refuses.
+ */
+static void
+test_claim_left_by_agent(void **state)
+{
+	struct fx *f = *state;
+	char uuid[NE_UUID_LEN + 1], second[NE_UUID_LEN + 1], third[NE_UUID_LEN + 1];
+	char key[KEY_MAX], claim[KEY_MAX];
+	struct ne_problem p;
+	struct store_kv kv;
+	struct err err;
+	int64_t rev;
+	json_t *b = body(f->conn, 10013, NULL);
+
+	create(f, uuid, &rev);
+	ne_key(key, sizeof(key), "bgp", uuid);
+	assert_int_equal(store_delete(f->s, key, &err), STORE_OK);
+	ne_secret_key(key, sizeof(key), uuid);
+	assert_int_equal(store_delete(f->s, key, &err), STORE_OK);
+	snprintf(claim, sizeof(claim), KEY_ROOT_NE "connection_peering/%s", f->conn);
+	assert_true(exists(f->s, claim));
+	assert_int_equal(ne_peering_create(f->s, &f->who, b, second, &rev, &p), 0);
+	assert_int_equal(store_get(f->s, claim, &kv, &err), STORE_OK);
+	assert_non_null(strstr(kv.value, second));
+	store_kv_clear(&kv);
+	assert_int_equal(ne_peering_create(f->s, &f->who, b, third, &rev, &p), -1);
+	assert_int_equal(p.status, 409);
 	json_decref(b);
 }
 
@@ -310,9 +343,10 @@ main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_one_peering_per_connection), T(test_key_kept_apart),
-	    T(test_stale_writes_refused),	T(test_delete_held_by_agent),
-	    T(test_client_tokens_revoked),	T(test_users_and_refresh),
+	    T(test_one_peering_per_connection), T(test_claim_left_by_agent),
+	    T(test_key_kept_apart),		T(test_stale_writes_refused),
+	    T(test_delete_held_by_agent),	T(test_client_tokens_revoked),
+	    T(test_users_and_refresh),
 	};
 
 	ne_audit_sink(NULL);
