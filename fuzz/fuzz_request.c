@@ -5,7 +5,9 @@
  *
  * Input: "METHOD TARGET\n", then header lines "Name: value\n" up to an empty line,
  * then the body. Placeholders make the valid credentials reachable: @TOKEN (a bearer
- * token), @BASIC (base64 of id:secret), @ID, @SECRET, @CONN (a connection), @DEV.
+ * token), @BASIC (base64 of id:secret), @ID, @SECRET, @CONN (a connection), @DEV,
+ * @USER and @PASSWORD (a user of the client), @REFRESH (a refresh token of that user's;
+ * once spent, its family is revoked and later uses are refused).
  * Whatever the input, there is one answer: a status 200-499 with a JSON document.
  */
 #include <assert.h>
@@ -24,14 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct {
 	const char *name;
 	char value[256];
-} subst[] = {{"@TOKEN", ""}, {"@BASIC", ""}, {"@ID", ""}, {"@SECRET", ""}, {"@CONN", ""},
-	     {"@DEV", ""}};
+} subst[] = {{"@TOKEN", ""},  {"@BASIC", ""},	 {"@ID", ""},	   {"@SECRET", ""},
+	     {"@CONN", ""},   {"@DEV", ""},	 {"@USER", "fuzzer"}, {"@PASSWORD", "fuzz-password"},
+	     {"@REFRESH", ""}};
 static bool ready;
 
 static void
 setup(void)
 {
 	char dir[] = "/tmp/tabby-fuzz-request-XXXXXX", url[128], pair[256];
+	struct ne_auth a, u;
+	struct ne_tokens t;
 	struct store *s;
 	struct err err;
 
@@ -45,8 +50,17 @@ setup(void)
 	    ne_device_create(s, "n1", subst[2].value, NULL, subst[5].value, &err) != STORE_OK ||
 	    ne_connection_create(s, subst[5].value, "eth1", NULL, subst[4].value, &err) !=
 		    STORE_OK ||
-	    ne_token_issue(s, subst[2].value, subst[0].value, &err) != STORE_OK)
+	    ne_user_create(s, subst[2].value, subst[6].value, subst[7].value, NULL, &err) !=
+		    STORE_OK ||
+	    ne_client_check(s, subst[2].value, subst[3].value, &a, &err) != 1 ||
+	    ne_token_issue(s, &a, &t, &err) != STORE_OK)
 		abort();
+	snprintf(subst[0].value, sizeof(subst[0].value), "%s", t.access);
+	u = a;
+	if (ne_user_check(s, &u, subst[6].value, subst[7].value, &err) != 1 ||
+	    ne_token_issue(s, &u, &t, &err) != STORE_OK)
+		abort();
+	snprintf(subst[8].value, sizeof(subst[8].value), "%s", t.refresh);
 	snprintf(pair, sizeof(pair), "%s:%s", subst[2].value, subst[3].value);
 	sodium_bin2base64(subst[1].value, sizeof(subst[1].value), (unsigned char *)pair,
 			  strlen(pair), sodium_base64_VARIANT_ORIGINAL);

@@ -1411,12 +1411,14 @@ ne_peering_create(struct store *s, const struct ne_auth *who, json_t *body, char
 	/* The claim must be free and the connection as we read it (still there, still the
 	 * tenant's): then the peering, its key and the claim land together. */
 	if ((free_ = claim_free(s, ckey, oldkey, c, &nc, &err)) <= 0) {
-		json_decref(o);
 		if (free_ < 0)
-			return store_problem(p, &err);
-		return problem(p, 409, "CONFLICT", "connectionUuid",
-			       "connection '%s' already has a BGP peering (one being deleted "
-			       "holds it until it is gone)", conn);
+			store_problem(p, &err);
+		else
+			problem(p, 409, "CONFLICT", "connectionUuid",
+				"connection '%s' already has a BGP peering (one being deleted "
+				"holds it until it is gone)", conn);
+		json_decref(o);
+		return -1;
 	}
 	c[nc++] = (struct store_cmp){.key = connkey, .mod_rev = conn_rev};
 	peering_ops(o, rkey, skey, texts, ops);
