@@ -183,7 +183,8 @@ token_read(struct api_req *q, struct api_resp *r, struct token_params *t)
 		what = "Content-Type must be application/json or application/x-www-form-urlencoded";
 	}
 	if (what == NULL && bid != NULL) {
-		if (t->v[TP_SECRET] != NULL || (t->v[TP_ID] != NULL && strcmp(t->v[TP_ID], bid) != 0)) {
+		if (t->v[TP_SECRET] != NULL ||
+		    (t->v[TP_ID] != NULL && strcmp(t->v[TP_ID], bid) != 0)) {
 			what = "the client authenticates with HTTP Basic or with client_id and "
 			       "client_secret in the body, not both (RFC 6749 section 2.3)";
 		} else {
@@ -776,12 +777,14 @@ route(struct api_req *q, struct api_resp *r)
 	} else if (strncmp(url, dev, sizeof(dev) - 1) == 0 && url[sizeof(dev) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "device", url + sizeof(dev), tenant, NULL)))
+		if (method_is(q, r, "GET") &&
+		    (o = own(r, "device", url + sizeof(dev), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strncmp(url, con, sizeof(con) - 1) == 0 && url[sizeof(con) - 1] == '/') {
 		json_t *o;
 
-		if (method_is(q, r, "GET") && (o = own(r, "connection", url + sizeof(con), tenant, NULL)))
+		if (method_is(q, r, "GET") &&
+		    (o = own(r, "connection", url + sizeof(con), tenant, NULL)))
 			ok(r, 200, public_view(o));
 	} else if (strcmp(url, bgp) == 0) {
 		if (method_is(q, r, "GET, POST")) {

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 
@@ -156,26 +155,17 @@ token_req(struct api_resp *r, const char *basic, const char *form)
 	api_handle(&q, r);
 }
 
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Runs r's check as the pool would and makes the answer; the seconds the check took. */
 static double
 finish(struct api_resp *r)
 {
 	struct api_check *c = r->check;
-	double t0 = now_s(), took;
+	double t0 = api_monotonic(), took;
 
 	assert_non_null(c);
 	assert_null(r->doc);
 	api_check_run(c);
-	took = now_s() - t0;
+	took = api_monotonic() - t0;
 	api_token_finish(c, r);
 	api_check_free(c);
 	return took;
@@ -216,7 +206,17 @@ test_password_grant(void **state)
 			  sodium_base64_VARIANT_ORIGINAL);
 	snprintf(basic, sizeof(basic), "Basic %s", b64);
 
-	/* Refused before any check: a parameter twice, a missing password. */
+	/* Refused before any check: a JSON body that is no object, a parameter twice, a
+	 * missing password. */
+	{
+		struct api_kv h[1] = {{"Content-Type", "application/json"}};
+		struct api_req q = {.method = "POST", .target = "/oauth2/v1/token", .headers = h,
+				    .n_headers = 1, .body = "[{}]", .body_len = 4};
+
+		api_handle(&q, &r);
+		assert_null(r.check);
+		assert_int_equal(r.status, 400);
+	}
 	token_req(&r, basic, "grant_type=password&user_name=alice&user_name=bob&user_password=x");
 	assert_null(r.check);
 	assert_int_equal(r.status, 400);
