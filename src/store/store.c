@@ -10,6 +10,8 @@
 
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
+	&store_etcd_ops,
+	&store_etcds_ops,
 };
 
 const char *
@@ -45,7 +47,8 @@ store_open(struct store **out, const char *url, struct err *err)
 			return STORE_OK;
 		}
 	}
-	err_set(err, "datastore '%s': unsupported URL; accepted: sqlite:PATH", url);
+	err_set(err, "datastore '%s': unsupported URL; accepted: sqlite:PATH, "
+		"etcd://HOST:PORT[,HOST:PORT...], etcds://HOST:PORT[,...]", url);
 	return STORE_ERR;
 }
 
@@ -137,6 +140,10 @@ store_delete_prefix(struct store *s, const char *prefix, struct err *err)
 int
 store_lease_grant(struct store *s, int64_t ttl_s, int64_t *id, struct err *err)
 {
+	if (ttl_s < 1) {
+		err_set(err, "lease TTL must be at least 1 second");
+		return STORE_ERR;
+	}
 	return s->ops->lease_grant(s, ttl_s, id, err);
 }
 
@@ -188,6 +195,22 @@ store_watch_close(struct store_watch *w)
 {
 	if (w != NULL)
 		w->ops->watch_close(w);
+}
+
+int
+store_key_check(const char *key, struct err *err)
+{
+	if (key == NULL || *key == '\0') {
+		err_set(err, "empty key");
+		return -1;
+	}
+	for (const char *p = key; *p; p++) {
+		if (*p < 0x21 || *p > 0x7e) {
+			err_set(err, "key '%s' has a character outside printable ASCII", key);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void

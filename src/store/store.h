@@ -10,8 +10,9 @@
  * history they need is gone (the watcher then re-reads and reconciles).
  *
  * Backends plug in through struct store_ops; callers only see this API.
- * URLs: "sqlite:PATH" (embedded, the default). "etcd://..." is reserved
- * for the etcd backend.
+ * URLs: "sqlite:PATH" (embedded, the default); "etcd://HOST:PORT[,...]" and
+ * "etcds://..." (TLS) for an etcd v3 cluster (store_etcd.c says how it is
+ * configured).
  */
 #ifndef TABBY_STORE_H
 #define TABBY_STORE_H
@@ -148,6 +149,9 @@ int store_watch_interval_ms(struct store_watch *w);
 int store_watch_next(struct store_watch *w, struct store_events *out, struct err *err);
 void store_watch_close(struct store_watch *w);
 
+/* Keys are non-empty printable ASCII without spaces; -1 with err otherwise. */
+int store_key_check(const char *key, struct err *err);
+
 void store_kv_clear(struct store_kv *kv);
 void store_kvs_free(struct store_kvs *kvs);
 struct store_kv *store_kvs_push(struct store_kvs *kvs);
@@ -155,5 +159,7 @@ void store_events_free(struct store_events *evs);
 struct store_event *store_events_push(struct store_events *evs);
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_etcd_ops;
+extern const struct store_ops store_etcds_ops;
 
 #endif
