@@ -9,9 +9,9 @@
 #include "lib/log.h"
 
 static const struct store_ops *const backends[] = {
-	&store_sqlite_ops,
-	&store_etcd_ops,
-	&store_etcds_ops,
+    &store_sqlite_ops,
+    &store_etcd_ops,
+    &store_etcds_ops,
 };
 
 const char *
@@ -31,9 +31,23 @@ store_url_default(const char *flag, char *buf, size_t len)
 	return buf;
 }
 
+/* The URL as errors show it: user information, if any, is replaced (never shown). */
+static const char *
+url_shown(const char *url, char *buf, size_t len)
+{
+	const char *start = strstr(url, "//"), *at = start ? strchr(start, '@') : NULL;
+
+	if (at == NULL)
+		return url;
+	snprintf(buf, len, "%.*s***%s", (int)(start + 2 - url), url, at);
+	return buf;
+}
+
 int
 store_open(struct store **out, const char *url, struct err *err)
 {
+	char shown[512];
+
 	const char *colon = strchr(url, ':');
 	size_t n = colon ? (size_t)(colon - url) : 0;
 
@@ -41,14 +55,17 @@ store_open(struct store **out, const char *url, struct err *err)
 	for (size_t i = 0; colon && i < sizeof(backends) / sizeof(backends[0]); i++) {
 		if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0) {
 			if (backends[i]->open(out, colon + 1, err) != STORE_OK) {
-				err_prefix(err, "datastore %s", url);
+				err_prefix(err, "datastore %s",
+					   url_shown(url, shown, sizeof(shown)));
 				return STORE_ERR;
 			}
 			return STORE_OK;
 		}
 	}
-	err_set(err, "datastore '%s': unsupported URL; accepted: sqlite:PATH, "
-		"etcd://HOST:PORT[,HOST:PORT...], etcds://HOST:PORT[,...]", url);
+	err_set(err,
+		"datastore '%s': unsupported URL; accepted: sqlite:PATH, "
+		"etcd://HOST:PORT[,HOST:PORT...], etcds://HOST:PORT[,...]",
+		url_shown(url, shown, sizeof(shown)));
 	return STORE_ERR;
 }
 

@@ -514,6 +514,13 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 			break;
 		}
 		conn_prepare(c, c->h, path, body, &hdrs, errbuf);
+		/*
+		 * A request a member cannot serve (its proposal went to a leader that
+		 * just died) hangs until etcd's own timeout; one that may be sent again
+		 * gets a third of the deadline per member, so the next can answer.
+		 */
+		if (retry_safe && left > c->timeout_ms / 3 && c->nep > 1)
+			left = c->timeout_ms / 3;
 		curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)left);
 		curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS,
 				 (long)(left < EC_CONNECT_MS_MAX ? left : EC_CONNECT_MS_MAX));
