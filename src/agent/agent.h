@@ -14,11 +14,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/fib.h"
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
-#include "bgp/fib.h"
 #include "bgp/rib.h"
 #include "lib/addr.h"
+#include "lib/backoff.h"
 #include "model/bgpconf.h"
 #include "store/store.h"
 
@@ -109,7 +110,7 @@ struct agent {
 	struct agent_config cfg;
 	struct store *store;
 	struct store_watch *watch;
-	int64_t lease;
+	struct swr *writer;          /* status writes, off the loop (store_writer.h) */
 	time_t started;
 	struct session *sessions;
 	struct rib *rib;
@@ -125,11 +126,12 @@ struct agent {
 	ev_timer flush_timer, stats_timer;
 	int listen_fd[2];
 	ev_io listen_io[2];
-	ev_timer watch_timer, reconcile_timer, lease_timer;
+	ev_timer watch_timer, reconcile_timer;
 	ev_signal sigterm, sigint;
 	int control_fd;
 	ev_io control_io;
 	bool stopping;
+	struct backoff watch_retry, reconcile_retry;  /* the store failed: when to try again */
 };
 
 /* session.c */
@@ -161,7 +163,9 @@ void reconcile_soon(struct agent *ag);
 
 /* peerings.c */
 /* Adds this node's API peerings to the wanted sessions (they come last; a clash is an error). */
-void peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap);
+/* -1 when the peerings cannot be read: then nothing may be judged gone. */
+int peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap,
+		  struct err *err);
 /* After the sessions were reconciled: addresses of gone peerings, and deletions finished. */
 void peerings_settle(struct agent *ag);
 void peerings_stop(struct agent *ag);
@@ -174,6 +178,8 @@ int status_agent_start(struct agent *ag, struct err *err);
 void status_session(struct session *s);
 void status_session_remove(struct session *s);
 void status_stop(struct agent *ag);
+/* Queues the delete of a key outside the status (a finished deprovisioning). */
+void status_delete(struct agent *ag, const char *key);
 /* The session's record, as written to the store and served on the control socket. */
 char *status_session_json(const struct session *s);
 

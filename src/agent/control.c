@@ -3,7 +3,17 @@
  * agent record. A client writes one command line and reads one JSON
  * document back. Commands: "sessions" (the live session records) and
  * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement)
- * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked).
+ * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked), both
+ * in table order, each destination's paths together.
+ *
+ * No client can stall the loop: sockets are non-blocking, and an answer is
+ * generated as the client reads it, a bounded buffer at a time. A command
+ * takes a snapshot of the keys it will show (session addresses, prefixes) and
+ * looks each one up again when its turn comes, so routes that change or go
+ * meanwhile are shown as they are then, or skipped. A client that stops
+ * reading costs its snapshot and one buffer, and is dropped after a while,
+ * or sooner when the socket is full of clients, or their snapshots pass a cap
+ * (64 MB: the newest answer is always served), and a new one comes.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -12,26 +22,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
 #include "lib/log.h"
-
-static json_t *
-cmd_sessions(struct agent *ag)
-{
-	json_t *arr = json_array();
-
-	for (struct session *s = ag->sessions; s; s = s->next) {
-		char *text = status_session_json(s);
-
-		json_array_append_new(arr, json_loads(text, 0, NULL));
-		free(text);
-	}
-	return arr;
-}
 
 static const char *const origins[] = {"IGP", "EGP", "incomplete"};
 
@@ -76,132 +71,443 @@ attrs_json(const struct bgp_attrs *a)
 	return o;
 }
 
-static json_t *
-route_json(const struct session *s, const struct adj_in_route *r)
+/* One key of an answer: a session (peer), a peer's route (peer, p) or a destination (p). */
+struct item {
+	struct prefix p;
+	uint32_t peer;               /* index into the client's peers */
+};
+
+enum command { CMD_SESSIONS, CMD_ADJ_RIB_IN, CMD_ROUTES };
+
+struct client {
+	struct agent *ag;
+	int fd;
+	ev_io io;
+	ev_timer idle;
+	char in[256];
+	size_t inlen;
+	bool asked;                  /* the command line is in */
+	enum command cmd;
+	struct addr *peers;
+	size_t npeers;
+	struct item *items;
+	size_t nitems, pos, snapshot;  /* snapshot: bytes of items and peers */
+	bool begun, ended, any;
+	ev_tstamp active;            /* when it last asked or read */
+	char *out;
+	size_t outlen, outoff, outcap;
+	struct client *next;
+};
+
+#define CLIENTS_MAX 16
+#define SNAPSHOTS_MAX (64u << 20)  /* bytes of snapshots over all clients, beyond the newest */
+#define OUT_SOFT (64 * 1024)     /* stop generating at this much unsent output */
+#define IDLE_TIMEOUT 10.         /* seconds a client may neither ask nor read */
+
+static struct client *clients;
+static size_t nclients, snapshots;
+
+static void
+out_add(struct client *c, const char *text, size_t len)
+{
+	if (c->outlen + len > c->outcap) {
+		c->outcap = c->outlen + len > 2 * c->outcap ? c->outlen + len : 2 * c->outcap;
+		c->out = xrealloc(c->out, c->outcap);
+	}
+	memcpy(c->out + c->outlen, text, len);
+	c->outlen += len;
+}
+
+static void
+out_doc(struct client *c, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	json_decref(doc);
+	if (text == NULL)
+		fatal("out of memory encoding JSON");
+	out_add(c, text, strlen(text));
+	free(text);
+}
+
+/* The comma before every element of the answer's array but the first. */
+static void
+out_sep(struct client *c)
+{
+	if (c->any)
+		out_add(c, ",", 1);
+	c->any = true;
+}
+
+static void
+out_elem(struct client *c, json_t *o)
+{
+	out_sep(c);
+	out_doc(c, o);
+}
+
+/* The whole answer is this one document (an error). */
+static void
+out_only(struct client *c, json_t *doc)
+{
+	out_doc(c, doc);
+	out_add(c, "\n", 1);
+	c->begun = c->ended = true;
+}
+
+static void
+route_elem(struct client *c, const struct session *s, const struct prefix *p,
+	   const struct rib_attr *x)
 {
 	char pfx[PREFIX_STRLEN], peer[ADDR_STRLEN];
-	json_t *o = attrs_json(&r->attr->a);
+	json_t *o = attrs_json(&x->a);
 
-	prefix_format(&r->p, pfx);
+	prefix_format(p, pfx);
 	addr_format(&s->spec.remote, peer);
 	json_object_set_new(o, "peer", json_string(peer));
 	json_object_set_new(o, "prefix", json_string(pfx));
-	return o;
+	out_elem(c, o);
 }
 
-/* "routes [PREFIX]": the Loc-RIB, every path with the best one marked. */
-static json_t *
-cmd_routes(struct agent *ag, const char *want)
+/* Every path to a destination, the best one marked. */
+static void
+dest_elems(struct client *c, const struct rib_dest *d)
 {
-	json_t *arr = json_array();
-	const struct rib_dest **v;
-	struct prefix only;
-	size_t n;
+	char pfx[PREFIX_STRLEN], from[ADDR_STRLEN];
 
-	if (want != NULL && prefix_parse(want, &only, NULL) != 0)
-		return json_pack("{s:s}", "error", "not a prefix; usage: routes [PREFIX]");
-	v = loc_rib_sorted(ag->loc, &n);
-	for (size_t i = 0; i < n; i++) {
-		char pfx[PREFIX_STRLEN], from[ADDR_STRLEN];
+	prefix_format(&d->p, pfx);
+	for (uint16_t k = 0; k < d->npaths; k++) {
+		const struct rib_path *p = &d->paths[k];
+		json_t *o = attrs_json(&p->attr->a);
 
-		if (want != NULL && prefix_cmp(&v[i]->p, &only) != 0)
-			continue;
-		prefix_format(&v[i]->p, pfx);
-		for (uint16_t k = 0; k < v[i]->npaths; k++) {
-			const struct rib_path *p = &v[i]->paths[k];
-			json_t *o = attrs_json(&p->attr->a);
-
-			if (p->src.local)
-				snprintf(from, sizeof(from), "local");
-			else
-				addr_format(&p->src.addr, from);
-			json_object_set_new(o, "prefix", json_string(pfx));
-			json_object_set_new(o, "from", json_string(from));
-			json_object_set_new(o, "best", json_boolean(k == v[i]->best));
-			json_array_append_new(arr, o);
-		}
+		if (p->src.local)
+			snprintf(from, sizeof(from), "local");
+		else
+			addr_format(&p->src.addr, from);
+		json_object_set_new(o, "prefix", json_string(pfx));
+		json_object_set_new(o, "from", json_string(from));
+		json_object_set_new(o, "best", json_boolean(k == d->best));
+		out_elem(c, o);
 	}
-	free(v);
-	return arr;
 }
 
-static json_t *
-cmd_adj_rib_in(struct agent *ag, const char *peer)
+/* The item as it is now (it may have changed or gone since the snapshot). */
+static void
+item_elems(struct client *c, const struct item *it)
 {
-	json_t *arr = json_array();
-	struct addr want;
+	const struct rib_dest *d;
+	struct session *s;
+	struct rib_attr *x;
+	char *text;
 
-	if (peer != NULL && addr_parse(peer, &want) != 0)
-		return json_pack("{s:s}", "error", "not an IP address; usage: adj-rib-in [PEER]");
-	for (struct session *s = ag->sessions; s; s = s->next) {
-		struct adj_in_route *v;
+	switch (c->cmd) {
+	case CMD_SESSIONS:
+		if ((s = session_find(c->ag, &c->peers[it->peer])) == NULL)
+			return;
+		text = status_session_json(s);
+		out_sep(c);
+		out_add(c, text, strlen(text));
+		free(text);
+		return;
+	case CMD_ADJ_RIB_IN:
+		s = session_find(c->ag, &c->peers[it->peer]);
+		if (s != NULL && s->adj_in != NULL && (x = adj_in_get(s->adj_in, &it->p)) != NULL)
+			route_elem(c, s, &it->p, x);
+		return;
+	case CMD_ROUTES:
+		if ((d = loc_rib_get(c->ag->loc, &it->p)) != NULL)
+			dest_elems(c, d);
+		return;
+	}
+}
+
+static struct item *
+item_push(struct client *c, size_t *cap)
+{
+	if (c->nitems == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		c->items = xrealloc(c->items, *cap * sizeof(*c->items));
+	}
+	memset(&c->items[c->nitems], 0, sizeof(*c->items));
+	return &c->items[c->nitems++];
+}
+
+static uint32_t
+peer_push(struct client *c, const struct addr *a)
+{
+	c->peers = xrealloc(c->peers, (c->npeers + 1) * sizeof(*c->peers));
+	c->peers[c->npeers] = *a;
+	return (uint32_t)c->npeers++;
+}
+
+/* "sessions": the live session records. */
+static void
+snap_sessions(struct client *c)
+{
+	size_t cap = 0;
+
+	for (struct session *s = c->ag->sessions; s; s = s->next)
+		item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
+}
+
+/* "adj-rib-in [PEER]": what each peer sent, per peer in table order. */
+static void
+snap_adj_rib_in(struct client *c, const char *peer)
+{
+	struct addr want;
+	size_t cap = 0;
+
+	if (peer != NULL && addr_parse(peer, &want) != 0) {
+		out_only(c, json_pack("{s:s}", "error",
+				      "not an IP address; usage: adj-rib-in [PEER]"));
+		return;
+	}
+	for (struct session *s = c->ag->sessions; s; s = s->next) {
+		struct prefix *v;
+		uint32_t k;
 		size_t n;
 
 		if (s->adj_in == NULL || (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
 			continue;
-		v = adj_in_sorted(s->adj_in, &n);
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, route_json(s, &v[i]));
+		k = peer_push(c, &s->spec.remote);
+		v = adj_in_prefixes(s->adj_in, &n);
+		for (size_t i = 0; i < n; i++) {
+			struct item *it = item_push(c, &cap);
+
+			it->p = v[i];
+			it->peer = k;
+		}
 		free(v);
 	}
-	return arr;
+}
+
+/*
+ * "routes [PREFIX]": the Loc-RIB, in table order, as BIRD's "show route" walks its
+ * table: sorting a million prefixes would hold up the loop; tabbyctl sorts what it shows.
+ */
+static void
+snap_routes(struct client *c, const char *want)
+{
+	struct prefix only, *v;
+	size_t n, cap = 0;
+
+	if (want != NULL) {
+		if (prefix_parse(want, &only, NULL) != 0)
+			out_only(c, json_pack("{s:s}", "error",
+					      "not a prefix; usage: routes [PREFIX]"));
+		else if (loc_rib_get(c->ag->loc, &only) != NULL)
+			item_push(c, &cap)->p = only;
+		return;
+	}
+	v = loc_rib_prefixes(c->ag->loc, &n);
+	c->items = xmalloc((n ? n : 1) * sizeof(*c->items));
+	cap = n;
+	for (size_t i = 0; i < n; i++)
+		item_push(c, &cap)->p = v[i];
+	free(v);
+}
+
+static void client_free(struct client *c);
+
+/* The client that asked or read least recently, other than keep; with a snapshot if asked. */
+static struct client *
+longest_idle(const struct client *keep, bool with_snapshot)
+{
+	struct client *old = NULL;
+
+	for (struct client *c = clients; c; c = c->next)
+		if (c != keep && (!with_snapshot || c->snapshot > 0) &&
+		    (old == NULL || c->active < old->active))
+			old = c;
+	return old;
 }
 
 static void
-reply(int fd, json_t *doc)
+command(struct client *c, char *line)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
-	size_t len = text ? strlen(text) : 0, off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	line[strcspn(line, "\r\n")] = '\0';
+	c->asked = true;
+	if (strcmp(line, "sessions") == 0) {
+		c->cmd = CMD_SESSIONS;
+		snap_sessions(c);
+	} else if (strcmp(line, "adj-rib-in") == 0 || strncmp(line, "adj-rib-in ", 11) == 0) {
+		c->cmd = CMD_ADJ_RIB_IN;
+		snap_adj_rib_in(c, line[10] ? line + 11 : NULL);
+	} else if (strcmp(line, "routes") == 0 || strncmp(line, "routes ", 7) == 0) {
+		c->cmd = CMD_ROUTES;
+		snap_routes(c, line[6] ? line + 7 : NULL);
+	} else {
+		out_only(c, json_pack("{s:s}", "error",
+				      "unknown command; accepted: sessions, adj-rib-in [PEER], "
+				      "routes [PREFIX]"));
 	}
-	send(fd, "\n", 1, MSG_NOSIGNAL);
-	free(text);
-	json_decref(doc);
+	/* Snapshots are O(table) each: past the cap, the longest-idle ones make room. */
+	c->snapshot = c->nitems * sizeof(*c->items) + c->npeers * sizeof(*c->peers);
+	snapshots += c->snapshot;
+	while (snapshots > SNAPSHOTS_MAX) {
+		struct client *old = longest_idle(c, true);
+
+		if (old == NULL)
+			break;
+		log_info("control socket: snapshots over %u MB; dropping a client idle for %.1f s",
+			 SNAPSHOTS_MAX >> 20, ev_now(c->ag->loop) - old->active);
+		client_free(old);
+	}
+}
+
+/* Generates more of the answer, up to the soft limit of unsent output. */
+static void
+fill(struct client *c)
+{
+	if (c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
+	if (!c->begun) {
+		out_add(c, "[", 1);
+		c->begun = true;
+	}
+	while (!c->ended && c->outlen < OUT_SOFT) {
+		if (c->pos == c->nitems) {
+			out_add(c, "]\n", 2);
+			c->ended = true;
+			break;
+		}
+		item_elems(c, &c->items[c->pos++]);
+	}
+}
+
+static void
+client_free(struct client *c)
+{
+	struct client **pp;
+
+	ev_io_stop(c->ag->loop, &c->io);
+	ev_timer_stop(c->ag->loop, &c->idle);
+	close(c->fd);
+	for (pp = &clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	nclients--;
+	snapshots -= c->snapshot;
+	free(c->peers);
+	free(c->items);
+	free(c->out);
+	free(c);
+}
+
+/* Reads the command line; false when the client is gone or done. */
+static bool
+client_read(struct client *c)
+{
+	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+	c->inlen += (size_t)n;
+	c->in[c->inlen] = '\0';
+	/* A line, a full buffer, or the client's end of the stream: that is the command. */
+	if (n == 0 || memchr(c->in, '\n', c->inlen) != NULL || c->inlen == sizeof(c->in) - 1) {
+		if (c->inlen == 0)
+			return false;
+		command(c, c->in);
+	}
+	return true;
+}
+
+/* Sends what the socket takes; false when the client is gone or the answer is complete. */
+static bool
+client_write(struct client *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->outoff == c->outlen) {
+			if (c->ended)
+				return false;
+			fill(c);
+			continue;
+		}
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		c->outoff += (size_t)n;
+		if (c->outoff == c->outlen && !c->ended && c->outlen >= OUT_SOFT)
+			return true; /* one buffer per turn of the loop: others get theirs */
+	}
+}
+
+static void
+client_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = w->data;
+	bool alive;
+
+	(void)revents;
+	alive = c->asked ? client_write(c) : client_read(c);
+	if (alive && c->asked && !(w->events & EV_WRITE)) {
+		ev_io_stop(loop, w);
+		ev_io_set(w, c->fd, EV_WRITE);
+		ev_io_start(loop, w);
+	}
+	if (!alive) {
+		client_free(c);
+		return;
+	}
+	c->active = ev_now(loop);
+	ev_timer_again(loop, &c->idle);
+}
+
+static void
+idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_info("control socket: dropping a client that neither asked nor read for %.0f s",
+		 IDLE_TIMEOUT);
+	client_free(c);
 }
 
 static void
 control_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct agent *ag = w->data;
-	struct timeval tv = {.tv_sec = 1};
-	char line[256];
-	ssize_t n;
+	struct client *c;
 	int fd;
 
-	(void)loop;
 	(void)revents;
-	fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	/* A client gets one second to ask and to read; it cannot stall the agent longer. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = recv(fd, line, sizeof(line) - 1, 0);
-	if (n > 0) {
-		line[n] = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strcmp(line, "sessions") == 0)
-			reply(fd, cmd_sessions(ag));
-		else if (strcmp(line, "adj-rib-in") == 0)
-			reply(fd, cmd_adj_rib_in(ag, NULL));
-		else if (strncmp(line, "adj-rib-in ", 11) == 0)
-			reply(fd, cmd_adj_rib_in(ag, line + 11));
-		else if (strcmp(line, "routes") == 0)
-			reply(fd, cmd_routes(ag, NULL));
-		else if (strncmp(line, "routes ", 7) == 0)
-			reply(fd, cmd_routes(ag, line + 7));
-		else
-			reply(fd, json_pack("{s:s}", "error",
-					    "unknown command; accepted: sessions, adj-rib-in [PEER], "
-					    "routes [PREFIX]"));
+	if (nclients >= CLIENTS_MAX) {
+		/* Full: the client that made no progress for the longest makes room. */
+		struct client *old = longest_idle(NULL, false);
+
+		log_info("control socket: %d clients; dropping the one idle for %.1f s",
+			 CLIENTS_MAX, ev_now(loop) - old->active);
+		client_free(old);
 	}
-	close(fd);
+	c = xcalloc(1, sizeof(*c));
+	c->ag = ag;
+	c->fd = fd;
+	ev_io_init(&c->io, client_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_init(&c->idle, idle_cb);
+	c->idle.repeat = IDLE_TIMEOUT;
+	c->idle.data = c;
+	c->active = ev_now(loop);
+	ev_io_start(loop, &c->io);
+	ev_timer_again(loop, &c->idle);
+	c->next = clients;
+	clients = c;
+	nclients++;
 }
 
 int
@@ -242,6 +548,8 @@ control_start(struct agent *ag, struct err *err)
 void
 control_stop(struct agent *ag)
 {
+	while (clients != NULL)
+		client_free(clients);
 	if (ag->control_fd < 0)
 		return;
 	ev_io_stop(ag->loop, &ag->control_io);

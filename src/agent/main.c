@@ -10,7 +10,11 @@
 
 #include "agent/agent.h"
 #include "lib/asn.h"
+#include "lib/backoff.h"
 #include "lib/log.h"
+
+/* The longest a read on the event loop waits for another process's lock on the store. */
+#define LOOP_STORE_TIMEOUT_MS 100
 
 static const char usage[] =
 	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
@@ -187,6 +191,17 @@ register_node(struct agent *ag, struct err *err)
 	return bgpconf_host_put(ag->store, &h, err) == STORE_OK ? 0 : -1;
 }
 
+/* The watch failed: sessions run on; try again one back-off step later. */
+static void
+watch_retry(struct agent *ag, const char *what, const struct err *err)
+{
+	double d = backoff_next(&ag->watch_retry, ev_now(ag->loop));
+
+	log_warnx("store watch: %s: %s; sessions run on, retrying in %.1f s", what, err->msg, d);
+	ag->watch_timer.repeat = d;
+	ev_timer_again(ag->loop, &ag->watch_timer);
+}
+
 static void
 watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -194,27 +209,43 @@ watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct store_events evs = {0};
 	struct err err;
 	bool relevant = false;
+	double was;
 	int rc;
 
-	(void)loop;
 	(void)revents;
-	rc = store_watch_next(ag->watch, &evs, &err);
-	if (rc == STORE_COMPACTED) {
+	if (ag->watch == NULL) {
 		/* History we needed is gone: watch from now and re-read everything. */
+		if (store_watch_open(ag->store, KEY_ROOT, 0, &ag->watch, &err) != STORE_OK) {
+			ag->watch = NULL;
+			watch_retry(ag, "cannot watch again after compaction", &err);
+			return;
+		}
+		relevant = true;
+	} else if ((rc = store_watch_next(ag->watch, &evs, &err)) == STORE_COMPACTED) {
 		log_warnx("store watch: %s; re-reading the configuration", err.msg);
 		store_watch_close(ag->watch);
-		if (store_watch_open(ag->store, KEY_ROOT, 0, &ag->watch, &err) != STORE_OK)
-			fatal("store watch: %s", err.msg);
-		relevant = true;
+		ag->watch = NULL;
+		store_events_free(&evs);
+		ev_feed_event(loop, w, EV_TIMER);
+		return;
 	} else if (rc != STORE_OK) {
-		log_warnx("store watch: %s", err.msg);
+		store_events_free(&evs);
+		watch_retry(ag, "cannot read", &err);
+		return;
+	}
+	if ((was = backoff_reset(&ag->watch_retry, ev_now(loop))) > 0) {
+		log_info("store watch: working again after %.1f s", was);
+		w->repeat = store_watch_interval_ms(ag->watch) / 1000.;
+		ev_timer_again(loop, w);
 	}
 	for (size_t i = 0; i < evs.n; i++)
 		if (strncmp(evs.v[i].kv.key, KEY_ROOT "status/", strlen(KEY_ROOT "status/")) != 0)
 			relevant = true;
 	store_events_free(&evs);
-	if (relevant)
+	if (relevant) {
+		log_debug("store watch: desired state changed; reconciling");
 		reconcile_soon(ag);
+	}
 }
 
 static void
@@ -259,6 +290,8 @@ main(int argc, char **argv)
 		store_close(ag.store);
 		return 1;
 	}
+	/* From here on the loop's own reads fail fast (and are retried) rather than wait. */
+	store_set_timeout(ag.store, LOOP_STORE_TIMEOUT_MS);
 	log_info("node %s up: BGP port %u, control %s, datastore %s%s", ag.cfg.node,
 		 ag.cfg.listen_port, ag.cfg.control, ag.cfg.datastore,
 		 ag.cfg.no_fib ? ", no kernel routes" : "");
@@ -274,11 +307,13 @@ main(int argc, char **argv)
 	ev_run(ag.loop, 0);
 
 	ev_timer_stop(ag.loop, &ag.watch_timer);
+	ev_timer_stop(ag.loop, &ag.reconcile_timer);
 	peerings_stop(&ag);
 	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);
-	store_watch_close(ag.watch);
+	if (ag.watch != NULL)
+		store_watch_close(ag.watch);
 	store_close(ag.store);
 	rib_free(ag.rib);
 	log_info("stopped");

@@ -118,18 +118,18 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	return true;
 }
 
-void
-peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap)
+int
+peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, struct err *err)
 {
 	struct api_peering *next = NULL;
 	size_t nnext = 0;
 	json_t *all, *o;
-	struct err err;
 	size_t i;
 
-	if (ne_list(ag->store, "bgp", NULL, &all, &err) != STORE_OK) {
-		log_warnx("API peerings: %s; keeping them as they are", err.msg);
-		return;
+	/* A failed read says nothing about which peerings exist: the caller keeps them all. */
+	if (ne_list(ag->store, "bgp", NULL, &all, err) != STORE_OK) {
+		err_prefix(err, "API peerings");
+		return -1;
 	}
 	/* Kept for peerings_settle, which finishes deletions from the same read. */
 	json_decref(ag->api_read);
@@ -168,13 +168,14 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap)
 	free(ag->api_next);
 	ag->api_next = next;
 	ag->napi_next = nnext;
+	return 0;
 }
 
 void
 peerings_settle(struct agent *ag)
 {
+	char key[KEY_MAX];
 	json_t *all, *o;
-	struct err err;
 	size_t i;
 
 	/* Peerings that went away give their addresses back -- only now, after their
@@ -205,10 +206,10 @@ peerings_settle(struct agent *ag)
 		    !json_is_true(json_object_get(o, "deleting")))
 			continue;
 		status_peering_remove(ag, uuid);
-		if (ne_remove(ag->store, "bgp", uuid, &err) == STORE_ERR)
-			log_warnx("peering %s: cannot remove it: %s", uuid, err.msg);
-		else
-			log_info("peering %s: deprovisioned", uuid);
+		/* Queued like status, so the loop never waits on the store. */
+		ne_key(key, sizeof(key), "bgp", uuid);
+		status_delete(ag, key);
+		log_info("peering %s: deprovisioned", uuid);
 	}
 	json_decref(all);
 }

@@ -138,10 +138,12 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	}
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
-	peerings_want(ag, &sp->v, &sp->n, &sp->cap);
+	if (peerings_want(ag, &sp->v, &sp->n, &sp->cap, err) != 0)
+		goto out_global;
 	if (sp->n > 1)
 		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
 	rc = 0;
+out_global:
 	bgp_peers_free(&global_peers);
 out_node:
 	bgp_peers_free(&node_peers);
@@ -160,6 +162,24 @@ same_session(const struct peer_spec *a, const struct peer_spec *b)
 	       strcmp(a->password, b->password) == 0;
 }
 
+static void reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/*
+ * A read failed: what runs stays as it is (a failed read never means "gone"), and the
+ * whole pass is tried again one back-off step later.
+ */
+static void
+retry_later(struct agent *ag, const char *keeping, const struct err *err)
+{
+	double d = backoff_next(&ag->reconcile_retry, ev_now(ag->loop));
+
+	log_warnx("reconcile: %s; keeping %s, retrying in %.1f s", err->msg, keeping, d);
+	ev_timer_stop(ag->loop, &ag->reconcile_timer);
+	ev_timer_init(&ag->reconcile_timer, reconcile_cb, d, 0.);
+	ag->reconcile_timer.data = ag;
+	ev_timer_start(ag->loop, &ag->reconcile_timer);
+}
+
 void
 reconcile(struct agent *ag)
 {
@@ -168,27 +188,31 @@ reconcile(struct agent *ag)
 	struct session *s, *next;
 	struct err err;
 	bool *matched;
+	double was;
 
 	if (ag->stopping)
 		return;
 	/* The prefixes this node originates. */
-	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) == STORE_OK) {
-		routes_originate(ag, &prefixes);
-		node_prefixes_free(&prefixes);
-	} else {
-		log_warnx("reconcile: %s; keeping the originated prefixes", err.msg);
+	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
+		retry_later(ag, "the originated prefixes and the current sessions", &err);
+		return;
 	}
+	routes_originate(ag, &prefixes);
+	node_prefixes_free(&prefixes);
 	if (desired(ag, &sp, &err) != 0) {
-		log_warnx("reconcile: %s; keeping the current sessions", err.msg);
+		retry_later(ag, "the current sessions", &err);
 		free(sp.v);
 		return;
 	}
+	if ((was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
+		log_info("reconcile: the datastore reads again after %.1f s", was);
 	matched = xcalloc(sp.n ? sp.n : 1, sizeof(*matched));
 	for (s = ag->sessions; s; s = next) {
 		const struct peer_spec *want;
 		size_t i;
 
 		next = s->next;
+		/* No peers wanted: sp.v is NULL, which bsearch must not be given (UBSan). */
 		want = sp.n == 0 ? NULL
 				 : bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
 		if (want == NULL) {

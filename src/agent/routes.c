@@ -209,7 +209,9 @@ flush_session(struct session *s)
 
 	if (s->adj_out == NULL)
 		s->adj_out = adj_in_new();
-	qsort(dirty, n, sizeof(*dirty), prefix_sort_cmp);
+	/* Nothing dirty: the array may be NULL, which qsort must not be given (UBSan). */
+	if (n > 1)
+		qsort(dirty, n, sizeof(*dirty), prefix_sort_cmp);
 	out = xcalloc(n ? n : 1, sizeof(*out));
 	for (i = 0; i < n; i++) {
 		const struct rib_path *best;
@@ -347,7 +349,7 @@ routes_start(struct agent *ag, struct err *err)
 	int n;
 
 	ag->loc = loc_rib_new();
-	ag->fib = fib_open(!ag->cfg.no_fib, err);
+	ag->fib = fib_open(ag->loop, !ag->cfg.no_fib, err);
 	if (ag->fib == NULL)
 		return -1;
 	/* Routes an earlier run left behind. */

@@ -1,7 +1,8 @@
 /*
  * Observed state out: the agent record and one record per session, all on one
  * lease, so a dead agent's status vanishes with its lease. Written on state
- * changes only, never per message.
+ * changes only, never per message, and never by the event loop itself: the
+ * records are queued for the writer thread (store_writer.h), coalesced per key.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/store_writer.h"
 #include "lib/log.h"
 
 #define LEASE_TTL 10
 #define LEASE_RENEW 3.0
+#define STOP_WAIT 2.0   /* seconds a stopping agent gives its last writes */
 
 static void
 session_key(const struct session *s, struct key *k)
@@ -85,15 +88,13 @@ status_session(struct session *s)
 {
 	struct agent *ag = s->ag;
 	struct key k;
-	struct err err;
 	char *text;
 
-	if (ag->lease == 0)
+	if (ag->writer == NULL)
 		return;
 	session_key(s, &k);
 	text = status_session_json(s);
-	if (store_put(ag->store, k.s, text, ag->lease, NULL, &err) != STORE_OK)
-		log_warnx("cannot write session status: %s", err.msg);
+	swr_put(ag->writer, k.s, text);
 	free(text);
 	/* An API peering's status follows its session (the API shows it as "state"). */
 	if (s->spec.type == PEER_CONNECTION)
@@ -105,19 +106,19 @@ status_peering(struct agent *ag, const char *uuid, int64_t generation, const cha
 	       const char *state)
 {
 	char key[KEY_MAX];
-	struct err err;
 	json_t *o;
 	char *text;
 
-	if (ag->lease == 0)
+	if (ag->writer == NULL)
 		return;
 	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
 	o = json_pack("{s:I, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
 		      error ? error : "", "state", state ? state : "Idle");
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (store_put(ag->store, key, text, ag->lease, NULL, &err) != STORE_OK)
-		log_warnx("cannot write peering status: %s", err.msg);
+	if (text == NULL)
+		fatal("out of memory encoding JSON");
+	swr_put(ag->writer, key, text);
 	free(text);
 }
 
@@ -125,33 +126,32 @@ void
 status_peering_remove(struct agent *ag, const char *uuid)
 {
 	char key[KEY_MAX];
-	struct err err;
 
+	if (ag->writer == NULL)
+		return;
 	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	if (store_delete(ag->store, key, &err) == STORE_ERR)
-		log_warnx("cannot remove peering status: %s", err.msg);
+	swr_delete(ag->writer, key);
 }
 
 void
 status_session_remove(struct session *s)
 {
 	struct key k;
-	struct err err;
 
+	if (s->ag->writer == NULL)
+		return;
 	session_key(s, &k);
-	if (store_delete(s->ag->store, k.s, &err) == STORE_ERR)
-		log_warnx("cannot remove session status: %s", err.msg);
+	swr_delete(s->ag->writer, k.s);
 }
 
-static int
-write_agent(struct agent *ag, struct err *err)
+static void
+put_agent(struct agent *ag)
 {
 	char started[32], rid[ADDR_STRLEN];
 	struct addr a;
 	struct key k;
 	json_t *o;
 	char *text;
-	int rc;
 
 	addr_from_u32(ag->cfg.router_id, &a);
 	addr_format(&a, rid);
@@ -161,72 +161,52 @@ write_agent(struct agent *ag, struct err *err)
 		      ag->cfg.control, "listen_port", ag->cfg.listen_port);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	if (text == NULL)
+		fatal("out of memory encoding JSON");
 	key_agent(&k, ag->cfg.node);
-	rc = store_put(ag->store, k.s, text, ag->lease, NULL, err);
+	swr_put(ag->writer, k.s, text);
 	free(text);
-	return rc;
 }
 
-/* Replaces whatever an earlier run of this node left, then publishes ours. */
-static int
-publish(struct agent *ag, struct err *err)
+/*
+ * The writer thread replaces whatever an earlier run of this node left, takes the
+ * lease and publishes ours; from here on no status write waits on the store.
+ */
+int
+status_agent_start(struct agent *ag, struct err *err)
 {
-	char dir[KEY_MAX];
+	char sessions[KEY_MAX], peerings[KEY_MAX];
+	const char *clear[] = {sessions, peerings};
+	struct swr_config cfg = {
+		.url = ag->cfg.datastore,
+		.lease_ttl = LEASE_TTL,
+		.renew = LEASE_RENEW,
+		.clear = clear,
+		.nclear = 2,
+	};
 
-	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/session/", ag->cfg.node);
-	if (store_delete_prefix(ag->store, dir, err) == STORE_ERR)
+	snprintf(sessions, sizeof(sessions), KEY_ROOT "status/%s/session/", ag->cfg.node);
+	snprintf(peerings, sizeof(peerings), KEY_ROOT "status/%s/peering/", ag->cfg.node);
+	if (swr_start(&ag->writer, &cfg, err) != 0)
 		return STORE_ERR;
-	snprintf(dir, sizeof(dir), KEY_ROOT "status/%s/peering/", ag->cfg.node);
-	if (store_delete_prefix(ag->store, dir, err) == STORE_ERR)
-		return STORE_ERR;
-	if (store_lease_grant(ag->store, LEASE_TTL, &ag->lease, err) != STORE_OK)
-		return STORE_ERR;
-	if (write_agent(ag, err) != STORE_OK)
-		return STORE_ERR;
+	put_agent(ag);
 	for (struct session *s = ag->sessions; s; s = s->next)
 		status_session(s);
 	return STORE_OK;
 }
 
-static void
-lease_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/* Queues a delete of a key outside /status/ (a finished deprovisioning). */
+void
+status_delete(struct agent *ag, const char *key)
 {
-	struct agent *ag = w->data;
-	struct err err;
-	int rc;
-
-	(void)loop;
-	(void)revents;
-	rc = store_lease_keepalive(ag->store, ag->lease, &err);
-	if (rc == STORE_NOTFOUND) {
-		/* We were away longer than the TTL (stopped, or the store was): start over. */
-		log_warnx("status lease expired; publishing status again");
-		if (publish(ag, &err) != STORE_OK)
-			log_warnx("cannot publish status: %s", err.msg);
-	} else if (rc != STORE_OK) {
-		log_warnx("cannot renew the status lease: %s", err.msg);
-	}
-}
-
-int
-status_agent_start(struct agent *ag, struct err *err)
-{
-	if (publish(ag, err) != STORE_OK)
-		return STORE_ERR;
-	ev_timer_init(&ag->lease_timer, lease_cb, LEASE_RENEW, LEASE_RENEW);
-	ag->lease_timer.data = ag;
-	ev_timer_start(ag->loop, &ag->lease_timer);
-	return STORE_OK;
+	if (ag->writer != NULL)
+		swr_delete(ag->writer, key);
 }
 
 void
 status_stop(struct agent *ag)
 {
-	struct err err;
-
-	ev_timer_stop(ag->loop, &ag->lease_timer);
 	/* Revoking the lease removes the agent record and every session record at once. */
-	if (ag->lease != 0 && store_lease_revoke(ag->store, ag->lease, &err) != STORE_OK)
-		log_warnx("cannot revoke the status lease: %s", err.msg);
-	ag->lease = 0;
+	swr_stop(ag->writer, STOP_WAIT);
+	ag->writer = NULL;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -372,6 +373,38 @@ adj_in_sorted(const struct adj_in *t, size_t *n)
 struct loc_rib {
 	struct table dests;
 };
+
+/*
+ * Every prefix in t, in table order: one pass, no sort, so a caller on an event loop
+ * can take a snapshot of a large table. Items begin with their prefix.
+ */
+static struct prefix *
+table_prefixes(const struct table *t, size_t *n)
+{
+	struct prefix *v = xcalloc(t->live ? t->live : 1, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i] != NULL && t->slot[i] != TOMB)
+			v[k++] = *(const struct prefix *)t->slot[i];
+	*n = k;
+	return v;
+}
+
+_Static_assert(offsetof(struct adj_in_route, p) == 0, "an Adj-RIB-In item begins with its prefix");
+_Static_assert(offsetof(struct rib_dest, p) == 0, "a Loc-RIB item begins with its prefix");
+
+struct prefix *
+adj_in_prefixes(const struct adj_in *t, size_t *n)
+{
+	return table_prefixes(&t->routes, n);
+}
+
+struct prefix *
+loc_rib_prefixes(const struct loc_rib *t, size_t *n)
+{
+	return table_prefixes(&t->dests, n);
+}
 
 static uint64_t
 dest_hash_of(const void *item)

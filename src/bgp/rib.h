@@ -44,6 +44,8 @@ struct adj_in_route {
 };
 /* Every route, sorted by prefix; the caller frees the array. */
 struct adj_in_route *adj_in_sorted(const struct adj_in *t, size_t *n);
+/* Every prefix, in table order (no sort: cheap on a large table); the caller frees it. */
+struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
 
 /*
  * The Loc-RIB: per prefix, every usable path (one per source) and the best one
@@ -79,5 +81,7 @@ const struct rib_path *loc_rib_best(const struct rib_dest *d);
 size_t loc_rib_count(const struct loc_rib *t);
 /* Every destination, sorted by prefix; the caller frees the array (not the dests). */
 const struct rib_dest **loc_rib_sorted(const struct loc_rib *t, size_t *n);
+/* Every destination's prefix, in table order; the caller frees the array. */
+struct prefix *loc_rib_prefixes(const struct loc_rib *t, size_t *n);
 
 #endif

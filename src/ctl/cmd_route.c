@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -86,6 +87,48 @@ ask_agent(const char *path, const char *cmd)
 	return doc;
 }
 
+struct sorted_path {
+	struct prefix p;
+	size_t i;
+	json_t *r;
+};
+
+static int
+sorted_path_cmp(const void *a, const void *b)
+{
+	const struct sorted_path *x = a, *y = b;
+	int c = prefix_cmp(&x->p, &y->p);
+
+	return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The agent answers in its table's order (it never sorts a large table on its event
+ * loop); shown sorted by prefix, each prefix's paths in the agent's order.
+ */
+static json_t *
+sort_by_prefix(json_t *paths)
+{
+	size_t n = json_array_size(paths), i;
+	struct sorted_path *v = xcalloc(n ? n : 1, sizeof(*v));
+	json_t *r, *out = json_array();
+
+	json_array_foreach(paths, i, r) {
+		const char *text = json_string_value(json_object_get(r, "prefix"));
+
+		if (text == NULL || prefix_parse(text, &v[i].p, NULL) != 0)
+			memset(&v[i].p, 0, sizeof(v[i].p));
+		v[i].i = i;
+		v[i].r = r;
+	}
+	qsort(v, n, sizeof(*v), sorted_path_cmp);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i].r);
+	free(v);
+	json_decref(paths);
+	return out;
+}
+
 static void
 cell_int(json_t *o, const char *field, char *buf, size_t len)
 {
@@ -140,6 +183,7 @@ route_show(struct ctl *c)
 		json_array_append(out, r);
 	}
 	json_decref(doc);
+	out = sort_by_prefix(out);
 	if (c->fmt != OUT_TABLE)
 		return ctl_print_doc(c, out);
 	t = table_new(8, cols, false);

@@ -53,10 +53,13 @@ vlog(enum log_level lvl, const char *tag, int errnum, const char *fmt, va_list a
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One message, one line: whatever a peer put in it is escaped (RFC 9003 §5). */
 	text_escape(line, strlen(line), shown, sizeof(shown));
+	/* One line at a time, whichever thread logs (tabbyd's datastore writer does). */
+	flockfile(stderr);
 	fprintf(stderr, "%s.%03ld %s %s: %s", ts, now.tv_nsec / 1000000, log_prefix, tag, shown);
 	if (errnum != 0)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define LOG_BODY(lvl, tag, errnum)                                                                 \

@@ -50,8 +50,8 @@ now_iso(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void
-key_of(char *buf, size_t len, const char *kind, const char *id)
+void
+ne_key(char *buf, size_t len, const char *kind, const char *id)
 {
 	snprintf(buf, len, KEY_ROOT_NE "%s/%s", kind, id);
 }
@@ -77,7 +77,7 @@ ne_get(struct store *s, const char *kind, const char *uuid, json_t **out, struct
 	int rc;
 
 	*out = NULL;
-	key_of(key, sizeof(key), kind, uuid);
+	ne_key(key, sizeof(key), kind, uuid);
 	if ((rc = store_get(s, key, &kv, err)) != STORE_OK)
 		return rc;
 	*out = json_loads(kv.value, 0, NULL);
@@ -117,7 +117,7 @@ ne_remove(struct store *s, const char *kind, const char *uuid, struct err *err)
 {
 	char key[KEY_MAX];
 
-	key_of(key, sizeof(key), kind, uuid);
+	ne_key(key, sizeof(key), kind, uuid);
 	return store_delete(s, key, err);
 }
 
@@ -161,7 +161,7 @@ ne_client_create(struct store *s, const char *name, char *client_id, char *secre
 	now_iso(created, sizeof(created));
 	o = json_pack("{s:s, s:s, s:s, s:s}", "client_id", client_id, "name", name, "secret_hash",
 		      hash, "created", created);
-	key_of(key, sizeof(key), "client", client_id);
+	ne_key(key, sizeof(key), "client", client_id);
 	rc = put_obj(s, key, o, 0, err);
 	json_decref(o);
 	return rc;
@@ -204,7 +204,7 @@ ne_client_rotate(struct store *s, const char *client_id, char *secret, struct er
 		return STORE_ERR;
 	}
 	json_object_set_new(o, "secret_hash", json_string(hash));
-	key_of(key, sizeof(key), "client", client_id);
+	ne_key(key, sizeof(key), "client", client_id);
 	rc = put_obj(s, key, o, 0, err);
 	json_decref(o);
 	/* Tokens issued under the old secret go too. */
@@ -329,7 +329,7 @@ ne_token_issue(struct store *s, const char *client_id, char *token, struct err *
 		return STORE_ERR;
 	o = json_pack("{s:s, s:I}", "client_id", client_id, "expires",
 		      (json_int_t)(time(NULL) + NE_TOKEN_TTL));
-	key_of(key, sizeof(key), "token", hash);
+	ne_key(key, sizeof(key), "token", hash);
 	rc = put_obj(s, key, o, lease, err);
 	json_decref(o);
 	return rc;
@@ -381,7 +381,7 @@ ne_device_create(struct store *s, const char *node, const char *owner, const cha
 	ne_uuid(uuid);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "uuid", uuid, "name", name ? name : node, "node", node,
 		      "owner", owner);
-	key_of(key, sizeof(key), "device", uuid);
+	ne_key(key, sizeof(key), "device", uuid);
 	rc = put_obj(s, key, o, 0, err);
 	json_decref(o);
 	return rc;
@@ -412,7 +412,7 @@ ne_connection_create(struct store *s, const char *device, const char *interface,
 		      name ? name : interface, "virtualDeviceUuid", device, "interface", interface,
 		      "owner", json_object_get(dev, "owner"), "node", json_object_get(dev, "node"));
 	json_decref(dev);
-	key_of(key, sizeof(key), "connection", uuid);
+	ne_key(key, sizeof(key), "connection", uuid);
 	rc = put_obj(s, key, o, 0, err);
 	json_decref(o);
 	return rc;

@@ -57,6 +57,8 @@ int ne_connection_create(struct store *s, const char *device, const char *interf
 int ne_get(struct store *s, const char *kind, const char *uuid, json_t **out, struct err *err);
 /* Every object of a kind, sorted by uuid; owner NULL: all tenants. */
 int ne_list(struct store *s, const char *kind, const char *owner, json_t **out, struct err *err);
+/* The key of one resource: KEY_ROOT_NE KIND/ID. */
+void ne_key(char *buf, size_t len, const char *kind, const char *id);
 int ne_remove(struct store *s, const char *kind, const char *uuid, struct err *err);
 
 /* One problem with a request, as the API reports it. */

@@ -76,6 +76,12 @@ store_close(struct store *s)
 		s->ops->close(s);
 }
 
+void
+store_set_timeout(struct store *s, int ms)
+{
+	s->ops->set_timeout(s, ms);
+}
+
 int
 store_get(struct store *s, const char *key, struct store_kv *out, struct err *err)
 {

@@ -92,6 +92,7 @@ struct store_ops {
 	const char *scheme;
 	int (*open)(struct store **out, const char *location, struct err *err);
 	void (*close)(struct store *s);
+	void (*set_timeout)(struct store *s, int ms);
 	/* prefix false: exactly key; true: every key starting with key, sorted. */
 	int (*range)(struct store *s, const char *key, bool prefix, struct store_kvs *out,
 		     struct err *err);
@@ -122,6 +123,12 @@ struct store_watch {
 const char *store_url_default(const char *flag, char *buf, size_t len);
 int store_open(struct store **out, const char *url, struct err *err);
 void store_close(struct store *s);
+/*
+ * The longest one call on this handle may wait for the backend (another process's
+ * lock, the network) before it fails; backends start with a generous default (10 s).
+ * An event loop's handle sets a short one and treats a failure as "retry later".
+ */
+void store_set_timeout(struct store *s, int ms);
 
 int store_get(struct store *s, const char *key, struct store_kv *out, struct err *err);
 int store_range(struct store *s, const char *prefix, struct store_kvs *out, struct err *err);

@@ -16,7 +16,8 @@
  * shows in `ps`: TABBY_ETCD_CA, TABBY_ETCD_CERT, TABBY_ETCD_KEY (TLS files),
  * TABBY_ETCD_USER with TABBY_ETCD_PASSWORD_FILE (or TABBY_ETCD_PASSWORD) for
  * etcd's authentication, TABBY_ETCD_TIMEOUT_MS for the deadline of one call
- * (default 5000, 100..600000). A URL with user information is refused.
+ * (default 10000, 100..600000;
+ * store_set_timeout overrides it). A URL with user information is refused.
  *
  * Watches run in a thread of their own (one stream each, on a curl multi
  * handle it can wake): the thread decodes the stream and queues the events;
@@ -42,7 +43,7 @@
 #include "lib/log.h"
 #include "store/store.h"
 
-#define EC_TIMEOUT_MS_DEFAULT 5000
+#define EC_TIMEOUT_MS_DEFAULT 10000
 #define EC_CONNECT_MS_MAX 1000
 #define EC_RETRY_PAUSE_MS 100
 #define EC_WATCH_BACKOFF_MAX_MS 2000
@@ -668,6 +669,12 @@ ec_close(struct store *base)
 	free(s);
 }
 
+static void
+ec_set_timeout(struct store *base, int ms)
+{
+	((struct ec_store *)base)->c.timeout_ms = ms > 0 ? ms : 1;
+}
+
 static int
 ec_range(struct store *base, const char *key, bool prefix, struct store_kvs *out, struct err *err)
 {
@@ -1184,6 +1191,7 @@ const struct store_ops store_etcd_ops = {
     .scheme = "etcd",
     .open = ec_open_plain,
     .close = ec_close,
+    .set_timeout = ec_set_timeout,
     .range = ec_range,
     .txn = ec_txn,
     .lease_grant = ec_lease_grant,
@@ -1201,6 +1209,7 @@ const struct store_ops store_etcds_ops = {
     .scheme = "etcds",
     .open = ec_open_tls,
     .close = ec_close,
+    .set_timeout = ec_set_timeout,
     .range = ec_range,
     .txn = ec_txn,
     .lease_grant = ec_lease_grant,

@@ -105,6 +105,7 @@ struct sq_store {
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	uint64_t local_writes;  /* our own commits, which data_version does not count */
+	int timeout_ms;         /* how long a call waits for another writer's lock */
 };
 
 struct sq_watch {
@@ -149,8 +150,8 @@ sq_fail(struct sq_store *s, struct err *err, const char *what)
 	int code = sqlite3_errcode(s->db);
 
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		err_set(err, "%s: the datastore stayed locked by another process for %d s", what,
-			BUSY_TIMEOUT_MS / 1000);
+		err_set(err, "%s: the datastore stayed locked by another process for %d ms", what,
+			s->timeout_ms);
 	else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 		err_set(err, "%s: %s is not a usable tabby datastore (SQLite: %s)", what, s->path,
 			sqlite3_errmsg(s->db));
@@ -459,7 +460,12 @@ sweep_if_needed(struct sq_store *s, struct err *err)
 {
 	if (!lease_expired_exists(s))
 		return STORE_OK;
-	return write_txn(s, NULL, NULL, NULL, err);
+	/* A read must not show keys of an expired lease: it fails rather than skip this. */
+	if (write_txn(s, NULL, NULL, NULL, err) != STORE_OK) {
+		err_prefix(err, "removing the keys of an expired lease before reading");
+		return STORE_ERR;
+	}
+	return STORE_OK;
 }
 
 static int
@@ -992,7 +998,8 @@ sq_open(struct store **out, const char *path, struct err *err)
 		sq_fail(s, err, "open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	s->timeout_ms = BUSY_TIMEOUT_MS;
+	sqlite3_busy_timeout(s->db, s->timeout_ms);
 	if (set_wal(s, err) != STORE_OK)
 		goto fail;
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
@@ -1015,10 +1022,20 @@ fail:
 	return STORE_ERR;
 }
 
+static void
+sq_set_timeout(struct store *base, int ms)
+{
+	struct sq_store *s = (struct sq_store *)base;
+
+	s->timeout_ms = ms;
+	sqlite3_busy_timeout(s->db, ms);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.set_timeout = sq_set_timeout,
 	.range = sq_range,
 	.txn = sq_txn,
 	.lease_grant = sq_lease_grant,

@@ -1,14 +1,21 @@
 // Lints docs/openapi.yaml (OpenAPI 3.1 schema) and, given a JSON-lines file of
 // responses recorded by tests/integration/api_http.sh, checks each body against the
-// schema the document gives for its path, method and status. Exit 1 on any mismatch.
-//   node openapi_check.mjs SPEC [RESPONSES.jsonl]
+// schema the document gives for its path, method and status. Exit 1 on any mismatch,
+// and when fewer than MIN responses (default 1) were checked: a missing or empty
+// recording checks nothing and must not pass.
+//   node openapi_check.mjs SPEC [RESPONSES.jsonl [MIN]]
 import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import YAML from "yaml";
 
-const [specPath, recordPath] = process.argv.slice(2);
+const [specPath, recordPath, minArg] = process.argv.slice(2);
+const min = minArg === undefined ? 1 : Number(minArg);
+if (!Number.isInteger(min) || min < 1) {
+  console.error(`openapi: MIN must be a whole number of at least 1, not "${minArg}"`);
+  process.exit(2);
+}
 const spec = YAML.parse(readFileSync(specPath, "utf8"));
 const lint = await new Validator().validate(spec);
 if (!lint.valid) {
@@ -27,7 +34,14 @@ const templateOf = (path) => {
   return templates.find((t) => new RegExp("^" + t.replace(/\{[^}]+\}/g, "[^/]+") + "$").test(p));
 };
 let checked = 0, bad = 0;
-for (const line of readFileSync(recordPath, "utf8").split("\n").filter(Boolean)) {
+let recorded = "";
+try {
+  recorded = readFileSync(recordPath, "utf8");
+} catch (e) {
+  console.error(`openapi: cannot read the recorded responses ${recordPath}: ${e.message}`);
+  process.exit(1);
+}
+for (const line of recorded.split("\n").filter(Boolean)) {
   const r = JSON.parse(line);
   const t = templateOf(r.path);
   const op = t && spec.paths[t][r.method.toLowerCase()];
@@ -49,4 +63,8 @@ for (const line of readFileSync(recordPath, "utf8").split("\n").filter(Boolean))
   checked++;
 }
 console.log(`openapi: ${checked} responses checked, ${bad} not matching the document`);
+if (checked < min) {
+  console.error(`openapi: only ${checked} responses checked, at least ${min} expected (were the API tests' responses recorded?)`);
+  process.exit(1);
+}
 process.exit(bad ? 1 : 0);

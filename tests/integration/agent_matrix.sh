@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The interoperability matrix: BIRD, FRR and GoBGP x IPv4 and IPv6 x eBGP and iBGP x
-# 2-octet and 4-octet ASNs x with and without TCP MD5 -- 48 sessions, all at once, each
-# checked on both sides. Plus one peer per daemon whose MD5 key is wrong: it never comes up.
+# The interoperability matrix: BIRD, FRR, GoBGP and OpenBGPD x IPv4 and IPv6 x eBGP and
+# iBGP x 2-octet and 4-octet ASNs x with and without TCP MD5 -- 64 sessions, all at once,
+# each checked on both sides. Plus one peer per daemon whose MD5 key is wrong: it never
+# comes up.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -39,6 +40,13 @@ gobgp_conf() {
 	gobgp_neighbor "$(v4 "$4")" "$3" ipv4-unicast "${pw[@]}"
 	gobgp_neighbor "$(v6 "$4")" "$3" ipv6-unicast "${pw[@]}"
 }
+openbgpd_conf() {
+	local pw=(); [ -n "$5" ] && pw=("	tcp md5sig password $5")
+	printf '%s\n' "AS $2" "router-id $(v4 "$1")"
+	openbgpd_neighbor "$(v4 "$4")" "$3" "${pw[@]}"
+	openbgpd_neighbor "$(v6 "$4")" "$3" "${pw[@]}"
+	printf '%s\n' "allow from any" "allow to any"
+}
 
 # One peer instance: host N running daemon D with AS PAS, peering with tabbyd node T.
 SESSIONS=()   # "T D N FAMILY MODE ASNW AUTH"
@@ -57,7 +65,7 @@ peer_instance() {  # T D N MODE AUTH [DAEMON-PASSWORD]
 
 n=10
 for t in t2 t4; do
-	for d in bird frr gobgp; do
+	for d in bird frr gobgp openbgpd; do
 		for mode in ebgp ibgp; do
 			for auth in plain md5; do
 				peer_instance "$t" "$d" "$n" "$mode" "$auth"
@@ -67,7 +75,7 @@ for t in t2 t4; do
 	done
 done
 WRONG=()
-for d in bird frr gobgp; do
+for d in bird frr gobgp openbgpd; do
 	peer_instance t2 "$d" "$n" ebgp md5 wrongkey9
 	WRONG+=("${SESSIONS[-2]}" "${SESSIONS[-1]}")
 	unset 'SESSIONS[-1]' 'SESSIONS[-1]'
@@ -81,6 +89,7 @@ peer_side_up() {  # D NAME FAMILY TABBYD-INDEX
 	bird) bird_up "$2" "p${3: -1}" ;;
 	frr) frr_up "$2" "$2" "$a" ;;
 	gobgp) gobgp_up "$2" "$a" ;;
+	openbgpd) openbgpd_up "$2" "$a" ;;
 	esac
 }
 session_up() {  # "T D N FAMILY MODE ASNW AUTH NAME"
@@ -104,12 +113,12 @@ while :; do
 	sleep 1
 done
 
-printf '%-6s %-5s %-4s %-7s %-5s %-11s %s\n' daemon af mode asn md5 "tabbyd+peer" "up after"
+printf '%-8s %-5s %-4s %-7s %-5s %-11s %s\n' daemon af mode asn md5 "tabbyd+peer" "up after"
 fail=0
 for s in "${SESSIONS[@]}"; do
 	read -r t d n fam mode asnw auth name <<< "$s"
 	res="Established"; [ -n "${UP_AT[$s]:-}" ] || { res="NOT UP"; fail=1; }
-	printf '%-6s %-5s %-4s %-7s %-5s %-11s %s\n' "$d" "$fam" "$mode" "$asnw" "$auth" "$res" "${UP_AT[$s]:+${UP_AT[$s]}s}"
+	printf '%-8s %-5s %-4s %-7s %-5s %-11s %s\n' "$d" "$fam" "$mode" "$asnw" "$auth" "$res" "${UP_AT[$s]:+${UP_AT[$s]}s}"
 done
 if [ $fail = 1 ]; then
 	cat "$T/status-t2.txt" "$T/status-t4.txt"

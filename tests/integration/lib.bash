@@ -1,16 +1,66 @@
 # Shared helpers for integration scripts: a scratch directory and the processes a test
 # starts, all removed on exit (processes by their pid, never by name).
+#
+# With BUILD pointing at an ASan+UBSan build (build-asan), the daemons' sanitizer
+# reports go to files in $SAN_DIR (TABBY_SAN_DIR, or a folder of the scratch directory);
+# a test that leaves any report there fails, whatever it checked itself.
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 TABBYCTL=$BUILD/tabbyctl
 T=$(mktemp -d /tmp/tabby-it-XXXXXX)
 PIDS=()
+SAN_DIR=${TABBY_SAN_DIR:-$T/san}
+mkdir -p "$SAN_DIR"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_DIR/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_DIR/ubsan"
 
-cleanup() {
+# Kills every process the test started (PIDS) and everything those started in turn
+# (ExaBGP's API scripts, say): the process tree is read once, then each pid in it is
+# killed, parents first so that none starts another.
+kill_started() {
+	local p pp c all=() queue=("${PIDS[@]}")
+	local -A kids=()
+	while read -r p pp; do kids[$pp]+=" $p"; done < <(ps -e -o pid=,ppid=)
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		all+=("$p")
+		for c in ${kids[$p]:-}; do queue+=("$c"); done
+	done
+	for p in "${all[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+}
+
+# A sanitizer's report, wherever it went: ASan writes to log_path, while GCC's UBSan (in
+# the ASan runtime) ignores log_path and writes to the daemon's stderr, i.e. its log.
+SAN_PATTERN='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (Address|UndefinedBehavior)Sanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error: '
+
+# Prints the sanitizer reports of the test's processes; true if there are any.
+san_reports() {
+	local f found=1
+	for f in "$SAN_DIR"/asan.* "$SAN_DIR"/ubsan.* $(grep -rlE --include='*.log' "$SAN_PATTERN" "$T" 2>/dev/null); do
+		[ -s "$f" ] || continue
+		echo "---- sanitizer report in $f" >&2
+		grep -m1 -A30 -E "$SAN_PATTERN|^=+$" "$f" >&2
+		found=0
+	done
+	return $found
+}
+
+# The end of every test: processes, sanitizer reports (a report fails the test), scratch.
+finish() {
 	set +e
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	kill_started
+	if san_reports; then
+		rm -rf "$T"
+		echo "FAIL: sanitizer report(s) above" >&2
+		exit 1
+	fi
 	rm -rf "$T"
 }
+
+cleanup() { finish; }
 trap cleanup EXIT
 
 die() { echo "FAIL: $*" >&2; exit 1; }

@@ -1,6 +1,6 @@
 # Test hosts for integration scripts: network namespaces on one LAN (a bridge in its own
 # namespace), documentation addresses only (192.0.2.0/24, 2001:db8::/64), and helpers to
-# run tabbyd, BIRD, FRR and GoBGP inside them. Everything is removed on exit: processes by
+# run tabbyd, BIRD, FRR, GoBGP and OpenBGPD inside them. Everything is removed on exit: processes by
 # the pid we started, namespaces by the names we made.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
@@ -13,10 +13,9 @@ chmod 755 "$T"   # FRR drops to its own user
 
 netns_cleanup() {
 	set +e
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	PIDS=()
+	kill_started
 	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$T"
+	finish
 }
 trap netns_cleanup EXIT
 
@@ -92,6 +91,19 @@ bird_start() {  # HOST NAME CONFIG-TEXT
 	PIDS+=($!)
 	PID_OF[$2]=$!
 }
+# A BIRD config: router 192.0.2.N in AS, originating PREFIX4 and PREFIX6 to tabbyd at
+# 192.0.2.1 and 2001:db8::1 (AS 64512) over sessions t4 and t6 (static protocols s4, s6),
+# importing IMPORT (all or none) from it.
+bird_origin_conf() {  # N AS PREFIX4 PREFIX6 IMPORT
+	echo "router id $(v4 "$1");
+protocol device {}
+protocol static s4 { ipv4; route $3 blackhole; }
+protocol static s6 { ipv6; route $4 blackhole; }
+protocol bgp t4 { local $(v4 "$1") as $2; neighbor 192.0.2.1 as 64512;
+	connect retry time 2; ipv4 { import $5; export all; }; }
+protocol bgp t6 { local $(v6 "$1") as $2; neighbor 2001:db8::1 as 64512;
+	connect retry time 2; ipv6 { import $5; export all; }; }"
+}
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
 
@@ -122,6 +134,26 @@ gobgp_neighbor() {
 		"[neighbors.afi-safis.config]" "afi-safi-name = \"$3\""
 }
 gobgp_up() { nsx "$1" gobgp -u 127.0.0.1 -p 50051 neighbor "$2" | grep -qi "BGP state = established"; }
+
+# OpenBGPD (foreground, logging to its log file). The control socket line is added to the
+# config; the file is made 600 because bgpd refuses one that others can read, and checked
+# with bgpd -n first. /run/openbgpd is the chroot of its unprivileged processes. It forks
+# its session engine, RDE and RTR processes: kill_started takes them with the parent.
+openbgpd_start() {  # HOST NAME CONFIG-TEXT
+	mkdir -p "$T/$2" /run/openbgpd
+	{ echo "socket \"$T/$2/bgpd.sock\""; printf '%s\n' "$3"; } > "$T/$2/bgpd.conf"
+	chmod 600 "$T/$2/bgpd.conf"
+	bgpd -n -f "$T/$2/bgpd.conf" >> "$T/$2/bgpd.log" 2>&1 || { cat "$T/$2/bgpd.log" >&2; return 1; }
+	ip netns exec "$(ns_of "$1")" bgpd -d -f "$T/$2/bgpd.conf" >> "$T/$2/bgpd.log" 2>&1 &
+	PIDS+=($!)
+	PID_OF[$2]=$!
+}
+# One neighbor block of a bgpd.conf: ADDR PEER-AS [EXTRA-LINES...] (e.g. tcp md5sig password K).
+openbgpd_neighbor() {
+	printf '%s\n' "neighbor $1 {" "	remote-as $2" "${@:3}" "}"
+}
+openbgpd_ctl() { bgpctl -s "$T/$1/bgpd.sock" "${@:2}"; }  # NAME ARGS...: its socket is a file
+openbgpd_up() { openbgpd_ctl "$1" show neighbor "$2" | grep -q "BGP state = Established"; }
 
 # Prints the logs of everything a failed test ran.
 dump_logs() {

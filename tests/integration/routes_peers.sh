@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Routes with real peers, IPv4 and IPv6: BIRD (AS 65010), FRR (AS 65020) and GoBGP
-# (AS 65030) each originate a prefix per family to tabbyd (AS 64512, kernel routes on in
+# Routes with real peers, IPv4 and IPv6: BIRD (AS 65010), FRR (AS 65020), GoBGP
+# (AS 65030) and OpenBGPD (AS 65040) each originate a prefix per family to tabbyd (AS 64512, kernel routes on in
 # its namespace). Theirs appear in `tabbyctl route show` and in the node's kernel; ours
 # appear in their RIBs with AS path 64512 and next hop tabbyd; and each gets the others'
 # through tabbyd with tabbyd's AS in front.
@@ -12,25 +12,19 @@ host_add n1 1
 host_add bird 10
 host_add frr 20
 host_add gobgp 30
+host_add openbgpd 40
 "$TABBYCTL" bgp node-mesh off
 "$TABBYCTL" node prefix add 203.0.113.0/24 --node=n1
 "$TABBYCTL" node prefix add 2001:db8:a::/48 --node=n1
 for p in "192.0.2.10 65010" "2001:db8::a 65010" "192.0.2.20 65020" "2001:db8::14 65020" \
-	"192.0.2.30 65030" "2001:db8::1e 65030"; do
+	"192.0.2.30 65030" "2001:db8::1e 65030" "192.0.2.40 65040" "2001:db8::28 65040"; do
 	set -- $p
 	"$TABBYCTL" node bgp peer add "$1" as "$2" --node=n1
 done
 TABBYD_FIB=kernel
 tabbyd_start n1 n1 1 --as 64512
 
-bird_start bird bird "router id 192.0.2.10;
-protocol device {}
-protocol static s4 { ipv4; route 198.51.100.0/26 blackhole; }
-protocol static s6 { ipv6; route 2001:db8:b1::/48 blackhole; }
-protocol bgp t4 { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512;
-	connect retry time 2; ipv4 { import all; export all; }; }
-protocol bgp t6 { local 2001:db8::a as 65010; neighbor 2001:db8::1 as 64512;
-	connect retry time 2; ipv6 { import all; export all; }; }"
+bird_start bird bird "$(bird_origin_conf 10 65010 198.51.100.0/26 2001:db8:b1::/48 all)"
 frr_start frr frr "hostname frr
 router bgp 65020
  bgp router-id 192.0.2.20
@@ -54,6 +48,14 @@ as = 65030
 router-id = \"192.0.2.30\"
 $(gobgp_neighbor 192.0.2.1 64512 ipv4-unicast)
 $(gobgp_neighbor 2001:db8::1 64512 ipv6-unicast)"
+openbgpd_start openbgpd openbgpd "AS 65040
+router-id 192.0.2.40
+network 198.51.100.192/26
+network 2001:db8:b4::/48
+$(openbgpd_neighbor 192.0.2.1 64512)
+$(openbgpd_neighbor 2001:db8::1 64512)
+allow from any
+allow to any"
 wait_until 10 "GoBGP API" nsx gobgp gobgp -u 127.0.0.1 -p 50051 global
 nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv4 198.51.100.128/26
 nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv6 2001:db8:b3::/48
@@ -70,6 +72,8 @@ wait_until 30 "FRR's IPv4 route in tabbyd" ours_has 198.51.100.64/26 192.0.2.20 
 wait_until 10 "FRR's IPv6 route in tabbyd" ours_has 2001:db8:b2::/48 2001:db8::14 65020
 wait_until 30 "GoBGP's IPv4 route in tabbyd" ours_has 198.51.100.128/26 192.0.2.30 65030
 wait_until 10 "GoBGP's IPv6 route in tabbyd" ours_has 2001:db8:b3::/48 2001:db8::1e 65030
+wait_until 30 "OpenBGPD's IPv4 route in tabbyd" ours_has 198.51.100.192/26 192.0.2.40 65040
+wait_until 10 "OpenBGPD's IPv6 route in tabbyd" ours_has 2001:db8:b4::/48 2001:db8::28 65040
 "$TABBYCTL" route show --node=n1
 
 # Ours, and the others' through us, in their RIBs.
@@ -85,6 +89,10 @@ gobgp_route() {  # AFI PREFIX NEXT-HOP AS-PATH
 	nsx gobgp gobgp -u 127.0.0.1 -p 50051 global rib -a "$1" "$2" > "$T/gobgp.route"
 	grep -qE "$2 +$3 +$4 " "$T/gobgp.route"
 }
+openbgpd_route() {  # PREFIX NEXT-HOP AS-PATH
+	openbgpd_ctl openbgpd show rib "$1" > "$T/openbgpd.route"
+	grep -qE " $1 +$2 +.* $3 i\$" "$T/openbgpd.route"
+}
 wait_until 10 "BIRD has ours (v4)" bird_route 203.0.113.0/24 64512 192.0.2.1
 wait_until 10 "BIRD has ours (v6)" bird_route 2001:db8:a::/48 64512 2001:db8::1
 wait_until 10 "BIRD has FRR's through us" bird_route 198.51.100.64/26 "64512 65020" 192.0.2.1
@@ -94,6 +102,10 @@ wait_until 10 "FRR has GoBGP's through us" frr_route ipv4 198.51.100.128/26 "645
 wait_until 10 "GoBGP has ours (v4)" gobgp_route ipv4 203.0.113.0/24 192.0.2.1 64512
 wait_until 10 "GoBGP has ours (v6)" gobgp_route ipv6 2001:db8:a::/48 2001:db8::1 64512
 wait_until 10 "GoBGP has BIRD's through us" gobgp_route ipv4 198.51.100.0/26 192.0.2.1 "64512 65010"
+wait_until 10 "OpenBGPD has ours (v4)" openbgpd_route 203.0.113.0/24 192.0.2.1 64512
+wait_until 10 "OpenBGPD has ours (v6)" openbgpd_route 2001:db8:a::/48 2001:db8::1 64512
+wait_until 10 "OpenBGPD has FRR's through us" openbgpd_route 198.51.100.64/26 192.0.2.1 "64512 65020"
+wait_until 10 "BIRD has OpenBGPD's through us" bird_route 198.51.100.192/26 "64512 65040" 192.0.2.1
 "$TABBYCTL" status --node=n1 -o json | grep -E '"(remote|prefixes_received|prefixes_sent)"' | paste - - -
 
 # A withdrawal at the source reaches tabbyd's RIB and kernel.
@@ -111,4 +123,4 @@ wait_until 15 "import none: BIRD's route out of the RIB and kernel, kept in the 
 wait_until 15 "export none: GoBGP has no route from tabbyd" bash -c \
 	"ip netns exec $(ns_of gobgp) gobgp -u 127.0.0.1 -p 50051 neighbor 192.0.2.1 | grep -qi 'BGP state = established' && \
 	 ! ip netns exec $(ns_of gobgp) gobgp -u 127.0.0.1 -p 50051 global rib -a ipv4 | grep -q 203.0.113.0/24"
-echo "routes with BIRD, FRR and GoBGP, IPv4 and IPv6: both ways and through; import/export none"
+echo "routes with BIRD, FRR, GoBGP and OpenBGPD, IPv4 and IPv6: both ways and through; import/export none"

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Nothing acknowledged is lost: a writer is killed with SIGKILL in the middle of a loop of
-# writes, again and again; every write it reported as done must be in the store.
+# Nothing acknowledged is lost when the writer dies: a writer is killed with SIGKILL in the
+# middle of a loop of writes, again and again; every write it reported as done must be in
+# the store. This proves that a commit has reached the operating system before it is
+# acknowledged, not that it has reached the disk: the OS keeps a killed process's writes,
+# so this would pass with synchronous=OFF too. That every connection runs with WAL and
+# synchronous=FULL (what makes a commit survive power loss) is checked by the unit test
+# tests/unit/test_store_durability.c.
 . "$(dirname "$0")/lib.bash"
 URL="sqlite:$T/db/tabby.db"
 rounds=25

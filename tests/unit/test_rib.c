@@ -23,6 +23,12 @@ make_attrs(struct bgp_attrs *a, uint32_t asn)
 	a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
 }
 
+static int
+prefix_qsort_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
 static void
 test_interning(void **state)
 {
@@ -100,6 +106,19 @@ test_adj_in(void **state)
 	assert_int_equal(n, 75000);
 	for (size_t i = 1; i < n; i++)
 		assert_true(prefix_cmp(&v[i - 1].p, &v[i].p) < 0);
+	{
+		/* The unsorted snapshot holds the same prefixes: each one once. */
+		size_t np;
+		struct prefix *ps = adj_in_prefixes(t, &np);
+
+		assert_int_equal(np, n);
+		for (size_t i = 0; i < np; i++)
+			assert_non_null(adj_in_get(t, &ps[i]));
+		qsort(ps, np, sizeof(*ps), prefix_qsort_cmp);
+		for (size_t i = 0; i < np; i++)
+			assert_int_equal(prefix_cmp(&ps[i], &v[i].p), 0);
+		free(ps);
+	}
 	free(v);
 	adj_in_free(t, r);
 	assert_int_equal(x->refs, 1);

@@ -15,10 +15,12 @@
 // clang-format on
 #include <fcntl.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "etcd_cluster.h"
@@ -490,6 +492,44 @@ test_open_errors(void **state)
 	assert_non_null(strstr(err.msg, "not a usable tabby datastore"));
 }
 
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* An event loop's handle: a write lock held elsewhere fails it fast; reads still work. */
+static void
+test_set_timeout_fails_fast(void **state)
+{
+	struct fx *f = *state;
+	struct store_kv kv;
+	struct err err;
+	char path[160];
+	sqlite3 *db;
+	double t0;
+
+	if (!f->sqlite)
+		skip();
+	assert_int_equal(store_put(f->s, "/t/a", "{}", 0, NULL, &err), STORE_OK);
+	snprintf(path, sizeof(path), "%s/sub/dir/t.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	store_set_timeout(f->s, 100);
+	t0 = mono();
+	assert_int_equal(store_put(f->s, "/t/b", "{}", 0, NULL, &err), STORE_ERR);
+	assert_true(mono() - t0 < 2.0);
+	assert_non_null(strstr(err.msg, "locked by another process for 100 ms"));
+	assert_int_equal(store_get(f->s, "/t/a", &kv, &err), STORE_OK);
+	store_kv_clear(&kv);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_put(f->s, "/t/b", "{}", 0, NULL, &err), STORE_OK);
+}
+
 /* etcd URLs and settings: refused with the reason before anything is sent. */
 static void
 test_etcd_url_errors(void **state)
@@ -652,6 +692,7 @@ main(int argc, char **argv)
 	    T(test_watch_compacted),
 	    T(test_watch_large_batches),
 	    T(test_open_errors),
+	    T(test_set_timeout_fails_fast),
 	    T(test_etcd_url_errors),
 	    T(test_etcd_unreachable),
 	    T(test_cluster_leader_kill),

@@ -1,0 +1,70 @@
+/*
+ * fib: the node's kernel routes over rtnetlink (libmnl), operating-system code of
+ * the agent. Every route tabby installs carries tabby's own route protocol
+ * number (FIB_PROTO) and its own metric (FIB_METRIC) in the main table, so a
+ * host route to the same destination (a DHCP default, a connected subnet, a
+ * static route) lives beside it: the kernel keeps routes of different metrics
+ * side by side, and a replace or delete only ever matches tabby's protocol and
+ * metric. Routes left by an earlier run are flushed at start (graceful restart
+ * will want to keep them later).
+ *
+ * Route changes are queued and sent in batches (many requests per sendmsg) from
+ * the event loop, at most FIB_WINDOW unacknowledged at a time; acknowledgements
+ * are read as they come on a non-blocking socket. A refused change is logged
+ * at warning level, at most once per FIB_LOG_INTERVAL, with the count.
+ * fib_close sends what is still queued and waits for it (at shutdown).
+ *
+ * A disabled fib (--no-fib) accepts every route call and does nothing;
+ * interface addresses (API peerings) work either way and are synchronous.
+ */
+#ifndef TABBY_AGENT_FIB_H
+#define TABBY_AGENT_FIB_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "lib/err.h"
+
+/* Unassigned in iproute2's rt_protos and FRR's rt_protos.d (186-197). */
+#define FIB_PROTO 201
+/* Below DHCP's and NetworkManager's 100+, above a static route's 0, not BIRD's 32. */
+#define FIB_METRIC 40
+#define FIB_WINDOW 256          /* requests in flight: their acks fit the receive buffer */
+#define FIB_LOG_INTERVAL 10.0   /* seconds between warnings about refused changes */
+
+struct fib;
+
+struct fib_stats {
+	uint64_t requests;      /* route changes sent to the kernel */
+	uint64_t batches;       /* sendmsg calls that carried them */
+	uint64_t failed;        /* refused by the kernel */
+	uint64_t acks_lost;     /* unknown outcome: the receive buffer overflowed */
+};
+
+struct fib *fib_open(struct ev_loop *loop, bool enabled, struct err *err);
+/* Sends what is queued, waits for the answers (up to a few seconds), closes. */
+void fib_close(struct fib *f);
+/* Removes every route of ours an earlier run left (synchronously); returns how many. */
+int fib_flush_stale(struct fib *f, struct err *err);
+/*
+ * Queues: p via gw (installing ours, or replacing ours), or p removed (ours only).
+ * They fail only when the fib cannot queue; the kernel's answer comes later (logged).
+ */
+int fib_replace(struct fib *f, const struct prefix *p, const struct addr *gw, struct err *err);
+int fib_delete(struct fib *f, const struct prefix *p, struct err *err);
+/* Route changes queued or sent and not yet answered by the kernel. */
+size_t fib_pending(const struct fib *f);
+void fib_get_stats(const struct fib *f, struct fib_stats *out);
+/*
+ * Interface addresses (API peerings), whatever --no-fib says: adds a/plen to the
+ * interface (*added false if it was already there), or removes it.
+ */
+int fib_addr_add(struct fib *f, int ifindex, const struct addr *a, unsigned plen, bool *added,
+		 struct err *err);
+int fib_addr_del(struct fib *f, int ifindex, const struct addr *a, unsigned plen,
+		 struct err *err);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * fib against the real kernel: each test runs in a network namespace of its own
+ * (unshare, so root is needed; skipped otherwise) with 192.0.2.1/24 and
+ * 2001:db8::1/64 on a veth, and reads the routing table back with ip(8).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/fib.h"
+
+struct ctx {
+	struct ev_loop *loop;
+	struct fib *f;
+};
+
+static void
+sh(const char *cmd)
+{
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+/* The output of a shell command, whitespace-trimmed at the end. */
+static char *
+out(const char *cmd)
+{
+	static char buf[1 << 16];
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	pclose(p);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+setup(void **state)
+{
+	struct ctx *c;
+	struct err err;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+		return 0;  /* *state stays NULL: the test skips */
+	sh("ip link add t0 type veth peer name t1 && ip link set t1 up && ip link set t0 up && "
+	   "ip addr add 192.0.2.1/24 dev t0 && ip addr add 2001:db8::1/64 dev t0 nodad");
+	c = calloc(1, sizeof(*c));
+	c->loop = ev_loop_new(0);
+	c->f = fib_open(c->loop, true, &err);
+	assert_non_null(c->f);
+	*state = c;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	if (c == NULL)
+		return 0;
+	fib_close(c->f);
+	ev_loop_destroy(c->loop);
+	free(c);
+	return 0;
+}
+
+#define NEED_ROOT(c)                                                     \
+	do {                                                             \
+		if ((c) == NULL)                                         \
+			skip();                                          \
+	} while (0)
+
+/* Runs the loop until the kernel has answered every queued change. */
+static void
+settle(struct ctx *c)
+{
+	for (int i = 0; fib_pending(c->f) > 0; i++) {
+		assert_true(i < 100000);
+		ev_run(c->loop, EVRUN_ONCE);
+	}
+}
+
+static struct prefix
+pfx(const char *s)
+{
+	struct prefix p;
+
+	assert_int_equal(prefix_parse(s, &p, NULL), 0);
+	return p;
+}
+
+static struct addr
+ad(const char *s)
+{
+	struct addr a;
+
+	assert_int_equal(addr_parse(s, &a), 0);
+	return a;
+}
+
+static void
+host_route_kept(struct ctx *c, const char *prefix, const char *host_gw, const char *our_gw,
+		const char *family)
+{
+	char cmd[256];
+	struct prefix p = pfx(prefix);
+	struct addr gw = ad(our_gw);
+
+	snprintf(cmd, sizeof(cmd), "ip %s route add %s via %s proto static", family, prefix, host_gw);
+	sh(cmd);
+	assert_int_equal(fib_replace(c->f, &p, &gw, NULL), 0);
+	settle(c);
+	/* Both: the host's (metric 0), and ours with our protocol and metric. */
+	snprintf(cmd, sizeof(cmd), "ip %s route show %s proto static", family, prefix);
+	assert_non_null(strstr(out(cmd), host_gw));
+	snprintf(cmd, sizeof(cmd), "ip %s route show %s proto %d metric %d", family, prefix,
+		 FIB_PROTO, FIB_METRIC);
+	assert_non_null(strstr(out(cmd), our_gw));
+	/* A new next hop replaces ours only. */
+	gw = ad(host_gw);
+	assert_int_equal(fib_replace(c->f, &p, &gw, NULL), 0);
+	settle(c);
+	snprintf(cmd, sizeof(cmd), "ip %s route show %s | grep -c %s", family, prefix, host_gw);
+	assert_string_equal(out(cmd), "2");
+	/* Withdrawn: ours is gone, the host's stays. */
+	assert_int_equal(fib_delete(c->f, &p, NULL), 0);
+	settle(c);
+	snprintf(cmd, sizeof(cmd), "ip %s route show %s proto %d", family, prefix, FIB_PROTO);
+	assert_string_equal(out(cmd), "");
+	snprintf(cmd, sizeof(cmd), "ip %s route show %s proto static", family, prefix);
+	assert_non_null(strstr(out(cmd), host_gw));
+	/* Deleting again (nothing of ours left) leaves the host's route alone too. */
+	assert_int_equal(fib_delete(c->f, &p, NULL), 0);
+	settle(c);
+	assert_non_null(strstr(out(cmd), host_gw));
+}
+
+static void
+test_host_route_v4(void **state)
+{
+	NEED_ROOT(*state);
+	host_route_kept(*state, "198.51.100.0/24", "192.0.2.2", "192.0.2.3", "-4");
+}
+
+static void
+test_host_route_v6(void **state)
+{
+	NEED_ROOT(*state);
+	host_route_kept(*state, "2001:db8:1::/48", "2001:db8::2", "2001:db8::3", "-6");
+}
+
+/* A host default route with our metric's neighbours: learning 0.0.0.0/0 keeps it. */
+static void
+test_default_route_kept(void **state)
+{
+	struct ctx *c = *state;
+	struct prefix p;
+	struct addr gw;
+
+	NEED_ROOT(c);
+	p = pfx("0.0.0.0/0");
+	gw = ad("192.0.2.3");
+	sh("ip route add default via 192.0.2.254 proto dhcp metric 100");
+	assert_int_equal(fib_replace(c->f, &p, &gw, NULL), 0);
+	settle(c);
+	assert_string_equal(out("ip route show default | wc -l"), "2");
+	assert_int_equal(fib_delete(c->f, &p, NULL), 0);
+	settle(c);
+	assert_string_equal(out("ip route show default"),
+			    "default via 192.0.2.254 dev t0 proto dhcp metric 100");
+}
+
+/* 10,000 routes in and out: many per sendmsg, every one installed and removed. */
+static void
+test_batched(void **state)
+{
+	struct ctx *c = *state;
+	struct addr gw;
+	struct fib_stats st;
+	enum { N = 10000 };
+
+	NEED_ROOT(c);
+	gw = ad("192.0.2.2");
+	for (int i = 0; i < N; i++) {
+		char s[32];
+		struct prefix p;
+
+		snprintf(s, sizeof(s), "198.18.%d.%d/32", i / 256, i % 256);
+		p = pfx(s);
+		assert_int_equal(fib_replace(c->f, &p, &gw, NULL), 0);
+	}
+	settle(c);
+	assert_string_equal(out("ip route show proto 201 metric 40 | wc -l"), "10000");
+	fib_get_stats(c->f, &st);
+	assert_int_equal(st.requests, N);
+	assert_int_equal(st.failed, 0);
+	/* One round trip per window, not per prefix. */
+	assert_true(st.batches <= N / FIB_WINDOW + 2);
+	print_message("%d routes in %llu sendmsg calls\n", N, (unsigned long long)st.batches);
+	for (int i = 0; i < N; i++) {
+		char s[32];
+		struct prefix p;
+
+		snprintf(s, sizeof(s), "198.18.%d.%d/32", i / 256, i % 256);
+		p = pfx(s);
+		assert_int_equal(fib_delete(c->f, &p, NULL), 0);
+	}
+	settle(c);
+	assert_string_equal(out("ip route show proto 201 | wc -l"), "0");
+}
+
+/* The kernel's refusals are counted (and logged), and the rest go in. */
+static void
+test_refused_counted(void **state)
+{
+	struct ctx *c = *state;
+	struct prefix p1, p2;
+	struct addr bad, good;
+	struct fib_stats st;
+
+	NEED_ROOT(c);
+	p1 = pfx("198.51.100.0/25");
+	p2 = pfx("198.51.100.128/25");
+	bad = ad("203.0.113.9");  /* no route to this next hop */
+	good = ad("192.0.2.2");
+	/* Three refusals: one warning now, the other two held back (rate limit) and counted. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fib_replace(c->f, &p1, &bad, NULL), 0);
+	assert_int_equal(fib_replace(c->f, &p2, &good, NULL), 0);
+	settle(c);
+	fib_get_stats(c->f, &st);
+	assert_int_equal(st.failed, 3);
+	assert_string_equal(out("ip route show proto 201"),
+			    "198.51.100.128/25 via 192.0.2.2 dev t0 metric 40");
+}
+
+/* At start: an earlier run's routes (ours, any metric) go; the host's stay. */
+static void
+test_flush_stale(void **state)
+{
+	struct ctx *c = *state;
+
+	NEED_ROOT(c);
+	sh("ip route add 198.51.100.0/24 via 192.0.2.2 proto 201 && "
+	   "ip route add 198.51.100.0/24 via 192.0.2.3 proto static metric 40 && "
+	   "ip route add 203.0.113.0/24 via 192.0.2.2 proto 201 metric 40 && "
+	   "ip -6 route add 2001:db8:2::/48 via 2001:db8::2 proto 201 metric 7");
+	assert_int_equal(fib_flush_stale(c->f, NULL), 3);
+	assert_string_equal(out("ip route show proto 201; ip -6 route show proto 201"), "");
+	assert_string_equal(out("ip route show 198.51.100.0/24"),
+			    "198.51.100.0/24 via 192.0.2.3 dev t0 proto static metric 40");
+}
+
+/* --no-fib: route calls do nothing at all. */
+static void
+test_disabled(void **state)
+{
+	struct ctx *c = *state;
+	struct fib *f;
+	struct prefix p;
+	struct addr gw;
+
+	NEED_ROOT(c);
+	f = fib_open(c->loop, false, NULL);
+	assert_non_null(f);
+	p = pfx("198.51.100.0/24");
+	gw = ad("192.0.2.2");
+	assert_int_equal(fib_replace(f, &p, &gw, NULL), 0);
+	assert_int_equal(fib_pending(f), 0);
+	fib_close(f);
+	assert_string_equal(out("ip route show proto 201"), "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_host_route_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_route_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_route_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
