@@ -43,8 +43,8 @@ url_shown(const char *url, char *buf, size_t len)
 	return buf;
 }
 
-int
-store_open(struct store **out, const char *url, struct err *err)
+static int
+open_url(struct store **out, const char *url, bool must_exist, struct err *err)
 {
 	char shown[512];
 
@@ -54,7 +54,7 @@ store_open(struct store **out, const char *url, struct err *err)
 	*out = NULL;
 	for (size_t i = 0; colon && i < sizeof(backends) / sizeof(backends[0]); i++) {
 		if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0) {
-			if (backends[i]->open(out, colon + 1, err) != STORE_OK) {
+			if (backends[i]->open(out, colon + 1, must_exist, err) != STORE_OK) {
 				err_prefix(err, "datastore %s",
 					   url_shown(url, shown, sizeof(shown)));
 				return STORE_ERR;
@@ -67,6 +67,18 @@ store_open(struct store **out, const char *url, struct err *err)
 		"etcd://HOST:PORT[,HOST:PORT...], etcds://HOST:PORT[,...]",
 		url_shown(url, shown, sizeof(shown)));
 	return STORE_ERR;
+}
+
+int
+store_open(struct store **out, const char *url, struct err *err)
+{
+	return open_url(out, url, false, err);
+}
+
+int
+store_open_existing(struct store **out, const char *url, struct err *err)
+{
+	return open_url(out, url, true, err);
 }
 
 void

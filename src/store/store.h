@@ -90,7 +90,8 @@ struct store_watch;
 
 struct store_ops {
 	const char *scheme;
-	int (*open)(struct store **out, const char *location, struct err *err);
+	/* must_exist: fail rather than create a datastore (for commands that only read). */
+	int (*open)(struct store **out, const char *location, bool must_exist, struct err *err);
 	void (*close)(struct store *s);
 	void (*set_timeout)(struct store *s, int ms);
 	/* prefix false: exactly key; true: every key starting with key, sorted. */
@@ -122,6 +123,8 @@ struct store_watch {
 /* The URL from --datastore, else $TABBY_DATASTORE, else the default path. */
 const char *store_url_default(const char *flag, char *buf, size_t len);
 int store_open(struct store **out, const char *url, struct err *err);
+/* As store_open, but never creates a datastore: a missing one is an error. */
+int store_open_existing(struct store **out, const char *url, struct err *err);
 void store_close(struct store *s);
 /*
  * The longest one call on this handle may wait for the backend (another process's

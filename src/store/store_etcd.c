@@ -60,6 +60,7 @@ struct ec_buf {
 
 /* One client connection's settings and state; a watch thread has its own copy. */
 struct ec_conn {
+	char *url; /* as errors name the datastore */
 	char **ep; /* "host:port" */
 	size_t nep, cur;
 	bool tls;
@@ -368,6 +369,7 @@ static void
 conn_clone(struct ec_conn *dst, const struct ec_conn *src)
 {
 	memset(dst, 0, sizeof(*dst));
+	dst->url = xstrdup(src->url);
 	dst->ep = xcalloc(src->nep, sizeof(*dst->ep));
 	for (size_t i = 0; i < src->nep; i++)
 		dst->ep[i] = xstrdup(src->ep[i]);
@@ -398,6 +400,7 @@ conn_free(struct ec_conn *c)
 	for (size_t i = 0; i < c->nep; i++)
 		free(c->ep[i]);
 	free(c->ep);
+	free(c->url);
 	free(c->ca);
 	free(c->cert);
 	free(c->key);
@@ -511,7 +514,7 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 			if (reasons[0] == '\0')
 				snprintf(reasons, sizeof(reasons), "no answer within %ld ms",
 					 c->timeout_ms);
-			err_set(err, "cannot reach etcd: %s", reasons);
+			err_set(err, "datastore %s: cannot reach etcd: %s", c->url, reasons);
 			break;
 		}
 		conn_prepare(c, c->h, path, body, &hdrs, errbuf);
@@ -542,10 +545,10 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 			}
 			if (c->tls && tls_problem(cc) && tried + 1 >= c->nep) {
 				err_set(err,
-					"cannot reach etcd: %s (TLS: check the CA, client "
-					"certificate and key: --etcd-ca/--etcd-cert/--etcd-key "
-					"or TABBY_ETCD_CA/CERT/KEY)",
-					reasons);
+					"datastore %s: cannot reach etcd: %s (TLS: check the CA, "
+					"client certificate and key: --etcd-ca, --etcd-cert, "
+					"--etcd-key or TABBY_ETCD_CA/CERT/KEY)",
+					c->url, reasons);
 				break;
 			}
 			goto next;
@@ -644,19 +647,24 @@ ec_open(struct store **out, const char *loc, bool tls, const struct store_ops *o
 		free(s);
 		return STORE_ERR;
 	}
+	s->c.url = xmalloc(strlen(loc) + 8);
+	sprintf(s->c.url, "%s:%s", tls ? "etcds" : "etcd", loc);
 	*out = &s->base;
 	return STORE_OK;
 }
 
+/* etcd creates nothing by being read: must_exist needs no check. */
 static int
-ec_open_plain(struct store **out, const char *loc, struct err *err)
+ec_open_plain(struct store **out, const char *loc, bool must_exist, struct err *err)
 {
+	(void)must_exist;
 	return ec_open(out, loc, false, &store_etcd_ops, err);
 }
 
 static int
-ec_open_tls(struct store **out, const char *loc, struct err *err)
+ec_open_tls(struct store **out, const char *loc, bool must_exist, struct err *err)
 {
+	(void)must_exist;
 	return ec_open(out, loc, true, &store_etcds_ops, err);
 }
 
