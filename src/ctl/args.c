@@ -27,6 +27,9 @@ static const struct {
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},
 	[OPT_INTERFACE] = {"interface", 0, true},
+	[OPT_FROM] = {"from", 0, true},
+	[OPT_TO] = {"to", 0, true},
+	[OPT_FORCE] = {"force", 0, false},
 };
 
 static int

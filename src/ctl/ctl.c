@@ -42,7 +42,7 @@ reads_only(const struct ctl *c)
 	const char *w = c->cmd->words;
 	size_t n = strlen(w);
 
-	if (strcmp(w, "status") == 0 || (n >= 5 && strcmp(w + n - 5, " show") == 0))
+	if (strcmp(w, "status") == 0 || strcmp(w, "datastore backup") == 0 || (n >= 5 && strcmp(w + n - 5, " show") == 0))
 		return true;
 	/* "bgp node-mesh" and "bgp default-node-as" without a value show the setting. */
 	return (strcmp(w, "bgp node-mesh") == 0 || strcmp(w, "bgp default-node-as") == 0) &&

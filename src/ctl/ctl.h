@@ -41,6 +41,9 @@ enum ctl_opt {
 	OPT_NAME,
 	OPT_DEVICE,
 	OPT_INTERFACE,
+	OPT_FROM,
+	OPT_TO,
+	OPT_FORCE,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -106,5 +109,7 @@ extern const char ctl_ne_client_help[], ctl_ne_device_help[], ctl_ne_connection_
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];
+extern const struct ctl_cmd ctl_datastore_cmds[];
+extern const char ctl_datastore_help[];
 
 #endif

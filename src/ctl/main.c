@@ -18,6 +18,7 @@ static const char top_help[] =
 	"    api-client  Manage the peering API's tenants (OAuth2 client credentials).\n"
 	"    device    Manage tenants' virtual devices (a device is a tabby node).\n"
 	"    connection  Manage devices' connections (an interface on the node).\n"
+	"    datastore  Copy the configuration: migrate, backup, restore.\n"
 	"\n"
 	"Options:\n"
 	" -h --help                  Show this screen.\n"
@@ -55,6 +56,7 @@ static const struct {
 	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help},
 	{"device", ctl_ne_device_cmds, ctl_ne_device_help},
 	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help},
+	{"datastore", ctl_datastore_cmds, ctl_datastore_help},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
