@@ -464,14 +464,17 @@ tls_problem(CURLcode rc)
 	       rc == CURLE_RECV_ERROR;
 }
 
+/* The first reason each member gave, "host:port: why; ..." */
 static void
 add_reason(char *reasons, size_t len, const char *ep, const char *why)
 {
 	size_t n = strlen(reasons);
+	char tag[300];
 
-	if (strstr(reasons, why) != NULL && strstr(reasons, ep) != NULL)
+	snprintf(tag, sizeof(tag), "%s: ", ep);
+	if (strstr(reasons, tag) != NULL)
 		return;
-	snprintf(reasons + n, len - n, "%s%s: %s", n ? "; " : "", ep, why);
+	snprintf(reasons + n, len - n, "%s%s%s", n ? "; " : "", tag, why);
 }
 
 static int conn_auth(struct ec_conn *c, int64_t deadline, struct err *err);
