@@ -20,6 +20,7 @@ static const char usage[] =
 	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
 	"              [--listen-port 179] [--hold-time 90] [--datastore URL] [--control PATH]\n"
 	"              [--no-fib] [--log-level debug|info|warn|error] [--version]\n"
+	"              [--etcd-ca FILE] [--etcd-cert FILE] [--etcd-key FILE]\n"
 	"\n"
 	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
@@ -44,6 +45,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"listen-port", required_argument, NULL, 'p'},
 		{"hold-time", required_argument, NULL, 'H'},
 		{"datastore", required_argument, NULL, 'd'},
+		{"etcd-ca", required_argument, NULL, 'A'},
+		{"etcd-cert", required_argument, NULL, 'C'},
+		{"etcd-key", required_argument, NULL, 'K'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -105,6 +109,15 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case 'd':
 			ds = optarg;
+			break;
+		case 'A':
+			store_etcd_files(optarg, NULL, NULL);
+			break;
+		case 'C':
+			store_etcd_files(NULL, optarg, NULL);
+			break;
+		case 'K':
+			store_etcd_files(NULL, NULL, optarg);
 			break;
 		case 'c':
 			snprintf(cfg->control, sizeof(cfg->control), "%s", optarg);

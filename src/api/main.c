@@ -17,6 +17,7 @@
 static const char usage[] =
 	"Usage: tabby-api [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
 	"                 [--datastore URL] [--threads N] [--log-level LEVEL] [--version]\n"
+	"                 [--etcd-ca FILE] [--etcd-cert FILE] [--etcd-key FILE]\n"
 	"\n"
 	"Serves the BGP peering API (POST /oauth2/v1/token, /ne/v1/...). Plain HTTP is served\n"
 	"only on loopback addresses unless --insecure-http is given; elsewhere use TLS.\n"
@@ -177,6 +178,9 @@ main(int argc, char **argv)
 		{"tls-key", required_argument, NULL, 'k'},
 		{"insecure-http", no_argument, NULL, 'I'},
 		{"datastore", required_argument, NULL, 'd'},
+		{"etcd-ca", required_argument, NULL, 'A'},
+		{"etcd-cert", required_argument, NULL, 'C'},
+		{"etcd-key", required_argument, NULL, 'K'},
 		{"threads", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"version", no_argument, NULL, 'V'},
@@ -203,6 +207,9 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'I': insecure = true; break;
 		case 'd': ds = optarg; break;
+		case 'A': store_etcd_files(optarg, NULL, NULL); break;
+		case 'C': store_etcd_files(NULL, optarg, NULL); break;
+		case 'K': store_etcd_files(NULL, NULL, optarg); break;
 		case 't':
 			threads = strtol(optarg, &end, 10);
 			if (*end || threads < 1 || threads > 256) {

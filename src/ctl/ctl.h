@@ -44,6 +44,9 @@ enum ctl_opt {
 	OPT_FROM,
 	OPT_TO,
 	OPT_FORCE,
+	OPT_ETCD_CA,
+	OPT_ETCD_CERT,
+	OPT_ETCD_KEY,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))

@@ -26,6 +26,11 @@ static const char top_help[] =
 	" --datastore=<URL>          The datastore (default: $TABBY_DATASTORE, else\n"
 	"                            sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                            sqlite:~/.local/state/tabby/tabby.db).\n"
+	" --etcd-ca=<FILE>           For etcds:// datastores: the CA that signed etcd's\n"
+	"                            certificate (default: $TABBY_ETCD_CA, else the system's).\n"
+	" --etcd-cert=<FILE>         The client certificate etcd asks for ($TABBY_ETCD_CERT).\n"
+	" --etcd-key=<FILE>          Its key ($TABBY_ETCD_KEY). etcd users: $TABBY_ETCD_USER\n"
+	"                            and $TABBY_ETCD_PASSWORD_FILE (never on the command line).\n"
 	" -o --output=<FORMAT>       For every show: table (default), json or yaml.\n"
 	" --password=<KEY>           On 'bgp peer add' and 'node bgp peer add': the TCP\n"
 	"                            MD5 key (RFC 2385) for the session; '-' reads it\n"
@@ -138,6 +143,8 @@ run(struct ctl *c)
 		printf("tabbyctl %s\n", TABBY_VERSION);
 		return CTL_EXIT_OK;
 	}
+	store_etcd_files(c->args.val[OPT_ETCD_CA], c->args.val[OPT_ETCD_CERT],
+			 c->args.val[OPT_ETCD_KEY]);
 	if (c->args.npos == 0) {
 		fputs(top_help, (c->args.seen & OPTF(OPT_HELP)) ? stdout : stderr);
 		return (c->args.seen & OPTF(OPT_HELP)) ? CTL_EXIT_OK : CTL_EXIT_USAGE;
@@ -146,7 +153,7 @@ run(struct ctl *c)
 		if (strcmp(c->args.pos[0], groups[g].group) == 0)
 			break;
 	if (g == NGROUPS) {
-		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection. Run 'tabbyctl "
+		fprintf(stderr, "Unknown command '%s'; expected one of: bgp, node, status, route, api-client, device, connection, datastore. Run 'tabbyctl "
 				"--help' for usage.\n", c->args.pos[0]);
 		return CTL_EXIT_USAGE;
 	}

@@ -14,6 +14,18 @@ static const struct store_ops *const backends[] = {
     &store_etcds_ops,
 };
 
+void
+store_etcd_files(const char *ca, const char *cert, const char *key)
+{
+	/* The backend reads its settings from the environment; a flag overrides it. */
+	if (ca != NULL)
+		setenv("TABBY_ETCD_CA", ca, 1);
+	if (cert != NULL)
+		setenv("TABBY_ETCD_CERT", cert, 1);
+	if (key != NULL)
+		setenv("TABBY_ETCD_KEY", key, 1);
+}
+
 const char *
 store_url_default(const char *flag, char *buf, size_t len)
 {

@@ -120,6 +120,12 @@ struct store_watch {
 	const struct store_ops *ops;
 };
 
+/*
+ * The etcd backend's TLS files from --etcd-ca/--etcd-cert/--etcd-key (any may be
+ * NULL: then TABBY_ETCD_CA/CERT/KEY, if set, hold). Call before store_open.
+ */
+void store_etcd_files(const char *ca, const char *cert, const char *key);
+
 /* The URL from --datastore, else $TABBY_DATASTORE, else the default path. */
 const char *store_url_default(const char *flag, char *buf, size_t len);
 int store_open(struct store **out, const char *url, struct err *err);
