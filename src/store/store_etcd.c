@@ -620,7 +620,7 @@ conn_auth(struct ec_conn *c, int64_t deadline, struct err *err)
 	json_object_set_new(req, "password", json_string(""));
 	json_decref(req);
 	if (rc != STORE_OK) {
-		err_prefix(err, "authenticating as %s", c->user);
+		err_prefix(err, "datastore %s: authenticating as %s", c->url, c->user);
 		return STORE_ERR;
 	}
 	tok = json_string_value(json_object_get(resp, "token"));
