@@ -127,6 +127,7 @@ struct agent {
 	int listen_fd[2];
 	ev_io listen_io[2];
 	ev_timer watch_timer, reconcile_timer;
+	ev_io watch_io;  /* the watch's descriptor, when its backend has one (etcd) */
 	ev_signal sigterm, sigint;
 	int control_fd;
 	ev_io control_io;

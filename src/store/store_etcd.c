@@ -47,7 +47,7 @@
 #define EC_CONNECT_MS_MAX 1000
 #define EC_RETRY_PAUSE_MS 100
 #define EC_WATCH_BACKOFF_MAX_MS 2000
-#define EC_WATCH_POLL_MS 20
+#define EC_WATCH_POLL_MS 500
 
 /* gRPC status codes the gateway passes on. */
 #define GRPC_UNAVAILABLE 14
