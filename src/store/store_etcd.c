@@ -1198,38 +1198,25 @@ ec_watch_close(struct store_watch *base)
 	free(w);
 }
 
-const struct store_ops store_etcd_ops = {
-    .scheme = "etcd",
-    .open = ec_open_plain,
-    .close = ec_close,
-    .set_timeout = ec_set_timeout,
-    .range = ec_range,
-    .txn = ec_txn,
-    .lease_grant = ec_lease_grant,
-    .lease_keepalive = ec_lease_keepalive,
-    .lease_revoke = ec_lease_revoke,
-    .compact = ec_compact,
-    .watch_open = ec_watch_open,
-    .watch_fd = ec_watch_fd,
-    .watch_interval_ms = ec_watch_interval_ms,
-    .watch_next = ec_watch_next,
-    .watch_close = ec_watch_close,
-};
+/* The two schemes differ only in how they open (TLS or not). */
+#define EC_OPS(name, scheme_name, open_fn)                                                         \
+	const struct store_ops name = {                                                            \
+	    .scheme = scheme_name,                                                                 \
+	    .open = open_fn,                                                                       \
+	    .close = ec_close,                                                                     \
+	    .set_timeout = ec_set_timeout,                                                         \
+	    .range = ec_range,                                                                     \
+	    .txn = ec_txn,                                                                         \
+	    .lease_grant = ec_lease_grant,                                                         \
+	    .lease_keepalive = ec_lease_keepalive,                                                 \
+	    .lease_revoke = ec_lease_revoke,                                                       \
+	    .compact = ec_compact,                                                                 \
+	    .watch_open = ec_watch_open,                                                           \
+	    .watch_fd = ec_watch_fd,                                                               \
+	    .watch_interval_ms = ec_watch_interval_ms,                                             \
+	    .watch_next = ec_watch_next,                                                           \
+	    .watch_close = ec_watch_close,                                                         \
+	}
 
-const struct store_ops store_etcds_ops = {
-    .scheme = "etcds",
-    .open = ec_open_tls,
-    .close = ec_close,
-    .set_timeout = ec_set_timeout,
-    .range = ec_range,
-    .txn = ec_txn,
-    .lease_grant = ec_lease_grant,
-    .lease_keepalive = ec_lease_keepalive,
-    .lease_revoke = ec_lease_revoke,
-    .compact = ec_compact,
-    .watch_open = ec_watch_open,
-    .watch_fd = ec_watch_fd,
-    .watch_interval_ms = ec_watch_interval_ms,
-    .watch_next = ec_watch_next,
-    .watch_close = ec_watch_close,
-};
+EC_OPS(store_etcd_ops, "etcd", ec_open_plain);
+EC_OPS(store_etcds_ops, "etcds", ec_open_tls);

@@ -11,7 +11,7 @@
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v etcd > /dev/null || fail "etcd not installed (scripts/deps installs etcd-server)"
+need_etcd
 
 lan_up
 for i in 1 2 3; do host_add "e$i" $((10 + i)); done
