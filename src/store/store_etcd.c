@@ -45,6 +45,12 @@
 
 #define EC_TIMEOUT_MS_DEFAULT 10000
 #define EC_CONNECT_MS_MAX 1000
+/*
+ * The shortest deadline a call gets: etcd's JSON gateway takes ~100 ms to answer a
+ * read of 10,000 keys on loopback, so a caller's shorter deadline (the agent's loop
+ * asks for 100 ms) bounds connecting, not the call.
+ */
+#define EC_CALL_MS_MIN 1000
 #define EC_RETRY_PAUSE_MS 100
 #define EC_WATCH_BACKOFF_MAX_MS 2000
 #define EC_WATCH_POLL_MS 500
@@ -68,6 +74,7 @@ struct ec_conn {
 	char *user, *password; /* etcd auth; never logged */
 	char *token;
 	long timeout_ms;
+	long connect_ms;       /* at most EC_CONNECT_MS_MAX */
 	CURL *h;
 	/* The last refusal by etcd (not a transport failure). */
 	int code;
@@ -326,6 +333,7 @@ conn_settings(struct ec_conn *c, struct err *err)
 	char *end;
 
 	c->timeout_ms = EC_TIMEOUT_MS_DEFAULT;
+	c->connect_ms = EC_CONNECT_MS_MAX;
 	if (t != NULL && *t != '\0') {
 		c->timeout_ms = strtol(t, &end, 10);
 		if (*end != '\0' || c->timeout_ms < 100 || c->timeout_ms > 600000) {
@@ -383,6 +391,7 @@ conn_clone(struct ec_conn *dst, const struct ec_conn *src)
 	dst->password = src->password ? xstrdup(src->password) : NULL;
 	dst->token = src->token ? xstrdup(src->token) : NULL;
 	dst->timeout_ms = src->timeout_ms;
+	dst->connect_ms = src->connect_ms;
 }
 
 static void
@@ -530,7 +539,7 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 			left = c->timeout_ms / 3;
 		curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)left);
 		curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS,
-				 (long)(left < EC_CONNECT_MS_MAX ? left : EC_CONNECT_MS_MAX));
+				 (long)(left < c->connect_ms ? left : c->connect_ms));
 		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, buf_write);
 		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
 		cc = curl_easy_perform(c->h);
@@ -683,7 +692,10 @@ ec_close(struct store *base)
 static void
 ec_set_timeout(struct store *base, int ms)
 {
-	((struct ec_store *)base)->c.timeout_ms = ms > 0 ? ms : 1;
+	struct ec_conn *c = &((struct ec_store *)base)->c;
+
+	c->connect_ms = ms < 1 ? 1 : ms > EC_CONNECT_MS_MAX ? EC_CONNECT_MS_MAX : ms;
+	c->timeout_ms = ms < EC_CALL_MS_MIN ? EC_CALL_MS_MIN : ms;
 }
 
 static int

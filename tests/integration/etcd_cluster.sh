@@ -95,6 +95,43 @@ probe() {  # FROM-NODE FROM-ADDR TO-NODE TO-ADDR
 probe n1 203.0.113.1 n3 203.0.113.129
 echo "three nodes on etcd: mesh up, prefixes in RIBs and kernels, TCP across"
 
+# tabby-api in a namespace of its own, on the same etcd: the reference page's request,
+# carried out by n3 on its interface conn0 towards the provider's BIRD (MD5 testkey1).
+host_add a 21
+ip netns add "$(ns_of prov)" && NSS+=("$(ns_of prov)")
+ip link add "p$$" netns "$(ns_of n3)" type veth peer name eth1 netns "$(ns_of prov)"
+nsx n3 ip link set "p$$" name conn0
+nsx n3 ip link set conn0 up
+nsx prov ip addr add 198.51.100.2/29 dev eth1
+nsx prov ip link set eth1 up
+bird_start prov bird "router id 198.51.100.2;
+protocol device {}
+protocol bgp a { local 198.51.100.2 as 10013; neighbor 198.51.100.1 as 10012; password \"testkey1\";
+	hold time 9; connect retry time 1; error wait time 1,2; ipv4 { import all; export none; }; }"
+ip netns exec "$(ns_of a)" "$BUILD/tabby-api" --listen 192.0.2.21:8080 --insecure-http \
+	--datastore "$ETCD" >> "$T/api.log" 2>&1 &
+PIDS+=($!)
+API=http://192.0.2.21:8080
+CL=$("$TABBYCTL" api-client create acme -o json)
+CID=$(echo "$CL" | jq -r .client_id)
+CSEC=$(echo "$CL" | jq -r .client_secret)
+DEV=$("$TABBYCTL" device create --node=n3 --owner="$CID")
+CON=$("$TABBYCTL" connection create --device="$DEV" --interface=conn0)
+wait_until 10 "tabby-api answers" nsx c curl -s -o /dev/null "$API/"
+TOK=$(nsx c curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$API/oauth2/v1/token" | jq -r .access_token)
+api() { nsx c curl -s -X "$1" "$API$2" -H "Authorization: Bearer $TOK" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
+REQ="{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$CON\",\"localAsn\":10012,\"localIpAddress\":\"198.51.100.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"198.51.100.2\"}"
+UUID=$(api POST /ne/v1/bgp "$REQ" | jq -r .uuid)
+provisioned() {
+	api GET "/ne/v1/bgp/$UUID" | jq -e '.provisioningStatus == "PROVISIONED" and .state == "Established"'
+}
+wait_until 20 "the API's peering PROVISIONED and Established on n3" provisioned
+wait_until 5 "the provider's BIRD agrees" bird_up bird a
+nsx n3 ip addr show conn0 | grep -q "inet 198.51.100.1/29" || fail "the peering's address is not on n3's conn0"
+api GET "/ne/v1/bgp/$UUID"
+echo
+echo "tabby-api on etcd: the reference page's peering carried out by n3"
+
 # The whole etcd cluster down for 30 s.
 downs() { cat "$T"/n[123].log | grep -c "session down" || true; }
 downs_before=$(downs)

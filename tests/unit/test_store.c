@@ -602,6 +602,7 @@ test_cluster_leader_kill(void **state)
 	int leader = etcd_cluster_leader(&cluster), acked = 0;
 	int64_t last_seen = 0, seen_rev[LK_WRITES] = {0};
 	size_t taken = 0;
+	int compactions = 0;
 
 	if (cluster.n < 3)
 		skip();
@@ -643,6 +644,7 @@ test_cluster_leader_kill(void **state)
 		int rc = store_watch_next(w, &evs, &err);
 
 		if (rc == STORE_COMPACTED) {
+			compactions++;
 			assert_int_equal(store_range(ws, "/lk/", &kvs, &err), STORE_OK);
 			for (size_t i = 0; i < kvs.n; i++)
 				seen_rev[atoi(kvs.v[i].key + 4)] = kvs.v[i].mod_rev;
@@ -668,6 +670,8 @@ test_cluster_leader_kill(void **state)
 	}
 	for (int i = 0; i < LK_WRITES; i++)
 		assert_true(seen_rev[i] > 0);
+	print_message("leader kill: %zu events, %d re-reads after compaction\n", taken,
+		      compactions);
 	store_events_free(&evs);
 	store_watch_close(w);
 	store_close(ws);
