@@ -104,7 +104,7 @@ nsx n3 ip link set "p$$" name conn0
 nsx n3 ip link set conn0 up
 nsx prov ip addr add 198.51.100.2/29 dev eth1
 nsx prov ip link set eth1 up
-bird_start prov bird "router id 198.51.100.2;
+bird_start prov provbird "router id 198.51.100.2;
 protocol device {}
 protocol bgp a { local 198.51.100.2 as 10013; neighbor 198.51.100.1 as 10012; password \"testkey1\";
 	hold time 9; connect retry time 1; error wait time 1,2; ipv4 { import all; export none; }; }"
@@ -126,7 +126,7 @@ provisioned() {
 	api GET "/ne/v1/bgp/$UUID" | jq -e '.provisioningStatus == "PROVISIONED" and .state == "Established"'
 }
 wait_until 20 "the API's peering PROVISIONED and Established on n3" provisioned
-wait_until 5 "the provider's BIRD agrees" bird_up bird a
+wait_until 5 "the provider's BIRD agrees" bird_up provbird a
 nsx n3 ip addr show conn0 | grep -q "inet 198.51.100.1/29" || fail "the peering's address is not on n3's conn0"
 api GET "/ne/v1/bgp/$UUID"
 echo
