@@ -10,6 +10,8 @@
 # 3. bench/etcd_nodes (C) against a three-member etcd on loopback: simulated nodes, each
 #    a writer with its own connection and lease putting status records; nodes doubled
 #    until the writes' p99 passes 100 ms.
+# STEPS="1 2 3" (default) picks steps; without step 1, step 2 loads the N peers with
+# `tabbyctl datastore restore`.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-10000}
@@ -61,8 +63,11 @@ wait_etcd "$cp"
 ETCD=etcd://127.0.0.1:$cp
 SQLITE=sqlite:$T/tabby.db
 
-echo "== 1. $n x tabbyctl bgp peer add (one process each)"
-for ds in "$ETCD" "$SQLITE"; do
+steps=${STEPS:-1 2 3}
+step() { case " $steps " in *" $1 "*) return 0 ;; esac; return 1; }
+
+step 1 && echo "== 1. $n x tabbyctl bgp peer add (one process each)"
+step 1 && for ds in "$ETCD" "$SQLITE"; do
 	start=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
 		"$ctl" --datastore="$ds" bgp peer add "$(addr "$i")" as $((4200000000 + i))
@@ -71,8 +76,21 @@ for ds in "$ETCD" "$SQLITE"; do
 	echo "${ds%%:*}: $n adds in $ms ms = $(awk "BEGIN { printf \"%.2f\", $ms / $n }") ms per add"
 done
 
-echo "== 2. watch event -> session starting, $n peers configured, $changes changes"
-for ds in "$ETCD" "$SQLITE"; do
+if step 2 && ! step 1; then
+	python3 - "$n" > "$T/peers.json" << 'PY'
+import json, sys
+n = int(sys.argv[1])
+keys = []
+for i in range(1, n + 1):
+    a = "198.%d.%d.%d" % (18 + i // 65536, (i // 256) % 256, i % 256)
+    keys.append({"key": "/tabby/v1/bgp/global/peer_v4/" + a,
+                 "value": json.dumps({"ip": a, "as_num": 4200000000 + i}, separators=(",", ":"))})
+print(json.dumps({"tabby_backup": 1, "revision": 0, "keys": keys}))
+PY
+	for ds in "$ETCD" "$SQLITE"; do "$ctl" --datastore="$ds" datastore restore "$T/peers.json"; done
+fi
+step 2 && echo "== 2. watch event -> session starting, $n peers configured, $changes changes"
+step 2 && for ds in "$ETCD" "$SQLITE"; do
 	name=${ds%%:*}
 	log=$T/tabbyd-$name.log
 	"$B/tabbyd" --node bench --ip 192.0.2.1 --as 64512 --datastore "$ds" --no-fib \
@@ -88,7 +106,7 @@ for ds in "$ETCD" "$SQLITE"; do
 		t0=$(date +%s%N)
 		"$ctl" --datastore="$ds" node bgp peer add "$peer" as $((65000 + i)) --node=bench
 		t1=$(date +%s%N)
-		for _ in $(seq 500); do grep -q "peer $peer: starting" "$log" && break; sleep 0.005; done
+		for _ in $(seq 1500); do grep -q "peer $peer: starting" "$log" && break; sleep 0.005; done
 		ts=$(grep -m1 "peer $peer: starting" "$log" | cut -d' ' -f1)
 		[ -n "$ts" ] || { echo "$name: $peer never started" >&2; break; }
 		echo "$((($(date -d "${ts/T/ }" +%s%N) - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/lat-$name"
@@ -100,6 +118,7 @@ for ds in "$ETCD" "$SQLITE"; do
 	wait "$tpid" 2> /dev/null || true
 done
 
+step 3 || exit 0
 echo "== 3. simulated nodes on a three-member etcd (status writes, each node 2 per second)"
 c1=$(free_port) c2=$(free_port) c3=$(free_port) p1=$(free_port) p2=$(free_port) p3=$(free_port)
 init="c1=http://127.0.0.1:$p1,c2=http://127.0.0.1:$p2,c3=http://127.0.0.1:$p3"
