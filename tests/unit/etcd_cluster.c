@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,6 +42,8 @@ start_member(struct etcd_cluster *c, int i, const char *initial)
 	if (pid == 0) {
 		FILE *f = freopen(log, "w", stdout);
 
+		/* A test that dies (a crash, a timeout) takes its etcd with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		(void)f;
 		dup2(STDOUT_FILENO, STDERR_FILENO);
 		/*
