@@ -33,7 +33,8 @@ ctl=$B/tabbyctl
 T=$(mktemp -d /tmp/tabby-bench-XXXXXX)
 PIDS=()
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
+	set +e # some of them are gone already
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2> /dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2> /dev/null; done
 	rm -rf "$T"
 }

@@ -1175,14 +1175,17 @@ ec_watch_next(struct store_watch *base, struct store_events *out, struct err *er
 	struct ec_watch *w = (struct ec_watch *)base;
 	char drain[64];
 	int rc = STORE_OK;
+	size_t queued;
 
 	while (read(w->pipe[0], drain, sizeof(drain)) > 0)
 		;
 	pthread_mutex_lock(&w->mu);
+	queued = w->q.n;
 	for (size_t i = 0; i < w->q.n; i++)
 		*store_events_push(out) = w->q.v[i];
 	w->q.n = 0;
-	if (out->n == 0 && w->compacted > 0) {
+	/* The events before the compaction first; the next call reports it. */
+	if (queued == 0 && w->compacted > 0) {
 		err_set(err, "watch: compacted (history starts at %lld)", (long long)w->compacted);
 		rc = STORE_COMPACTED;
 	}

@@ -40,7 +40,7 @@ start_member(struct etcd_cluster *c, int i, const char *initial)
 	snprintf(log, sizeof(log), "%s/%s.log", c->dir, name);
 	pid = fork();
 	if (pid == 0) {
-		FILE *f = freopen(log, "w", stdout);
+		FILE *f = freopen(log, "a", stdout);
 
 		/* A test that dies (a crash, a timeout) takes its etcd with it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -63,21 +63,21 @@ start_member(struct etcd_cluster *c, int i, const char *initial)
 }
 
 static bool
-healthy(struct etcd_cluster *c)
+healthy(struct etcd_cluster *c, int i)
 {
 	char cmd[512];
 
 	snprintf(cmd, sizeof(cmd),
 		 "curl -sf --noproxy '*' -m 1 -X POST http://127.0.0.1:%d/v3/kv/range "
 		 "-d '{\"key\":\"L2hlYWx0aA==\"}' > /dev/null",
-		 c->client_port[0]);
+		 c->client_port[i]);
 	return system(cmd) == 0;
 }
 
 int
 etcd_cluster_start(struct etcd_cluster *c, int n)
 {
-	char initial[512] = "";
+	char *initial = c->initial;
 	size_t off = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -91,7 +91,7 @@ etcd_cluster_start(struct etcd_cluster *c, int n)
 		c->client_port[i] = free_port();
 		c->peer_port[i] = free_port();
 		off +=
-		    (size_t)snprintf(initial + off, sizeof(initial) - off,
+		    (size_t)snprintf(initial + off, sizeof(c->initial) - off,
 				     "%sm%d=http://127.0.0.1:%d", i ? "," : "", i, c->peer_port[i]);
 	}
 	off = (size_t)snprintf(c->url, sizeof(c->url), "etcd://");
@@ -101,12 +101,19 @@ etcd_cluster_start(struct etcd_cluster *c, int n)
 	for (int i = 0; i < n; i++)
 		c->pid[i] = start_member(c, i, initial);
 	for (int tries = 0; tries < 200; tries++) {
-		if (healthy(c))
+		if (healthy(c, 0))
 			return 0;
 		usleep(100 * 1000);
 	}
-	fprintf(stderr, "etcd did not come up; see %s/m0.log (is etcd-server installed?)\n",
+	fprintf(stderr, "etcd did not come up (is etcd-server installed?); %s/m0.log ends:\n",
 		c->dir);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "tail -n 20 %s/m0.log >&2", c->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no log)\n");
+	}
 	return -1;
 }
 
@@ -150,6 +157,18 @@ etcd_cluster_kill(struct etcd_cluster *c, int member)
 		waitpid(c->pid[member], NULL, 0);
 		c->pid[member] = 0;
 	}
+}
+
+int
+etcd_cluster_restart(struct etcd_cluster *c, int member)
+{
+	c->pid[member] = start_member(c, member, c->initial);
+	for (int tries = 0; tries < 100; tries++) {
+		if (healthy(c, member))
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
 }
 
 void

@@ -17,6 +17,7 @@ struct etcd_cluster {
 	pid_t pid[ETCD_MAX_MEMBERS];
 	int client_port[ETCD_MAX_MEMBERS], peer_port[ETCD_MAX_MEMBERS];
 	char url[256]; /* etcd://127.0.0.1:P1,127.0.0.1:P2,... */
+	char initial[512];
 };
 
 /* Starts n members and waits until the cluster answers; -1 with a message on stderr. */
@@ -25,6 +26,8 @@ int etcd_cluster_start(struct etcd_cluster *c, int n);
 int etcd_cluster_leader(struct etcd_cluster *c);
 /* SIGKILLs one member (it stays down). */
 void etcd_cluster_kill(struct etcd_cluster *c, int member);
+/* Starts a killed member again on its data; -1 when it does not answer within 10 s. */
+int etcd_cluster_restart(struct etcd_cluster *c, int member);
 void etcd_cluster_stop(struct etcd_cluster *c);
 
 #endif

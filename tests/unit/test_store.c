@@ -583,35 +583,95 @@ test_etcd_unreachable(void **state)
 
 /*
  * The leader is killed in the middle of a write loop, and the history is
- * compacted while the watcher (whose stream was on the leader) reconnects:
- * every acknowledged write is there, and the watcher, re-reading when told the
- * history is gone, has seen every key's last revision once, in order.
+ * compacted while it is down: every acknowledged write is there. Two watchers:
+ * one lists the leader first (its stream breaks and moves to another member),
+ * one knows only the leader (it is away until the member restarts, and by then
+ * what it needs is compacted: it must re-read). Each has seen every key once,
+ * in strictly increasing revisions.
  */
 #define LK_WRITES 300
+
+struct follower {
+	const char *name;
+	struct store *s;
+	struct store_watch *w;
+	struct store_events evs;
+	size_t taken;
+	int64_t last_seen, seen_rev[LK_WRITES];
+	int rereads;
+};
+
+static void
+follower_open(struct follower *fl, const char *name, const char *url)
+{
+	struct err err;
+
+	memset(fl, 0, sizeof(*fl));
+	fl->name = name;
+	assert_int_equal(store_open(&fl->s, url, &err), STORE_OK);
+	assert_int_equal(store_watch_open(fl->s, "/lk/", 0, &fl->w, &err), STORE_OK);
+}
+
+/* Takes events until every key has been seen (10 s at most); re-reads when compacted. */
+static void
+follower_catch_up(struct follower *fl)
+{
+	struct store_kvs kvs;
+	struct err err;
+
+	for (int waited = 0; waited < 10000 && fl->seen_rev[LK_WRITES - 1] == 0; waited += 20) {
+		int rc = store_watch_next(fl->w, &fl->evs, &err);
+
+		if (rc == STORE_COMPACTED) {
+			fl->rereads++;
+			assert_int_equal(store_range(fl->s, "/lk/", &kvs, &err), STORE_OK);
+			for (size_t i = 0; i < kvs.n; i++)
+				fl->seen_rev[atoi(kvs.v[i].key + 4)] = kvs.v[i].mod_rev;
+			store_watch_close(fl->w);
+			assert_int_equal(store_watch_open(fl->s, "/lk/", kvs.rev + 1, &fl->w, &err),
+					 STORE_OK);
+			fl->last_seen = kvs.rev;
+			store_kvs_free(&kvs);
+			continue;
+		}
+		assert_int_equal(rc, STORE_OK);
+		for (; fl->taken < fl->evs.n; fl->taken++) {
+			struct store_kv *kv = &fl->evs.v[fl->taken].kv;
+
+			assert_true(kv->mod_rev > fl->last_seen);
+			fl->last_seen = kv->mod_rev;
+			assert_int_equal(fl->seen_rev[atoi(kv->key + 4)], 0);
+			fl->seen_rev[atoi(kv->key + 4)] = kv->mod_rev;
+		}
+		usleep(20 * 1000);
+	}
+	for (int i = 0; i < LK_WRITES; i++)
+		if (fl->seen_rev[i] == 0)
+			fail_msg("%s watcher: key %d never seen (%zu events, %d re-reads)", fl->name,
+				 i, fl->taken, fl->rereads);
+	store_events_free(&fl->evs);
+	store_watch_close(fl->w);
+	store_close(fl->s);
+}
 
 static void
 test_cluster_leader_kill(void **state)
 {
 	struct fx *f = *state;
-	struct store *ws;
-	struct store_watch *w;
-	struct store_events evs = {0};
+	static struct follower moving, stuck;
 	struct store_kvs kvs;
 	struct err err;
 	char url[300], key[32], val[32];
 	int leader = etcd_cluster_leader(&cluster), acked = 0;
-	int64_t last_seen = 0, seen_rev[LK_WRITES] = {0};
-	size_t taken = 0;
-	int compactions = 0;
 
 	if (cluster.n < 3)
 		skip();
 	assert_true(leader >= 0);
-	/* The watcher talks to the leader first, so the kill breaks its stream. */
 	snprintf(url, sizeof(url), "etcd://127.0.0.1:%d,%s", cluster.client_port[leader],
 		 cluster.url + strlen("etcd://"));
-	assert_int_equal(store_open(&ws, url, &err), STORE_OK);
-	assert_int_equal(store_watch_open(ws, "/lk/", 0, &w, &err), STORE_OK);
+	follower_open(&moving, "moving", url);
+	snprintf(url, sizeof(url), "etcd://127.0.0.1:%d", cluster.client_port[leader]);
+	follower_open(&stuck, "stuck", url);
 	for (int i = 0; i < LK_WRITES; i++) {
 		/* Guarded by "absent", so a write whose answer was lost can be sent again. */
 		struct store_cmp cmp = {.key = key, .mod_rev = 0};
@@ -639,42 +699,12 @@ test_cluster_leader_kill(void **state)
 		assert_string_equal(kvs.v[i].value, val);
 	}
 	store_kvs_free(&kvs);
-	/* The watcher: events in strictly increasing revisions; a re-read when compacted. */
-	for (int waited = 0; waited < 10000; waited += 20) {
-		int rc = store_watch_next(w, &evs, &err);
-
-		if (rc == STORE_COMPACTED) {
-			compactions++;
-			assert_int_equal(store_range(ws, "/lk/", &kvs, &err), STORE_OK);
-			for (size_t i = 0; i < kvs.n; i++)
-				seen_rev[atoi(kvs.v[i].key + 4)] = kvs.v[i].mod_rev;
-			store_watch_close(w);
-			assert_int_equal(store_watch_open(ws, "/lk/", kvs.rev + 1, &w, &err),
-					 STORE_OK);
-			last_seen = kvs.rev;
-			store_kvs_free(&kvs);
-			continue;
-		}
-		assert_int_equal(rc, STORE_OK);
-		for (; taken < evs.n; taken++) {
-			struct store_kv *kv = &evs.v[taken].kv;
-
-			assert_true(kv->mod_rev > last_seen);
-			last_seen = kv->mod_rev;
-			assert_int_equal(seen_rev[atoi(kv->key + 4)], 0);
-			seen_rev[atoi(kv->key + 4)] = kv->mod_rev;
-		}
-		if (seen_rev[LK_WRITES - 1] != 0)
-			break;
-		usleep(20 * 1000);
-	}
-	for (int i = 0; i < LK_WRITES; i++)
-		assert_true(seen_rev[i] > 0);
-	print_message("leader kill: %zu events, %d re-reads after compaction\n", taken,
-		      compactions);
-	store_events_free(&evs);
-	store_watch_close(w);
-	store_close(ws);
+	follower_catch_up(&moving);
+	assert_int_equal(etcd_cluster_restart(&cluster, leader), 0);
+	follower_catch_up(&stuck);
+	assert_true(stuck.rereads > 0);
+	print_message("leader kill: the moving watcher re-read %d times, the stuck one %d\n",
+		      moving.rereads, stuck.rereads);
 }
 
 int
