@@ -55,7 +55,8 @@ fi
 grep -q "already holds 8 keys" "$T/again.err"
 "$BUILD/tabbyctl" --datastore="$SEED" datastore backup "$T/seed.json"
 "$TABBYCTL" datastore backup "$T/etcd.json"
-cmp <(jq -c .keys "$T/seed.json") <(jq -c .keys "$T/etcd.json") ||
+keys_of() { python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["keys"]))' "$1"; }
+cmp <(keys_of "$T/seed.json") <(keys_of "$T/etcd.json") ||
 	fail "the keys in etcd differ from the SQLite store's"
 echo "migrate: 8 keys, identical in etcd"
 "$TABBYCTL" bgp peer remove 198.51.100.9
@@ -113,17 +114,20 @@ ip netns exec "$(ns_of a)" "$BUILD/tabby-api" --listen 192.0.2.21:8080 --insecur
 PIDS+=($!)
 API=http://192.0.2.21:8080
 CL=$("$TABBYCTL" api-client create acme -o json)
-CID=$(echo "$CL" | jq -r .client_id)
-CSEC=$(echo "$CL" | jq -r .client_secret)
+# field NAME: that field of the JSON object on standard input.
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+CID=$(echo "$CL" | field client_id)
+CSEC=$(echo "$CL" | field client_secret)
 DEV=$("$TABBYCTL" device create --node=n3 --owner="$CID")
 CON=$("$TABBYCTL" connection create --device="$DEV" --interface=conn0)
 wait_until 10 "tabby-api answers" nsx c curl -s -o /dev/null "$API/"
-TOK=$(nsx c curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$API/oauth2/v1/token" | jq -r .access_token)
+TOK=$(nsx c curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$API/oauth2/v1/token" | field access_token)
 api() { nsx c curl -s -X "$1" "$API$2" -H "Authorization: Bearer $TOK" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
 REQ="{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$CON\",\"localAsn\":10012,\"localIpAddress\":\"198.51.100.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"198.51.100.2\"}"
-UUID=$(api POST /ne/v1/bgp "$REQ" | jq -r .uuid)
+UUID=$(api POST /ne/v1/bgp "$REQ" | field uuid)
 provisioned() {
-	api GET "/ne/v1/bgp/$UUID" | jq -e '.provisioningStatus == "PROVISIONED" and .state == "Established"'
+	api GET "/ne/v1/bgp/$UUID" | python3 -c 'import json, sys; d = json.load(sys.stdin)
+sys.exit(0 if d["provisioningStatus"] == "PROVISIONED" and d["state"] == "Established" else 1)'
 }
 wait_until 20 "the API's peering PROVISIONED and Established on n3" provisioned
 wait_until 5 "the provider's BIRD agrees" bird_up provbird a
