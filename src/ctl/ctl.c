@@ -1,5 +1,4 @@
-/* Helpers every tabbyctl command uses: errors, the datastore, the node name, addresses, AS numbers.
- */
+/* Helpers every tabbyctl command uses: errors, the datastore, the node name, addresses, AS numbers. */
 #include "ctl/ctl.h"
 
 #include <stdarg.h>
@@ -42,7 +41,8 @@ reads_only(const struct ctl *c)
 	const char *w = c->cmd->words;
 	size_t n = strlen(w);
 
-	if (strcmp(w, "status") == 0 || strcmp(w, "datastore backup") == 0 || (n >= 5 && strcmp(w + n - 5, " show") == 0))
+	if (strcmp(w, "status") == 0 || strcmp(w, "datastore backup") == 0 ||
+	    (n >= 5 && strcmp(w + n - 5, " show") == 0))
 		return true;
 	/* "bgp node-mesh" and "bgp default-node-as" without a value show the setting. */
 	return (strcmp(w, "bgp node-mesh") == 0 || strcmp(w, "bgp default-node-as") == 0) &&
@@ -76,8 +76,7 @@ ctl_node(struct ctl *c)
 		name = getenv("TABBY_NODE");
 	if (name == NULL || *name == '\0') {
 		if (gethostname(c->node, sizeof(c->node)) != 0) {
-			ctl_fail(
-			    "Cannot tell which node: no --node, no $TABBY_NODE and no host name.");
+			ctl_fail("Cannot tell which node: no --node, no $TABBY_NODE and no host name.");
 			return NULL;
 		}
 		c->node[sizeof(c->node) - 1] = '\0';
@@ -99,19 +98,13 @@ ctl_parse_ip(struct ctl *c, const char *s, int family, struct addr *out)
 
 	if (addr_parse(s, out) != 0) {
 		if (family == AF_INET)
-			return ctl_usage_error(c,
-					       "Invalid IPv4 address specified: '%s' (expected "
-					       "dotted decimal, e.g. 192.0.2.1).",
-					       s);
+			return ctl_usage_error(c, "Invalid IPv4 address specified: '%s' (expected "
+						  "dotted decimal, e.g. 192.0.2.1).", s);
 		if (family == AF_INET6)
-			return ctl_usage_error(c,
-					       "Invalid IPv6 address specified: '%s' (expected "
-					       "e.g. 2001:db8::1).",
-					       s);
-		return ctl_usage_error(c,
-				       "Invalid IP address specified: '%s' is not an IPv4 or "
-				       "IPv6 address (e.g. 192.0.2.10 or 2001:db8::1).",
-				       s);
+			return ctl_usage_error(c, "Invalid IPv6 address specified: '%s' (expected "
+						  "e.g. 2001:db8::1).", s);
+		return ctl_usage_error(c, "Invalid IP address specified: '%s' is not an IPv4 or "
+					  "IPv6 address (e.g. 192.0.2.10 or 2001:db8::1).", s);
 	}
 	if (family != 0 && out->family != family)
 		return ctl_usage_error(c, "Invalid %s address specified: '%s' is an %s address.",

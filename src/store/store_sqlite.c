@@ -55,64 +55,64 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN_READ] = "BEGIN",
-    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
-    [ST_META_SET] = "UPDATE meta SET v = ?2 WHERE k = ?1",
-    [ST_GET] = "SELECT key, value, create_rev, mod_rev, version, lease FROM kv WHERE key = ?1",
-    [ST_RANGE] = "SELECT key, value, create_rev, mod_rev, version, lease FROM kv "
-		 "WHERE key >= ?1 AND key < ?2 ORDER BY key",
-    [ST_KEY_META] = "SELECT create_rev, mod_rev, version FROM kv WHERE key = ?1",
-    [ST_KV_PUT] = "INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) "
-		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_KV_DEL] = "DELETE FROM kv WHERE key = ?1",
-    [ST_LOG_ADD] = "INSERT INTO log (rev, sub, type, key, value, create_rev, mod_rev, version, "
-		   "lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_LOG_READ] = "SELECT rev, sub, type, key, value, create_rev, mod_rev, version, lease "
-		    "FROM log WHERE (rev > ?1 OR (rev = ?1 AND sub > ?2)) "
-		    "AND key >= ?3 AND key < ?4 ORDER BY rev, sub LIMIT ?5",
-    [ST_LOG_COMPACT] = "DELETE FROM log WHERE rev < ?1",
-    [ST_LEASE_ADD] = "INSERT INTO lease (id, ttl, expires_ms) VALUES (?1, ?2, ?3)",
-    [ST_LEASE_GET] = "SELECT ttl FROM lease WHERE id = ?1 AND expires_ms > ?2",
-    [ST_LEASE_RENEW] = "UPDATE lease SET expires_ms = ?2 + ttl * 1000 "
-		       "WHERE id = ?1 AND expires_ms > ?2",
-    [ST_LEASE_DEL] = "DELETE FROM lease WHERE id = ?1",
-    [ST_LEASE_EXPIRED] = "SELECT id FROM lease WHERE expires_ms <= ?1 ORDER BY expires_ms",
-    [ST_LEASE_KEYS] = "SELECT key FROM kv WHERE lease = ?1 ORDER BY key",
-    [ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_BEGIN_READ] = "BEGIN",
+	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+	[ST_META_SET] = "UPDATE meta SET v = ?2 WHERE k = ?1",
+	[ST_GET] = "SELECT key, value, create_rev, mod_rev, version, lease FROM kv WHERE key = ?1",
+	[ST_RANGE] = "SELECT key, value, create_rev, mod_rev, version, lease FROM kv "
+		     "WHERE key >= ?1 AND key < ?2 ORDER BY key",
+	[ST_KEY_META] = "SELECT create_rev, mod_rev, version FROM kv WHERE key = ?1",
+	[ST_KV_PUT] = "INSERT OR REPLACE INTO kv (key, value, create_rev, mod_rev, version, lease) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_KV_DEL] = "DELETE FROM kv WHERE key = ?1",
+	[ST_LOG_ADD] = "INSERT INTO log (rev, sub, type, key, value, create_rev, mod_rev, version, "
+		       "lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_LOG_READ] = "SELECT rev, sub, type, key, value, create_rev, mod_rev, version, lease "
+			"FROM log WHERE (rev > ?1 OR (rev = ?1 AND sub > ?2)) "
+			"AND key >= ?3 AND key < ?4 ORDER BY rev, sub LIMIT ?5",
+	[ST_LOG_COMPACT] = "DELETE FROM log WHERE rev < ?1",
+	[ST_LEASE_ADD] = "INSERT INTO lease (id, ttl, expires_ms) VALUES (?1, ?2, ?3)",
+	[ST_LEASE_GET] = "SELECT ttl FROM lease WHERE id = ?1 AND expires_ms > ?2",
+	[ST_LEASE_RENEW] = "UPDATE lease SET expires_ms = ?2 + ttl * 1000 "
+			   "WHERE id = ?1 AND expires_ms > ?2",
+	[ST_LEASE_DEL] = "DELETE FROM lease WHERE id = ?1",
+	[ST_LEASE_EXPIRED] = "SELECT id FROM lease WHERE expires_ms <= ?1 ORDER BY expires_ms",
+	[ST_LEASE_KEYS] = "SELECT key FROM kv WHERE lease = ?1 ORDER BY key",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta VALUES ('rev', 0), ('compact_rev', 0);"
-    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
-    " create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,"
-    " lease INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease) WHERE lease <> 0;"
-    "CREATE TABLE IF NOT EXISTS log (rev INTEGER NOT NULL, sub INTEGER NOT NULL,"
-    " type INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, create_rev INTEGER,"
-    " mod_rev INTEGER, version INTEGER, lease INTEGER, PRIMARY KEY (rev, sub)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL,"
-    " expires_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS lease_expires ON lease (expires_ms);"
-    "PRAGMA user_version = 1;";
+	"CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO meta VALUES ('rev', 0), ('compact_rev', 0);"
+	"CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	" create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,"
+	" lease INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease) WHERE lease <> 0;"
+	"CREATE TABLE IF NOT EXISTS log (rev INTEGER NOT NULL, sub INTEGER NOT NULL,"
+	" type INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, create_rev INTEGER,"
+	" mod_rev INTEGER, version INTEGER, lease INTEGER, PRIMARY KEY (rev, sub)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS lease_expires ON lease (expires_ms);"
+	"PRAGMA user_version = 1;";
 
 struct sq_store {
 	struct store base;
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
-	uint64_t local_writes; /* our own commits, which data_version does not count */
-	int timeout_ms;	       /* how long a call waits for another writer's lock */
+	uint64_t local_writes;  /* our own commits, which data_version does not count */
+	int timeout_ms;         /* how long a call waits for another writer's lock */
 };
 
 struct sq_watch {
 	struct store_watch base;
 	struct sq_store *s;
-	char *lo, *hi;	  /* key range of the watched prefix */
-	int64_t rev, sub; /* position of the last event delivered */
+	char *lo, *hi;          /* key range of the watched prefix */
+	int64_t rev, sub;       /* position of the last event delivered */
 	int64_t data_version;
 	uint64_t local_writes;
 	bool primed, more;
@@ -987,9 +987,8 @@ sq_open(struct store **out, const char *path, bool must_exist, struct err *err)
 		return STORE_ERR;
 	}
 	if (must_exist && access(path, F_OK) != 0) {
-		err_set(err,
-			"%s: %s (a command that only reads never creates a datastore; check "
-			"--datastore or TABBY_DATASTORE)",
+		err_set(err, "%s: %s (a command that only reads never creates a datastore; check "
+			     "--datastore or TABBY_DATASTORE)",
 			path, strerror(errno));
 		return STORE_ERR;
 	}
@@ -1039,19 +1038,19 @@ sq_set_timeout(struct store *base, int ms)
 }
 
 const struct store_ops store_sqlite_ops = {
-    .scheme = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .set_timeout = sq_set_timeout,
-    .range = sq_range,
-    .txn = sq_txn,
-    .lease_grant = sq_lease_grant,
-    .lease_keepalive = sq_lease_keepalive,
-    .lease_revoke = sq_lease_revoke,
-    .compact = sq_compact,
-    .watch_open = sq_watch_open,
-    .watch_fd = sq_watch_fd,
-    .watch_interval_ms = sq_watch_interval_ms,
-    .watch_next = sq_watch_next,
-    .watch_close = sq_watch_close,
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.set_timeout = sq_set_timeout,
+	.range = sq_range,
+	.txn = sq_txn,
+	.lease_grant = sq_lease_grant,
+	.lease_keepalive = sq_lease_keepalive,
+	.lease_revoke = sq_lease_revoke,
+	.compact = sq_compact,
+	.watch_open = sq_watch_open,
+	.watch_fd = sq_watch_fd,
+	.watch_interval_ms = sq_watch_interval_ms,
+	.watch_next = sq_watch_next,
+	.watch_close = sq_watch_close,
 };

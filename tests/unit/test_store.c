@@ -186,8 +186,8 @@ test_txn_compare(void **state)
 	struct fx *f = *state;
 	struct store_cmp cmp = {.key = "/t/k", .mod_rev = 0};
 	struct store_op ops[2] = {
-	    {.type = STORE_OP_PUT, .key = "/t/k", .value = "{\"n\":1}"},
-	    {.type = STORE_OP_PUT, .key = "/t/other", .value = "{}"},
+		{.type = STORE_OP_PUT, .key = "/t/k", .value = "{\"n\":1}"},
+		{.type = STORE_OP_PUT, .key = "/t/other", .value = "{}"},
 	};
 	struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = ops, .nops = 2};
 	struct store_txn_res res;
@@ -713,23 +713,23 @@ main(int argc, char **argv)
 	int rc;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_file_created_0600_in_new_dirs),
-	    T(test_put_get_revisions),
-	    T(test_range_prefix_sorted),
-	    T(test_delete),
-	    T(test_txn_compare),
-	    T(test_bad_keys),
-	    T(test_lease_expiry_and_events),
-	    T(test_lease_keepalive_and_revoke),
-	    T(test_watch_history_and_prefix),
-	    T(test_watch_sees_other_connection),
-	    T(test_watch_compacted),
-	    T(test_watch_large_batches),
-	    T(test_open_errors),
-	    T(test_set_timeout_fails_fast),
-	    T(test_etcd_url_errors),
-	    T(test_etcd_unreachable),
-	    T(test_cluster_leader_kill),
+		T(test_file_created_0600_in_new_dirs),
+		T(test_put_get_revisions),
+		T(test_range_prefix_sorted),
+		T(test_delete),
+		T(test_txn_compare),
+		T(test_bad_keys),
+		T(test_lease_expiry_and_events),
+		T(test_lease_keepalive_and_revoke),
+		T(test_watch_history_and_prefix),
+		T(test_watch_sees_other_connection),
+		T(test_watch_compacted),
+		T(test_watch_large_batches),
+		T(test_open_errors),
+		T(test_set_timeout_fails_fast),
+		T(test_etcd_url_errors),
+		T(test_etcd_unreachable),
+		T(test_cluster_leader_kill),
 	};
 
 	if (argc > 1)
