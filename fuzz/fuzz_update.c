@@ -2,9 +2,11 @@
  * libFuzzer target: the whole UPDATE decoder with RFC 7606 judgement. The first
  * byte picks the session (4-octet or 2-octet ASNs, eBGP or iBGP, IPv4 or IPv6);
  * the rest is the UPDATE body. Whatever it decodes to is encoded again and must
- * decode to the same prefixes without complaint.
+ * decode to the same prefixes without complaint; encoded for a 4,096-byte
+ * peer and an extended-message one, every message fits its maximum.
  */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bgp_encode_ctx ectx;
 	struct wr w;
 	size_t nw, na;
+	int rc;
 
 	if (size < 1)
 		return 0;
@@ -47,15 +50,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ectx.as4 = ctx.as4;
 		ectx.ebgp = ctx.ebgp;
 		w = wr_init(msg, sizeof(msg));
-		bgp_update_encode(&w, BGP_EXT_MAX_LEN, NULL, 0, u.announce.v, u.announce.n, &u.attrs,
-				  &ectx, &nw, &na);
-		if (!w.overflow && na > 0) {
+		rc = bgp_update_encode(&w, BGP_EXT_MAX_LEN, NULL, 0, u.announce.v, u.announce.n,
+				       &u.attrs, &ectx, &nw, &na);
+		if (rc == 0 && !w.overflow && na > 0) {
 			bgp_update_decode(msg + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN, &ctx, &again);
 			assert(!again.reset);
 			assert(again.announce.n == na);
 			for (size_t i = 0; i < na; i++)
 				assert(prefix_cmp(&again.announce.v[i], &u.announce.v[i]) == 0);
 			bgp_update_free(&again);
+		}
+		/* Every message for a 4,096-byte peer (and an extended one) fits its maximum,
+		 * and an attribute set too large for it is refused, never sent oversized. */
+		for (int m = 0; m < 2; m++) {
+			size_t max = m == 0 ? BGP_MAX_LEN : BGP_EXT_MAX_LEN, done = 0;
+			bool fits = bgp_update_fits(&u.attrs, &ectx, ctx.family, max);
+
+			while (done < u.announce.n) {
+				w = wr_init(msg, sizeof(msg));
+				rc = bgp_update_encode(&w, max, NULL, 0, u.announce.v + done,
+						       u.announce.n - done, &u.attrs, &ectx, &nw, &na);
+				assert(!w.overflow);
+				assert(w.len <= max);
+				assert((rc == 0) == fits);
+				if (rc != 0) {
+					assert(na == 0 && w.len == 0);
+					break;
+				}
+				assert(na > 0);
+				done += na;
+			}
 		}
 	}
 	bgp_update_free(&u);

@@ -59,14 +59,23 @@ struct conn {
 	struct session *s;
 	int fd;
 	bool outgoing, connecting, dead;
+	bool want_write;             /* the routes wait for writability to produce more */
 	struct fsm fsm;
 	ev_io rio, wio;
 	ev_timer timers[FSM_TIMER_COUNT];
+	ev_timer send_hold;          /* RFC 9687: runs while output waits and makes no progress */
 	uint8_t *rbuf, *wbuf;
-	size_t rlen, wlen, wcap;
+	size_t rlen;
+	size_t woff, wlen, wcap;     /* bytes wbuf[woff..wlen) wait for the socket */
 	uint16_t max_len;            /* 4096, or 65535 with extended messages (RFC 8654) */
 	bool have_open;
 	struct bgp_open peer_open;
+};
+
+/* A prefix judged for a peer and waiting for room: its attribute set, or NULL to withdraw. */
+struct route_out {
+	struct prefix p;
+	struct rib_attr *x;
 };
 
 struct session_counters {
@@ -84,8 +93,13 @@ struct session {
 	struct session_counters n;
 	struct adj_in *adj_in;       /* routes from the peer while the session is up */
 	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
-	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer */
+	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer ... */
+	size_t dirty_off;            /* ... from this index on (the rest were) */
+	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
+	size_t nstaged, staged_off;  /* ... from staged_off on */
 	bool need_eor, eor_received;
+	bool refresh_wanted;         /* a ROUTE-REFRESH to answer when there is room */
+	bool resending;              /* answering one: send even what adj_out already has */
 	uint64_t reported_received, reported_sent;
 	uint32_t max_prefixes_hold;  /* the last back-off after the limit was passed, seconds */
 	time_t max_prefixes_last;    /* when the limit was last passed */
@@ -100,6 +114,7 @@ struct agent_config {
 	uint32_t router_id;          /* host order */
 	uint16_t listen_port;
 	uint16_t hold_time;
+	uint32_t send_hold_time;     /* RFC 9687; 0: max(8 min, 2 x the negotiated hold time) */
 	bool no_fib;
 	char datastore[1024];
 	char control[1024];
@@ -126,6 +141,9 @@ struct agent {
 	ev_timer flush_timer, stats_timer;
 	int listen_fd[2];
 	ev_io listen_io[2];
+	ev_timer accept_pause;       /* out of descriptors: the listeners rest a moment */
+	uint64_t accept_refused;     /* connections left waiting while they rested */
+	ev_tstamp accept_logged;
 	ev_timer watch_timer, reconcile_timer;
 	ev_io watch_io;  /* the watch's descriptor, when its backend has one (etcd) */
 	ev_signal sigterm, sigint;
@@ -147,6 +165,15 @@ const char *peer_type_name(enum peer_type t);
 void session_set_max_prefixes(struct session *s, uint32_t limit);
 /* Queues a whole message on the session's established connection. */
 void session_send(struct session *s, const uint8_t *buf, size_t len);
+/*
+ * Output is produced as the socket drains (pull): routes ask whether the
+ * established connection has room for more UPDATEs, and ask to be called
+ * (routes_pull) again once the socket is writable.
+ */
+bool session_out_room(const struct session *s);
+void session_want_write(struct session *s);
+/* The peer's maximum message size (RFC 8654). */
+size_t session_max_len(const struct session *s);
 
 /* routes.c */
 int routes_start(struct agent *ag, struct err *err);
@@ -155,7 +182,10 @@ void routes_stop(struct agent *ag);
 void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
 void routes_session_up(struct session *s);
 void routes_session_down(struct session *s);
-void routes_refresh(struct session *s);
+/* A ROUTE-REFRESH for afi/safi (RFC 2918): ignored unless the session carries it. */
+void routes_refresh(struct session *s, uint16_t afi, uint8_t safi);
+/* Encodes more of what the peer is owed, while its connection has room. */
+void routes_pull(struct session *s);
 void routes_originate(struct agent *ag, const struct node_prefixes *want);
 
 /* reconcile.c */

@@ -1,12 +1,63 @@
 /* The BGP listeners (IPv4 and IPv6): accept, find the session, or refuse. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/sock.h"
 #include "lib/log.h"
+
+/* Out of descriptors: the pending connection stays queued and the listener stays
+ * readable; watching it now would spin. Rest, then try again (BIRD and OpenBGPD
+ * pause their listeners the same way). */
+#define ACCEPT_PAUSE 1.0      /* seconds */
+#define ACCEPT_LOG_EVERY 10.0 /* seconds between log lines while it lasts */
+
+static void
+listen_watch(struct agent *ag, bool on)
+{
+	for (int i = 0; i < 2; i++) {
+		if (ag->listen_fd[i] < 0)
+			continue;
+		if (on)
+			ev_io_start(ag->loop, &ag->listen_io[i]);
+		else
+			ev_io_stop(ag->loop, &ag->listen_io[i]);
+	}
+}
+
+static void
+pause_accepting(struct agent *ag, int e)
+{
+	ev_tstamp now = ev_now(ag->loop);
+
+	ag->accept_refused++;
+	if (ag->accept_logged == 0 || now - ag->accept_logged >= ACCEPT_LOG_EVERY) {
+		struct rlimit rl = {0};
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		log_warnx("accept: %s: BGP connections wait, accepting paused %.0fs at a time "
+			  "(%llu pauses since the last report; open files limit %llu)",
+			  strerror(e), ACCEPT_PAUSE, (unsigned long long)ag->accept_refused,
+			  (unsigned long long)rl.rlim_cur);
+		ag->accept_logged = now;
+		ag->accept_refused = 0;
+	}
+	listen_watch(ag, false);
+	ev_timer_set(&ag->accept_pause, ACCEPT_PAUSE, 0.);
+	ev_timer_start(ag->loop, &ag->accept_pause);
+}
+
+static void
+accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	listen_watch(w->data, true);
+}
 
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -24,7 +75,9 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	fd = accept4(w->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_accepting(ag, errno);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept");
 		return;
 	}
@@ -45,6 +98,8 @@ listen_start(struct agent *ag, struct err *err)
 {
 	static const int families[2] = {AF_INET, AF_INET6};
 
+	ev_timer_init(&ag->accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0.);
+	ag->accept_pause.data = ag;
 	for (int i = 0; i < 2; i++) {
 		ag->listen_fd[i] = sock_listen(families[i], ag->cfg.listen_port, err);
 		if (ag->listen_fd[i] < 0) {
@@ -76,6 +131,7 @@ listen_md5_update(struct agent *ag, const struct addr *peer, const char *key)
 void
 listen_stop(struct agent *ag)
 {
+	ev_timer_stop(ag->loop, &ag->accept_pause);
 	for (int i = 0; i < 2; i++) {
 		if (ag->listen_fd[i] < 0)
 			continue;

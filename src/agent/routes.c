@@ -2,7 +2,10 @@
  * Routes through the agent: what peers send goes into the Loc-RIB (after the
  * import switch and the AS loop check), best paths go to the kernel and, per
  * peer, into an Adj-RIB-Out that is sent as packed UPDATEs. Changes are
- * collected per peer and flushed together, so a burst becomes few messages.
+ * collected per peer (a list of prefixes to look at again) and encoded only
+ * as the peer's socket drains (pull, as BIRD and FRR do): a slow peer holds
+ * a bounded number of encoded bytes and O(its table) of pending prefixes,
+ * and the Adj-RIB-Out records only what went into a message.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,8 @@
 
 #define FLUSH_DELAY 0.01   /* seconds: coalesces a burst of changes */
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
+#define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
+#define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
 
 static struct rib_source
 source_of(const struct session *s)
@@ -43,9 +48,35 @@ established(const struct session *s)
 	return s->conn[0] != NULL && s->conn[0]->fsm.state == FSM_ESTABLISHED;
 }
 
+static int
+prefix_sort_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+/* Sorts the pending part of the dirty list to the front, without repeats. */
+static void
+dirty_compact(struct session *s)
+{
+	struct prefix *v = s->dirty.v;
+	size_t n = s->dirty.n - s->dirty_off, k = 0;
+
+	memmove(v, v + s->dirty_off, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), prefix_sort_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || prefix_cmp(&v[i], &v[k - 1]) != 0)
+			v[k++] = v[i];
+	s->dirty.n = k;
+	s->dirty_off = 0;
+}
+
 static void
 mark_dirty(struct session *s, const struct prefix *p)
 {
+	/* Churn toward a peer that does not read must not grow without bound: past
+	 * twice the table, fold repeats (amortised O(1) per change). */
+	if (s->dirty.n - s->dirty_off >= 2 * loc_rib_count(s->ag->loc) + 4096)
+		dirty_compact(s);
 	bgp_prefixes_push(&s->dirty, p);
 }
 
@@ -99,17 +130,38 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		best_changed(ag, p);
 }
 
-void
-routes_session_up(struct session *s)
+/* Drops what was judged but not sent (the session went down). */
+static void
+staged_free(struct session *s)
+{
+	for (size_t i = s->staged_off; i < s->nstaged; i++)
+		rib_attr_unref(s->ag->rib, s->staged[i].x);
+	free(s->staged);
+	s->staged = NULL;
+	s->nstaged = s->staged_off = 0;
+}
+
+/* Every prefix of the peer's family, to be looked at again. */
+static void
+mark_table(struct session *s)
 {
 	size_t n;
-	const struct rib_dest **v = loc_rib_sorted(s->ag->loc, &n);
+	const struct rib_dest **v;
 
-	/* The whole table, then End-of-RIB (RFC 4724 §2). */
-	for (size_t i = 0; s->spec.export_all && i < n; i++)
+	if (!s->spec.export_all)
+		return;
+	v = loc_rib_sorted(s->ag->loc, &n);
+	for (size_t i = 0; i < n; i++)
 		if (v[i]->p.addr.family == s->spec.remote.family)
 			mark_dirty(s, &v[i]->p);
 	free(v);
+}
+
+void
+routes_session_up(struct session *s)
+{
+	/* The whole table, then End-of-RIB (RFC 4724 §2). */
+	mark_table(s);
 	s->need_eor = true;
 	schedule_flush(s->ag);
 }
@@ -131,69 +183,178 @@ routes_session_down(struct session *s)
 	adj_in_free(s->adj_out, ag->rib);
 	s->adj_out = NULL;
 	bgp_prefixes_free(&s->dirty);
+	s->dirty_off = 0;
+	staged_free(s);
 	s->need_eor = false;
+	s->refresh_wanted = s->resending = false;
 	s->n.prefixes_sent = 0;
 }
 
 void
-routes_refresh(struct session *s)
+routes_refresh(struct session *s, uint16_t afi, uint8_t safi)
 {
-	/* RFC 2918: send the whole Adj-RIB-Out again. */
-	adj_in_free(s->adj_out, s->ag->rib);
-	s->adj_out = NULL;
-	routes_session_up(s);
+	int family = s->spec.remote.family;
+
+	/* RFC 2918 §4: a request for an AFI/SAFI the session does not carry is ignored. */
+	if (safi != BGP_SAFI_UNICAST ||
+	    afi != (family == AF_INET ? BGP_AFI_IPV4 : BGP_AFI_IPV6)) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&s->spec.remote, a);
+		log_debug("peer %s: ROUTE-REFRESH for AFI %u SAFI %u, which the session does not "
+			  "carry: ignored",
+			  a, afi, safi);
+		return;
+	}
+	/* Repeats before the answer starts are one request: the flag coalesces them. */
+	s->refresh_wanted = true;
+	schedule_flush(s->ag);
 }
 
-struct out_route {
-	struct prefix p;
-	struct rib_attr *x;
-};
-
 static int
-out_cmp(const void *a, const void *b)
+staged_cmp(const void *a, const void *b)
 {
-	const struct out_route *x = a, *y = b;
+	const struct route_out *x = a, *y = b;
 
+	/* Withdrawals (NULL) first, then one run per attribute set. */
 	if (x->x != y->x)
 		return (uintptr_t)x->x < (uintptr_t)y->x ? -1 : 1;
 	return prefix_cmp(&x->p, &y->p);
 }
 
-static void
-send_packed(struct session *s, const struct prefix *w, size_t nw, const struct prefix *a,
-	    size_t na, const struct bgp_attrs *attrs, const struct bgp_encode_ctx *ectx)
+/*
+ * Sends v[0..n) (withdrawn when attrs is NULL) in packed UPDATEs while the
+ * connection has room, recording in the Adj-RIB-Out each prefix once it is in
+ * a message. Returns how many went.
+ */
+static size_t
+send_packed(struct session *s, const struct route_out *v, size_t n, const struct bgp_attrs *attrs,
+	    const struct bgp_encode_ctx *ectx)
 {
 	static uint8_t buf[BGP_EXT_MAX_LEN];
-	size_t max = s->conn[0]->max_len, uw, ua;
+	static struct prefix pfx[BGP_EXT_MAX_LEN / 2];
+	size_t max = session_max_len(s), done = 0;
+	struct rib *rib = s->ag->rib;
 
-	while (nw > 0 || na > 0) {
+	while (done < n && session_out_room(s)) {
 		struct wr wr = wr_init(buf, sizeof(buf));
+		size_t k = n - done, cap = sizeof(pfx) / sizeof(pfx[0]), uw, ua, used;
 
-		bgp_update_encode(&wr, max, w, nw, a, na, attrs, ectx, &uw, &ua);
-		if (wr.overflow || (uw == 0 && ua == 0)) {
-			log_warnx("cannot fit an UPDATE for the peer; %zu prefixes not sent", nw + na);
-			return;
-		}
+		/* No more prefixes than bytes in a message (a prefix takes one at least). */
+		if (cap > max)
+			cap = max;
+		if (k > cap)
+			k = cap;
+
+		for (size_t i = 0; i < k; i++)
+			pfx[i] = v[done + i].p;
+		if (attrs == NULL)
+			bgp_update_encode(&wr, max, pfx, k, NULL, 0, NULL, ectx, &uw, &ua);
+		else
+			bgp_update_encode(&wr, max, NULL, 0, pfx, k, attrs, ectx, &uw, &ua);
+		used = uw + ua;
+		if (wr.overflow || used == 0)
+			fatal("peer UPDATE encoding: %zu prefixes would not go in one message", k);
 		session_send(s, wr.buf, wr.len);
 		s->n.updates_out++;
-		w += uw;
-		nw -= uw;
-		a += ua;
-		na -= ua;
+		for (size_t i = 0; i < used; i++)
+			adj_in_set(s->adj_out, rib, &v[done + i].p, v[done + i].x);
+		done += used;
 	}
+	return done;
 }
 
-static int
-prefix_sort_cmp(const void *a, const void *b)
+/* Sends the staged runs while there is room; false when out of room. */
+static bool
+send_staged(struct session *s, const struct bgp_encode_ctx *ectx)
 {
-	return prefix_cmp(a, b);
+	while (s->staged_off < s->nstaged) {
+		struct route_out *v = s->staged + s->staged_off;
+		size_t n = s->nstaged - s->staged_off, run, sent;
+
+		for (run = 1; run < n && v[run].x == v[0].x; run++)
+			;
+		sent = send_packed(s, v, run, v[0].x ? &v[0].x->a : NULL, ectx);
+		for (size_t i = 0; i < sent; i++)
+			rib_attr_unref(s->ag->rib, v[i].x);
+		s->staged_off += sent;
+		if (sent < run)
+			return false;
+	}
+	staged_free(s);
+	return true;
 }
 
-/* Works out what changed for one peer and sends it: withdrawals, then one group per attribute set. */
+/*
+ * Judges up to PULL_CHUNK pending prefixes against the Adj-RIB-Out and stages
+ * what changed: withdrawals, then one run per attribute set, sent as the
+ * socket takes them. Staging a large chunk keeps UPDATEs well packed while
+ * what a slow peer waits for stays O(its table).
+ */
 static void
-flush_session(struct session *s)
+stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_target *t)
 {
 	struct agent *ag = s->ag;
+	size_t k = s->dirty.n - s->dirty_off, n = 0, i, j;
+	int family = s->spec.remote.family;
+	struct route_out *v;
+
+	if (k > PULL_CHUNK)
+		k = PULL_CHUNK;
+	v = xcalloc(k, sizeof(*v));
+	for (i = 0; i < k; i++) {
+		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
+		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, p));
+		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
+		struct bgp_attrs exp;
+
+		if (best != NULL && rib_export(&best->attr->a, &best->src, t, &exp)) {
+			x = rib_attr_intern(ag->rib, &exp);
+			bgp_attrs_free(&exp);
+		}
+		if (x == cur && (x == NULL || !s->resending)) {
+			rib_attr_unref(ag->rib, x);
+			continue;
+		}
+		v[n++] = (struct route_out){.p = *p, .x = x};
+	}
+	s->dirty_off += k;
+	qsort(v, n, sizeof(*v), staged_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].x == v[i].x; j++)
+			;
+		/* RFC 8654 / RFC 7606: attributes that cannot fit the peer's maximum message
+		 * are never sent malformed; toward this peer the prefixes are withdrawn. */
+		if (v[i].x != NULL && !bgp_update_fits(&v[i].x->a, ectx, family, session_max_len(s))) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&s->spec.remote, a);
+			log_warnx("peer %s: an attribute set does not fit the peer's maximum "
+				  "message size of %zu bytes (RFC 8654): %zu prefixes not sent, "
+				  "withdrawn if sent before",
+				  a, session_max_len(s), j - i);
+			for (size_t m = i; m < j; m++) {
+				rib_attr_unref(ag->rib, v[m].x);
+				v[m].x = NULL;
+			}
+		}
+	}
+	/* The refused ones became withdrawals: drop those never sent, group the rest again. */
+	for (i = j = 0; i < n; i++) {
+		if (v[i].x == NULL && adj_in_get(s->adj_out, &v[i].p) == NULL)
+			continue;
+		v[j++] = v[i];
+	}
+	n = j;
+	qsort(v, n, sizeof(*v), staged_cmp);
+	staged_free(s);
+	s->staged = v;
+	s->nstaged = n;
+}
+
+void
+routes_pull(struct session *s)
+{
 	struct rib_target t = {
 		.ebgp = s->spec.local_as != s->spec.remote_as,
 		.export_all = s->spec.export_all,
@@ -202,64 +363,43 @@ flush_session(struct session *s)
 		.remote = s->spec.remote,
 	};
 	struct bgp_encode_ctx ectx = {.as4 = s->conn[0]->peer_open.has_as4, .ebgp = t.ebgp};
-	struct bgp_prefixes gone = {0};
-	struct out_route *out = NULL;
-	size_t nout = 0, i, j, n = s->dirty.n;
-	struct prefix *dirty = s->dirty.v;
+	int steps = 0;
 
+	if (!established(s) || !session_out_room(s))
+		return;
 	if (s->adj_out == NULL)
 		s->adj_out = adj_in_new();
-	/* Nothing dirty: the array may be NULL, which qsort must not be given (UBSan). */
-	if (n > 1)
-		qsort(dirty, n, sizeof(*dirty), prefix_sort_cmp);
-	out = xcalloc(n ? n : 1, sizeof(*out));
-	for (i = 0; i < n; i++) {
-		const struct rib_path *best;
-		struct rib_attr *cur, *x = NULL;
-		struct bgp_attrs sent;
-
-		if (i > 0 && prefix_cmp(&dirty[i], &dirty[i - 1]) == 0)
-			continue;
-		best = loc_rib_best(loc_rib_get(ag->loc, &dirty[i]));
-		cur = adj_in_get(s->adj_out, &dirty[i]);
-		if (best != NULL && rib_export(&best->attr->a, &best->src, &t, &sent)) {
-			x = rib_attr_intern(ag->rib, &sent);
-			bgp_attrs_free(&sent);
-		}
-		if (x == cur) {
-			rib_attr_unref(ag->rib, x);
-			continue;
-		}
-		adj_in_set(s->adj_out, ag->rib, &dirty[i], x);
-		if (x != NULL)
-			out[nout++] = (struct out_route){.p = dirty[i], .x = x};
-		else
-			bgp_prefixes_push(&gone, &dirty[i]);
+	if (s->refresh_wanted) {
+		/* RFC 2918: the whole Adj-RIB-Out again. Withdrawals still pending stay so:
+		 * the Adj-RIB-Out is kept, and this pass sends even what it already holds. */
+		s->refresh_wanted = false;
+		s->resending = true;
+		mark_table(s);
 	}
-	s->dirty.n = 0;
-	if (gone.n > 0)
-		send_packed(s, gone.v, gone.n, NULL, 0, NULL, &ectx);
-	/* Many prefixes per attribute set: sort by set, send each run together. */
-	qsort(out, nout, sizeof(*out), out_cmp);
-	for (i = 0; i < nout; i = j) {
-		struct bgp_prefixes run = {0};
-
-		for (j = i; j < nout && out[j].x == out[i].x; j++)
-			bgp_prefixes_push(&run, &out[j].p);
-		send_packed(s, NULL, 0, run.v, run.n, &out[i].x->a, &ectx);
-		bgp_prefixes_free(&run);
+	for (;;) {
+		if (!send_staged(s, &ectx) || s->dirty_off == s->dirty.n)
+			break;
+		if (steps++ == PULL_BUDGET) {
+			/* More to judge: on the next writable event, after the other sessions. */
+			session_want_write(s);
+			break;
+		}
+		/* A new pass over the pending prefixes: in order, without repeats. */
+		if (s->dirty_off == 0)
+			dirty_compact(s);
+		stage_chunk(s, &ectx, &t);
 	}
-	for (i = 0; i < nout; i++)
-		rib_attr_unref(ag->rib, out[i].x);
-	free(out);
-	bgp_prefixes_free(&gone);
-	if (s->need_eor) {
-		uint8_t eor[64];
-		struct wr w = wr_init(eor, sizeof(eor));
+	if (s->nstaged == 0 && s->dirty_off == s->dirty.n) {
+		s->dirty.n = s->dirty_off = 0;
+		s->resending = false;
+		if (s->need_eor && session_out_room(s)) {
+			uint8_t eor[64];
+			struct wr w = wr_init(eor, sizeof(eor));
 
-		bgp_end_of_rib_encode(&w, s->spec.remote.family);
-		session_send(s, w.buf, w.len);
-		s->need_eor = false;
+			bgp_end_of_rib_encode(&w, s->spec.remote.family);
+			session_send(s, w.buf, w.len);
+			s->need_eor = false;
+		}
 	}
 	s->n.prefixes_sent = adj_in_count(s->adj_out);
 }
@@ -272,8 +412,9 @@ flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && (s->dirty.n > 0 || s->need_eor))
-			flush_session(s);
+		if (established(s) && (s->dirty.n > s->dirty_off || s->nstaged > 0 || s->need_eor ||
+				       s->refresh_wanted))
+			routes_pull(s);
 }
 
 static void

@@ -15,6 +15,16 @@
 #include "lib/log.h"
 
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
+/*
+ * Encoded bytes a connection may hold before the routes wait for the socket:
+ * a slow peer costs this much plus one message, not its whole table. The
+ * routes are asked for more once less than half of it waits.
+ */
+#define OUT_HIGH (64 * 1024)
+#define OUT_LOW (OUT_HIGH / 2)
+/* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
+ * the negotiated hold time. */
+#define SEND_HOLD_MIN 480
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
 static void session_settle(struct session *s);
@@ -47,10 +57,12 @@ conn_close_fd(struct conn *c)
 
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
+	ev_timer_stop(loop, &c->send_hold);
+	c->want_write = false;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	c->rlen = c->wlen = 0;
+	c->rlen = c->woff = c->wlen = 0;
 	c->connecting = false;
 	c->have_open = false;
 	c->max_len = BGP_MAX_LEN;
@@ -66,30 +78,56 @@ conn_attach(struct conn *c, int fd, bool outgoing)
 	ev_io_start(c->s->ag->loop, &c->rio);
 }
 
+static size_t
+conn_pending(const struct conn *c)
+{
+	return c->wlen - c->woff;
+}
+
+static ev_tstamp
+send_hold_time(const struct conn *c)
+{
+	uint32_t t = c->s->ag->cfg.send_hold_time, twice = 2u * c->fsm.hold;
+
+	if (t == 0)
+		t = twice > SEND_HOLD_MIN ? twice : SEND_HOLD_MIN;
+	return (ev_tstamp)t;
+}
+
+/* Writes what the socket takes; what waits is sent from an offset, never moved per send. */
 static void
 conn_flush(struct conn *c)
 {
 	struct ev_loop *loop = c->s->ag->loop;
+	bool progress = false;
 
-	while (c->fd >= 0 && c->wlen > 0) {
-		ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+	while (c->fd >= 0 && conn_pending(c) > 0) {
+		ssize_t n = send(c->fd, c->wbuf + c->woff, conn_pending(c), MSG_NOSIGNAL);
 
 		if (n > 0) {
-			memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
-			c->wlen -= (size_t)n;
+			c->woff += (size_t)n;
+			progress = true;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			/* A slow peer: wait for room, never block the loop. */
 			ev_io_start(loop, &c->wio);
+			/* RFC 9687: the send hold timer restarts whenever the peer takes
+			 * data, and runs while nothing it is owed gets through. */
+			if (progress || !ev_is_active(&c->send_hold)) {
+				c->send_hold.repeat = send_hold_time(c);
+				ev_timer_again(loop, &c->send_hold);
+			}
 			return;
 		}
 		/* The connection is broken; the read side reports it to the FSM. */
 		log_debug("peer %s: send: %s", peer_str(c->s), strerror(errno));
-		c->wlen = 0;
 		break;
 	}
-	if (!c->connecting)
+	c->woff = c->wlen = 0;
+	ev_timer_stop(loop, &c->send_hold);
+	/* Still watched when the routes asked to produce more once writable. */
+	if (!c->connecting && !c->want_write)
 		ev_io_stop(loop, &c->wio);
 }
 
@@ -98,6 +136,12 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->fd < 0)
 		return;
+	if (c->wcap - c->wlen < len && c->woff > 0) {
+		/* Compaction moves at most what waits, which pull keeps near OUT_HIGH. */
+		memmove(c->wbuf, c->wbuf + c->woff, conn_pending(c));
+		c->wlen -= c->woff;
+		c->woff = 0;
+	}
 	if (c->wcap - c->wlen < len) {
 		c->wcap = c->wlen + len + 65536;
 		c->wbuf = xrealloc(c->wbuf, c->wcap);
@@ -122,6 +166,32 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 
 	if (c != NULL && c->fsm.state == FSM_ESTABLISHED)
 		conn_send_bytes(c, buf, len);
+}
+
+bool
+session_out_room(const struct session *s)
+{
+	const struct conn *c = s->conn[0];
+
+	return c != NULL && c->fd >= 0 && c->fsm.state == FSM_ESTABLISHED &&
+	       conn_pending(c) < OUT_HIGH;
+}
+
+void
+session_want_write(struct session *s)
+{
+	struct conn *c = s->conn[0];
+
+	if (c != NULL && c->fd >= 0) {
+		c->want_write = true;
+		ev_io_start(s->ag->loop, &c->wio);
+	}
+}
+
+size_t
+session_max_len(const struct session *s)
+{
+	return s->conn[0] != NULL ? s->conn[0]->max_len : BGP_MAX_LEN;
 }
 
 static void
@@ -444,7 +514,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	const uint8_t *body = msg + BGP_HEADER_LEN;
 	size_t blen = len - BGP_HEADER_LEN;
 	struct bgp_notif n;
-	struct bgp_route_refresh rr;
+	struct bgp_route_refresh rr = {0};
 
 	s->n.msgs_in++;
 	switch (type) {
@@ -481,7 +551,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 		else
 			conn_simple_event(c, FSM_EV_ROUTE_REFRESH_MSG, NULL);
 		if (c->fsm.state == FSM_ESTABLISHED)
-			routes_refresh(s);
+			routes_refresh(s, rr.afi, rr.safi);
 		break;
 	}
 }
@@ -621,7 +691,11 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->connecting) {
 		conn_connect_done(c);
 	} else {
+		c->want_write = false;
 		conn_flush(c);
+		/* Room again: the peer is owed more, produced now (pull). */
+		if (c == s->conn[0] && c->fsm.state == FSM_ESTABLISHED && conn_pending(c) < OUT_LOW)
+			routes_pull(s);
 	}
 	session_settle(s);
 }
@@ -647,6 +721,21 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	session_settle(s);
 }
 
+static void
+conn_send_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	struct session *s = c->s;
+
+	(void)revents;
+	ev_timer_stop(loop, w);
+	log_warnx("peer %s: send hold timer expired (%.0fs without the peer reading; %zu bytes "
+		  "waiting)",
+		  peer_str(s), w->repeat, conn_pending(c));
+	conn_simple_event(c, FSM_EV_SEND_HOLD_EXPIRES, NULL);
+	session_settle(s);
+}
+
 static struct conn *
 conn_new(struct session *s, bool passive)
 {
@@ -668,6 +757,8 @@ conn_new(struct session *s, bool passive)
 		ev_timer_init(&c->timers[i], conn_timer_cb, 0., 0.);
 		c->timers[i].data = c;
 	}
+	ev_timer_init(&c->send_hold, conn_send_hold_cb, 0., 0.);
+	c->send_hold.data = c;
 	return c;
 }
 

@@ -1147,6 +1147,13 @@ family_afi(int family)
 	return family == AF_INET ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
 }
 
+/* Bytes of one prefix in an NLRI field (RFC 4271 §4.3). */
+static size_t
+nlri_size(const struct prefix *p)
+{
+	return 1 + (p->len + 7u) / 8u;
+}
+
 /* How many prefixes from v[0..n) fit in room bytes of NLRI encoding. */
 static size_t
 fit(const struct prefix *v, size_t n, size_t room)
@@ -1154,7 +1161,7 @@ fit(const struct prefix *v, size_t n, size_t room)
 	size_t i, used = 0;
 
 	for (i = 0; i < n; i++) {
-		size_t sz = 1 + (v[i].len + 7u) / 8u;
+		size_t sz = nlri_size(&v[i]);
 
 		if (used + sz > room)
 			break;
@@ -1163,7 +1170,39 @@ fit(const struct prefix *v, size_t n, size_t room)
 	return i;
 }
 
-void
+/* Header, withdrawn routes length, total path attribute length (RFC 4271 §4.3). */
+#define UPDATE_FIXED (BGP_HEADER_LEN + 2 + 2)
+/* MP_REACH_NLRI around its prefixes: attribute header (extended length), AFI, SAFI,
+ * next hop length, the next hop, reserved (RFC 4760 §3). */
+static size_t
+mp_reach_overhead(const struct bgp_attrs *a)
+{
+	return 4 + 2 + 1 + 1 + (a->next_hop_ll.family ? 32 : 16) + 1;
+}
+
+/* The attributes of a (as encoded for ctx) into aw; false if they cannot go in one
+ * message of max_len bytes with even the longest prefix of the family. */
+static bool
+attrs_fit(struct wr *aw, const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int family,
+	  size_t max_len)
+{
+	size_t need = UPDATE_FIXED + (family == AF_INET6 ? mp_reach_overhead(a) + 17 : 5);
+
+	bgp_attrs_encode(aw, a, ctx);
+	return !aw->overflow && max_len >= need && aw->len <= max_len - need;
+}
+
+bool
+bgp_update_fits(const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int family,
+		size_t max_len)
+{
+	uint8_t attrbuf[BGP_EXT_MAX_LEN];
+	struct wr aw = wr_init(attrbuf, sizeof(attrbuf));
+
+	return attrs_fit(&aw, a, ctx, family, max_len);
+}
+
+int
 bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, size_t nwithdraw,
 		  const struct prefix *announce, size_t nannounce, const struct bgp_attrs *a,
 		  const struct bgp_encode_ctx *ctx, size_t *nw, size_t *na)
@@ -1173,12 +1212,20 @@ bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, s
 	size_t start = w->len, room, at, i;
 	int family = nannounce ? announce[0].addr.family : nwithdraw ? withdraw[0].addr.family : AF_INET;
 	bool v6 = family == AF_INET6;
+	int rc = 0;
 
 	*nw = *na = 0;
-	if (nannounce > 0)
-		bgp_attrs_encode(&aw, a, ctx);
+	/* RFC 8654 §4: a message is never larger than the peer's maximum. Attributes that
+	 * cannot travel with even one prefix are not sent at all: the caller treats the
+	 * prefixes as withdrawn toward this peer (RFC 7606 §2 spirit), never a bad message. */
+	if (nannounce > 0 && !attrs_fit(&aw, a, ctx, family, max_len)) {
+		nannounce = 0;
+		rc = -1;
+	}
+	if ((nannounce == 0 && nwithdraw == 0) || max_len < UPDATE_FIXED + (v6 ? 4 + 3 : 0))
+		return rc;
+	room = max_len - UPDATE_FIXED;
 	bgp_header_encode(w, BGP_UPDATE);
-	room = max_len - BGP_HEADER_LEN - 4 - aw.len;
 	if (!v6) {
 		/* Classic fields: withdrawn routes, then the attributes, then NLRI. */
 		*nw = fit(withdraw, nwithdraw, room);
@@ -1188,16 +1235,19 @@ bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, s
 			bgp_nlri_encode(w, &withdraw[i]);
 		wr_put16_at(w, at, (uint16_t)(w->len - at - 2));
 		room -= w->len - at - 2;
-		wr_u16(w, (uint16_t)aw.len);
-		wr_bytes(w, attrbuf, aw.len);
-		if (nannounce > 0) {
-			*na = fit(announce, nannounce, room);
+		if (nannounce > 0 && room > aw.len)
+			*na = fit(announce, nannounce, room - aw.len);
+		if (*na > 0) {
+			wr_u16(w, (uint16_t)aw.len);
+			wr_bytes(w, attrbuf, aw.len);
 			for (i = 0; i < *na; i++)
 				bgp_nlri_encode(w, &announce[i]);
+		} else {
+			wr_u16(w, 0);
 		}
 	} else {
 		/* IPv6: everything travels in MP_UNREACH_NLRI / MP_REACH_NLRI (RFC 4760). */
-		size_t nhlen = a && a->next_hop_ll.family ? 32 : 16, aat;
+		size_t aat;
 
 		wr_u16(w, 0);
 		aat = w->len;
@@ -1213,9 +1263,11 @@ bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, s
 			attr_end(w, at);
 			room -= w->len - at - 2 - 3;
 		}
-		if (nannounce > 0 && room > 4 + 5 + nhlen) {
-			room -= 4 + 5 + nhlen;
-			*na = fit(announce, nannounce, room);
+		if (nannounce > 0 && room > aw.len + mp_reach_overhead(a))
+			*na = fit(announce, nannounce, room - aw.len - mp_reach_overhead(a));
+		if (*na > 0) {
+			size_t nhlen = a->next_hop_ll.family ? 32 : 16;
+
 			at = attr_begin(w, ON, BGP_ATTR_MP_REACH);
 			wr_u16(w, family_afi(family));
 			wr_u8(w, BGP_SAFI_UNICAST);
@@ -1227,12 +1279,16 @@ bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, s
 			for (i = 0; i < *na; i++)
 				bgp_nlri_encode(w, &announce[i]);
 			attr_end(w, at);
-		}
-		if (*na > 0)
 			wr_bytes(w, attrbuf, aw.len);
+		}
 		wr_put16_at(w, aat, (uint16_t)(w->len - aat - 2));
 	}
+	if (*nw == 0 && *na == 0) {
+		w->len = start;
+		return rc;
+	}
 	bgp_msg_finish(w, start);
+	return rc;
 }
 
 void

@@ -143,13 +143,19 @@ struct bgp_encode_ctx {
  */
 void bgp_attrs_encode(struct wr *w, const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx);
 /*
- * A whole UPDATE message: IPv4 prefixes in the withdrawn/NLRI fields, IPv6 in
- * MP_UNREACH/MP_REACH (with a.next_hop, and next_hop_ll if set). Prefixes that
- * do not fit are left for another message: *nw / *na say how many were used.
+ * A whole UPDATE message of at most max_len bytes: IPv4 prefixes in the
+ * withdrawn/NLRI fields, IPv6 in MP_UNREACH/MP_REACH (with a.next_hop, and
+ * next_hop_ll if set). Prefixes that do not fit are left for another message:
+ * *nw / *na say how many were used. Returns -1 (announcing nothing) when the
+ * attribute set cannot fit max_len with even one prefix; nothing at all is
+ * written when no prefix went in.
  */
-void bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, size_t nwithdraw,
-		       const struct prefix *announce, size_t nannounce, const struct bgp_attrs *a,
-		       const struct bgp_encode_ctx *ctx, size_t *nw, size_t *na);
+int bgp_update_encode(struct wr *w, size_t max_len, const struct prefix *withdraw, size_t nwithdraw,
+		      const struct prefix *announce, size_t nannounce, const struct bgp_attrs *a,
+		      const struct bgp_encode_ctx *ctx, size_t *nw, size_t *na);
+/* Whether a, encoded for ctx, fits a message of max_len with any one prefix of family. */
+bool bgp_update_fits(const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int family,
+		     size_t max_len);
 /* The End-of-RIB marker for a family (RFC 4724 §2). */
 void bgp_end_of_rib_encode(struct wr *w, int family);
 

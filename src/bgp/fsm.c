@@ -21,7 +21,7 @@ const enum fsm_event fsm_events[FSM_NEVENTS] = {
 	FSM_EV_IDLE_HOLD_EXPIRES, FSM_EV_TCP_CR_ACKED, FSM_EV_TCP_CONFIRMED, FSM_EV_TCP_FAILS,
 	FSM_EV_OPEN, FSM_EV_HEADER_ERR, FSM_EV_OPEN_ERR, FSM_EV_OPEN_COLLISION_DUMP,
 	FSM_EV_NOTIF_VERSION_ERR, FSM_EV_NOTIF, FSM_EV_KEEPALIVE_MSG, FSM_EV_UPDATE_MSG,
-	FSM_EV_UPDATE_ERR, FSM_EV_ROUTE_REFRESH_MSG,
+	FSM_EV_UPDATE_ERR, FSM_EV_ROUTE_REFRESH_MSG, FSM_EV_SEND_HOLD_EXPIRES,
 };
 
 const char *
@@ -55,6 +55,7 @@ fsm_event_name(enum fsm_event e)
 	case FSM_EV_UPDATE_MSG: return "UpdateMsg";
 	case FSM_EV_UPDATE_ERR: return "UpdateMsgErr";
 	case FSM_EV_ROUTE_REFRESH_MSG: return "RouteRefreshMsg";
+	case FSM_EV_SEND_HOLD_EXPIRES: return "SendHoldTimer_Expires";
 	}
 	return "?";
 }
@@ -361,6 +362,11 @@ run_common(struct fsm *f, const struct fsm_input *in, struct fsm_actions *a)
 		return true;
 	case FSM_EV_HOLD_EXPIRES:
 		send_code(f, a, BGP_ERR_HOLD, 0);
+		go_idle(f, a, true);
+		return true;
+	case FSM_EV_SEND_HOLD_EXPIRES:
+		/* RFC 9687: try the NOTIFICATION (it may never get through), close, count it. */
+		send_code(f, a, BGP_ERR_SEND_HOLD, 0);
 		go_idle(f, a, true);
 		return true;
 	case FSM_EV_HEADER_ERR:

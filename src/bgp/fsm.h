@@ -8,9 +8,11 @@
  * Beyond the mandatory part of §8 this implements the optional
  * DampPeerOscillations behaviour (§8.1.1) with an IdleHoldTimer that
  * doubles on each consecutive failure, passive peers, AutomaticStop with the
- * caller's Cease and idle hold (RFC 4486 maximum prefixes), and the FSM error
- * subcodes of RFC 6608. The last error stays a NOTIFICATION's until the session
- * is Established or another NOTIFICATION comes. Connection collisions (§6.8) are decided by
+ * caller's Cease and idle hold (RFC 4486 maximum prefixes), the FSM error
+ * subcodes of RFC 6608, and the SendHoldTimer_Expires event of RFC 9687 (the
+ * timer itself runs in the session layer, which sees the socket). The last
+ * error stays a NOTIFICATION's until the session is Established or another
+ * NOTIFICATION comes. Connection collisions (§6.8) are decided by
  * fsm_collision_keep_new(); the loser gets FSM_EV_OPEN_COLLISION_DUMP.
  */
 #ifndef TABBY_BGP_FSM_H
@@ -52,11 +54,12 @@ enum fsm_event {
 	FSM_EV_KEEPALIVE_MSG = 26,
 	FSM_EV_UPDATE_MSG = 27,
 	FSM_EV_UPDATE_ERR = 28,
+	FSM_EV_SEND_HOLD_EXPIRES = 29,     /* RFC 9687: the peer read nothing for the send hold time */
 	FSM_EV_ROUTE_REFRESH_MSG = 100,    /* RFC 2918: handled like an UPDATE for timers */
 };
 
 /* Every event above, for tests and fuzzing that walk them all. */
-#define FSM_NEVENTS 21
+#define FSM_NEVENTS 22
 extern const enum fsm_event fsm_events[FSM_NEVENTS];
 
 enum fsm_timer {

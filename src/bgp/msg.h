@@ -38,7 +38,7 @@ enum bgp_type {
 	BGP_ROUTE_REFRESH = 5,
 };
 
-/* NOTIFICATION error codes and subcodes (RFC 4271 §4.5, RFC 4486, 6608, 7313, 9234). */
+/* NOTIFICATION error codes and subcodes (RFC 4271 §4.5, RFC 4486, 6608, 7313, 9234, 9687). */
 enum bgp_err_code {
 	BGP_ERR_HEADER = 1,
 	BGP_ERR_OPEN = 2,
@@ -47,6 +47,7 @@ enum bgp_err_code {
 	BGP_ERR_FSM = 5,
 	BGP_ERR_CEASE = 6,
 	BGP_ERR_ROUTE_REFRESH = 7,
+	BGP_ERR_SEND_HOLD = 8,     /* RFC 9687 */
 };
 
 enum {

@@ -119,6 +119,7 @@ static const struct {
 	{BGP_ERR_CEASE, BGP_CEASE_BFD_DOWN, "BFD down"},
 	{BGP_ERR_ROUTE_REFRESH, 0, "ROUTE-REFRESH message error"},
 	{BGP_ERR_ROUTE_REFRESH, BGP_RR_BAD_LEN, "Invalid ROUTE-REFRESH message length"},
+	{BGP_ERR_SEND_HOLD, 0, "Send hold timer expired"},
 };
 
 const char *

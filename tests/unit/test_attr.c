@@ -660,6 +660,132 @@ test_packing_and_end_of_rib(void **state)
 	assert_true(u.end_of_rib);
 }
 
+/* An attribute set with ncomm communities (up to 16,639) for family, with a next hop. */
+static void
+big_attrs(struct bgp_attrs *a, int family, size_t ncomm)
+{
+	static uint32_t comm[(BGP_EXT_MAX_LEN + 1024) / 4];
+	const uint8_t path[] = {0x02, 0x01, 0x00, 0x00, 0xfc, 0x2b};
+
+	assert_true(ncomm <= sizeof(comm) / sizeof(comm[0]));
+	for (size_t i = 0; i < ncomm; i++)
+		comm[i] = 0xfc2b0000u + (uint32_t)i;
+	bgp_attrs_build(a, path, sizeof(path), comm, ncomm);
+	if (family == AF_INET) {
+		addr_parse("192.0.2.10", &a->next_hop);
+		a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
+	} else {
+		addr_parse("2001:db8::a", &a->next_hop);
+	}
+}
+
+/*
+ * Issue 13: attributes beyond 4073 bytes made the room computation wrap, and a
+ * 4,460-byte UPDATE went to a peer without extended messages. Every size around
+ * the limit, both families: a message never exceeds the peer's maximum, an
+ * attribute set that cannot fit is refused (-1, nothing written), and one that
+ * fits carries at least one prefix and decodes back.
+ */
+static void
+test_encode_respects_max_len(void **state)
+{
+	static uint8_t msg[BGP_EXT_MAX_LEN];
+	struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
+	static const int families[2] = {AF_INET, AF_INET6};
+	static const size_t maxes[2] = {BGP_MAX_LEN, BGP_EXT_MAX_LEN};
+	struct prefix p[64];
+
+	(void)state;
+	init_ctx();
+	for (int f = 0; f < 2; f++) {
+		for (int i = 0; i < 64; i++) {
+			char buf[64];
+
+			if (families[f] == AF_INET)
+				snprintf(buf, sizeof(buf), "198.18.%d.0/24", i);
+			else
+				snprintf(buf, sizeof(buf), "2001:db8:%x::/48", i);
+			assert_int_equal(prefix_parse(buf, &p[i], NULL), 0);
+		}
+		for (int m = 0; m < 2; m++) {
+			/* Communities from well below to well above the limit, one at a time near it. */
+			for (size_t ncomm = 0; ncomm * 4 < maxes[m] + 600;
+			     ncomm += (ncomm * 4 + 200 < maxes[m] || ncomm * 4 > maxes[m] + 40) ? 97 : 1) {
+				struct wr w = wr_init(msg, sizeof(msg));
+				struct bgp_attrs a;
+				size_t nw = 99, na = 99;
+				int rc;
+
+				big_attrs(&a, families[f], ncomm);
+				rc = bgp_update_encode(&w, maxes[m], NULL, 0, p, 64, &a, &ectx, &nw, &na);
+				assert_false(w.overflow);
+				assert_true(w.len <= maxes[m]);
+				assert_int_equal(nw, 0);
+				assert_int_equal(rc == 0, bgp_update_fits(&a, &ectx, families[f], maxes[m]));
+				if (rc != 0) {
+					assert_int_equal(na, 0);
+					assert_int_equal(w.len, 0);
+				} else {
+					assert_true(na >= 1);
+					if (maxes[m] == BGP_MAX_LEN) {
+						bgp_update_free(&u);
+						bgp_update_decode(msg + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN,
+								  families[f] == AF_INET ? &ebgp4 : &ebgp6,
+								  &u);
+						assert_false(u.reset);
+						assert_int_equal(u.announce.n, na);
+						assert_int_equal(u.attrs.communities_n, ncomm);
+					}
+				}
+				bgp_attrs_free(&a);
+			}
+		}
+	}
+}
+
+/* Withdrawals alone always fit, whatever the attribute set that went before. */
+static void
+test_encode_withdraw_only(void **state)
+{
+	static uint8_t msg[BGP_EXT_MAX_LEN];
+	struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
+	static struct prefix many[3000];
+	struct bgp_attrs a;
+	size_t nw, na, done = 0;
+
+	(void)state;
+	init_ctx();
+	for (int i = 0; i < 3000; i++) {
+		many[i].addr.family = AF_INET6;
+		many[i].addr.b[0] = 0x20;
+		many[i].addr.b[1] = 0x01;
+		many[i].addr.b[2] = 0x0d;
+		many[i].addr.b[3] = 0xb8;
+		many[i].addr.b[4] = (uint8_t)(i >> 8);
+		many[i].addr.b[5] = (uint8_t)i;
+		many[i].len = 64;
+	}
+	/* Attributes too large to announce with, withdrawals still go (and nothing else). */
+	big_attrs(&a, AF_INET6, 1100);
+	while (done < 3000) {
+		struct wr w = wr_init(msg, sizeof(msg));
+		int rc = bgp_update_encode(&w, BGP_MAX_LEN, many + done, 3000 - done, many, 1, &a,
+					   &ectx, &nw, &na);
+
+		assert_int_equal(rc, -1);
+		assert_int_equal(na, 0);
+		assert_true(nw > 0);
+		assert_true(w.len <= BGP_MAX_LEN);
+		bgp_update_free(&u);
+		bgp_update_decode(msg + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN, &ebgp6, &u);
+		assert_false(u.reset);
+		assert_int_equal(u.withdraw.n, nw);
+		assert_int_equal(u.announce.n, 0);
+		done += nw;
+	}
+	bgp_attrs_free(&a);
+}
+
 static int
 teardown(void **state)
 {
@@ -761,6 +887,8 @@ main(void)
 		cmocka_unit_test(test_encode_roundtrips),
 		cmocka_unit_test(test_packing_and_end_of_rib),
 		cmocka_unit_test(test_long_as_path),
+		cmocka_unit_test(test_encode_respects_max_len),
+		cmocka_unit_test(test_encode_withdraw_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

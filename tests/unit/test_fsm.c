@@ -100,30 +100,30 @@ static const struct cell table[6][NEV] = {
 		      S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
 		      S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
 		      S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
-		      S(FSM_IDLE)},
+		      S(FSM_IDLE), S(FSM_IDLE)},
 	[FSM_CONNECT] = {S(FSM_CONNECT), S(FSM_IDLE), S(FSM_CONNECT), S(FSM_IDLE),
 			 S(FSM_CONNECT), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
 			 S(FSM_OPENSENT), S(FSM_OPENSENT), S(FSM_ACTIVE), S(FSM_IDLE),
 			 S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
-			 S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE)},
+			 S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE)},
 	[FSM_ACTIVE] = {S(FSM_ACTIVE), S(FSM_IDLE), S(FSM_ACTIVE), S(FSM_IDLE), S(FSM_CONNECT),
 			S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_OPENSENT),
 			S(FSM_OPENSENT), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
 			S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE),
-			S(FSM_IDLE), S(FSM_IDLE)},
+			S(FSM_IDLE), S(FSM_IDLE), S(FSM_IDLE)},
 	[FSM_OPENSENT] = {S(FSM_OPENSENT), I(6, 2), S(FSM_OPENSENT), I(6, 0), I(5, 0), I(4, 0),
 			  I(5, 0), I(5, 0), I(5, 0), I(5, 0), S(FSM_ACTIVE),
 			  S(FSM_OPENCONFIRM), I(1, 2), I(2, 2), I(6, 7), IN, IN,
-			  I(5, 1), I(5, 1), I(5, 1), I(5, 1)},
+			  I(5, 1), I(5, 1), I(5, 1), I(5, 1), I(8, 0)},
 	[FSM_OPENCONFIRM] = {S(FSM_OPENCONFIRM), I(6, 2), S(FSM_OPENCONFIRM), I(6, 0), I(5, 0),
 			     I(4, 0), S(FSM_OPENCONFIRM), I(5, 0), I(5, 0), I(5, 0), IN,
 			     I(5, 2), I(1, 2), I(5, 2), I(6, 7), IN, IN,
-			     S(FSM_ESTABLISHED), I(5, 2), I(5, 2), I(5, 2)},
+			     S(FSM_ESTABLISHED), I(5, 2), I(5, 2), I(5, 2), I(8, 0)},
 	[FSM_ESTABLISHED] = {S(FSM_ESTABLISHED), I(6, 2), S(FSM_ESTABLISHED), I(6, 0), I(5, 0),
 			     I(4, 0), S(FSM_ESTABLISHED), I(5, 0), I(5, 0), I(5, 0), IN,
 			     I(5, 3), I(1, 2), I(5, 3), I(6, 7), IN, IN,
 			     S(FSM_ESTABLISHED), S(FSM_ESTABLISHED), I(3, 1),
-			     S(FSM_ESTABLISHED)},
+			     S(FSM_ESTABLISHED), I(8, 0)},
 };
 
 static void
@@ -291,6 +291,26 @@ test_hold_timer_expired_bytes(void **state)
 	reach(&f, FSM_OPENSENT);
 	run(&f, FSM_EV_HOLD_EXPIRES, &a);
 	assert_sent(&a, want, sizeof(want));
+}
+
+/* RFC 9687: the peer read nothing for the send hold time: code 8, the session goes. */
+static void
+test_send_hold_timer_expired_bytes(void **state)
+{
+	const uint8_t want[] = {M16, 0x00, 0x15, 0x03, 0x08, 0x00};
+	struct fsm f;
+	struct fsm_actions a;
+
+	(void)state;
+	reach(&f, FSM_ESTABLISHED);
+	run(&f, FSM_EV_SEND_HOLD_EXPIRES, &a);
+	assert_sent(&a, want, sizeof(want));
+	assert_non_null(find(&a, FSM_ACT_SESSION_DOWN));
+	assert_int_equal(f.state, FSM_IDLE);
+	assert_string_equal(f.last_error, "Error: Send hold timer expired");
+	/* It counts as a failure: the restart backs off like any other. */
+	assert_int_equal(f.connect_retry_counter, 1);
+	assert_non_null(find_timer(&a, FSM_ACT_TIMER_START, FSM_TIMER_IDLE_HOLD));
 }
 
 static void
@@ -513,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_hold_time_negotiation),
 		cmocka_unit_test(test_established_timers),
 		cmocka_unit_test(test_hold_timer_expired_bytes),
+		cmocka_unit_test(test_send_hold_timer_expired_bytes),
 		cmocka_unit_test(test_fsm_error_bytes_rfc6608),
 		cmocka_unit_test(test_cease_bytes_rfc4486_rfc9003),
 		cmocka_unit_test(test_received_notification_is_recorded_not_answered),

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# An attribute set too large for a peer (issue 13): ExaBGP and tabbyd negotiate extended
+# messages (RFC 8654); ExaBGP announces 198.51.100.0/24 and 203.0.113.0/24, then
+# 198.51.100.0/24 again with 1,100 communities (4,400 bytes of attributes). BIRD, without
+# extended messages, must see 198.51.100.0/24 withdrawn and keep the ordinary route, the
+# session must never flap (a 4,460-byte UPDATE to it would be a bad message length and a
+# reset on every reconnect), and tabbyd says once that the route does not fit.
+. "$(dirname "$0")/netns.bash"
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+set -e
+lan_up
+host_add n1 1
+host_add exa 20
+host_add bird 30
+"$TABBYCTL" bgp node-mesh off
+tabbyd_start n1 n1 1 --as 64512
+"$TABBYCTL" bgp peer add 192.0.2.20 as 64555
+"$TABBYCTL" bgp peer add 192.0.2.30 as 64600
+
+comms=$(for i in $(seq 1 1100); do printf '64555:%d ' "$i"; done)
+mkdir -p "$T/exa"
+# Phase 1: both routes small. Phase 2: 198.51.100.0/24 again, with 1,100 communities.
+# The feed ends with ExaBGP (it watches its parent), never left behind.
+cat > "$T/exa/feed.sh" <<EOF
+#!/bin/bash
+sleep 1
+echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20'
+echo 'announce route 203.0.113.0/24 next-hop 192.0.2.20'
+while [ ! -e '$T/exa/phase2' ]; do sleep 0.2; kill -0 \$PPID 2>/dev/null || exit 0; done
+echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20 community [ $comms]'
+while kill -0 \$PPID 2>/dev/null; do sleep 0.5; done
+EOF
+chmod +x "$T/exa/feed.sh"
+cat > "$T/exa/exa.conf" <<EOC
+process feed { run $T/exa/feed.sh; encoder text; }
+neighbor 192.0.2.1 {
+	router-id 192.0.2.20;
+	local-address 192.0.2.20;
+	local-as 64555;
+	peer-as 64512;
+	family { ipv4 unicast; }
+	capability { extended-message enable; }
+	api { processes [ feed ]; }
+}
+EOC
+ip netns exec "$(ns_of exa)" env exabgp.daemon.user=root exabgp.log.destination=stdout \
+	exabgp.daemon.drop=false exabgp.api.ack=false exabgp "$T/exa/exa.conf" > "$T/exa/exa.log" 2>&1 &
+PIDS+=($!)
+bird_start bird b "router id 192.0.2.30;
+protocol device {}
+protocol bgp t { local 192.0.2.30 as 64600; neighbor 192.0.2.1 as 64512; hold time 9;
+  connect retry time 1; error wait time 1,2; ipv4 { import all; export none; }; }"
+
+rib() { "$BUILD/ctl_query" "$T/n1.sock" adj-rib-in 192.0.2.20; }
+bird_has() { birdc -s "$T/b/bird.ctl" show route for "$1" protocol t | grep -q "$1"; }
+transitions() {  # established transitions of one peer, from tabbyd's status
+	"$TABBYCTL" status --node=n1 -o json | tr '{' '\n' | grep "\"remote\": \"$1\"" -A40 |
+		grep -m1 -o '"established_transitions": [0-9]*' | grep -o '[0-9]*$'
+}
+wait_until 20 "ExaBGP session up" tabby_up n1 192.0.2.20
+wait_until 20 "BIRD session up" bird_up b t
+wait_until 10 "phase 1: BIRD has both routes through tabbyd" bash -c "birdc -s '$T/b/bird.ctl' show route for 198.51.100.0/24 protocol t | grep -q 198.51.100.0/24 && birdc -s '$T/b/bird.ctl' show route for 203.0.113.0/24 protocol t | grep -q 203.0.113.0/24"
+touch "$T/exa/phase2"
+wait_until 10 "phase 2: the large route learned (over extended messages)" bash -c "'$BUILD/ctl_query' '$T/n1.sock' adj-rib-in 192.0.2.20 | grep -q '64555:1100'"
+wait_until 10 "phase 2: BIRD no longer has 198.51.100.0/24 (withdrawn toward it)" bash -c "! birdc -s '$T/b/bird.ctl' show route for 198.51.100.0/24 protocol t | grep -q 198.51.100.0/24"
+bird_has 203.0.113.0/24 || die "BIRD lost the ordinary route"
+# Long enough for a reset and a reconnect (error wait 1-2 s, connect retry 1 s) to show.
+never_within 8 "BIRD has the oversized route" bird_has 198.51.100.0/24
+bird_up b t
+birdc -s "$T/b/bird.ctl" show protocols all t | grep -E "BGP state|Last error"
+! birdc -s "$T/b/bird.ctl" show protocols all t | grep -q "Last error" ||
+	die "BIRD reports an error on the session"
+[ "$(transitions 192.0.2.30)" = 1 ] || die "the BIRD session flapped: $(transitions 192.0.2.30) establishments"
+# The Adj-RIB-Out records only what went into a message: BIRD was sent one prefix.
+sent_is() {  # PEER COUNT: tabbyd's status says COUNT prefixes sent to PEER
+	"$TABBYCTL" status --node=n1 -o json | tr '{' '\n' | grep "\"remote\": \"$1\"" -A40 |
+		grep -m1 -q "\"prefixes_sent\": $2,"
+}
+wait_until 10 "tabbyd's status: 1 prefix sent to BIRD" sent_is 192.0.2.30 1
+n=$(grep -c "does not fit the peer's maximum message size" "$T/n1.log" || true)
+[ "$n" = 1 ] || die "expected one log line about the oversized route, got $n"
+grep -m1 "does not fit the peer's maximum message size" "$T/n1.log"
+echo "oversized attributes: not sent to a 4,096-byte peer, no flap, logged once"
