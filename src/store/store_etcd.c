@@ -74,7 +74,7 @@ struct ec_conn {
 	char *user, *password; /* etcd auth; never logged */
 	char *token;
 	long timeout_ms;
-	long connect_ms;       /* at most EC_CONNECT_MS_MAX */
+	long connect_ms; /* at most EC_CONNECT_MS_MAX */
 	CURL *h;
 	/* The last refusal by etcd (not a transport failure). */
 	int code;
@@ -800,6 +800,54 @@ txn_refused(const struct ec_conn *c, const struct store_txn *t, struct err *err)
 			t->nops + t->ncmps, c->msg);
 }
 
+/* Whether a transaction writes or deletes a secret (store.h: secrets keep no history). */
+static bool
+txn_touches_secret(const struct store_txn *t)
+{
+	size_t n = strlen(STORE_SECRET_PREFIX);
+
+	for (size_t i = 0; i < t->nops; i++) {
+		const char *k = t->ops[i].key;
+
+		if (strncmp(k, STORE_SECRET_PREFIX, n) == 0 ||
+		    (t->ops[i].type == STORE_OP_DELETE_PREFIX &&
+		     strncmp(STORE_SECRET_PREFIX, k, strlen(k)) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * etcd keeps every revision until a (global) compaction: after a secret was
+ * written, compact to that revision, physically, and defragment every member so
+ * that the old value's pages are freed. Watchers behind get STORE_COMPACTED.
+ * Best effort: the write itself has succeeded; a member that is down is
+ * defragmented by nobody (its raft log and snapshots hold the value anyway).
+ */
+static void
+forget_secret_history(struct ec_store *s, int64_t rev)
+{
+	json_t *req = json_object(), *resp;
+	struct err err;
+	size_t cur = s->c.cur;
+
+	json_object_set_new(req, "revision", jint_new(rev));
+	json_object_set_new(req, "physical", json_true());
+	if (conn_call(&s->c, "/v3/kv/compaction", req, true, &resp, &err) == STORE_OK)
+		json_decref(resp);
+	json_decref(req);
+	/* Defragmenting is per member: ask each (one that is down may be asked twice). */
+	req = json_object();
+	for (size_t i = 0; i < s->c.nep; i++) {
+		s->c.cur = i;
+		if (conn_call(&s->c, "/v3/maintenance/defragment", req, false, &resp, &err) ==
+		    STORE_OK)
+			json_decref(resp);
+	}
+	s->c.cur = cur;
+	json_decref(req);
+}
+
 static int
 ec_txn(struct store *base, const struct store_txn *t, struct store_txn_res *res, struct err *err)
 {
@@ -831,6 +879,8 @@ ec_txn(struct store *base, const struct store_txn *t, struct store_txn_res *res,
 		res->changed += del ? (size_t)jint(del, "deleted") : 1;
 	}
 	json_decref(resp);
+	if (res->changed > 0 && txn_touches_secret(t))
+		forget_secret_history(s, res->rev);
 	return STORE_OK;
 }
 
