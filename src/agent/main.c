@@ -42,12 +42,7 @@ static const char usage[] =
 	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
 	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
-	"  --etcd-ca FILE       for an etcds:// datastore: the CA of etcd's certificate\n"
-	"                       (default: $TABBY_ETCD_CA, else the system's)\n"
-	"  --etcd-cert FILE     the client certificate etcd asks for (default:\n"
-	"                       $TABBY_ETCD_CERT, else none)\n"
-	"  --etcd-key FILE      its key (default: $TABBY_ETCD_KEY, else none); etcd users:\n"
-	"                       $TABBY_ETCD_USER and $TABBY_ETCD_PASSWORD_FILE\n"
+	STORE_ETCD_FLAGS_HELP
 	"  --control PATH       the control socket (default: /run/tabby/NODE.sock)\n"
 	"  --no-fib             program no kernel routes (default: program them)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default: info); changes at run\n"

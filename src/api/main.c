@@ -34,12 +34,7 @@ static const char usage[] =
 	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
 	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
-	"  --etcd-ca FILE       for an etcds:// datastore: the CA of etcd's certificate\n"
-	"                       (default: $TABBY_ETCD_CA, else the system's)\n"
-	"  --etcd-cert FILE     the client certificate etcd asks for (default:\n"
-	"                       $TABBY_ETCD_CERT, else none)\n"
-	"  --etcd-key FILE      its key (default: $TABBY_ETCD_KEY, else none); etcd users:\n"
-	"                       $TABBY_ETCD_USER and $TABBY_ETCD_PASSWORD_FILE\n"
+	STORE_ETCD_FLAGS_HELP
 	"  --threads N          request threads, 1-256 (default: one per CPU)\n"
 	"  --check-threads N    threads for secret checks (argon2id), 1-64 (default: 2)\n"
 	"  --per-ip-limit N     connections one address may hold, 1-4096 (default: 64)\n"

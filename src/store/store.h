@@ -135,6 +135,15 @@ struct store_watch {
 	const struct store_ops *ops;
 };
 
+/* The daemons' --help lines for --etcd-ca, --etcd-cert and --etcd-key. */
+#define STORE_ETCD_FLAGS_HELP                                                                      \
+	"  --etcd-ca FILE       for an etcds:// datastore: the CA of etcd's certificate\n"          \
+	"                       (default: $TABBY_ETCD_CA, else the system's)\n"                    \
+	"  --etcd-cert FILE     the client certificate etcd asks for (default:\n"                  \
+	"                       $TABBY_ETCD_CERT, else none)\n"                                    \
+	"  --etcd-key FILE      its key (default: $TABBY_ETCD_KEY, else none); etcd users:\n"      \
+	"                       $TABBY_ETCD_USER and $TABBY_ETCD_PASSWORD_FILE\n"
+
 /*
  * The etcd backend's TLS files from --etcd-ca/--etcd-cert/--etcd-key (any may be
  * NULL: then TABBY_ETCD_CA/CERT/KEY, if set, hold). Call before store_open.
