@@ -17,6 +17,7 @@
 #include "agent/fib.h"
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
+#include "bgp/policy.h"
 #include "bgp/rib.h"
 #include "lib/addr.h"
 #include "lib/backoff.h"
@@ -32,7 +33,12 @@ struct peer_spec {
 	uint16_t remote_port;        /* 179, or another tabbyd node's listen port */
 	char password[BGP_PASSWORD_MAX + 1];
 	enum peer_type type;
-	bool import_all, export_all; /* --import / --export */
+	struct policy *policy;       /* import/export rules, communities (bgp/policy.h); NULL: none.
+				      * A spec owns a reference. */
+	bool keep_next_hop;          /* BGPPeer keepOriginalNextHop */
+	bool no_source_address;      /* BGPPeer sourceAddress: None: the kernel picks the source */
+	uint8_t allowas_in;          /* our AS may appear this often in a path (numAllowedLocalASNumbers) */
+	uint8_t ttl_security;        /* GTSM (RFC 5082) for a peer this many hops away; 0: off */
 	uint32_t max_prefixes;       /* RFC 4486 limit on prefixes received; 0: none */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
@@ -177,8 +183,10 @@ size_t session_max_len(const struct session *s);
 /* routes.c */
 int routes_start(struct agent *ag, struct err *err);
 void routes_stop(struct agent *ag);
-/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In. */
+/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs here. */
 void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
+/* The session's policy changed in place: its routes are judged again both ways. */
+void routes_policy_changed(struct session *s);
 void routes_session_up(struct session *s);
 void routes_session_down(struct session *s);
 /* A ROUTE-REFRESH for afi/safi (RFC 2918): ignored unless the session carries it. */

@@ -101,8 +101,6 @@ bool
 rib_export(const struct bgp_attrs *best, const struct rib_source *src, const struct rib_target *t,
 	   struct bgp_attrs *out)
 {
-	if (!t->export_all)
-		return false;
 	/* Never back to where it came from. */
 	if (!src->local && addr_cmp(&src->addr, &t->remote) == 0)
 		return false;
@@ -125,7 +123,8 @@ rib_export(const struct bgp_attrs *best, const struct rib_source *src, const str
 		out->has &= ~(BGP_HAS(BGP_ATTR_LOCAL_PREF) | BGP_HAS(BGP_ATTR_ORIGINATOR_ID));
 		out->cluster_list_n = 0;
 	}
-	if (t->ebgp || src->local) {
+	/* keepOriginalNextHop: a learned route keeps its next hop toward an eBGP peer too. */
+	if ((t->ebgp && !(t->keep_next_hop && !src->local)) || src->local) {
 		out->next_hop = t->local;
 		memset(&out->next_hop_ll, 0, sizeof(out->next_hop_ll));
 		out->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);

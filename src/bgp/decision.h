@@ -32,7 +32,7 @@ const char *rib_path_cmp_reason(const struct bgp_attrs *a, const struct rib_sour
 /* A peer we may send to. */
 struct rib_target {
 	bool ebgp;
-	bool export_all;         /* false: --export=none */
+	bool keep_next_hop;      /* eBGP: the next hop as learned (keepOriginalNextHop) */
 	uint32_t local_as;
 	struct addr local;       /* our address on the session: next hop self */
 	struct addr remote;
@@ -40,7 +40,7 @@ struct rib_target {
 
 /*
  * What the target gets for a best path: false if nothing (iBGP to iBGP,
- * NO_ADVERTISE, NO_EXPORT to eBGP, back to its source, export none);
+ * NO_ADVERTISE, NO_EXPORT to eBGP, back to its source);
  * otherwise *out is the attribute set to send (caller frees).
  */
 bool rib_export(const struct bgp_attrs *best, const struct rib_source *src,

@@ -19,11 +19,13 @@
 #include "store/store.h"
 
 #define BGP_PASSWORD_MAX 80
+#define BGP_FILTERS_MAX 512
 
 struct bgp_global {
 	uint32_t as_num;   /* default node AS */
 	bool node_mesh;
 	uint32_t mesh_max_prefixes;  /* limit for each mesh peer; 0: none */
+	uint16_t listen_port;        /* BGPConfiguration listenPort; 0: not set */
 };
 
 /*
@@ -45,6 +47,7 @@ struct bgp_peer {
 	uint32_t max_restart_time;             /* seconds; 0: not set */
 	uint32_t num_allowed_local_as;
 	uint32_t ttl_security;                 /* hops; 0: off */
+	char filters[BGP_FILTERS_MAX];         /* BGPFilter names, in order, comma-separated */
 };
 
 struct bgp_peers {
@@ -59,6 +62,8 @@ struct host_config {
 	struct addr ip, ip6;
 	uint32_t as_num;
 	uint16_t port;      /* BGP port the node's agent listens on; 0: 179 */
+	bool has_rr_cluster_id;   /* Node routeReflectorClusterID: a route reflector */
+	uint32_t rr_cluster_id;   /* host order */
 };
 
 struct host_configs {

@@ -194,8 +194,8 @@ sent_path(const struct path *p, const struct rib_target *t, char *buf, size_t n)
 static void
 test_advertisement_rules(void **state)
 {
-	struct rib_target ebgp = {.ebgp = true, .export_all = true, .local_as = 64512};
-	struct rib_target ibgp = {.ebgp = false, .export_all = true, .local_as = 64512};
+	struct rib_target ebgp = {.ebgp = true, .local_as = 64512};
+	struct rib_target ibgp = {.ebgp = false, .local_as = 64512};
 	struct path from_ibgp, from_ebgp, local;
 	struct bgp_attrs out;
 	char buf[64];
@@ -229,10 +229,15 @@ test_advertisement_rules(void **state)
 	addr_parse("192.0.2.9", &ebgp.remote);
 	assert_null(sent_path(&from_ebgp, &ebgp, buf, sizeof(buf)));
 	addr_parse("198.51.100.7", &ebgp.remote);
-	/* --export=none sends nothing. */
-	ebgp.export_all = false;
-	assert_null(sent_path(&local, &ebgp, buf, sizeof(buf)));
-	ebgp.export_all = true;
+	/* keepOriginalNextHop: a learned route keeps its next hop toward eBGP; ours do not. */
+	ebgp.keep_next_hop = true;
+	assert_true(rib_export(&from_ebgp.a, &from_ebgp.s, &ebgp, &out));
+	assert_int_equal(addr_cmp(&out.next_hop, &from_ebgp.a.next_hop), 0);
+	bgp_attrs_free(&out);
+	assert_true(rib_export(&local.a, &local.s, &ebgp, &out));
+	assert_int_equal(addr_cmp(&out.next_hop, &ebgp.local), 0);
+	bgp_attrs_free(&out);
+	ebgp.keep_next_hop = false;
 	bgp_attrs_free(&from_ibgp.a);
 	bgp_attrs_free(&from_ebgp.a);
 	bgp_attrs_free(&local.a);
@@ -241,8 +246,8 @@ test_advertisement_rules(void **state)
 static void
 test_well_known_communities(void **state)
 {
-	struct rib_target ebgp = {.ebgp = true, .export_all = true, .local_as = 64512};
-	struct rib_target ibgp = {.ebgp = false, .export_all = true, .local_as = 64512};
+	struct rib_target ebgp = {.ebgp = true, .local_as = 64512};
+	struct rib_target ibgp = {.ebgp = false, .local_as = 64512};
 	const uint8_t path[] = {0x02, 0x01, 0x00, 0x00, 0xfd, 0xe9};
 	const uint32_t no_export = BGP_COMM_NO_EXPORT, no_adv = BGP_COMM_NO_ADVERTISE;
 	struct rib_source src = {.ebgp = true, .peer_as = 65001};
