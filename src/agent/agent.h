@@ -39,6 +39,9 @@ struct peer_spec {
 	bool no_source_address;      /* BGPPeer sourceAddress: None: the kernel picks the source */
 	uint8_t allowas_in;          /* our AS may appear this often in a path (numAllowedLocalASNumbers) */
 	uint8_t ttl_security;        /* GTSM (RFC 5082) for a peer this many hops away; 0: off */
+	bool reflector;              /* this node reflects (Node routeReflectorClusterID) ... */
+	uint32_t cluster_id;         /* ... with this CLUSTER_ID */
+	bool rr_client;              /* the peer is our client (RFC 4456) */
 	uint32_t max_prefixes;       /* RFC 4486 limit on prefixes received; 0: none */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */

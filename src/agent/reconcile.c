@@ -24,7 +24,8 @@ struct specs {
 static void
 add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	 const struct addr *remote, uint32_t remote_as, uint16_t port, const struct bgp_peer *cfg,
-	 uint32_t max_prefixes, enum peer_type type, const struct bgpfilter_set *fs)
+	 uint32_t max_prefixes, enum peer_type type, const struct bgpfilter_set *fs,
+	 const struct bgp_peer *rr_peer)
 {
 	struct peer_spec *p;
 	bool v4 = addr_is_v4(remote);
@@ -58,6 +59,12 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 									    : cfg->num_allowed_local_as);
 		p->ttl_security = (uint8_t)(cfg->ttl_security > 255 ? 255 : cfg->ttl_security);
 	}
+	/* RFC 4456, as Calico configures BIRD: a node with a cluster id reflects, and its
+	 * iBGP peers that are not reflectors of that same cluster are its clients. */
+	p->reflector = self->has_rr_cluster_id;
+	p->cluster_id = self->rr_cluster_id;
+	p->rr_client = self->has_rr_cluster_id && local_as == remote_as &&
+		       !(rr_peer->has_rr_cluster_id && rr_peer->rr_cluster_id == self->rr_cluster_id);
 	p->max_prefixes = max_prefixes;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
@@ -144,7 +151,7 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 
 		add_spec(sp, &self, local_as, &p->ip, p->as_num, p->port,
 			 wants.v[i].src == PEER_SRC_MESH ? NULL : p, p->max_prefixes,
-			 types[wants.v[i].src], &fs);
+			 types[wants.v[i].src], &fs, p);
 	}
 	bgpfilter_set_free(&fs);
 	peer_wants_free(&wants);
@@ -173,6 +180,8 @@ same_session(const struct peer_spec *a, const struct peer_spec *b)
 	       a->remote_as == b->remote_as && a->remote_port == b->remote_port &&
 	       a->keep_next_hop == b->keep_next_hop && a->no_source_address == b->no_source_address &&
 	       a->allowas_in == b->allowas_in && a->ttl_security == b->ttl_security &&
+	       a->reflector == b->reflector && a->cluster_id == b->cluster_id &&
+	       a->rr_client == b->rr_client &&
 	       strcmp(a->password, b->password) == 0;
 }
 

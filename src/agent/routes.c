@@ -28,6 +28,7 @@ source_of(const struct session *s)
 		.peer_as = s->spec.remote_as,
 		.router_id = c && c->have_open ? c->peer_open.bgp_id : 0,
 		.addr = s->spec.remote,
+		.rr_client = s->spec.rr_client,
 	};
 
 	return src;
@@ -122,9 +123,14 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 	struct rib_source src = source_of(s);
 
 	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
-	 * allowed that many (allowas-in); then the peer's import policy. */
+	 * allowed that many (allowas-in); RFC 4456 §8: so is our own route reflected back
+	 * (ORIGINATOR_ID) or one that passed our cluster (CLUSTER_LIST); then the peer's
+	 * import policy. */
 	if (x != NULL &&
-	    (bgp_as_path_count(bgp_attrs_as_path(&x->a), x->a.as_path_len, s->spec.local_as) >
+	    (((x->a.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID)) &&
+	      x->a.originator_id == ag->cfg.router_id) ||
+	     (s->spec.reflector && bgp_attrs_cluster_list_has(&x->a, s->spec.cluster_id)) ||
+	     bgp_as_path_count(bgp_attrs_as_path(&x->a), x->a.as_path_len, s->spec.local_as) >
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
@@ -391,6 +397,9 @@ routes_pull(struct session *s)
 	struct rib_target t = {
 		.ebgp = s->spec.local_as != s->spec.remote_as,
 		.keep_next_hop = s->spec.keep_next_hop,
+		.reflector = s->spec.reflector,
+		.cluster_id = s->spec.cluster_id,
+		.rr_client = s->spec.rr_client,
 		.local_as = s->spec.local_as,
 		.local = s->spec.local,
 		.remote = s->spec.remote,

@@ -48,6 +48,8 @@ struct bgp_peer {
 	uint32_t num_allowed_local_as;
 	uint32_t ttl_security;                 /* hops; 0: off */
 	char filters[BGP_FILTERS_MAX];         /* BGPFilter names, in order, comma-separated */
+	bool has_rr_cluster_id;                /* a node peer: its routeReflectorClusterID */
+	uint32_t rr_cluster_id;
 };
 
 struct bgp_peers {
