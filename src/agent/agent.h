@@ -118,10 +118,13 @@ struct session {
 struct agent_config {
 	char node[NODE_NAME_MAX + 1];
 	bool has_ip, has_ip6, has_as, has_router_id;
+	bool ip_auto, ip6_auto;      /* --ip=autodetect, --ip6=autodetect */
+	char ip_method[256], ip6_method[256];  /* --ip(6)-autodetection-method */
 	struct addr ip, ip6;
 	uint32_t as_num;
 	uint32_t router_id;          /* host order */
 	uint16_t listen_port;
+	bool has_listen_port;        /* --listen-port given (else BGPConfiguration listenPort) */
 	uint16_t hold_time;
 	uint32_t send_hold_time;     /* RFC 9687; 0: max(8 min, 2 x the negotiated hold time) */
 	bool no_fib;
