@@ -390,6 +390,7 @@ main(int argc, char **argv)
 	ag.started = time(NULL);
 	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
 		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		rib_free(ag.rib);
 		return 1;
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
@@ -399,6 +400,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "tabbyd: %s\n", err.msg);
 		status_stop(&ag);
 		store_close(ag.store);
+		rib_free(ag.rib);
 		return 1;
 	}
 	/* From here on the loop's own reads fail fast (and are retried) rather than wait. */
