@@ -22,9 +22,9 @@ detected() {
 	while [ "$1" != -- ]; do args+=("$1"); shift; done
 	want4=$2; want6=${3:-}
 	local ups=$(grep -c "node n1 up" "$T/n1.log" 2>/dev/null || true)
-	nsx n1 "$BUILD/tabbyd" --node n1 --control "$T/n1.sock" --no-fib --log-level debug \
-		--listen-port $((1179 + RUN)) "${args[@]}" >> "$T/n1.log" 2>&1 &
-	RUN=$((RUN + 1))
+	# ip netns exec (not the nsx function) so that $! is tabbyd itself.
+	ip netns exec "$(ns_of n1)" "$BUILD/tabbyd" --node n1 --control "$T/n1.sock" --no-fib --log-level debug \
+		"${args[@]}" >> "$T/n1.log" 2>&1 &
 	local pid=$!
 	PIDS+=($pid)
 	wait_until 10 "${args[*]:-no --ip}: up and registered $want4 $want6" bash -c \
@@ -33,11 +33,11 @@ detected() {
 	[ -z "$want6" ] || "$TABBYCTL" get node n1 -o yaml | grep -q "ipv6Address: $want6\$" ||
 		die "${args[*]}: IPv6 $want6 not registered"
 	"$TABBYCTL" status --node=n1 -o json | grep -q "\"router_id\": *\"$want4\"" ||
-		grep -q "router id $want4\|IPv4 address $want4/" "$T/n1.log" || die "router id not $want4"
+		die "router id not $want4"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
+	! kill -0 "$pid" 2>/dev/null || die "tabbyd $pid still runs"
 }
-RUN=0
 # No --ip and nothing registered: autodetect by first-found (lo is not taken).
 detected -- 192.0.2.1
 detected --ip=autodetect --ip6=autodetect -- 192.0.2.1 2001:db8::1
@@ -49,12 +49,24 @@ detected --ip=autodetect --ip-autodetection-method=cidr=198.51.100.0/24 -- 198.5
 # An address registered and no --ip: kept, not detected again.
 detected -- 198.51.100.1
 
+# BGPConfiguration listenPort, without --listen-port.
+"$TABBYCTL" apply -f - <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  listenPort: 1790
+YAML
+detected -- 198.51.100.1
+grep -q "node n1 up: BGP port 1790" "$T/n1.log" || die "listenPort 1790 not used"
+
 # Errors: a bad method, and a method that finds nothing.
 if nsx n1 "$BUILD/tabbyd" --node n1 --ip-autodetection-method=nearest 2> "$T/err"; then
 	die "a bad method accepted"
 fi
 grep -q "invalid IP autodetection method 'nearest'; accepted: first-found" "$T/err"
-if nsx n1 timeout 10 "$BUILD/tabbyd" --node n1 --control "$T/n1.sock" --no-fib --listen-port 1179 \
+if nsx n1 timeout 10 "$BUILD/tabbyd" --node n1 --control "$T/n1.sock" --no-fib \
 	--ip=autodetect --ip-autodetection-method=interface=wlan.* 2> "$T/err"; then
 	die "nothing found, yet started"
 fi
