@@ -3,7 +3,8 @@
 # tabbyd n1 (AS 64512, kernel routes in its namespace) peers with BIRD A (AS 65010) and
 # BIRD B (AS 65020), both from v3 resources:
 # - ttlSecurity: A runs 'ttl security on'; without ttlSecurity the session never comes up,
-#   with ttlSecurity: 1 it does (GTSM, RFC 5082: TTL 255 both ways);
+#   with ttlSecurity: 1 it does (GTSM, RFC 5082: TTL 255 both ways), over IPv6 too;
+# - peerIP IP:port: B listens on 1790 only and never connects itself (passive);
 # - numAllowedLocalASNumbers: B sends a path holding 64512; refused as a loop, then taken
 #   with allowas-in 1;
 # - keepOriginalNextHop: B's route reaches A with B's next hop, not ours;
@@ -36,9 +37,19 @@ metadata:
   name: bird-b
 spec:
   node: n1
-  peerIP: 192.0.2.20
+  peerIP: 192.0.2.20:1790
   asNumber: 65020
 $2
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: bird-a6
+spec:
+  node: n1
+  peerIP: 2001:db8::a
+  asNumber: 65010
+  ttlSecurity: 1
 YAML
 }
 "$TABBYCTL" apply -f - <<'YAML'
@@ -66,12 +77,14 @@ bird_start a bird-a "log stderr all; router id 192.0.2.10;
 protocol device {}
 protocol static s4 { ipv4; route 198.51.100.0/26 blackhole; route 198.51.100.64/26 blackhole; }
 protocol bgp t4 { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512;
-	connect retry time 2; ttl security on; debug all; ipv4 { import all; export all; }; }"
+	connect retry time 2; ttl security on; debug all; ipv4 { import all; export all; }; }
+protocol bgp t6 { local 2001:db8::a as 65010; neighbor 2001:db8::1 as 64512;
+	connect retry time 2; ttl security on; ipv6 { import all; export none; }; }"
 bird_start b bird-b "router id 192.0.2.20;
 protocol device {}
 protocol static s4 { ipv4; route 198.51.100.128/26 blackhole; route 198.51.100.192/26 blackhole; }
-protocol bgp t4 { local 192.0.2.20 as 65020; neighbor 192.0.2.1 as 64512;
-	connect retry time 2; ipv4 { import all; export filter {
+protocol bgp t4 { local 192.0.2.20 port 1790 as 65020; neighbor 192.0.2.1 as 64512;
+	passive on; ipv4 { import all; export filter {
 		if net = 198.51.100.192/26 then bgp_path.prepend(64512); accept; }; }; }"
 
 in_rib() { "$TABBYCTL" route show --node=n1 | grep -q "| $1 "; }
@@ -81,7 +94,9 @@ bird_route() {  # NAME PREFIX: A's view of a prefix, all attributes
 }
 
 # ttlSecurity: with BIRD's 'ttl security on', nothing until tabbyd does GTSM too.
-wait_until 20 "B up" bird_up bird-b t4
+wait_until 20 "B up: tabbyd connected to its port 1790" bird_up bird-b t4
+nsx n1 ss -tn state established "( dport = :1790 )" | grep -q 192.0.2.20 || die "not on port 1790"
+wait_until 20 "A up over IPv6 with ttlSecurity 1 (GTSM, IPV6_MINHOPCOUNT)" bird_up bird-a t6
 never_within 8 "A up without ttlSecurity" bird_up bird-a t4
 # allowas-in: B's path holding 64512 is a loop so far.
 wait_until 10 "B's plain route in tabbyd" in_rib 198.51.100.128/26
