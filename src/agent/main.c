@@ -280,14 +280,15 @@ register_node(struct agent *ag, struct err *err)
 		h.has_as = true;
 		h.as_num = cfg->as_num;
 	}
-	/* BGPConfiguration listenPort, read at start, unless --listen-port says otherwise. */
+	/* BGPConfiguration listenPort (node.NAME, else default), read at start, unless
+	 * --listen-port says otherwise. */
 	if (!cfg->has_listen_port) {
-		struct bgp_global g;
+		uint16_t port;
 
-		if (bgpconf_global_get(ag->store, &g, err) != STORE_OK)
+		if (bgpconf_listen_port(ag->store, cfg->node, &port, err) != STORE_OK)
 			return -1;
-		if (g.listen_port != 0)
-			cfg->listen_port = g.listen_port;
+		if (port != 0)
+			cfg->listen_port = port;
 	}
 	h.port = cfg->listen_port == BGP_PORT ? 0 : cfg->listen_port;
 	if (!cfg->has_router_id) {

@@ -143,7 +143,7 @@ int
 bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 {
 	struct store_kv kv;
-	json_t *o, *mesh, *v;
+	json_t *o, *mesh;
 	int rc;
 
 	*out = (struct bgp_global){.as_num = ASN_DEFAULT_NODE, .node_mesh = true};
@@ -161,10 +161,45 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	if (json_is_boolean(mesh))
 		out->node_mesh = json_is_true(mesh);
 	json_limit(o, "mesh_max_prefixes", &out->mesh_max_prefixes);
+	json_decref(o);
+	return STORE_OK;
+}
+
+/* listen_port of the object at key into *port, if it has one. */
+static int
+listen_port_at(struct store *s, const char *key, uint16_t *port, struct err *err)
+{
+	struct store_kv kv;
+	json_t *o, *v;
+	int rc = store_get(s, key, &kv, err);
+
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	o = parse_object(&kv);
+	store_kv_clear(&kv);
 	v = json_object_get(o, "listen_port");
 	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 65536)
-		out->listen_port = (uint16_t)json_integer_value(v);
+		*port = (uint16_t)json_integer_value(v);
 	json_decref(o);
+	return STORE_OK;
+}
+
+int
+bgpconf_listen_port(struct store *s, const char *node, uint16_t *port, struct err *err)
+{
+	struct key k;
+	uint16_t mine = 0;
+
+	*port = 0;
+	key_host_bgpconfig(&k, node);
+	if (listen_port_at(s, KEY_GLOBAL_CONFIG, port, err) != STORE_OK ||
+	    listen_port_at(s, k.s, &mine, err) != STORE_OK)
+		return STORE_ERR;
+	/* BGPConfiguration node.NAME overrides default. */
+	if (mine != 0)
+		*port = mine;
 	return STORE_OK;
 }
 

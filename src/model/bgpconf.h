@@ -25,7 +25,6 @@ struct bgp_global {
 	uint32_t as_num;   /* default node AS */
 	bool node_mesh;
 	uint32_t mesh_max_prefixes;  /* limit for each mesh peer; 0: none */
-	uint16_t listen_port;        /* BGPConfiguration listenPort; 0: not set */
 };
 
 /*
@@ -96,6 +95,8 @@ struct node_prefixes {
 };
 
 int bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err);
+/* BGPConfiguration listenPort for the node (node.NAME, else default); 0 when not set. */
+int bgpconf_listen_port(struct store *s, const char *node, uint16_t *port, struct err *err);
 int bgpconf_set_node_mesh(struct store *s, bool on, struct err *err);
 int bgpconf_set_default_as(struct store *s, uint32_t as_num, struct err *err);
 /* The default limit of every node-to-node mesh session; 0 removes it. */

@@ -60,6 +60,16 @@ spec:
 YAML
 detected -- 198.51.100.1
 grep -q "node n1 up: BGP port 1790" "$T/n1.log" || die "listenPort 1790 not used"
+"$TABBYCTL" apply -f - <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: node.n1
+spec:
+  listenPort: 1791
+YAML
+detected -- 198.51.100.1
+grep -q "node n1 up: BGP port 1791" "$T/n1.log" || die "node.n1 listenPort 1791 not used"
 
 # Errors: a bad method, and a method that finds nothing.
 if nsx n1 "$BUILD/tabbyd" --node n1 --ip-autodetection-method=nearest 2> "$T/err"; then
