@@ -4,8 +4,9 @@
 # 1. One reflector (n1) and three tabbyd clients (n2, n3, n4) plus FRR as a client: every
 #    client learns every other client's prefix, with ORIGINATOR_ID the originating client
 #    and CLUSTER_LIST the cluster id, next hop unchanged; TCP crosses between clients.
-# 2. n2 becomes a second reflector of the same cluster; n1 is stopped; the clients keep
-#    each other's routes (through n2) and TCP still crosses.
+# 2. n2 becomes a second reflector of the same cluster (each drops what the other reflects
+#    to it: CLUSTER_LIST); n1 is stopped; the clients keep each other's routes (through
+#    n2) and TCP still crosses.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -148,6 +149,11 @@ wait_until 30 "n3 has n4's route from both reflectors" bash -c \
 wait_until 40 "two reflectors: clients still learn each other (n3, n4)" bash -c \
 	"$(declare -f reflected); T='$T' TABBYCTL='$TABBYCTL' NS_PREFIX='$NS_PREFIX'; $(declare -f ns_of nsx); \
 	 reflected n3 203.0.113.96/27 192.0.2.4 192.0.2.4 224.0.0.1 && reflected n4 203.0.113.64/27 192.0.2.3 192.0.2.3 224.0.0.1"
+# RFC 4456 §8: n2 drops what n1 reflects to it (its own cluster id in CLUSTER_LIST), so
+# n3's route at n2 comes from n3 only.
+"$TABBYCTL" route show --node=n2 203.0.113.64/27 -o json > "$T/n2.json"
+grep -q '"from": *"192.0.2.3"' "$T/n2.json" || die "n2 lacks n3's route"
+! grep -q '"from": *"192.0.2.1"' "$T/n2.json" || die "n2 took a route reflected inside its cluster"
 kill "${PID_OF[n1]}"
 wait "${PID_OF[n1]}" 2>/dev/null || true
 never_within 8 "n3 loses n4's route with n1 stopped" bash -c \
