@@ -115,6 +115,16 @@ best_changed(struct agent *ag, const struct prefix *p)
 	schedule_flush(ag);
 }
 
+/* Whether the owner has a path to d (for the count of accepted prefixes). */
+static int
+owns_path(const struct rib_dest *d, const void *owner)
+{
+	for (uint16_t k = 0; d != NULL && k < d->npaths; k++)
+		if (d->paths[k].owner == owner)
+			return 1;
+	return 0;
+}
+
 void
 routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 {
@@ -126,6 +136,7 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 			  bgp_as_path_contains(bgp_attrs_as_path(&x->a), x->a.as_path_len,
 					       s->spec.local_as)))
 		x = NULL;
+	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(ag->loc, p), s);
 	if (loc_rib_set(ag->loc, ag->rib, p, s, &src, x))
 		best_changed(ag, p);
 }
@@ -187,7 +198,7 @@ routes_session_down(struct session *s)
 	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
-	s->n.prefixes_sent = 0;
+	s->n.prefixes_sent = s->n.prefixes_accepted = 0;
 }
 
 void
