@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# tabbyd --metrics with a real BIRD peer: the scrape follows the session up (state,
+# uptime, prefixes received/accepted/sent, UPDATEs), then down by a Cease from BIRD
+# (NOTIFICATION code 6 counted, FSM transitions counted, state leaves established),
+# and `promtool check metrics` accepts every scrape. Wrong paths and methods are refused.
+. "$(dirname "$0")/netns.bash"
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+set -e
+command -v promtool >/dev/null || die "promtool not installed (scripts/deps: prometheus)"
+lan_up
+host_add node1 1
+host_add bird 10
+"$TABBYCTL" bgp default-node-as 64512
+"$TABBYCTL" node prefix add 203.0.113.0/24 --node=node1 2>/dev/null || true
+tabbyd_start node1 node1 1 --metrics 192.0.2.1:9179
+bird_start bird bird "router id 192.0.2.10;
+protocol device {}
+protocol static s4 { ipv4; route 198.51.100.0/24 blackhole; route 198.51.100.128/25 blackhole; }
+protocol bgp tabby {
+	local 192.0.2.10 as 64555; neighbor 192.0.2.1 as 64512;
+	hold time 9; connect retry time 1; error wait time 1,3;
+	ipv4 { import all; export all; };
+}"
+wait_until 10 "tabbyd registered" "$TABBYCTL" status --node=node1
+"$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+
+scrape() { nsx bird curl -sf --max-time 5 http://192.0.2.1:9179/metrics > "$T/scrape.txt"; }
+# metric NAME LABELS: the value of the sample NAME{LABELS} in the last scrape.
+metric() { awk -v k="$1{$2}" '$1 == k { print $2 }' "$T/scrape.txt"; }
+has() { scrape && [ "$(metric "$1" "$2")" = "$3" ]; }
+check() { promtool check metrics < "$T/scrape.txt" || die "promtool check metrics failed on the scrape above"; }
+P='peer="192.0.2.10",type="global"'
+
+wait_until 10 "session up in the scrape" has tabby_bgp_session_up "$P" 1
+wait_until 5 "2 prefixes received" has tabby_bgp_session_prefixes_received "$P" 2
+wait_until 5 "2 prefixes accepted" has tabby_bgp_session_prefixes_accepted "$P" 2
+scrape; check
+[ "$(metric tabby_bgp_session_state "$P,state=\"established\"")" = 1 ] || die "state not established"
+[ "$(metric tabby_bgp_session_state "$P,state=\"idle\"")" = 0 ] || die "idle should be 0"
+[ "$(metric tabby_bgp_session_updates_received_total "$P")" -ge 1 ] || die "no UPDATE counted"
+[ "$(metric tabby_bgp_sessions "")" = "" ]   # unlabelled samples have no braces
+awk '$1 == "tabby_bgp_sessions" { found = 1 } END { exit !found }' "$T/scrape.txt" || die "no tabby_bgp_sessions"
+[ "$(awk '$1 == "tabby_rib_prefixes" { print $2 }' "$T/scrape.txt")" -ge 2 ] || die "Loc-RIB size"
+[ "$(awk '$1 == "tabby_datastore_up" { print $2 }' "$T/scrape.txt")" = 1 ] || die "datastore up"
+[ "$(awk '$1 == "tabby_datastore_write_duration_seconds_count" { print $2 }' "$T/scrape.txt")" -ge 1 ] ||
+	die "no datastore write timed"
+sleep 2; scrape
+[ "$(metric tabby_bgp_session_uptime_seconds "$P")" -ge 1 ] || die "uptime does not run"
+t_up=$(metric tabby_bgp_session_fsm_transitions_total "$P")
+
+# Down: BIRD sends a Cease (code 6); tabbyd counts it and leaves Established.
+birdc -s "$T/bird/bird.ctl" disable tabby > /dev/null
+wait_until 5 "session down in the scrape" has tabby_bgp_session_up "$P" 0
+scrape; check
+[ "$(metric tabby_bgp_session_notifications_received_total "$P,code=\"6\"")" = 1 ] ||
+	die "the Cease was not counted under code 6"
+[ "$(metric tabby_bgp_session_state "$P,state=\"established\"")" = 0 ] || die "still established"
+[ "$(metric tabby_bgp_session_uptime_seconds "$P")" = 0 ] || die "uptime while down"
+[ "$(metric tabby_bgp_session_prefixes_received "$P")" = 0 ] || die "prefixes kept while down"
+[ "$(metric tabby_bgp_session_prefixes_accepted "$P")" = 0 ] || die "accepted kept while down"
+[ "$(metric tabby_bgp_session_fsm_transitions_total "$P")" -gt "$t_up" ] || die "no FSM transition counted"
+
+# Up again: the values follow.
+birdc -s "$T/bird/bird.ctl" enable tabby > /dev/null
+wait_until 10 "session up again" has tabby_bgp_session_up "$P" 1
+wait_until 5 "2 prefixes again" has tabby_bgp_session_prefixes_accepted "$P" 2
+[ "$(metric tabby_bgp_session_established_total "$P")" = 2 ] || die "established twice"
+check
+
+# Only GET/HEAD /metrics.
+code() { nsx bird curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
+[ "$(code http://192.0.2.1:9179/other)" = 404 ] || die "other path not 404"
+[ "$(code -X POST http://192.0.2.1:9179/metrics)" = 405 ] || die "POST not 405"
+[ "$(code -I http://192.0.2.1:9179/metrics)" = 200 ] || die "HEAD not 200"
+echo "metrics: session up/down/up followed, Cease counted under code 6, promtool check metrics passes"
