@@ -73,8 +73,10 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	}
 	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
 	if (p->ifindex == 0) {
-		snprintf(p->error, sizeof(p->error), "interface %s does not exist on node %s",
-			 ifname ? ifname : "(none)", ag->cfg.node);
+		/* Tenants read this (provisioningError): it names no node. */
+		snprintf(p->error, sizeof(p->error),
+			 "interface %s does not exist on the connection's node",
+			 ifname ? ifname : "(none)");
 		return false;
 	}
 	for (size_t i = 0; i < nhave; i++) {
@@ -83,8 +85,9 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 			snprintf(p->error, sizeof(p->error),
 				 have[i].type == PEER_CONNECTION
 					 ? "remoteIpAddress %s is already used by another peering"
-					 : "remoteIpAddress %s is already a configured BGP peer of node %s",
-				 a, ag->cfg.node);
+					 : "remoteIpAddress %s is already a configured BGP peer of the "
+					   "connection's node",
+				 a);
 			return false;
 		}
 		if (have[i].type == PEER_CONNECTION && addr_cmp(&have[i].local, &p->local) == 0) {
@@ -206,8 +209,12 @@ peerings_settle(struct agent *ag)
 		    !json_is_true(json_object_get(o, "deleting")))
 			continue;
 		status_peering_remove(ag, uuid);
-		/* Queued like status, so the loop never waits on the store. */
+		/* Queued like status, so the loop never waits on the store: the record and
+		 * its MD5 key. The claim on the connection stays; a new peering takes a
+		 * claim whose peering is gone (ne_peering_create). */
 		ne_key(key, sizeof(key), "bgp", uuid);
+		status_delete(ag, key);
+		ne_secret_key(key, sizeof(key), uuid);
 		status_delete(ag, key);
 		log_info("peering %s: deprovisioned", uuid);
 	}

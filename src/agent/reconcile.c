@@ -73,15 +73,21 @@ spec_remote_cmp(const void *key, const void *elem)
 	return addr_cmp(key, &((const struct peer_spec *)elem)->remote);
 }
 
+/* qsort's and bsearch's base may not be NULL (C11 7.22.5), even for no elements. */
+static void
+sort_specs(struct specs *sp)
+{
+	if (sp->n > 1)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+}
+
 /* Sorted by remote address; of several for one address the first added (highest precedence) stays. */
 static void
 dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
-	/* No peers at all: v is NULL, which qsort must not get. */
-	if (sp->n > 1)
-		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
 			sp->v[out++] = sp->v[i];
@@ -138,8 +144,7 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
 	if (peerings_want(ag, &sp->v, &sp->n, &sp->cap, err) != 0)
 		goto out_global;
-	if (sp->n > 1)
-		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	rc = 0;
 out_global:
 	bgp_peers_free(&global_peers);

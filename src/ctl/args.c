@@ -30,6 +30,7 @@ static const struct {
 	[OPT_FILENAME] = {"filename", 'f', true},
 	[OPT_OVERWRITE] = {"overwrite", 0, false},
 	[OPT_REMOVE] = {"remove", 0, false},
+	[OPT_CLIENT] = {"client", 0, true},
 };
 
 const char *

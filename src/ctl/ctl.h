@@ -44,6 +44,7 @@ enum ctl_opt {
 	OPT_FILENAME,
 	OPT_OVERWRITE,
 	OPT_REMOVE,
+	OPT_CLIENT,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -111,6 +112,8 @@ extern const struct ctl_cmd ctl_route_cmds[];
 extern const char ctl_route_help[];
 extern const struct ctl_cmd ctl_ne_client_cmds[], ctl_ne_device_cmds[], ctl_ne_connection_cmds[];
 extern const char ctl_ne_client_help[], ctl_ne_device_help[], ctl_ne_connection_help[];
+extern const struct ctl_cmd ctl_ne_user_cmds[];
+extern const char ctl_ne_user_help[];
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];

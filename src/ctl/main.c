@@ -53,6 +53,8 @@ static const struct {
 	{"route", ctl_route_cmds, ctl_route_help, "Show the routes a node's agent holds."},
 	{"api-client", ctl_ne_client_cmds, ctl_ne_client_help,
 	 "Manage the peering API's tenants (OAuth2 client credentials)."},
+	{"api-user", ctl_ne_user_cmds, ctl_ne_user_help,
+	 "Manage a tenant's users (the OAuth2 password grant)."},
 	{"device", ctl_ne_device_cmds, ctl_ne_device_help,
 	 "Manage tenants' virtual devices (a device is a tabby node)."},
 	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help,
