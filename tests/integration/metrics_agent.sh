@@ -67,6 +67,25 @@ wait_until 5 "2 prefixes again" has tabby_bgp_session_prefixes_accepted "$P" 2
 [ "$(metric tabby_bgp_session_established_total "$P")" = 2 ] || die "established twice"
 check
 
+# The docs name only metrics that exist: every tabbyd metric the alert rules and the
+# Grafana dashboard use is in the scrape; the rules and every dashboard query parse.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+promtool check rules "$top/docs/prometheus-alerts.yml" || die "alert rules"
+python3 - "$top/docs/grafana-dashboard.json" > "$T/dash-rules.yml" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("groups:\n  - name: dashboard\n    rules:")
+for i, p in enumerate(d["panels"]):
+    for t in p["targets"]:
+        e = t["expr"].replace("$instance", ".*")
+        print(f"      - record: dashboard:panel{i}:{t['refId']}\n        expr: {json.dumps(e)}")
+PY
+promtool check rules "$T/dash-rules.yml" > /dev/null || die "a dashboard query does not parse"
+for name in $(cat "$top/docs/prometheus-alerts.yml" "$top/docs/grafana-dashboard.json" |
+		grep -oE 'tabby_[a-z_]+' | grep -v '^tabby_api_' | sed -E 's/_(bucket|sum|count)$//' | sort -u); do
+	grep -qE "^# TYPE $name " "$T/scrape.txt" || die "the docs use $name, which tabbyd does not serve"
+done
+
 # Only GET/HEAD /metrics.
 code() { nsx bird curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 [ "$(code http://192.0.2.1:9179/other)" = 404 ] || die "other path not 404"
