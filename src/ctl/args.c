@@ -31,6 +31,7 @@ static const struct {
 	[OPT_OVERWRITE] = {"overwrite", 0, false},
 	[OPT_REMOVE] = {"remove", 0, false},
 	[OPT_CLIENT] = {"client", 0, true},
+	[OPT_OPERATOR] = {"operator", 0, false},
 };
 
 const char *

@@ -45,6 +45,7 @@ enum ctl_opt {
 	OPT_OVERWRITE,
 	OPT_REMOVE,
 	OPT_CLIENT,
+	OPT_OPERATOR,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
