@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/ui.h"
 #include "lib/log.h"
 #include "model/keys.h"
 
@@ -778,6 +779,16 @@ route(struct api_req *q, struct api_resp *r)
 			r->body = api_metrics_render(&r->body_len);
 			r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		}
+		return;
+	}
+	if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0) {
+		/* The page itself holds no data: served without a token, refused to a tenant's. */
+		if (!method_is(q, r, "GET"))
+			return;
+		if (strcmp(url, "/ui/api/topology") != 0 && api_header(q, "Authorization", NULL) == NULL)
+			return ui_handle(q, r, NULL);
+		if (authenticate(q, r, &who))
+			ui_handle(q, r, &who);
 		return;
 	}
 	if (strncmp(url, "/ne/v1/", 7) != 0)
