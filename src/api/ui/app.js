@@ -132,8 +132,10 @@ function render(topo) {
     let mem = seen.get(key);
     if (!mem || mem.state !== state) seen.set(key, mem = {state, since: now});
     live.add(key);
-    // Mesh sessions come in pairs (each node's side): bend each to its own side.
-    const bend = s.peer_node ? (s.node < s.peer_node ? 28 : -28) : 0;
+    // Mesh sessions come in pairs (each node's side, per address family): bend each
+    // to its own side, IPv6 further out than IPv4.
+    const v6 = (s.remote || "").includes(":");
+    const bend = s.peer_node ? (s.node < s.peer_node ? 1 : -1) * (v6 ? 56 : 24) : (v6 ? 20 : 0);
     const mx = (from.x + to.x) / 2, my = (from.y + to.y) / 2;
     const dx = to.x - from.x, dy = to.y - from.y, len = Math.hypot(dx, dy) || 1;
     const qx = mx - (dy / len) * bend, qy = my + (dx / len) * bend;
@@ -163,7 +165,7 @@ function render(topo) {
                        "data-prefixes-sent": n.prefixes_sent}, svg);
     el("circle", {cx: p.x, cy: p.y, r: 24}, g);
     text(g, p.x, p.y - 32, "name", n.name + (n.running ? "" : " (not running)"));
-    text(g, p.x, p.y + 42, "counts", `${n.ip || ""} AS ${n.as ?? "?"}`);
+    text(g, p.x, p.y + 42, "counts", (n.ip || "") + (n.as != null ? " AS " + n.as : ""));
     text(g, p.x, p.y + 57, "counts", `prefixes in ${n.prefixes_received}, out ${n.prefixes_sent}`);
   }
   fillTable("sessions", topo.sessions, (s) => [s.node, s.remote, s.remote_as, s.type,
