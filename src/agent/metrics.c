@@ -173,15 +173,15 @@ render_store(struct prom *p, struct agent *ag)
 		    "Time of each status write, lease grant and renewal of the writer thread.");
 	prom_hist_write(p, "tabby_datastore_write_duration_seconds", NULL, &w.latency,
 			prom_latency_bounds, prom_latency_nbounds);
-	prom_family(p, "tabby_datastore_write_errors_total", PROM_COUNTER,
-		    "Status writes, lease grants and renewals that failed.");
-	prom_sample_u64(p, "tabby_datastore_write_errors_total", NULL, w.errors);
-	prom_family(p, "tabby_datastore_watch_errors_total", PROM_COUNTER,
-		    "Reads of the datastore's watch that failed.");
-	prom_sample_u64(p, "tabby_datastore_watch_errors_total", NULL, ag->watch_errors);
-	prom_family(p, "tabby_datastore_pending_writes", PROM_GAUGE,
-		    "Status keys waiting for the writer thread.");
-	prom_sample_u64(p, "tabby_datastore_pending_writes", NULL, w.pending);
+	prom_single(p, "tabby_datastore_write_errors_total", PROM_COUNTER,
+		    "Status writes, lease grants and renewals that failed.",
+		    w.errors);
+	prom_single(p, "tabby_datastore_watch_errors_total", PROM_COUNTER,
+		    "Reads of the datastore's watch that failed.",
+		    ag->watch_errors);
+	prom_single(p, "tabby_datastore_pending_writes", PROM_GAUGE,
+		    "Status keys waiting for the writer thread.",
+		    w.pending);
 }
 
 static void
@@ -191,21 +191,21 @@ render_fib(struct prom *p, struct agent *ag)
 
 	if (ag->fib != NULL)
 		fib_get_stats(ag->fib, &f);
-	prom_family(p, "tabby_kernel_route_operations_total", PROM_COUNTER,
-		    "Kernel route changes sent over rtnetlink.");
-	prom_sample_u64(p, "tabby_kernel_route_operations_total", NULL, f.requests);
-	prom_family(p, "tabby_kernel_route_failures_total", PROM_COUNTER,
-		    "Kernel route changes the kernel refused.");
-	prom_sample_u64(p, "tabby_kernel_route_failures_total", NULL, f.failed);
-	prom_family(p, "tabby_kernel_route_batches_total", PROM_COUNTER,
-		    "rtnetlink messages that carried the route changes.");
-	prom_sample_u64(p, "tabby_kernel_route_batches_total", NULL, f.batches);
-	prom_family(p, "tabby_kernel_route_acks_lost_total", PROM_COUNTER,
-		    "Route changes of unknown outcome (the acknowledgements overflowed).");
-	prom_sample_u64(p, "tabby_kernel_route_acks_lost_total", NULL, f.acks_lost);
-	prom_family(p, "tabby_kernel_routes_pending", PROM_GAUGE,
-		    "Route changes queued or not yet answered by the kernel.");
-	prom_sample_u64(p, "tabby_kernel_routes_pending", NULL, ag->fib ? fib_pending(ag->fib) : 0);
+	prom_single(p, "tabby_kernel_route_operations_total", PROM_COUNTER,
+		    "Kernel route changes sent over rtnetlink.",
+		    f.requests);
+	prom_single(p, "tabby_kernel_route_failures_total", PROM_COUNTER,
+		    "Kernel route changes the kernel refused.",
+		    f.failed);
+	prom_single(p, "tabby_kernel_route_batches_total", PROM_COUNTER,
+		    "rtnetlink messages that carried the route changes.",
+		    f.batches);
+	prom_single(p, "tabby_kernel_route_acks_lost_total", PROM_COUNTER,
+		    "Route changes of unknown outcome (the acknowledgements overflowed).",
+		    f.acks_lost);
+	prom_single(p, "tabby_kernel_routes_pending", PROM_GAUGE,
+		    "Route changes queued or not yet answered by the kernel.",
+		    ag->fib ? fib_pending(ag->fib) : 0);
 }
 
 char *
@@ -226,17 +226,19 @@ metrics_render(struct agent *ag, size_t *len)
 		adj_in += s->n.prefixes_received;
 		nsessions++;
 	}
-	prom_family(&p, "tabby_bgp_sessions", PROM_GAUGE, "BGP sessions configured on the node.");
-	prom_sample_u64(&p, "tabby_bgp_sessions", NULL, nsessions);
+	prom_single(&p, "tabby_bgp_sessions", PROM_GAUGE,
+		    "BGP sessions configured on the node.",
+		    nsessions);
 	render_sessions(&p, ag);
-	prom_family(&p, "tabby_rib_prefixes", PROM_GAUGE, "Destinations in the Loc-RIB.");
-	prom_sample_u64(&p, "tabby_rib_prefixes", NULL, ag->loc ? loc_rib_count(ag->loc) : 0);
-	prom_family(&p, "tabby_rib_adj_in_routes", PROM_GAUGE,
-		    "Routes in every peer's Adj-RIB-In together.");
-	prom_sample_u64(&p, "tabby_rib_adj_in_routes", NULL, adj_in);
-	prom_family(&p, "tabby_rib_attribute_sets", PROM_GAUGE,
-		    "Distinct path attribute sets held (interned).");
-	prom_sample_u64(&p, "tabby_rib_attribute_sets", NULL, rib_attr_count(ag->rib));
+	prom_single(&p, "tabby_rib_prefixes", PROM_GAUGE,
+		    "Destinations in the Loc-RIB.",
+		    ag->loc ? loc_rib_count(ag->loc) : 0);
+	prom_single(&p, "tabby_rib_adj_in_routes", PROM_GAUGE,
+		    "Routes in every peer's Adj-RIB-In together.",
+		    adj_in);
+	prom_single(&p, "tabby_rib_attribute_sets", PROM_GAUGE,
+		    "Distinct path attribute sets held (interned).",
+		    rib_attr_count(ag->rib));
 	render_store(&p, ag);
 	render_fib(&p, ag);
 	*len = p.len;

@@ -131,9 +131,9 @@ api_metrics_render(size_t *len)
 		snprintf(status, sizeof(status), "%d", cells[i].status);
 		prom_sample_u64(&p, "tabby_api_requests_total", &l, cells[i].n);
 	}
-	prom_family(&p, "tabby_api_requests_unlabelled_total", PROM_COUNTER,
-		    "Requests past the distinct label sets kept (counted here only).");
-	prom_sample_u64(&p, "tabby_api_requests_unlabelled_total", NULL, folded);
+	prom_single(&p, "tabby_api_requests_unlabelled_total", PROM_COUNTER,
+		    "Requests past the distinct label sets kept (counted here only).",
+		    folded);
 	prom_family(&p, "tabby_api_request_duration_seconds", PROM_HISTOGRAM,
 		    "Time from the request line to the answer, by route pattern.");
 	for (unsigned r = 0; r <= NROUTES; r++) {
@@ -160,9 +160,9 @@ api_metrics_render(size_t *len)
 		l.value[0] = "token";
 		prom_sample_u64(&p, "tabby_api_auth_failures_total", &l, auth_fail[1]);
 	}
-	prom_family(&p, "tabby_api_rate_limited_total", PROM_COUNTER,
-		    "Requests refused with 429 by the failed-authentication limits.");
-	prom_sample_u64(&p, "tabby_api_rate_limited_total", NULL, limited);
+	prom_single(&p, "tabby_api_rate_limited_total", PROM_COUNTER,
+		    "Requests refused with 429 by the failed-authentication limits.",
+		    limited);
 	pthread_mutex_unlock(&mu);
 	*len = p.len;
 	return p.buf;

@@ -147,6 +147,13 @@ prom_sample_u64(struct prom *p, const char *name, const struct prom_labels *l, u
 }
 
 void
+prom_single(struct prom *p, const char *name, enum prom_type type, const char *help, uint64_t v)
+{
+	prom_family(p, name, type, help);
+	prom_sample_u64(p, name, NULL, v);
+}
+
+void
 prom_hist_observe(struct prom_hist *h, const double *bounds, size_t nbounds, double v)
 {
 	size_t i = 0;

@@ -37,6 +37,9 @@ void prom_family(struct prom *p, const char *name, enum prom_type type, const ch
 /* One sample: name{labels} value (labels may be NULL). */
 void prom_sample(struct prom *p, const char *name, const struct prom_labels *l, double value);
 void prom_sample_u64(struct prom *p, const char *name, const struct prom_labels *l, uint64_t v);
+/* A family of one unlabelled sample: # HELP, # TYPE and the value. */
+void prom_single(struct prom *p, const char *name, enum prom_type type, const char *help,
+		 uint64_t v);
 
 /*
  * A histogram over fixed upper bounds (ascending, +Inf implied). counts[i] is the
