@@ -34,7 +34,7 @@
 
 #define CLIENTS_MAX 16
 #define REQ_MAX 4096
-#define IDLE_TIMEOUT 10.0   /* seconds */
+#define IDLE_TIMEOUT 10.0 /* seconds */
 
 struct mclient {
 	struct metrics *m;
@@ -57,11 +57,12 @@ struct metrics {
 };
 
 /* Short label values for the peer types (what `tabbyctl status` shows, as one word). */
-static const char *const type_label[] = {
-    [PEER_NODE] = "node", [PEER_GLOBAL] = "global", [PEER_MESH] = "mesh",
-    [PEER_CONNECTION] = "connection"};
+static const char *const type_label[] = {[PEER_NODE] = "node",
+					 [PEER_GLOBAL] = "global",
+					 [PEER_MESH] = "mesh",
+					 [PEER_CONNECTION] = "connection"};
 
-static const char *const state_label[] = {"idle",	 "connect",	"active",
+static const char *const state_label[] = {"idle",     "connect",     "active",
 					  "opensent", "openconfirm", "established"};
 
 static void
@@ -76,7 +77,8 @@ render_sessions(struct prom *p, struct agent *ag)
 	    {"tabby_bgp_session_prefixes_received", "Prefixes in the peer's Adj-RIB-In.",
 	     PROM_GAUGE, C(prefixes_received)},
 	    {"tabby_bgp_session_prefixes_accepted",
-	     "The peer's prefixes in the Loc-RIB (past the import policy, AS loop check and limit).",
+	     "The peer's prefixes in the Loc-RIB (past the import policy, AS loop check and "
+	     "limit).",
 	     PROM_GAUGE, C(prefixes_accepted)},
 	    {"tabby_bgp_session_prefixes_sent", "Prefixes the peer was sent (its Adj-RIB-Out).",
 	     PROM_GAUGE, C(prefixes_sent)},
@@ -109,12 +111,14 @@ render_sessions(struct prom *p, struct agent *ag)
 	prom_family(p, "tabby_bgp_session_state", PROM_GAUGE,
 		    "The session's FSM state (RFC 4271 section 8): 1 for the current one.");
 	for (s = ag->sessions; s; s = s->next) {
-		struct prom_labels l = {{"peer", "type", "state"}, {peer, type_label[s->spec.type]}, 3};
+		struct prom_labels l = {
+		    {"peer", "type", "state"}, {peer, type_label[s->spec.type]}, 3};
 
 		addr_format(&s->spec.remote, peer);
 		for (int st = FSM_IDLE; st <= FSM_ESTABLISHED; st++) {
 			l.value[2] = state_label[st];
-			prom_sample(p, "tabby_bgp_session_state", &l, s->state == (enum fsm_state)st);
+			prom_sample(p, "tabby_bgp_session_state", &l,
+				    s->state == (enum fsm_state)st);
 		}
 	}
 	prom_family(p, "tabby_bgp_session_uptime_seconds", PROM_GAUGE,
@@ -124,12 +128,14 @@ render_sessions(struct prom *p, struct agent *ag)
 
 		addr_format(&s->spec.remote, peer);
 		prom_sample(p, "tabby_bgp_session_uptime_seconds", &l,
-			    s->state == FSM_ESTABLISHED && now > s->since ? (double)(now - s->since) : 0);
+			    s->state == FSM_ESTABLISHED && now > s->since ? (double)(now - s->since)
+									  : 0);
 	}
 	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
 		prom_family(p, per[i].name, per[i].type, per[i].help);
 		for (s = ag->sessions; s; s = s->next) {
-			struct prom_labels l = {{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+			struct prom_labels l = {
+			    {"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
 
 			addr_format(&s->spec.remote, peer);
 			prom_sample_u64(p, per[i].name, &l,
@@ -140,13 +146,14 @@ render_sessions(struct prom *p, struct agent *ag)
 		const char *name = dir ? "tabby_bgp_session_notifications_sent_total"
 				       : "tabby_bgp_session_notifications_received_total";
 
-		prom_family(p, name, PROM_COUNTER,
-			    dir ? "NOTIFICATION messages sent, by error code (0: a code above 7)."
-				: "NOTIFICATION messages received, by error code (0: a code above 7).");
+		prom_family(
+		    p, name, PROM_COUNTER,
+		    dir ? "NOTIFICATION messages sent, by error code (0: a code above 7)."
+			: "NOTIFICATION messages received, by error code (0: a code above 7).");
 		for (s = ag->sessions; s; s = s->next) {
 			const uint64_t *v = dir ? s->n.notifs_out_code : s->n.notifs_in_code;
-			struct prom_labels l = {{"peer", "type", "code"},
-						{peer, type_label[s->spec.type], code}, 3};
+			struct prom_labels l = {
+			    {"peer", "type", "code"}, {peer, type_label[s->spec.type], code}, 3};
 
 			addr_format(&s->spec.remote, peer);
 			for (int k = 0; k < NOTIF_CODE_SLOTS; k++) {
@@ -165,7 +172,8 @@ render_store(struct prom *p, struct agent *ag)
 
 	if (ag->writer != NULL)
 		swr_get_stats(ag->writer, &w);
-	down = w.failing || backoff_failing(&ag->watch_retry) || backoff_failing(&ag->reconcile_retry);
+	down =
+	    w.failing || backoff_failing(&ag->watch_retry) || backoff_failing(&ag->reconcile_retry);
 	prom_family(p, "tabby_datastore_up", PROM_GAUGE,
 		    "1 if the datastore answered the last status write and the last watch read.");
 	prom_sample(p, "tabby_datastore_up", NULL, !down);
@@ -174,14 +182,11 @@ render_store(struct prom *p, struct agent *ag)
 	prom_hist_write(p, "tabby_datastore_write_duration_seconds", NULL, &w.latency,
 			prom_latency_bounds, prom_latency_nbounds);
 	prom_single(p, "tabby_datastore_write_errors_total", PROM_COUNTER,
-		    "Status writes, lease grants and renewals that failed.",
-		    w.errors);
+		    "Status writes, lease grants and renewals that failed.", w.errors);
 	prom_single(p, "tabby_datastore_watch_errors_total", PROM_COUNTER,
-		    "Reads of the datastore's watch that failed.",
-		    ag->watch_errors);
+		    "Reads of the datastore's watch that failed.", ag->watch_errors);
 	prom_single(p, "tabby_datastore_pending_writes", PROM_GAUGE,
-		    "Status keys waiting for the writer thread.",
-		    w.pending);
+		    "Status keys waiting for the writer thread.", w.pending);
 }
 
 static void
@@ -192,14 +197,11 @@ render_fib(struct prom *p, struct agent *ag)
 	if (ag->fib != NULL)
 		fib_get_stats(ag->fib, &f);
 	prom_single(p, "tabby_kernel_route_operations_total", PROM_COUNTER,
-		    "Kernel route changes sent over rtnetlink.",
-		    f.requests);
+		    "Kernel route changes sent over rtnetlink.", f.requests);
 	prom_single(p, "tabby_kernel_route_failures_total", PROM_COUNTER,
-		    "Kernel route changes the kernel refused.",
-		    f.failed);
+		    "Kernel route changes the kernel refused.", f.failed);
 	prom_single(p, "tabby_kernel_route_batches_total", PROM_COUNTER,
-		    "rtnetlink messages that carried the route changes.",
-		    f.batches);
+		    "rtnetlink messages that carried the route changes.", f.batches);
 	prom_single(p, "tabby_kernel_route_acks_lost_total", PROM_COUNTER,
 		    "Route changes of unknown outcome (the acknowledgements overflowed).",
 		    f.acks_lost);
@@ -211,8 +213,8 @@ render_fib(struct prom *p, struct agent *ag)
 char *
 metrics_render(struct agent *ag, size_t *len)
 {
-	struct prom_labels info = {{"version", "commit", "node"},
-				   {TABBY_VERSION, TABBY_GIT_COMMIT, ag->cfg.node}, 3};
+	struct prom_labels info = {
+	    {"version", "commit", "node"}, {TABBY_VERSION, TABBY_GIT_COMMIT, ag->cfg.node}, 3};
 	uint64_t adj_in = 0, nsessions = 0;
 	struct prom p;
 
@@ -226,19 +228,15 @@ metrics_render(struct agent *ag, size_t *len)
 		adj_in += s->n.prefixes_received;
 		nsessions++;
 	}
-	prom_single(&p, "tabby_bgp_sessions", PROM_GAUGE,
-		    "BGP sessions configured on the node.",
+	prom_single(&p, "tabby_bgp_sessions", PROM_GAUGE, "BGP sessions configured on the node.",
 		    nsessions);
 	render_sessions(&p, ag);
-	prom_single(&p, "tabby_rib_prefixes", PROM_GAUGE,
-		    "Destinations in the Loc-RIB.",
+	prom_single(&p, "tabby_rib_prefixes", PROM_GAUGE, "Destinations in the Loc-RIB.",
 		    ag->loc ? loc_rib_count(ag->loc) : 0);
 	prom_single(&p, "tabby_rib_adj_in_routes", PROM_GAUGE,
-		    "Routes in every peer's Adj-RIB-In together.",
-		    adj_in);
+		    "Routes in every peer's Adj-RIB-In together.", adj_in);
 	prom_single(&p, "tabby_rib_attribute_sets", PROM_GAUGE,
-		    "Distinct path attribute sets held (interned).",
-		    rib_attr_count(ag->rib));
+		    "Distinct path attribute sets held (interned).", rib_attr_count(ag->rib));
 	render_store(&p, ag);
 	render_fib(&p, ag);
 	*len = p.len;
@@ -265,8 +263,7 @@ client_close(struct mclient *c)
 
 /* Queues the answer and turns the client from reading to writing. */
 static void
-respond(struct mclient *c, const char *status, const char *type, char *body, size_t len,
-	bool head)
+respond(struct mclient *c, const char *status, const char *type, char *body, size_t len, bool head)
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof(hdr),

@@ -14,28 +14,28 @@
 
 /* The route patterns, as labels: a path is counted under the first that matches. */
 static const struct {
-	const char *prefix;          /* the path, or its start when subtree */
+	const char *prefix; /* the path, or its start when subtree */
 	bool subtree;
 	const char *label;
 } routes[] = {
-	{"/oauth2/v1/token", false, "/oauth2/v1/token"},
-	{"/ne/v1/devices", false, "/ne/v1/devices"},
-	{"/ne/v1/devices/", true, "/ne/v1/devices/{uuid}"},
-	{"/ne/v1/connections", false, "/ne/v1/connections"},
-	{"/ne/v1/connections/", true, "/ne/v1/connections/{uuid}"},
-	{"/ne/v1/bgp", false, "/ne/v1/bgp"},
-	{"/ne/v1/bgp/", true, "/ne/v1/bgp/{uuid}"},
-	{"/metrics", false, "/metrics"},
-	{"/ui/api/topology", false, "/ui/api/topology"},
-	{"/ui/", true, "/ui/{file}"},
+    {"/oauth2/v1/token", false, "/oauth2/v1/token"},
+    {"/ne/v1/devices", false, "/ne/v1/devices"},
+    {"/ne/v1/devices/", true, "/ne/v1/devices/{uuid}"},
+    {"/ne/v1/connections", false, "/ne/v1/connections"},
+    {"/ne/v1/connections/", true, "/ne/v1/connections/{uuid}"},
+    {"/ne/v1/bgp", false, "/ne/v1/bgp"},
+    {"/ne/v1/bgp/", true, "/ne/v1/bgp/{uuid}"},
+    {"/metrics", false, "/metrics"},
+    {"/ui/api/topology", false, "/ui/api/topology"},
+    {"/ui/", true, "/ui/{file}"},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
-#define ROUTE_OTHER NROUTES          /* label "other" */
+#define ROUTE_OTHER NROUTES /* label "other" */
 
 static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "other"};
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
-#define CELLS_MAX 256                /* (route, method, status) seen; more are folded */
+#define CELLS_MAX 256 /* (route, method, status) seen; more are folded */
 
 struct cell {
 	unsigned route, method;
@@ -48,7 +48,7 @@ static const char *const grants[] = {"client_credentials", "password", "refresh_
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct cell cells[CELLS_MAX];
 static size_t ncells;
-static uint64_t folded;              /* requests past CELLS_MAX distinct cells */
+static uint64_t folded; /* requests past CELLS_MAX distinct cells */
 static struct prom_hist latency[NROUTES + 1];
 static uint64_t tokens[3], auth_fail[2], limited;
 
@@ -124,16 +124,16 @@ api_metrics_render(size_t *len)
 	prom_family(&p, "tabby_api_requests_total", PROM_COUNTER,
 		    "Requests answered, by route pattern, method and HTTP status.");
 	for (size_t i = 0; i < ncells; i++) {
-		struct prom_labels l = {{"route", "method", "status"},
-					{route_label(cells[i].route), methods[cells[i].method], status},
-					3};
+		struct prom_labels l = {
+		    {"route", "method", "status"},
+		    {route_label(cells[i].route), methods[cells[i].method], status},
+		    3};
 
 		snprintf(status, sizeof(status), "%d", cells[i].status);
 		prom_sample_u64(&p, "tabby_api_requests_total", &l, cells[i].n);
 	}
 	prom_single(&p, "tabby_api_requests_unlabelled_total", PROM_COUNTER,
-		    "Requests past the distinct label sets kept (counted here only).",
-		    folded);
+		    "Requests past the distinct label sets kept (counted here only).", folded);
 	prom_family(&p, "tabby_api_request_duration_seconds", PROM_HISTOGRAM,
 		    "Time from the request line to the answer, by route pattern.");
 	for (unsigned r = 0; r <= NROUTES; r++) {
@@ -161,8 +161,7 @@ api_metrics_render(size_t *len)
 		prom_sample_u64(&p, "tabby_api_auth_failures_total", &l, auth_fail[1]);
 	}
 	prom_single(&p, "tabby_api_rate_limited_total", PROM_COUNTER,
-		    "Requests refused with 429 by the failed-authentication limits.",
-		    limited);
+		    "Requests refused with 429 by the failed-authentication limits.", limited);
 	pthread_mutex_unlock(&mu);
 	*len = p.len;
 	return p.buf;

@@ -124,7 +124,8 @@ add_status(json_t *nodes, json_t *sessions, const struct host_configs *h, const 
 	json_object_set_new(s, "peer_node", peer_node ? json_string(peer_node) : json_null());
 	n = node_entry(nodes, node);
 	add_to(n, "sessions", 1);
-	add_to(n, "prefixes_received", json_integer_value(json_object_get(rec, "prefixes_received")));
+	add_to(n, "prefixes_received",
+	       json_integer_value(json_object_get(rec, "prefixes_received")));
 	add_to(n, "prefixes_sent", json_integer_value(json_object_get(rec, "prefixes_sent")));
 	json_array_append_new(sessions, s);
 	json_decref(rec);

@@ -15,7 +15,7 @@
 #include "api/api.h"
 
 struct ui_file {
-	const char *name;            /* "index.html", "app.js", ... */
+	const char *name; /* "index.html", "app.js", ... */
 	const unsigned char *data;
 	size_t len;
 };

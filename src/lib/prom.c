@@ -3,8 +3,8 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "lib/log.h"
 
 const double prom_latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-				      0.1,   0.25,   0.5,   1,    2.5,   10};
+				      0.1,   0.25,   0.5,   1,	  2.5,	 10};
 const size_t prom_latency_nbounds = sizeof(prom_latency_bounds) / sizeof(prom_latency_bounds[0]);
 
 void
@@ -50,8 +50,7 @@ puts_(struct prom *p, const char *s)
 	put(p, s, strlen(s));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-putf(struct prom *p, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) putf(struct prom *p, const char *fmt, ...)
 {
 	char buf[128];
 	va_list ap;

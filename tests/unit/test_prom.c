@@ -21,13 +21,13 @@ test_family_and_samples(void **state)
 	prom_sample_u64(&p, "tabby_x_total", &l, 18446744073709551615ull);
 	prom_sample(&p, "tabby_y", NULL, 0.5);
 	prom_sample(&p, "tabby_y", NULL, 3);
-	assert_string_equal(p.buf,
-			    "# HELP tabby_x_total Help with a \\\\ and\\na newline.\n"
-			    "# TYPE tabby_x_total counter\n"
-			    "tabby_x_total{peer=\"192.0.2.1\",why=\"a \\\"quoted\\\"\\\\ line\\nbreak\"} "
-			    "18446744073709551615\n"
-			    "tabby_y 0.5\n"
-			    "tabby_y 3\n");
+	assert_string_equal(
+	    p.buf, "# HELP tabby_x_total Help with a \\\\ and\\na newline.\n"
+		   "# TYPE tabby_x_total counter\n"
+		   "tabby_x_total{peer=\"192.0.2.1\",why=\"a \\\"quoted\\\"\\\\ line\\nbreak\"} "
+		   "18446744073709551615\n"
+		   "tabby_y 0.5\n"
+		   "tabby_y 3\n");
 	prom_free(&p);
 }
 
@@ -41,7 +41,7 @@ test_histogram(void **state)
 
 	(void)state;
 	prom_hist_observe(&h, b, 2, 0.05);
-	prom_hist_observe(&h, b, 2, 0.1);   /* le is inclusive */
+	prom_hist_observe(&h, b, 2, 0.1); /* le is inclusive */
 	prom_hist_observe(&h, b, 2, 0.5);
 	prom_hist_observe(&h, b, 2, 7);
 	prom_init(&p);
