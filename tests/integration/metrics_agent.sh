@@ -2,7 +2,8 @@
 # tabbyd --metrics with a real BIRD peer: the scrape follows the session up (state,
 # uptime, prefixes received/accepted/sent, UPDATEs), then down by a Cease from BIRD
 # (NOTIFICATION code 6 counted, FSM transitions counted, state leaves established),
-# and `promtool check metrics` accepts every scrape. Wrong paths and methods are refused.
+# and `promtool check metrics` accepts every scrape. Kernel route operations follow the
+# routes (in node1's namespace). Wrong paths and methods are refused.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -12,7 +13,8 @@ host_add node1 1
 host_add bird 10
 "$TABBYCTL" bgp default-node-as 64512
 "$TABBYCTL" node prefix add 203.0.113.0/24 --node=node1 2>/dev/null || true
-tabbyd_start node1 node1 1 --metrics 192.0.2.1:9179
+# Kernel routes on (inside node1's namespace only), so that their counters move too.
+TABBYD_FIB=kernel tabbyd_start node1 node1 1 --metrics 192.0.2.1:9179
 bird_start bird bird "router id 192.0.2.10;
 protocol device {}
 protocol static s4 { ipv4; route 198.51.100.0/24 blackhole; route 198.51.100.128/25 blackhole; }
@@ -26,8 +28,13 @@ wait_until 10 "tabbyd registered" "$TABBYCTL" status --node=node1
 
 scrape() { nsx bird curl -sf --max-time 5 http://192.0.2.1:9179/metrics > "$T/scrape.txt"; }
 # metric NAME LABELS: the value of the sample NAME{LABELS} in the last scrape.
-metric() { awk -v k="$1{$2}" '$1 == k { print $2 }' "$T/scrape.txt"; }
+metric() {
+	local k=$1
+	[ -z "$2" ] || k="$1{$2}"
+	awk -v k="$k" '$1 == k { print $2 }' "$T/scrape.txt"
+}
 has() { scrape && [ "$(metric "$1" "$2")" = "$3" ]; }
+has_more() { scrape && [ "$(metric "$1" "")" -ge "$2" ]; }
 check() { promtool check metrics < "$T/scrape.txt" || die "promtool check metrics failed on the scrape above"; }
 P='peer="192.0.2.10",type="global"'
 
@@ -38,14 +45,17 @@ scrape; check
 [ "$(metric tabby_bgp_session_state "$P,state=\"established\"")" = 1 ] || die "state not established"
 [ "$(metric tabby_bgp_session_state "$P,state=\"idle\"")" = 0 ] || die "idle should be 0"
 [ "$(metric tabby_bgp_session_updates_received_total "$P")" -ge 1 ] || die "no UPDATE counted"
-[ "$(metric tabby_bgp_sessions "")" = "" ]   # unlabelled samples have no braces
-awk '$1 == "tabby_bgp_sessions" { found = 1 } END { exit !found }' "$T/scrape.txt" || die "no tabby_bgp_sessions"
+[ "$(metric tabby_bgp_sessions "")" = 1 ] || die "tabby_bgp_sessions"
 [ "$(awk '$1 == "tabby_rib_prefixes" { print $2 }' "$T/scrape.txt")" -ge 2 ] || die "Loc-RIB size"
 [ "$(awk '$1 == "tabby_datastore_up" { print $2 }' "$T/scrape.txt")" = 1 ] || die "datastore up"
 [ "$(awk '$1 == "tabby_datastore_write_duration_seconds_count" { print $2 }' "$T/scrape.txt")" -ge 1 ] ||
 	die "no datastore write timed"
 sleep 2; scrape
 [ "$(metric tabby_bgp_session_uptime_seconds "$P")" -ge 1 ] || die "uptime does not run"
+kops=$(metric tabby_kernel_route_operations_total "")
+[ "${kops:-0}" -ge 2 ] || die "BIRD's 2 routes made ${kops:-no} kernel route operations"
+[ "$(metric tabby_kernel_route_failures_total "")" = 0 ] || die "kernel route failures"
+nsx node1 ip route show proto 201 | grep -q '^198\.51\.100\.0/24 via 192\.0\.2\.10' || die "no kernel route"
 t_up=$(metric tabby_bgp_session_fsm_transitions_total "$P")
 
 # Down: BIRD sends a Cease (code 6); tabbyd counts it and leaves Established.
@@ -59,6 +69,7 @@ scrape; check
 [ "$(metric tabby_bgp_session_prefixes_received "$P")" = 0 ] || die "prefixes kept while down"
 [ "$(metric tabby_bgp_session_prefixes_accepted "$P")" = 0 ] || die "accepted kept while down"
 [ "$(metric tabby_bgp_session_fsm_transitions_total "$P")" -gt "$t_up" ] || die "no FSM transition counted"
+wait_until 5 "the kernel routes removed, counted" has_more tabby_kernel_route_operations_total "$((kops + 1))"
 
 # Up again: the values follow.
 birdc -s "$T/bird/bird.ctl" enable tabby > /dev/null
