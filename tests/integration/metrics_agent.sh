@@ -3,9 +3,10 @@
 # uptime, prefixes received/accepted/sent, UPDATEs), then down by a Cease from BIRD
 # (NOTIFICATION code 6 counted, FSM transitions counted, state leaves established),
 # and `promtool check metrics` accepts every scrape. Kernel route operations follow the
-# routes (in node1's namespace). Wrong paths and methods are refused.
+# routes (in node1's namespace); with the datastore locked, tabby_datastore_up is 0 and
+# write errors are counted. Wrong paths and methods are refused.
 . "$(dirname "$0")/netns.bash"
-trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; exec 3>&- 2>/dev/null; netns_cleanup' EXIT
 set -e
 command -v promtool >/dev/null || die "promtool not installed (scripts/deps: prometheus)"
 lan_up
@@ -77,6 +78,25 @@ wait_until 10 "session up again" has tabby_bgp_session_up "$P" 1
 wait_until 5 "2 prefixes again" has tabby_bgp_session_prefixes_accepted "$P" 2
 [ "$(metric tabby_bgp_session_established_total "$P")" = 2 ] || die "established twice"
 check
+
+# The datastore locked by another process (an open BEGIN EXCLUSIVE): the status writes
+# fail, tabby_datastore_up goes 0 and the errors are counted; unlocked, it is 1 again.
+errs=$(metric tabby_datastore_write_errors_total "")
+mkfifo "$T/lock.in"
+sqlite3 "$T/tabby.db" < "$T/lock.in" > "$T/lock.out" 2>&1 &
+LOCK_PID=$!; PIDS+=($LOCK_PID)
+exec 3> "$T/lock.in"
+printf ".timeout 5000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n" >&3
+wait_until 10 "the datastore locked" grep -q locked "$T/lock.out"
+birdc -s "$T/bird/bird.ctl" disable tabby > /dev/null   # a state change: a status write
+wait_until 10 "tabby_datastore_up 0 while locked" has tabby_datastore_up "" 0
+[ "$(metric tabby_datastore_write_errors_total "")" -gt "$errs" ] || die "write errors not counted"
+check
+printf 'COMMIT;\n.quit\n' >&3
+exec 3>&-
+wait "$LOCK_PID"
+wait_until 15 "tabby_datastore_up 1 once unlocked" has tabby_datastore_up "" 1
+birdc -s "$T/bird/bird.ctl" enable tabby > /dev/null
 
 # The docs name only metrics that exist: every tabbyd metric the alert rules and the
 # Grafana dashboard use is in the scrape; the rules and every dashboard query parse.
