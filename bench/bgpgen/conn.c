@@ -72,7 +72,7 @@ conn_connect(struct conn *c, int epfd)
 	char why[200];
 	int done;
 
-	c->fd = sock_connect(&c->local, &c->remote, 179, NULL, &done, &err);
+	c->fd = sock_connect(&c->local, &c->remote, 179, NULL, 0, &done, &err);
 	if (c->fd < 0) {
 		snprintf(why, sizeof(why), "connect: %s", err.msg);
 		conn_close(c, why);

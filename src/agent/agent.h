@@ -17,6 +17,7 @@
 #include "agent/fib.h"
 #include "bgp/fsm.h"
 #include "bgp/msg.h"
+#include "bgp/policy.h"
 #include "bgp/rib.h"
 #include "lib/addr.h"
 #include "lib/backoff.h"
@@ -32,7 +33,15 @@ struct peer_spec {
 	uint16_t remote_port;        /* 179, or another tabbyd node's listen port */
 	char password[BGP_PASSWORD_MAX + 1];
 	enum peer_type type;
-	bool import_all, export_all; /* --import / --export */
+	struct policy *policy;       /* import/export rules, communities (bgp/policy.h); NULL: none.
+				      * A spec owns a reference. */
+	bool keep_next_hop;          /* BGPPeer keepOriginalNextHop */
+	bool no_source_address;      /* BGPPeer sourceAddress: None: the kernel picks the source */
+	uint8_t allowas_in;          /* our AS may appear this often in a path (numAllowedLocalASNumbers) */
+	uint8_t ttl_security;        /* GTSM (RFC 5082) for a peer this many hops away; 0: off */
+	bool reflector;              /* this node reflects (Node routeReflectorClusterID) ... */
+	uint32_t cluster_id;         /* ... with this CLUSTER_ID */
+	bool rr_client;              /* the peer is our client (RFC 4456) */
 	uint32_t max_prefixes;       /* RFC 4486 limit on prefixes received; 0: none */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
@@ -116,10 +125,13 @@ struct session {
 struct agent_config {
 	char node[NODE_NAME_MAX + 1];
 	bool has_ip, has_ip6, has_as, has_router_id;
+	bool ip_auto, ip6_auto;      /* --ip=autodetect, --ip6=autodetect */
+	char ip_method[256], ip6_method[256];  /* --ip(6)-autodetection-method */
 	struct addr ip, ip6;
 	uint32_t as_num;
 	uint32_t router_id;          /* host order */
 	uint16_t listen_port;
+	bool has_listen_port;        /* --listen-port given (else BGPConfiguration listenPort) */
 	uint16_t hold_time;
 	uint32_t send_hold_time;     /* RFC 9687; 0: max(8 min, 2 x the negotiated hold time) */
 	bool no_fib;
@@ -190,8 +202,10 @@ size_t session_max_len(const struct session *s);
 /* routes.c */
 int routes_start(struct agent *ag, struct err *err);
 void routes_stop(struct agent *ag);
-/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In. */
+/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs here. */
 void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
+/* The session's policy changed in place: its routes are judged again both ways. */
+void routes_policy_changed(struct session *s);
 void routes_session_up(struct session *s);
 void routes_session_down(struct session *s);
 /* A ROUTE-REFRESH for afi/safi (RFC 2918): ignored unless the session carries it. */

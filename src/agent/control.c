@@ -36,7 +36,7 @@ static json_t *
 attrs_json(const struct bgp_attrs *a)
 {
 	char buf[1024];
-	json_t *o, *comm = json_array(), *large = json_array();
+	json_t *o, *comm = json_array(), *large = json_array(), *clusters;
 	const uint8_t *c = bgp_attrs_communities(a), *l = bgp_attrs_large_communities(a);
 
 	bgp_as_path_format(bgp_attrs_as_path(a), a->as_path_len, buf, sizeof(buf));
@@ -68,6 +68,25 @@ attrs_json(const struct bgp_attrs *a)
 	}
 	json_object_set_new(o, "communities", comm);
 	json_object_set_new(o, "large_communities", large);
+	json_object_set_new(o, "originator_id", json_null());
+	if (a->has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID)) {
+		struct addr id;
+
+		addr_from_u32(a->originator_id, &id);
+		addr_format(&id, buf);
+		json_object_set_new(o, "originator_id", json_string(buf));
+	}
+	clusters = json_array();
+	for (size_t i = 0; i < a->cluster_list_n; i++) {
+		struct addr id;
+		const uint8_t *x = bgp_attrs_cluster_list(a) + 4 * i;
+
+		addr_from_u32((uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 | (uint32_t)x[2] << 8 | x[3],
+			      &id);
+		addr_format(&id, buf);
+		json_array_append_new(clusters, json_string(buf));
+	}
+	json_object_set_new(o, "cluster_list", clusters);
 	json_object_set_new(o, "unknown_attributes_bytes", json_integer(a->unknown_len));
 	return o;
 }

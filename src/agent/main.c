@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/autodetect.h"
 #include "lib/asn.h"
 #include "lib/backoff.h"
 #include "lib/log.h"
@@ -25,15 +26,30 @@ static const char usage[] =
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
 	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n"
 	"\n"
+	"Without --ip, and no IPv4 address registered for the node, the address is\n"
+	"autodetected, as calico-node does (IPv6 only with --ip6=autodetect). METHOD:\n"
+	"first-found (the default), interface=REGEX[,REGEX...], skip-interface=REGEX[,...],\n"
+	"can-reach=DEST, cidr=CIDR[,CIDR...]. The router id is the IPv4 address.\n"
+	"\n"
 	"Options:\n"
 	"  --node NAME          the node's name (default: $TABBY_NODE, else the host name)\n"
-	"  --ip A.B.C.D         the node's IPv4 address, for the node-to-node mesh\n"
-	"                       (default: the one registered with tabbyctl node --ip)\n"
-	"  --ip6 X::Y           the node's IPv6 address (default: the one registered)\n"
+	"  --ip A.B.C.D|autodetect\n"
+	"                       the node's IPv4 address, for the node-to-node mesh\n"
+	"                       (default: the one registered with tabbyctl node --ip,\n"
+	"                       else autodetect)\n"
+	"  --ip6 X::Y|autodetect\n"
+	"                       the node's IPv6 address (default: the one registered)\n"
+	"  --ip-autodetection-method METHOD\n"
+	"                       how to autodetect the IPv4 address: first-found,\n"
+	"                       interface=REGEX[,REGEX...], skip-interface=REGEX[,...],\n"
+	"                       can-reach=DEST, cidr=CIDR[,CIDR...] (default: first-found)\n"
+	"  --ip6-autodetection-method METHOD\n"
+	"                       the same for IPv6 (default: first-found)\n"
 	"  --as N               the node's AS number (default: the one registered, else\n"
 	"                       tabbyctl bgp default-node-as)\n"
 	"  --router-id A.B.C.D  the BGP identifier (default: the node's IPv4 address)\n"
-	"  --listen-port PORT   the BGP port to listen on (default: 179)\n"
+	"  --listen-port PORT   the BGP port to listen on (default: BGPConfiguration\n"
+	"                       listenPort, else 179)\n"
 	"  --hold-time SECONDS  the hold time offered in OPEN, 0 or 3-65535 (default: 90)\n"
 	"  --send-hold-time SECONDS\n"
 	"                       close a peer that reads nothing for this long with\n"
@@ -128,6 +144,8 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"node", required_argument, NULL, 'n'},
 		{"ip", required_argument, NULL, '4'},
 		{"ip6", required_argument, NULL, '6'},
+		{"ip-autodetection-method", required_argument, NULL, 'm'},
+		{"ip6-autodetection-method", required_argument, NULL, 'M'},
 		{"as", required_argument, NULL, 'a'},
 		{"router-id", required_argument, NULL, 'r'},
 		{"listen-port", required_argument, NULL, 'p'},
@@ -139,7 +157,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"etcd-key", required_argument, NULL, 'K'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
-		{"metrics", required_argument, NULL, 'M'},
+		{"metrics", required_argument, NULL, 'X'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"log-format", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
@@ -157,6 +175,8 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 	int o;
 
 	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->ip_method, sizeof(cfg->ip_method), "first-found");
+	snprintf(cfg->ip6_method, sizeof(cfg->ip6_method), "first-found");
 	cfg->listen_port = BGP_PORT;
 	cfg->hold_time = 90;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -165,14 +185,31 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			node = optarg;
 			break;
 		case '4':
+			if (strcmp(optarg, "autodetect") == 0) {
+				cfg->ip_auto = true;
+				break;
+			}
 			if (addr_parse(optarg, &cfg->ip) != 0 || !addr_is_v4(&cfg->ip))
-				return bad_arg("--ip", optarg, "expected an IPv4 address");
+				return bad_arg("--ip", optarg, "expected an IPv4 address or autodetect");
 			cfg->has_ip = true;
 			break;
 		case '6':
+			if (strcmp(optarg, "autodetect") == 0) {
+				cfg->ip6_auto = true;
+				break;
+			}
 			if (addr_parse(optarg, &cfg->ip6) != 0 || addr_is_v4(&cfg->ip6))
-				return bad_arg("--ip6", optarg, "expected an IPv6 address");
+				return bad_arg("--ip6", optarg, "expected an IPv6 address or autodetect");
 			cfg->has_ip6 = true;
+			break;
+		case 'm':
+		case 'M':
+			if (autodetect_method_check(optarg, &err) != 0) {
+				fprintf(stderr, "tabbyd: %s\n", err.msg);
+				return 2;
+			}
+			snprintf(o == 'm' ? cfg->ip_method : cfg->ip6_method, sizeof(cfg->ip_method),
+				 "%s", optarg);
 			break;
 		case 'a':
 			if (asn_parse(optarg, &cfg->as_num, &err) != 0)
@@ -191,6 +228,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			if (*end != '\0' || v < 1 || v > 65535)
 				return bad_arg("--listen-port", optarg, "expected 1-65535");
 			cfg->listen_port = (uint16_t)v;
+			cfg->has_listen_port = true;
 			break;
 		case 'H':
 			v = strtol(optarg, &end, 10);
@@ -225,7 +263,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		case 'F':
 			cfg->no_fib = true;
 			break;
-		case 'M':
+		case 'X':
 			if (parse_host_port(optarg, &cfg->metrics_addr, &cfg->metrics_port) != 0)
 				return bad_arg("--metrics", optarg,
 					       "expected ADDR:PORT, e.g. 127.0.0.1:9179 or [::1]:9179");
@@ -273,6 +311,25 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 	return 0;
 }
 
+/* One family's address by method; asked: a failure is the caller's error, else a warning. */
+static int
+detect(int family, const char *method, struct addr *out, bool asked, struct err *err)
+{
+	struct autodetect_addr got;
+	char a[ADDR_STRLEN];
+
+	if (autodetect(family, method, &got, err) != 0) {
+		if (!asked)
+			log_warnx("%s", err->msg);
+		return -1;
+	}
+	*out = got.a;
+	addr_format(&got.a, a);
+	log_info("IPv%c address %s/%u of %s, autodetected (%s)", family == AF_INET ? '4' : '6', a,
+		 got.plen, got.ifname, method);
+	return 0;
+}
+
 /*
  * Registers the node like `calicoctl node --ip --ip6 --as`: flags given replace the
  * stored values, flags not given keep them. The router id comes from here too.
@@ -299,9 +356,33 @@ register_node(struct agent *ag, struct err *err)
 		h.has_ip6 = true;
 		h.ip6 = cfg->ip6;
 	}
+	/* As calico-node: autodetect when asked, or when neither flag nor store has an IPv4. */
+	if ((cfg->ip_auto || (!cfg->has_ip && !h.has_ip)) &&
+	    detect(AF_INET, cfg->ip_method, &h.ip, cfg->ip_auto, err) == 0) {
+		h.has_ip = true;
+		cfg->ip = h.ip;
+	} else if (cfg->ip_auto) {
+		return -1;
+	}
+	if (cfg->ip6_auto) {
+		if (detect(AF_INET6, cfg->ip6_method, &h.ip6, true, err) != 0)
+			return -1;
+		h.has_ip6 = true;
+		cfg->ip6 = h.ip6;
+	}
 	if (cfg->has_as) {
 		h.has_as = true;
 		h.as_num = cfg->as_num;
+	}
+	/* BGPConfiguration listenPort (node.NAME, else default), read at start, unless
+	 * --listen-port says otherwise. */
+	if (!cfg->has_listen_port) {
+		uint16_t port;
+
+		if (bgpconf_listen_port(ag->store, cfg->node, &port, err) != STORE_OK)
+			return -1;
+		if (port != 0)
+			cfg->listen_port = port;
 	}
 	h.port = cfg->listen_port == BGP_PORT ? 0 : cfg->listen_port;
 	if (!cfg->has_router_id) {
@@ -434,6 +515,7 @@ main(int argc, char **argv)
 	ag.started = time(NULL);
 	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
 		log_error("%s", err.msg);
+		rib_free(ag.rib);
 		return 1;
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
@@ -444,6 +526,7 @@ main(int argc, char **argv)
 		log_error("%s", err.msg);
 		status_stop(&ag);
 		store_close(ag.store);
+		rib_free(ag.rib);
 		return 1;
 	}
 	/* From here on the loop's own reads fail fast (and are retried) rather than wait. */

@@ -114,7 +114,6 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	spec->local = p->local;
 	spec->remote_port = BGP_PORT;
 	spec->type = PEER_CONNECTION;
-	spec->import_all = spec->export_all = true;
 	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
 	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
 	spec->generation = p->generation;

@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "lib/log.h"
+#include "model/bgpfilter.h"
 #include "model/peers.h"
 
 #define RECONCILE_DELAY 0.05  /* coalesces a burst of changes into one pass */
@@ -23,7 +24,8 @@ struct specs {
 static void
 add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	 const struct addr *remote, uint32_t remote_as, uint16_t port, const struct bgp_peer *cfg,
-	 uint32_t max_prefixes, enum peer_type type)
+	 uint32_t max_prefixes, enum peer_type type, const struct bgpfilter_set *fs,
+	 const struct bgp_peer *rr_peer)
 {
 	struct peer_spec *p;
 	bool v4 = addr_is_v4(remote);
@@ -49,8 +51,20 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	p->remote_as = remote_as;
 	p->remote_port = port ? port : BGP_PORT;
 	snprintf(p->password, sizeof(p->password), "%s", cfg ? cfg->password : "");
-	p->import_all = cfg ? !cfg->import_none : true;
-	p->export_all = cfg ? !cfg->export_none : true;
+	p->policy = bgpfilter_policy(fs, cfg);
+	if (cfg != NULL) {
+		p->keep_next_hop = cfg->keep_original_next_hop;
+		p->no_source_address = cfg->source_address_none;
+		p->allowas_in = (uint8_t)(cfg->num_allowed_local_as > 255 ? 255
+									    : cfg->num_allowed_local_as);
+		p->ttl_security = (uint8_t)(cfg->ttl_security > 255 ? 255 : cfg->ttl_security);
+	}
+	/* RFC 4456, as Calico configures BIRD: a node with a cluster id reflects, and its
+	 * iBGP peers that are not reflectors of that same cluster are its clients. */
+	p->reflector = self->has_rr_cluster_id;
+	p->cluster_id = self->rr_cluster_id;
+	p->rr_client = self->has_rr_cluster_id && local_as == remote_as &&
+		       !(rr_peer->has_rr_cluster_id && rr_peer->rr_cluster_id == self->rr_cluster_id);
 	p->max_prefixes = max_prefixes;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
@@ -91,6 +105,8 @@ dedupe(struct specs *sp)
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
 			sp->v[out++] = sp->v[i];
+		else
+			policy_unref(sp->v[i].policy);
 	sp->n = out;
 }
 
@@ -104,6 +120,7 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	struct bgp_selpeers selpeers;
 	struct host_config self = {0};
 	struct peer_wants wants;
+	struct bgpfilter_set fs;
 	uint32_t local_as;
 	int rc = -1;
 	static const enum peer_type types[] = {
@@ -121,6 +138,10 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		goto out_node;
 	if (bgpconf_selpeer_list(ag->store, &selpeers, err) != STORE_OK)
 		goto out_global;
+	if (bgpfilter_read(ag->store, ag->cfg.node, &fs, err) != STORE_OK) {
+		bgp_selpeers_free(&selpeers);
+		goto out_global;
+	}
 	for (size_t i = 0; i < hosts.n; i++)
 		if (strcmp(hosts.v[i].name, ag->cfg.node) == 0)
 			self = hosts.v[i];
@@ -136,8 +157,9 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 
 		add_spec(sp, &self, local_as, &p->ip, p->as_num, p->port,
 			 wants.v[i].src == PEER_SRC_MESH ? NULL : p, p->max_prefixes,
-			 types[wants.v[i].src]);
+			 types[wants.v[i].src], &fs, p);
 	}
+	bgpfilter_set_free(&fs);
 	peer_wants_free(&wants);
 	bgp_selpeers_free(&selpeers);
 	dedupe(sp);
@@ -155,14 +177,25 @@ out_hosts:
 	return rc;
 }
 
-/* Whether a running session can stay as it is for the wanted spec. */
+/* Whether a running session can stay as it is for the wanted spec (its policy aside). */
 static bool
 same_session(const struct peer_spec *a, const struct peer_spec *b)
 {
 	return addr_cmp(&a->local, &b->local) == 0 && a->local_as == b->local_as &&
 	       a->remote_as == b->remote_as && a->remote_port == b->remote_port &&
-	       a->import_all == b->import_all && a->export_all == b->export_all &&
+	       a->keep_next_hop == b->keep_next_hop && a->no_source_address == b->no_source_address &&
+	       a->allowas_in == b->allowas_in && a->ttl_security == b->ttl_security &&
+	       a->reflector == b->reflector && a->cluster_id == b->cluster_id &&
+	       a->rr_client == b->rr_client &&
 	       strcmp(a->password, b->password) == 0;
+}
+
+static void
+specs_free(struct specs *sp)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		policy_unref(sp->v[i].policy);
+	free(sp->v);
 }
 
 static void reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -204,7 +237,7 @@ reconcile(struct agent *ag)
 	node_prefixes_free(&prefixes);
 	if (desired(ag, &sp, &err) != 0) {
 		retry_later(ag, "the current sessions", &err);
-		free(sp.v);
+		specs_free(&sp);
 		return;
 	}
 	if ((was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
@@ -241,12 +274,18 @@ reconcile(struct agent *ag)
 		/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
 		if (s->spec.max_prefixes != sp.v[i].max_prefixes)
 			session_set_max_prefixes(s, sp.v[i].max_prefixes);
+		/* So does a new policy: the routes are judged again, the session stays up. */
+		if (!policy_equal(s->spec.policy, sp.v[i].policy)) {
+			policy_unref(s->spec.policy);
+			s->spec.policy = policy_ref(sp.v[i].policy);
+			routes_policy_changed(s);
+		}
 	}
 	for (size_t i = 0; i < sp.n; i++)
 		if (!matched[i])
 			session_start(session_new(ag, &sp.v[i]));
 	free(matched);
-	free(sp.v);
+	specs_free(&sp);
 	peerings_settle(ag);
 }
 

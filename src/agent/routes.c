@@ -1,7 +1,7 @@
 /*
  * Routes through the agent: what peers send goes into the Loc-RIB (after the
- * import switch and the AS loop check), best paths go to the kernel and, per
- * peer, into an Adj-RIB-Out that is sent as packed UPDATEs. Changes are
+ * AS loop check and the peer's import policy), best paths go to the kernel and,
+ * per peer, through its export policy into an Adj-RIB-Out that is sent as packed UPDATEs. Changes are
  * collected per peer (a list of prefixes to look at again) and encoded only
  * as the peer's socket drains (pull, as BIRD and FRR do): a slow peer holds
  * a bounded number of encoded bytes and O(its table) of pending prefixes,
@@ -28,6 +28,7 @@ source_of(const struct session *s)
 		.peer_as = s->spec.remote_as,
 		.router_id = c && c->have_open ? c->peer_open.bgp_id : 0,
 		.addr = s->spec.remote,
+		.rr_client = s->spec.rr_client,
 	};
 
 	return src;
@@ -108,9 +109,8 @@ static void
 best_changed(struct agent *ag, const struct prefix *p)
 {
 	fib_sync(ag, p);
-	/* A peer with --export=none is sent nothing: no need to track what changed for it. */
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && s->spec.export_all && s->spec.remote.family == p->addr.family)
+		if (established(s) && s->spec.remote.family == p->addr.family)
 			mark_dirty(s, p);
 	schedule_flush(ag);
 }
@@ -128,13 +128,21 @@ owns_path(const struct rib_dest *d, const void *owner)
 void
 routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 {
+	static const struct policy_route from_peer = {.from_peer = true};
 	struct agent *ag = s->ag;
 	struct rib_source src = source_of(s);
 
-	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop; --import=none takes nothing. */
-	if (x != NULL && (!s->spec.import_all ||
-			  bgp_as_path_contains(bgp_attrs_as_path(&x->a), x->a.as_path_len,
-					       s->spec.local_as)))
+	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
+	 * allowed that many (allowas-in); RFC 4456 §8: so is our own route reflected back
+	 * (ORIGINATOR_ID) or one that passed our cluster (CLUSTER_LIST); then the peer's
+	 * import policy. */
+	if (x != NULL &&
+	    (((x->a.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID)) &&
+	      x->a.originator_id == ag->cfg.router_id) ||
+	     (s->spec.reflector && bgp_attrs_cluster_list_has(&x->a, s->spec.cluster_id)) ||
+	     bgp_as_path_count(bgp_attrs_as_path(&x->a), x->a.as_path_len, s->spec.local_as) >
+		     s->spec.allowas_in ||
+	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
 	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(ag->loc, p), s);
 	if (loc_rib_set(ag->loc, ag->rib, p, s, &src, x))
@@ -159,13 +167,28 @@ mark_table(struct session *s)
 	size_t n;
 	const struct rib_dest **v;
 
-	if (!s->spec.export_all)
-		return;
 	v = loc_rib_sorted(s->ag->loc, &n);
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->p.addr.family == s->spec.remote.family)
 			mark_dirty(s, &v[i]->p);
 	free(v);
+}
+
+void
+routes_policy_changed(struct session *s)
+{
+	if (s->adj_in != NULL) {
+		size_t n;
+		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
+
+		for (size_t i = 0; i < n; i++)
+			routes_learn(s, &v[i].p, v[i].attr);
+		free(v);
+	}
+	if (established(s)) {
+		mark_table(s);
+		schedule_flush(s->ag);
+	}
 }
 
 void
@@ -296,6 +319,22 @@ send_staged(struct session *s, const struct bgp_encode_ctx *ectx)
 	return true;
 }
 
+/* What the peer is sent for p: the advertisement rules, then its export policy. */
+static bool
+export_judge(const struct session *s, const struct prefix *p, const struct rib_path *best,
+	     const struct rib_target *t, struct bgp_attrs *out)
+{
+	struct policy_route rt = {.from_peer = !best->src.local};
+
+	if (policy_eval(s->spec.policy, POLICY_EXPORT, p, &rt) == POLICY_REJECT ||
+	    !rib_export(&best->attr->a, &best->src, t, out))
+		return false;
+	/* BGPConfiguration prefixAdvertisements: communities on what this node originates. */
+	if (best->src.local)
+		policy_communities(s->spec.policy, p, out);
+	return true;
+}
+
 /*
  * Judges up to PULL_CHUNK pending prefixes against the Adj-RIB-Out and stages
  * what changed: withdrawals, then one run per attribute set, sent as the
@@ -319,7 +358,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
 		struct bgp_attrs exp;
 
-		if (best != NULL && rib_export(&best->attr->a, &best->src, t, &exp)) {
+		if (best != NULL && export_judge(s, p, best, t, &exp)) {
 			x = rib_attr_intern(ag->rib, &exp);
 			bgp_attrs_free(&exp);
 		}
@@ -368,7 +407,10 @@ routes_pull(struct session *s)
 {
 	struct rib_target t = {
 		.ebgp = s->spec.local_as != s->spec.remote_as,
-		.export_all = s->spec.export_all,
+		.keep_next_hop = s->spec.keep_next_hop,
+		.reflector = s->spec.reflector,
+		.cluster_id = s->spec.cluster_id,
+		.rr_client = s->spec.rr_client,
 		.local_as = s->spec.local_as,
 		.local = s->spec.local,
 		.remote = s->spec.remote,

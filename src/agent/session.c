@@ -243,8 +243,9 @@ conn_connect(struct conn *c, char *why, size_t whylen)
 
 	if (c->fd >= 0)
 		conn_close_fd(c);
-	fd = sock_connect(&s->spec.local, &s->spec.remote, s->spec.remote_port, s->spec.password,
-			  &done, &err);
+	/* sourceAddress: None leaves the source address to the kernel's route. */
+	fd = sock_connect(s->spec.no_source_address ? NULL : &s->spec.local, &s->spec.remote,
+			  s->spec.remote_port, s->spec.password, s->spec.ttl_security, &done, &err);
 	if (fd < 0) {
 		snprintf(why, whylen, "%s", err.msg);
 		return FSM_EV_TCP_FAILS;
@@ -786,6 +787,7 @@ session_new(struct agent *ag, const struct peer_spec *spec)
 
 	s->ag = ag;
 	s->spec = *spec;
+	policy_ref(s->spec.policy);
 	s->state = FSM_IDLE;
 	s->since = time(NULL);
 	s->conn[0] = conn_new(s, false);
@@ -837,6 +839,7 @@ session_free(struct session *s, uint8_t cease_subcode, const char *why)
 			break;
 		}
 	}
+	policy_unref(s->spec.policy);
 	free(s);
 }
 
@@ -853,7 +856,16 @@ void
 session_accept(struct session *s, int fd)
 {
 	struct conn *c0 = s->conn[0], *c;
+	struct err err;
 
+	/* The listener answered with TTL 255; from here on the peer's own setting. */
+	if (s->spec.ttl_security == 0) {
+		sock_ttl_default(fd, s->spec.remote.family);
+	} else if (sock_gtsm(fd, s->spec.remote.family, s->spec.ttl_security, &err) != 0) {
+		log_warnx("peer %s: %s; connection refused", peer_str(s), err.msg);
+		close(fd);
+		return;
+	}
 	switch (c0->fsm.state) {
 	case FSM_CONNECT:
 	case FSM_ACTIVE:

@@ -79,8 +79,29 @@ sock_md5(int fd, const struct addr *peer, const char *key, struct err *err)
 }
 
 int
+sock_gtsm(int fd, int family, unsigned hops, struct err *err)
+{
+	int out = 255, min = 256 - (int)hops;
+
+	/* RFC 5082 §3: send with TTL 255 and take only what arrives with 255 - (hops - 1) or
+	 * more, so a sender further away than hops cannot reach the session. */
+	if (hops == 0)
+		return 0;
+	if (hops > 255)
+		min = 1;
+	if (family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_TTL, &out, sizeof(out)) != 0 ||
+					setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min, sizeof(min)) != 0
+			      : setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &out, sizeof(out)) != 0 ||
+					setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min, sizeof(min)) != 0) {
+		err_set(err, "TTL security (GTSM): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 sock_connect(const struct addr *local, const struct addr *remote, uint16_t port, const char *md5,
-	     int *done, struct err *err)
+	     unsigned gtsm_hops, int *done, struct err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -99,6 +120,8 @@ sock_connect(const struct addr *local, const struct addr *remote, uint16_t port,
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
 	if (md5 != NULL && *md5 != '\0' && sock_md5(fd, remote, md5, err) != 0)
+		goto fail;
+	if (sock_gtsm(fd, remote->family, gtsm_hops, err) != 0)
 		goto fail;
 	if (local != NULL) {
 		len = sock_addr_to(local, 0, &ss);
@@ -137,7 +160,7 @@ sock_listen(int family, uint16_t port, struct err *err)
 	struct sockaddr_storage ss;
 	struct addr any = {.family = family};
 	socklen_t len;
-	int fd, one = 1;
+	int fd, one = 1, ttl = 255;
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -147,6 +170,10 @@ sock_listen(int family, uint16_t port, struct err *err)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* The SYN-ACK to a peer with TTL security must arrive with 255 (RFC 5082); accepted
+	 * connections then get their own setting (sock_gtsm, sock_ttl_default). */
+	setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		   family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
 	len = sock_addr_to(&any, port, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0) {
 		err_set(err, "listen on port %u (IPv%c): %s", port, family == AF_INET ? '4' : '6',
@@ -155,4 +182,13 @@ sock_listen(int family, uint16_t port, struct err *err)
 		return -1;
 	}
 	return fd;
+}
+
+void
+sock_ttl_default(int fd, int family)
+{
+	int dflt = -1;
+
+	setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		   family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS, &dflt, sizeof(dflt));
 }

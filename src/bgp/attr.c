@@ -887,6 +887,110 @@ bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn)
 	a->has |= BGP_HAS(BGP_ATTR_AS_PATH);
 }
 
+/*
+ * Opens n bytes in the blob at offset at, inside section sect (0 AS_PATH, 1 COMMUNITIES,
+ * 2 extended, 3 large, 4 CLUSTER_LIST, 5 unknown: their order in the blob); the sections
+ * after it move. Returns where the bytes go.
+ */
+static uint8_t *
+blob_open(struct bgp_attrs *a, int sect, size_t at, size_t n)
+{
+	size_t *offs[] = {&a->off_as_path, &a->off_communities, &a->off_ext, &a->off_large,
+			  &a->off_cluster, &a->off_unknown};
+	uint8_t *blob = xmalloc(a->blob_len + n);
+
+	if (at)
+		memcpy(blob, a->blob, at);
+	if (a->blob_len > at)
+		memcpy(blob + at + n, a->blob + at, a->blob_len - at);
+	free(a->blob);
+	a->blob = blob;
+	a->blob_len += n;
+	for (int i = sect + 1; i < 6; i++)
+		*offs[i] += n;
+	return blob + at;
+}
+
+static bool
+has_bytes(const uint8_t *v, size_t count, size_t size, const uint8_t *x)
+{
+	for (size_t i = 0; i < count; i++)
+		if (memcmp(v + i * size, x, size) == 0)
+			return true;
+	return false;
+}
+
+void
+bgp_attrs_add_community(struct bgp_attrs *a, uint32_t c)
+{
+	uint8_t b[4] = {(uint8_t)(c >> 24), (uint8_t)(c >> 16), (uint8_t)(c >> 8), (uint8_t)c};
+
+	/* RFC 1997: a set; a value already there is not repeated. */
+	if (has_bytes(bgp_attrs_communities(a), a->communities_n, 4, b) ||
+	    a->communities_n >= BGP_ATTRS_LIST_MAX)
+		return;
+	memcpy(blob_open(a, 1, a->off_communities + 4 * (size_t)a->communities_n, 4), b, 4);
+	a->communities_n++;
+	a->has |= BGP_HAS(BGP_ATTR_COMMUNITIES);
+}
+
+void
+bgp_attrs_add_large_community(struct bgp_attrs *a, const uint32_t c[3])
+{
+	uint8_t b[12];
+
+	for (int i = 0; i < 3; i++) {
+		b[4 * i] = (uint8_t)(c[i] >> 24);
+		b[4 * i + 1] = (uint8_t)(c[i] >> 16);
+		b[4 * i + 2] = (uint8_t)(c[i] >> 8);
+		b[4 * i + 3] = (uint8_t)c[i];
+	}
+	/* RFC 8092 §5: duplicates are not sent. */
+	if (has_bytes(bgp_attrs_large_communities(a), a->large_communities_n, 12, b) ||
+	    a->large_communities_n >= BGP_ATTRS_LIST_MAX)
+		return;
+	memcpy(blob_open(a, 3, a->off_large + 12 * (size_t)a->large_communities_n, 12), b, 12);
+	a->large_communities_n++;
+	a->has |= BGP_HAS(BGP_ATTR_LARGE_COMMUNITIES);
+}
+
+void
+bgp_attrs_prepend_cluster(struct bgp_attrs *a, uint32_t cluster_id)
+{
+	uint8_t *at = blob_open(a, 4, a->off_cluster, 4);
+
+	/* RFC 4456 §8: the reflector prepends its CLUSTER_ID. */
+	at[0] = (uint8_t)(cluster_id >> 24);
+	at[1] = (uint8_t)(cluster_id >> 16);
+	at[2] = (uint8_t)(cluster_id >> 8);
+	at[3] = (uint8_t)cluster_id;
+	a->cluster_list_n++;
+	a->has |= BGP_HAS(BGP_ATTR_CLUSTER_LIST);
+}
+
+bool
+bgp_attrs_cluster_list_has(const struct bgp_attrs *a, uint32_t cluster_id)
+{
+	const uint8_t *c = bgp_attrs_cluster_list(a);
+
+	for (size_t i = 0; i < a->cluster_list_n; i++)
+		if (get_u32(c + 4 * i) == cluster_id)
+			return true;
+	return false;
+}
+
+unsigned
+bgp_as_path_count(const uint8_t *path, size_t len, uint32_t asn)
+{
+	unsigned n = 0;
+
+	for (size_t off = 0; off + 2 <= len; off += 2 + (size_t)path[off + 1] * 4)
+		for (unsigned i = 0; i < path[off + 1] && off + 2 + 4 * (i + 1) <= len; i++)
+			if (get_u32(path + off + 2 + 4 * i) == asn)
+				n++;
+	return n;
+}
+
 const uint8_t *
 bgp_attrs_as_path(const struct bgp_attrs *a)
 {
@@ -951,11 +1055,7 @@ bgp_as_path_length(const uint8_t *path, size_t len)
 bool
 bgp_as_path_contains(const uint8_t *path, size_t len, uint32_t asn)
 {
-	for (size_t off = 0; off + 2 <= len; off += 2 + (size_t)path[off + 1] * 4)
-		for (unsigned i = 0; i < path[off + 1] && off + 2 + 4 * (i + 1) <= len; i++)
-			if (get_u32(path + off + 2 + 4 * i) == asn)
-				return true;
-	return false;
+	return bgp_as_path_count(path, len, asn) > 0;
 }
 
 void

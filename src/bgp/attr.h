@@ -95,6 +95,15 @@ void bgp_attrs_free(struct bgp_attrs *a);
 /* Puts asn in front of the AS_PATH (RFC 4271 §5.1.2). */
 void bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn);
 void bgp_attrs_copy(struct bgp_attrs *dst, const struct bgp_attrs *src);
+/* Adds a standard (RFC 1997) or large (RFC 8092) community unless already there. */
+#define BGP_ATTRS_LIST_MAX 4096
+void bgp_attrs_add_community(struct bgp_attrs *a, uint32_t c);
+void bgp_attrs_add_large_community(struct bgp_attrs *a, const uint32_t c[3]);
+/* RFC 4456 §8: puts cluster_id in front of the CLUSTER_LIST. */
+void bgp_attrs_prepend_cluster(struct bgp_attrs *a, uint32_t cluster_id);
+bool bgp_attrs_cluster_list_has(const struct bgp_attrs *a, uint32_t cluster_id);
+/* How many times asn appears in the path (allowas-in counts them). */
+unsigned bgp_as_path_count(const uint8_t *path, size_t len, uint32_t asn);
 
 /* What decoding an UPDATE needs to know about the session. */
 struct bgp_update_ctx {

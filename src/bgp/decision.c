@@ -101,14 +101,18 @@ bool
 rib_export(const struct bgp_attrs *best, const struct rib_source *src, const struct rib_target *t,
 	   struct bgp_attrs *out)
 {
-	if (!t->export_all)
-		return false;
 	/* Never back to where it came from. */
 	if (!src->local && addr_cmp(&src->addr, &t->remote) == 0)
 		return false;
-	/* RFC 4271 §9.2: routes from internal peers are not sent to internal peers. */
-	if (!src->local && !src->ebgp && !t->ebgp)
-		return false;
+	bool reflect = false;
+
+	/* RFC 4271 §9.2: routes from internal peers are not sent to internal peers; RFC 4456
+	 * §6: unless we reflect, to our clients, or from a client to everyone. */
+	if (!src->local && !src->ebgp && !t->ebgp) {
+		if (!t->reflector || (!src->rr_client && !t->rr_client))
+			return false;
+		reflect = true;
+	}
 	/* RFC 1997: NO_ADVERTISE to nobody, NO_EXPORT to no external peer. */
 	if (bgp_attrs_has_community(best, BGP_COMM_NO_ADVERTISE))
 		return false;
@@ -116,6 +120,14 @@ rib_export(const struct bgp_attrs *best, const struct rib_source *src, const str
 			bgp_attrs_has_community(best, BGP_COMM_NO_EXPORT_SUBCONFED)))
 		return false;
 	bgp_attrs_copy(out, best);
+	if (reflect) {
+		/* RFC 4456 §8: the originator is the peer that brought the route into the AS. */
+		if (!(out->has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID))) {
+			out->originator_id = src->router_id;
+			out->has |= BGP_HAS(BGP_ATTR_ORIGINATOR_ID);
+		}
+		bgp_attrs_prepend_cluster(out, t->cluster_id);
+	}
 	if (t->ebgp) {
 		/* §5.1.2: our AS goes first; §5.1.3: we are the next hop. */
 		bgp_attrs_prepend(out, t->local_as);
@@ -125,7 +137,8 @@ rib_export(const struct bgp_attrs *best, const struct rib_source *src, const str
 		out->has &= ~(BGP_HAS(BGP_ATTR_LOCAL_PREF) | BGP_HAS(BGP_ATTR_ORIGINATOR_ID));
 		out->cluster_list_n = 0;
 	}
-	if (t->ebgp || src->local) {
+	/* keepOriginalNextHop: a learned route keeps its next hop toward an eBGP peer too. */
+	if ((t->ebgp && !(t->keep_next_hop && !src->local)) || src->local) {
 		out->next_hop = t->local;
 		memset(&out->next_hop_ll, 0, sizeof(out->next_hop_ll));
 		out->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);

@@ -18,6 +18,7 @@ struct rib_source {
 	uint32_t peer_as;
 	uint32_t router_id;      /* the peer's BGP identifier */
 	struct addr addr;        /* the peer's address */
+	bool rr_client;          /* the peer is our route-reflection client (RFC 4456) */
 };
 
 #define RIB_DEFAULT_LOCAL_PREF 100
@@ -32,15 +33,20 @@ const char *rib_path_cmp_reason(const struct bgp_attrs *a, const struct rib_sour
 /* A peer we may send to. */
 struct rib_target {
 	bool ebgp;
-	bool export_all;         /* false: --export=none */
+	bool keep_next_hop;      /* eBGP: the next hop as learned (keepOriginalNextHop) */
 	uint32_t local_as;
 	struct addr local;       /* our address on the session: next hop self */
 	struct addr remote;
+	bool reflector;          /* we reflect routes (RFC 4456) with cluster_id */
+	uint32_t cluster_id;
+	bool rr_client;          /* the target is one of our clients */
 };
 
 /*
  * What the target gets for a best path: false if nothing (iBGP to iBGP,
- * NO_ADVERTISE, NO_EXPORT to eBGP, back to its source, export none);
+ * NO_ADVERTISE, NO_EXPORT to eBGP, back to its source);
+ * a reflector (RFC 4456 §6) sends iBGP routes on to its clients (from anyone) and to
+ * its non-clients (from clients), with ORIGINATOR_ID and CLUSTER_LIST.
  * otherwise *out is the attribute set to send (caller frees).
  */
 bool rib_export(const struct bgp_attrs *best, const struct rib_source *src,

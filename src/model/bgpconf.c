@@ -165,6 +165,44 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	return STORE_OK;
 }
 
+/* listen_port of the object at key into *port, if it has one. */
+static int
+listen_port_at(struct store *s, const char *key, uint16_t *port, struct err *err)
+{
+	struct store_kv kv;
+	json_t *o, *v;
+	int rc = store_get(s, key, &kv, err);
+
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	o = parse_object(&kv);
+	store_kv_clear(&kv);
+	v = json_object_get(o, "listen_port");
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 65536)
+		*port = (uint16_t)json_integer_value(v);
+	json_decref(o);
+	return STORE_OK;
+}
+
+int
+bgpconf_listen_port(struct store *s, const char *node, uint16_t *port, struct err *err)
+{
+	struct key k;
+	uint16_t mine = 0;
+
+	*port = 0;
+	key_host_bgpconfig(&k, node);
+	if (listen_port_at(s, KEY_GLOBAL_CONFIG, port, err) != STORE_OK ||
+	    listen_port_at(s, k.s, &mine, err) != STORE_OK)
+		return STORE_ERR;
+	/* BGPConfiguration node.NAME overrides default. */
+	if (mine != 0)
+		*port = mine;
+	return STORE_OK;
+}
+
 static void
 apply_mesh(json_t *o, const void *arg)
 {
@@ -337,6 +375,31 @@ json_flag(json_t *o, const char *field, const char *word)
 	return json_is_string(v) && strcmp(json_string_value(v), word) == 0;
 }
 
+/* BGPPeer filters: the names, in order; what does not fit is logged and left out. */
+static void
+peer_filters(json_t *o, struct bgp_peer *p)
+{
+	json_t *names = json_object_get(o, "filters"), *v;
+	size_t i, used = 0;
+
+	p->filters[0] = '\0';
+	json_array_foreach(names, i, v) {
+		const char *n = json_string_value(v);
+		int w;
+
+		if (n == NULL)
+			continue;
+		w = snprintf(p->filters + used, sizeof(p->filters) - used, "%s%s", used ? "," : "", n);
+		if (w < 0 || (size_t)w >= sizeof(p->filters) - used) {
+			p->filters[used] = '\0';
+			log_warnx("BGPPeer filters: more than %zu characters of names; from %s on "
+				  "they are not applied", sizeof(p->filters) - 1, n);
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
 /* The options of a stored peer beyond address and AS, v0.x and v3 alike. */
 static void
 peer_options(struct store *s, json_t *o, struct bgp_peer *p)
@@ -361,6 +424,7 @@ peer_options(struct store *s, json_t *o, struct bgp_peer *p)
 		p->max_restart_time = 0;
 	json_limit(o, "num_allowed_local_as", &p->num_allowed_local_as);
 	json_limit(o, "ttl_security", &p->ttl_security);
+	peer_filters(o, p);
 }
 
 static int
@@ -547,6 +611,8 @@ static void
 host_from_json(struct host_config *h, json_t *o)
 {
 	json_t *port;
+	const char *rr;
+	struct addr a;
 
 	h->registered = true;
 	h->has_ip = json_addr(o, "ip", AF_INET, &h->ip);
@@ -555,6 +621,11 @@ host_from_json(struct host_config *h, json_t *o)
 	port = json_object_get(o, "port");
 	if (json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) < 65536)
 		h->port = (uint16_t)json_integer_value(port);
+	rr = json_string_value(json_object_get(o, "rr_cluster_id"));
+	if (rr != NULL && addr_parse(rr, &a) == 0 && addr_is_v4(&a)) {
+		h->has_rr_cluster_id = true;
+		h->rr_cluster_id = addr_to_u32(&a);
+	}
 }
 
 static int

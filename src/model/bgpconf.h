@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 #define BGP_PASSWORD_MAX 80
+#define BGP_FILTERS_MAX 512
 
 struct bgp_global {
 	uint32_t as_num;   /* default node AS */
@@ -45,6 +46,9 @@ struct bgp_peer {
 	uint32_t max_restart_time;             /* seconds; 0: not set */
 	uint32_t num_allowed_local_as;
 	uint32_t ttl_security;                 /* hops; 0: off */
+	char filters[BGP_FILTERS_MAX];         /* BGPFilter names, in order, comma-separated */
+	bool has_rr_cluster_id;                /* a node peer: its routeReflectorClusterID */
+	uint32_t rr_cluster_id;
 };
 
 struct bgp_peers {
@@ -59,6 +63,8 @@ struct host_config {
 	struct addr ip, ip6;
 	uint32_t as_num;
 	uint16_t port;      /* BGP port the node's agent listens on; 0: 179 */
+	bool has_rr_cluster_id;   /* Node routeReflectorClusterID: a route reflector */
+	uint32_t rr_cluster_id;   /* host order */
 };
 
 struct host_configs {
@@ -89,6 +95,8 @@ struct node_prefixes {
 };
 
 int bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err);
+/* BGPConfiguration listenPort for the node (node.NAME, else default); 0 when not set. */
+int bgpconf_listen_port(struct store *s, const char *node, uint16_t *port, struct err *err);
 int bgpconf_set_node_mesh(struct store *s, bool on, struct err *err);
 int bgpconf_set_default_as(struct store *s, uint32_t as_num, struct err *err);
 /* The default limit of every node-to-node mesh session; 0 removes it. */

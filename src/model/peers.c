@@ -42,6 +42,8 @@ want_node(struct peer_wants *w, const struct peers_in *in, const struct host_con
 
 	p.as_num = h->has_as ? h->as_num : in->global->as_num;
 	p.port = h->port;
+	p.has_rr_cluster_id = h->has_rr_cluster_id;
+	p.rr_cluster_id = h->rr_cluster_id;
 	if (h->has_ip) {
 		p.ip = h->ip;
 		want(w, &p, src, name);

@@ -9,6 +9,7 @@
 
 #include "lib/addr.h"
 #include "model/bgpconf.h"
+#include "model/bgpfilter.h"
 #include "model/res_kind.h"
 
 static const struct res_field fields[] = {
@@ -39,23 +40,9 @@ static const char *const node_fields[] = {
 static bool
 community_valid(const char *s)
 {
-	unsigned long long v[4];
-	int n = 0;
-	char *end;
+	uint32_t std, large[3];
 
-	while (n < 4) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v[n++] = strtoull(s, &end, 10);
-		if (*end == '\0')
-			break;
-		if (*end != ':')
-			return false;
-		s = end + 1;
-	}
-	if (n == 2)
-		return v[0] <= 65535 && v[1] <= 65535;
-	return n == 3 && v[0] <= 0xffffffffULL && v[1] <= 0xffffffffULL && v[2] <= 0xffffffffULL;
+	return bgpfilter_community_parse(s, &std, large) != 0;
 }
 
 static int

@@ -194,8 +194,8 @@ sent_path(const struct path *p, const struct rib_target *t, char *buf, size_t n)
 static void
 test_advertisement_rules(void **state)
 {
-	struct rib_target ebgp = {.ebgp = true, .export_all = true, .local_as = 64512};
-	struct rib_target ibgp = {.ebgp = false, .export_all = true, .local_as = 64512};
+	struct rib_target ebgp = {.ebgp = true, .local_as = 64512};
+	struct rib_target ibgp = {.ebgp = false, .local_as = 64512};
 	struct path from_ibgp, from_ebgp, local;
 	struct bgp_attrs out;
 	char buf[64];
@@ -229,20 +229,87 @@ test_advertisement_rules(void **state)
 	addr_parse("192.0.2.9", &ebgp.remote);
 	assert_null(sent_path(&from_ebgp, &ebgp, buf, sizeof(buf)));
 	addr_parse("198.51.100.7", &ebgp.remote);
-	/* --export=none sends nothing. */
-	ebgp.export_all = false;
-	assert_null(sent_path(&local, &ebgp, buf, sizeof(buf)));
-	ebgp.export_all = true;
+	/* keepOriginalNextHop: a learned route keeps its next hop toward eBGP; ours do not. */
+	ebgp.keep_next_hop = true;
+	assert_true(rib_export(&from_ebgp.a, &from_ebgp.s, &ebgp, &out));
+	assert_int_equal(addr_cmp(&out.next_hop, &from_ebgp.a.next_hop), 0);
+	bgp_attrs_free(&out);
+	assert_true(rib_export(&local.a, &local.s, &ebgp, &out));
+	assert_int_equal(addr_cmp(&out.next_hop, &ebgp.local), 0);
+	bgp_attrs_free(&out);
+	ebgp.keep_next_hop = false;
 	bgp_attrs_free(&from_ibgp.a);
 	bgp_attrs_free(&from_ebgp.a);
 	bgp_attrs_free(&local.a);
 }
 
+/* RFC 4456 §6 and §8: who a reflector sends an iBGP route to, and what it adds. */
+static void
+test_route_reflection(void **state)
+{
+	struct rib_target client = {.local_as = 64512, .reflector = true, .cluster_id = 0xe0000001,
+				    .rr_client = true};
+	struct rib_target nonclient = client, plain = {.local_as = 64512};
+	struct path from_client, from_nonclient, from_ebgp;
+	struct bgp_attrs out;
+	char buf[64];
+
+	(void)state;
+	nonclient.rr_client = false;
+	addr_parse("192.0.2.1", &client.local);
+	addr_parse("192.0.2.3", &client.remote);
+	nonclient.local = plain.local = client.local;
+	addr_parse("192.0.2.5", &nonclient.remote);
+	plain.remote = nonclient.remote;
+	mk(&from_client, "192.0.2.2", 64512, false, 0, 0);
+	from_client.s.rr_client = true;
+	from_client.s.router_id = 0xc0000202;
+	mk(&from_nonclient, "192.0.2.4", 64512, false, 0, 0);
+	mk(&from_ebgp, "192.0.2.9", 65001, true, 65001, 1);
+	/* From a client: to clients and non-clients; from a non-client: to clients only. */
+	assert_non_null(sent_path(&from_client, &client, buf, sizeof(buf)));
+	assert_non_null(sent_path(&from_client, &nonclient, buf, sizeof(buf)));
+	assert_non_null(sent_path(&from_nonclient, &client, buf, sizeof(buf)));
+	assert_null(sent_path(&from_nonclient, &nonclient, buf, sizeof(buf)));
+	/* Not a reflector: iBGP to iBGP as ever. */
+	assert_null(sent_path(&from_client, &plain, buf, sizeof(buf)));
+	/* Reflected: ORIGINATOR_ID the peer it came from, our cluster id first in the list. */
+	assert_true(rib_export(&from_client.a, &from_client.s, &nonclient, &out));
+	assert_true(out.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID));
+	assert_int_equal(out.originator_id, 0xc0000202);
+	assert_int_equal(out.cluster_list_n, 1);
+	assert_true(bgp_attrs_cluster_list_has(&out, 0xe0000001));
+	assert_int_equal(addr_cmp(&out.next_hop, &from_client.a.next_hop), 0);
+	/* Reflected again by another cluster: the originator stays, the list grows in front. */
+	{
+		struct path again = from_client;
+		struct bgp_attrs out2;
+
+		again.a = out;
+		client.cluster_id = 0xe0000002;
+		assert_true(rib_export(&again.a, &again.s, &client, &out2));
+		assert_int_equal(out2.originator_id, 0xc0000202);
+		assert_int_equal(out2.cluster_list_n, 2);
+		assert_memory_equal(bgp_attrs_cluster_list(&out2),
+				    ((uint8_t[]){0xe0, 0, 0, 2, 0xe0, 0, 0, 1}), 8);
+		bgp_attrs_free(&out2);
+	}
+	bgp_attrs_free(&out);
+	/* An eBGP route is not reflected: no ORIGINATOR_ID, no CLUSTER_LIST. */
+	assert_true(rib_export(&from_ebgp.a, &from_ebgp.s, &nonclient, &out));
+	assert_false(out.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID));
+	assert_int_equal(out.cluster_list_n, 0);
+	bgp_attrs_free(&out);
+	bgp_attrs_free(&from_client.a);
+	bgp_attrs_free(&from_nonclient.a);
+	bgp_attrs_free(&from_ebgp.a);
+}
+
 static void
 test_well_known_communities(void **state)
 {
-	struct rib_target ebgp = {.ebgp = true, .export_all = true, .local_as = 64512};
-	struct rib_target ibgp = {.ebgp = false, .export_all = true, .local_as = 64512};
+	struct rib_target ebgp = {.ebgp = true, .local_as = 64512};
+	struct rib_target ibgp = {.ebgp = false, .local_as = 64512};
 	const uint8_t path[] = {0x02, 0x01, 0x00, 0x00, 0xfd, 0xe9};
 	const uint32_t no_export = BGP_COMM_NO_EXPORT, no_adv = BGP_COMM_NO_ADVERTISE;
 	struct rib_source src = {.ebgp = true, .peer_as = 65001};
@@ -276,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_lowest_router_id_or_originator),
 		cmocka_unit_test(test_lowest_peer_address),
 		cmocka_unit_test(test_advertisement_rules),
+		cmocka_unit_test(test_route_reflection),
 		cmocka_unit_test(test_well_known_communities),
 	};
 
