@@ -87,9 +87,16 @@ struct route_out {
 	struct rib_attr *x;
 };
 
+/* NOTIFICATIONs counted by error code: 1-7 (RFC 4271, RFC 7313) at their index, others at 0. */
+#define NOTIF_CODE_SLOTS 8
+#define NOTIF_SLOT(code) ((code) < NOTIF_CODE_SLOTS ? (code) : 0)
+
 struct session_counters {
 	uint64_t msgs_in, msgs_out, updates_in, updates_out, notifs_in, notifs_out;
 	uint64_t prefixes_received, prefixes_sent, established_transitions;
+	uint64_t prefixes_accepted;  /* the peer's paths in the Loc-RIB (past import and limit) */
+	uint64_t fsm_transitions;    /* changes of the session's reported state */
+	uint64_t notifs_in_code[NOTIF_CODE_SLOTS], notifs_out_code[NOTIF_CODE_SLOTS];
 };
 
 struct session {
@@ -130,6 +137,9 @@ struct agent_config {
 	bool no_fib;
 	char datastore[1024];
 	char control[1024];
+	bool has_metrics;
+	struct addr metrics_addr;    /* --metrics: where /metrics is served */
+	uint16_t metrics_port;
 };
 
 struct agent {
@@ -161,6 +171,8 @@ struct agent {
 	ev_signal sigterm, sigint;
 	int control_fd;
 	ev_io control_io;
+	struct metrics *metrics;     /* the --metrics listener (metrics.c), or NULL */
+	uint64_t watch_errors;       /* failed reads of the store's watch on the loop */
 	bool stopping;
 	struct backoff watch_retry, reconcile_retry;  /* the store failed: when to try again */
 };
@@ -232,6 +244,12 @@ char *status_session_json(const struct session *s);
 int listen_start(struct agent *ag, struct err *err);
 void listen_md5_update(struct agent *ag, const struct addr *peer, const char *key);
 void listen_stop(struct agent *ag);
+
+/* metrics.c: /metrics over HTTP on the loop (--metrics ADDR:PORT). */
+int metrics_start(struct agent *ag, struct err *err);
+void metrics_stop(struct agent *ag);
+/* The exposition text (a NUL-terminated string the caller frees). */
+char *metrics_render(struct agent *ag, size_t *len);
 
 /* control.c */
 int control_start(struct agent *ag, struct err *err);

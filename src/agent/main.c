@@ -61,6 +61,8 @@ static const char usage[] =
 	STORE_ETCD_FLAGS_HELP
 	"  --control PATH       the control socket (default: /run/tabby/NODE.sock)\n"
 	"  --no-fib             program no kernel routes (default: program them)\n"
+	"  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
+	"                       e.g. 127.0.0.1:9179 or [::1]:9179 (default: not served)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default: info); changes at run\n"
 	"                       time with tabbyctl node log-level\n"
 	"  --log-format FORMAT  text or json, one line a message (default: text)\n"
@@ -101,6 +103,40 @@ bad_arg(const char *what, const char *val, const char *accepted)
 	return 2;
 }
 
+/* ADDR:PORT, with an IPv6 address in brackets ([::1]:9179). */
+static int
+parse_host_port(const char *s, struct addr *a, uint16_t *port)
+{
+	char host[ADDR_STRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	bool bracketed = s[0] == '[';
+	size_t hl;
+	char *end;
+	long v;
+
+	if (colon == NULL || colon == s)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (bracketed) {
+		if (hl < 3 || s[hl - 1] != ']')
+			return -1;
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	v = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || v < 1 || v > 65535 || addr_parse(host, a) != 0)
+		return -1;
+	/* An IPv6 address goes in brackets, so that its colons are not taken for the port's. */
+	if (addr_is_v4(a) == bracketed)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct agent_config *cfg)
 {
@@ -121,6 +157,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"etcd-key", required_argument, NULL, 'K'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
+		{"metrics", required_argument, NULL, 'X'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"log-format", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
@@ -225,6 +262,12 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case 'F':
 			cfg->no_fib = true;
+			break;
+		case 'X':
+			if (parse_host_port(optarg, &cfg->metrics_addr, &cfg->metrics_port) != 0)
+				return bad_arg("--metrics", optarg,
+					       "expected ADDR:PORT, e.g. 127.0.0.1:9179 or [::1]:9179");
+			cfg->has_metrics = true;
 			break;
 		case 'l':
 			if (log_parse_level(optarg, &lvl) != 0)
@@ -359,6 +402,7 @@ watch_retry(struct agent *ag, const char *what, const struct err *err)
 {
 	double d = backoff_next(&ag->watch_retry, ev_now(ag->loop));
 
+	ag->watch_errors++;
 	log_warnx("store watch: %s: %s; sessions run on, retrying in %.1f s", what, err->msg, d);
 	ag->watch_timer.repeat = d;
 	ev_timer_again(ag->loop, &ag->watch_timer);
@@ -476,7 +520,8 @@ main(int argc, char **argv)
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
 	    listen_start(&ag, &err) != 0 ||
-	    control_start(&ag, &err) != 0 || status_agent_start(&ag, &err) != STORE_OK ||
+	    control_start(&ag, &err) != 0 || metrics_start(&ag, &err) != 0 ||
+	    status_agent_start(&ag, &err) != STORE_OK ||
 	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
 		log_error("%s", err.msg);
 		status_stop(&ag);
@@ -512,6 +557,7 @@ main(int argc, char **argv)
 	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);
+	metrics_stop(&ag);
 	if (ag.watch != NULL)
 		store_watch_close(ag.watch);
 	store_close(ag.store);

@@ -115,6 +115,16 @@ best_changed(struct agent *ag, const struct prefix *p)
 	schedule_flush(ag);
 }
 
+/* Whether the owner has a path to d (for the count of accepted prefixes). */
+static int
+owns_path(const struct rib_dest *d, const void *owner)
+{
+	for (uint16_t k = 0; d != NULL && k < d->npaths; k++)
+		if (d->paths[k].owner == owner)
+			return 1;
+	return 0;
+}
+
 void
 routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 {
@@ -134,6 +144,7 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
+	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(ag->loc, p), s);
 	if (loc_rib_set(ag->loc, ag->rib, p, s, &src, x))
 		best_changed(ag, p);
 }
@@ -210,7 +221,7 @@ routes_session_down(struct session *s)
 	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
-	s->n.prefixes_sent = 0;
+	s->n.prefixes_sent = s->n.prefixes_accepted = 0;
 }
 
 void

@@ -229,6 +229,7 @@ send_notif(struct conn *c, const struct bgp_notif *n)
 		  bgp_notif_name(n->code, n->subcode));
 	bgp_notif_encode(&w, n);
 	c->s->n.notifs_out++;
+	c->s->n.notifs_out_code[NOTIF_SLOT(n->code)]++;
 	conn_send(c, &w);
 }
 
@@ -536,6 +537,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	case BGP_NOTIFICATION:
 		s->n.notifs_in++;
 		bgp_notif_decode(body, blen, &n);
+		s->n.notifs_in_code[NOTIF_SLOT(n.code)]++;
 		log_warnx("peer %s: received NOTIFICATION %u/%u (%s)", peer_str(s), n.code,
 			  n.subcode, bgp_notif_name(n.code, n.subcode));
 		/* §6.2: a version error from the peer is not counted as a failure. */
@@ -646,8 +648,10 @@ session_settle(struct session *s)
 	snprintf(info, sizeof(info), "%s%s%s", fsm_state_name(state),
 		 c0->fsm.last_error[0] ? " " : "", c0->fsm.last_error);
 	if (state != s->state || strcmp(info, s->info) != 0) {
-		if (state != s->state)
+		if (state != s->state) {
 			s->since = time(NULL);
+			s->n.fsm_transitions++;
+		}
 		s->state = state;
 		snprintf(s->info, sizeof(s->info), "%s", info);
 		status_session(s);

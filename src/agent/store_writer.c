@@ -36,6 +36,7 @@ struct swr {
 	double renew, renew_at;
 	struct backoff retry;
 	double retry_at;
+	struct swr_stats stats;      /* under mu */
 };
 
 static double
@@ -45,6 +46,20 @@ now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A store call that began at t0 ended (ok or not). */
+static void
+timed(struct swr *w, double t0, bool ok)
+{
+	double d = now_mono() - t0;
+
+	pthread_mutex_lock(&w->mu);
+	w->stats.calls++;
+	w->stats.errors += !ok;
+	w->stats.failing = !ok;
+	prom_hist_observe(&w->stats.latency, prom_latency_bounds, prom_latency_nbounds, d);
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* One failed attempt: the next waits one back-off step longer (logged once per step). */
@@ -71,9 +86,14 @@ succeeded(struct swr *w)
 static int
 clear_prefixes(struct swr *w, struct err *err)
 {
-	for (size_t i = 0; i < w->nclear; i++)
-		if (store_delete_prefix(w->store, w->clear[i], err) == STORE_ERR)
+	for (size_t i = 0; i < w->nclear; i++) {
+		double t0 = now_mono();
+		bool ok = store_delete_prefix(w->store, w->clear[i], err) != STORE_ERR;
+
+		timed(w, t0, ok);
+		if (!ok)
 			return -1;
+	}
 	return 0;
 }
 
@@ -92,7 +112,11 @@ write_batch(struct swr *w, struct swq_op *v, size_t n, struct err *err)
 		    .lease = v[i].value && v[i].leased ? w->lease : 0,
 		};
 	}
-	return store_txn(w->store, &t, NULL, err) == STORE_OK;
+	double t0 = now_mono();
+	bool ok = store_txn(w->store, &t, NULL, err) == STORE_OK;
+
+	timed(w, t0, ok);
+	return ok;
 }
 
 /* One step of work with the mutex released; false when there was nothing to do. */
@@ -101,6 +125,7 @@ step(struct swr *w)
 {
 	struct swq_op v[BATCH];
 	struct err err;
+	double t0 = now_mono();
 	size_t n;
 	int rc;
 
@@ -114,7 +139,9 @@ step(struct swr *w)
 		return true;
 	}
 	if (w->lease == 0) {
-		if (store_lease_grant(w->store, w->ttl, &w->lease, &err) != STORE_OK) {
+		rc = store_lease_grant(w->store, w->ttl, &w->lease, &err);
+		timed(w, t0, rc == STORE_OK);
+		if (rc != STORE_OK) {
 			w->lease = 0;
 			failed(w, "status lease", &err);
 			return true;
@@ -128,6 +155,7 @@ step(struct swr *w)
 	}
 	if (now_mono() >= w->renew_at) {
 		rc = store_lease_keepalive(w->store, w->lease, &err);
+		timed(w, t0, rc == STORE_OK || rc == STORE_NOTFOUND);
 		if (rc == STORE_NOTFOUND) {
 			/* Away longer than the TTL: a new lease gets every key again. */
 			log_warnx("status lease expired; publishing status again");
@@ -243,6 +271,15 @@ swr_delete(struct swr *w, const char *key)
 	pthread_mutex_lock(&w->mu);
 	swq_delete(w->q, key);
 	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+swr_get_stats(struct swr *w, struct swr_stats *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->stats;
+	out->pending = swq_pending(w->q);
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -13,10 +13,12 @@
 #ifndef TABBY_STORE_WRITER_H
 #define TABBY_STORE_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/prom.h"
 
 struct swr;
 
@@ -33,6 +35,15 @@ int swr_start(struct swr **out, const struct swr_config *cfg, struct err *err);
 /* Leased: the key goes when the writer's lease does. */
 void swr_put(struct swr *w, const char *key, const char *value);
 void swr_delete(struct swr *w, const char *key);
+/* What the writer did, for /metrics: every store call it made, timed. */
+struct swr_stats {
+	uint64_t calls, errors;      /* store calls (writes, lease grants and renewals); failed */
+	struct prom_hist latency;    /* seconds per call, over prom_latency_bounds */
+	bool failing;                /* the last call failed: the store is unreachable or refusing */
+	size_t pending;              /* keys waiting to be written */
+};
+
+void swr_get_stats(struct swr *w, struct swr_stats *out);
 /* Writes what it can within wait_s seconds, revokes the lease, stops and frees the writer. */
 void swr_stop(struct swr *w, double wait_s);
 

@@ -74,6 +74,9 @@ struct api_resp {
 	int retry_after;
 	struct api_check *check;     /* set: no answer yet, a secret check to run first */
 	char etag[32];               /* "" for none */
+	char *body;                  /* owned: an answer that is not JSON (doc NULL) ... */
+	size_t body_len;
+	const char *content_type;    /* ... and its media type */
 };
 
 /* The calling thread's datastore handle (opened on first use); NULL if it cannot open. */
@@ -126,6 +129,15 @@ bool api_media_type_is(const char *header, const char *type);
 bool api_limit_allow(const char *peer, const char *client_id, int *retry_after);
 void api_limit_fail(const char *peer, const char *client_id);
 double api_monotonic(void);  /* seconds, CLOCK_MONOTONIC */
+
+/* metrics.c: what /metrics shows; every function is safe from any thread. */
+/* One answered request: target as sent (only its path is looked at), its latency. */
+void api_metrics_request(const char *method, const char *target, int status, double seconds);
+void api_metrics_token(enum api_grant g);
+/* bearer: an unknown or expired token; else a wrong client secret or user password. */
+void api_metrics_auth_failure(bool bearer);
+/* The exposition text; the caller frees it. */
+char *api_metrics_render(size_t *len);
 
 /* check.c: the secret-check pool. */
 int api_checks_start(unsigned threads, unsigned queue_max, struct err *err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/ui.h"
 #include "lib/log.h"
 #include "model/keys.h"
 
@@ -361,6 +362,8 @@ api_token_finish(struct api_check *c, struct api_resp *r)
 		token_store_down(r, NULL);
 	} else {
 		token_grant(c, r, s);
+		if (r->status == 200)
+			api_metrics_token(c->grant);
 	}
 	token_audit(c->id, r->status == 200 ? c->auth.user : c->user, grant_names[c->grant], r);
 }
@@ -399,6 +402,7 @@ authenticate(struct api_req *q, struct api_resp *r, struct ne_auth *who)
 		return false;
 	}
 	if (rc == 0) {
+		api_metrics_auth_failure(true);
 		r->www_authenticate = "Bearer realm=\"tabby\", error=\"invalid_token\", "
 				      "error_description=\"unknown or expired token\"";
 		api_error(r, 401, "INVALID_TOKEN", "Authorization", "the token is unknown or expired");
@@ -767,6 +771,26 @@ route(struct api_req *q, struct api_resp *r)
 			token(q, r);
 		return;
 	}
+	if (strcmp(url, "/metrics") == 0) {
+		if (method_is(q, r, "GET")) {
+			json_decref(r->doc);
+			r->doc = NULL;
+			r->status = 200;
+			r->body = api_metrics_render(&r->body_len);
+			r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		}
+		return;
+	}
+	if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0) {
+		/* The page itself holds no data: served without a token, refused to a tenant's. */
+		if (!method_is(q, r, "GET"))
+			return;
+		if (strcmp(url, "/ui/api/topology") != 0 && api_header(q, "Authorization", NULL) == NULL)
+			return ui_handle(q, r, NULL);
+		if (authenticate(q, r, &who))
+			ui_handle(q, r, &who);
+		return;
+	}
 	if (strncmp(url, "/ne/v1/", 7) != 0)
 		return api_error(r, 404, "NOT_FOUND", NULL, "no resource at %.200s", url);
 	if (!authenticate(q, r, &who))
@@ -824,7 +848,7 @@ api_handle(struct api_req *q, struct api_resp *r)
 		q->method = method;
 	}
 	api_req_free(q);
-	if (r->doc == NULL && r->check == NULL)
+	if (r->doc == NULL && r->check == NULL && r->body == NULL)
 		api_error(r, 500, "INTERNAL", NULL, "no answer was made");
 }
 

@@ -27,6 +27,7 @@ make_key(void)
 void
 api_set_datastore(const char *url)
 {
+	free(datastore_url);
 	datastore_url = xstrdup(url);
 }
 

@@ -142,6 +142,7 @@ api_limit_fail(const char *peer, const char *client_id)
 	double now = api_monotonic();
 	struct entry *e;
 
+	api_metrics_auth_failure(false);
 	keys(peer, client_id, pk, sizeof(pk), ck, sizeof(ck));
 	pthread_mutex_lock(&lock);
 	if ((e = find(pk, true, PEER_BURST, now)) != NULL) {

@@ -56,6 +56,7 @@ struct pending {
 	size_t len;
 	bool too_big;
 	struct api_check *check;     /* a secret check under way or done */
+	double t0;                   /* when the request line came, for /metrics */
 };
 
 struct headers {
@@ -184,15 +185,19 @@ reaper(void *arg)
 }
 
 static enum MHD_Result
-respond(struct MHD_Connection *conn, struct api_resp *r)
+respond(struct MHD_Connection *conn, const struct pending *p, const char *method,
+	struct api_resp *r)
 {
-	char *text = r->doc ? json_dumps(r->doc, JSON_COMPACT) : xstrdup("");
+	char *text = r->body ? r->body : r->doc ? json_dumps(r->doc, JSON_COMPACT) : xstrdup("");
+	size_t len = r->body ? r->body_len : strlen(text);
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
 	char retry[16];
 
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	api_metrics_request(method, p->target, r->status, api_monotonic() - p->t0);
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type",
+				r->body ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (r->www_authenticate)
 		MHD_add_response_header(resp, "WWW-Authenticate", r->www_authenticate);
@@ -226,6 +231,7 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)cls;
 	(void)conn;
 	p->target = xstrdup(uri);
+	p->t0 = api_monotonic();
 	if ((qm = strchr(uri, '?')) != NULL)
 		qm[1] = '\0';
 	return p;
@@ -313,7 +319,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		api_check_free(p->check);
 		p->check = NULL;
 		set_deadline(srv, conn, 0);
-		return respond(conn, &r);
+		return respond(conn, p, method, &r);
 	}
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_cb, &h);
 	peer_of(conn, peer, sizeof(peer));
@@ -339,7 +345,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		return MHD_YES;
 	}
 	set_deadline(srv, conn, 0);
-	return respond(conn, &r);
+	return respond(conn, p, method, &r);
 }
 
 static void

@@ -37,6 +37,7 @@ static const struct {
 	[OPT_ETCD_CA] = {"etcd-ca", 0, true},
 	[OPT_ETCD_CERT] = {"etcd-cert", 0, true},
 	[OPT_ETCD_KEY] = {"etcd-key", 0, true},
+	[OPT_OPERATOR] = {"operator", 0, false},
 };
 
 const char *

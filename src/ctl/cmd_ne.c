@@ -13,7 +13,7 @@
 const char ctl_ne_client_help[] =
 	"\n"
 	"Usage:\n"
-	"  tabbyctl api-client create <NAME>\n"
+	"  tabbyctl api-client create <NAME> [--operator]\n"
 	"  tabbyctl api-client show\n"
 	"  tabbyctl api-client remove <CLIENT_ID>\n"
 	"  tabbyctl api-client rotate-secret <CLIENT_ID>\n"
@@ -22,7 +22,9 @@ const char ctl_ne_client_help[] =
 	"Description:\n"
 	"  Manage the tenants of the peering API. create and rotate-secret print the\n"
 	"  client secret once; only its argon2id hash is stored. remove and\n"
-	"  rotate-secret revoke the client's tokens at once.\n"
+	"  rotate-secret revoke the client's tokens at once. --operator makes an\n"
+	"  operator client: it may open the topology page (/ui/) and read every\n"
+	"  node's and tenant's state there; tenants get 403.\n"
 	"\n";
 
 const char ctl_ne_user_help[] =
@@ -103,13 +105,16 @@ client_create(struct ctl *c)
 
 	if (s == NULL)
 		return CTL_EXIT_FAIL;
-	rc = ne_client_create(s, c->vars[0], id, secret, &err);
+	rc = ne_client_create_role(s, c->vars[0], (c->args.seen & OPTF(OPT_OPERATOR)) != 0, id,
+				   secret, &err);
 	audit(rc == STORE_OK ? id : NULL, NULL, "api-client.create", rc);
 	if (rc != STORE_OK)
 		return ctl_fail("%s", err.msg);
 	if (c->fmt != OUT_TABLE)
-		return ctl_print_doc(c, json_pack("{s:s, s:s, s:s}", "name", c->vars[0], "client_id",
-						  id, "client_secret", secret));
+		return ctl_print_doc(c, json_pack("{s:s, s:s, s:s, s:s}", "name", c->vars[0],
+						  "client_id", id, "client_secret", secret, "role",
+						  (c->args.seen & OPTF(OPT_OPERATOR)) ? "operator"
+										      : "tenant"));
 	printf("Client ID: %s\nClient secret: %s\n", id, secret);
 	return CTL_EXIT_OK;
 }
@@ -170,8 +175,8 @@ show_list(struct ctl *c, json_t *list, const char *const *fields, const char *co
 static int
 client_show(struct ctl *c)
 {
-	static const char *const f[] = {"client_id", "name", "created"};
-	static const char *const h[] = {"CLIENT ID", "NAME", "CREATED"};
+	static const char *const f[] = {"client_id", "name", "role", "created"};
+	static const char *const h[] = {"CLIENT ID", "NAME", "ROLE", "CREATED"};
 	struct store *s = store_or_fail(c);
 	struct err err;
 	json_t *list;
@@ -180,7 +185,7 @@ client_show(struct ctl *c)
 		return CTL_EXIT_FAIL;
 	if (ne_client_list(s, &list, &err) != STORE_OK)
 		return ctl_fail("%s", err.msg);
-	return show_list(c, list, f, h, 3, "No API clients defined.");
+	return show_list(c, list, f, h, 4, "No API clients defined.");
 }
 
 static int
@@ -294,7 +299,8 @@ connection_remove(struct ctl *c)
 }
 
 const struct ctl_cmd ctl_ne_client_cmds[] = {
-	{"api-client create", "<NAME>", OPTF(OPT_OUTPUT), client_create},
+	{"api-client create", "<NAME> [--operator]", OPTF(OPT_OUTPUT) | OPTF(OPT_OPERATOR),
+	 client_create},
 	{"api-client show", "", OPTF(OPT_OUTPUT), client_show},
 	{"api-client remove", "<CLIENT_ID>", 0, client_remove},
 	{"api-client rotate-secret", "<CLIENT_ID>", OPTF(OPT_OUTPUT), client_rotate},

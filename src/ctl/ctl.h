@@ -51,6 +51,7 @@ enum ctl_opt {
 	OPT_ETCD_CA,
 	OPT_ETCD_CERT,
 	OPT_ETCD_KEY,
+	OPT_OPERATOR,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))

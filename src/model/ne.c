@@ -342,9 +342,25 @@ ne_auth_actor(const struct ne_auth *a)
 	return a->user[0] ? a->user : a->client_id;
 }
 
+/* A client record's role: clients made before roles existed are tenants. */
+static bool
+is_operator(const json_t *client)
+{
+	const char *r = json_string_value(json_object_get(client, "role"));
+
+	return r != NULL && strcmp(r, "operator") == 0;
+}
+
 int
 ne_client_create(struct store *s, const char *name, char *client_id, char *secret,
 		 struct err *err)
+{
+	return ne_client_create_role(s, name, false, client_id, secret, err);
+}
+
+int
+ne_client_create_role(struct store *s, const char *name, bool operator_role, char *client_id,
+		      char *secret, struct err *err)
 {
 	char key[KEY_MAX], hash[crypto_pwhash_STRBYTES], created[32], *text;
 	json_t *o;
@@ -359,8 +375,9 @@ ne_client_create(struct store *s, const char *name, char *client_id, char *secre
 	if (hash_secret(secret, hash, err) != 0)
 		return STORE_ERR;
 	now_iso(created, sizeof(created));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "client_id", client_id, "name", name,
-		      "secret_hash", hash, "created", created, "generation", (json_int_t)1);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "client_id", client_id, "name", name,
+		      "secret_hash", hash, "created", created, "generation", (json_int_t)1, "role",
+		      operator_role ? "operator" : "tenant");
 	ne_key(key, sizeof(key), "client", client_id);
 	text = dump(o);
 	rc = store_put(s, key, text, 0, NULL, err);
@@ -532,6 +549,7 @@ ne_client_check(struct store *s, const char *client_id, const char *secret, stru
 			 json_string_value(json_object_get(o, "name")) ?: "");
 		a->client_rev = rev;
 		a->client_gen = generation(o);
+		a->operator_role = is_operator(o);
 	}
 	json_decref(o);
 	return ok;
@@ -941,6 +959,7 @@ holder_live(struct store *s, const json_t *rec, struct ne_auth *a, int64_t *fam_
 		 json_string_value(json_object_get(o, "name")) ?: "");
 	a->client_rev = rev;
 	a->client_gen = generation(o);
+	a->operator_role = is_operator(o);
 	json_decref(o);
 	if (json_integer_value(json_object_get(rec, "client_gen")) != a->client_gen)
 		return 0;

@@ -47,6 +47,7 @@ struct ne_auth {
 	char user[NE_NAME_MAX + 1];   /* "" for a client-credentials token */
 	int64_t user_rev, user_gen;
 	char family[65];              /* the refresh-token family, "" for none */
+	bool operator_role;           /* an operator client (api-client create --operator) */
 };
 
 /* The name a write is recorded under (createdBy / lastUpdatedBy): the user, else the client. */
@@ -55,6 +56,9 @@ const char *ne_auth_actor(const struct ne_auth *a);
 /* API clients. The secret is returned once, at creation or rotation. */
 int ne_client_create(struct store *s, const char *name, char *client_id, char *secret,
 		     struct err *err);
+/* The same with a role: an operator client may read every tenant's state (/ui/). */
+int ne_client_create_role(struct store *s, const char *name, bool operator_role,
+			  char *client_id, char *secret, struct err *err);
 /* New secret, generation bumped: the client's tokens die at once. */
 int ne_client_rotate(struct store *s, const char *client_id, char *secret, struct err *err);
 /* Removes the client and its users and revokes its tokens at once; STORE_NOTFOUND if unknown. */

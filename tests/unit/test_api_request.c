@@ -2,9 +2,11 @@
  * The API core's strict parsing (request.c), the failure limits (limit.c), and the
  * token endpoint's grants as the core hands their credential checks to the pool.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -262,6 +264,126 @@ test_password_grant(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A GET of target with a bearer token (or none); the answer in r (cleared first). */
+static void
+get(struct api_resp *r, const char *target, const char *token)
+{
+	char auth[128];
+	struct api_kv h[1] = {{"Authorization", auth}};
+	struct api_req q = {.method = "GET", .target = target, .headers = h,
+			    .n_headers = token ? 1 : 0, .peer = "192.0.2.9"};
+
+	snprintf(auth, sizeof(auth), "Bearer %s", token ? token : "");
+	json_decref(r->doc);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+	api_handle_sync(&q, r);
+}
+
+/* An access token for a new client of the given role. */
+static void
+client_token(struct store *s, bool operator_role, char *token)
+{
+	char id[NE_UUID_LEN + 1], secret[128];
+	struct ne_tokens t;
+	struct ne_auth a;
+	struct err err;
+
+	assert_int_equal(ne_client_create_role(s, operator_role ? "noc" : "acme", operator_role, id,
+					       secret, &err),
+			 STORE_OK);
+	assert_int_equal(ne_client_check(s, id, secret, &a, &err), 1);
+	assert_int_equal(a.operator_role, operator_role);
+	assert_int_equal(ne_token_issue(s, &a, &t, &err), STORE_OK);
+	strcpy(token, t.access);
+}
+
+/* One request of test_operator_ui and what came back. */
+struct ui_case {
+	const char *target, *token, *needle;
+	int status;
+	const char *content_type;
+	bool found;                  /* needle in the body (or in the JSON text) */
+};
+
+/*
+ * On a thread of its own: api_store() keeps one handle per thread, opened on first
+ * use, and the earlier tests' thread holds one on another (removed) datastore.
+ */
+static void *
+ui_cases_run(void *arg)
+{
+	struct ui_case *c = arg;
+	struct api_resp r = {0};
+
+	for (; c->target; c++) {
+		get(&r, c->target, c->token);
+		c->status = r.status;
+		c->content_type = r.content_type;
+		if (r.body != NULL) {
+			c->found = memmem(r.body, r.body_len, c->needle, strlen(c->needle)) != NULL;
+		} else {
+			char *t = json_dumps(r.doc, JSON_COMPACT);
+
+			c->found = strstr(t, c->needle) != NULL;
+			free(t);
+		}
+	}
+	json_decref(r.doc);
+	free(r.body);
+	return NULL;
+}
+
+/*
+ * The topology page: its files without a token, its data (and the files) to an
+ * operator's token only -- a tenant's gets 403; /metrics in the text format.
+ */
+static void
+test_operator_ui(void **state)
+{
+	char dir[] = "/tmp/tabby-test-api-XXXXXX", url[128], cmd[128];
+	char tenant[NE_TOKEN_HEX + 1], operator[NE_TOKEN_HEX + 1];
+	struct ui_case cases[] = {
+		{"/ui/api/topology", NULL, "UNAUTHORIZED", 0, NULL, false},
+		{"/ui/api/topology", tenant, "ACCESS_DENIED", 0, NULL, false},
+		{"/ui/api/topology", operator, "\"sessions\":[]", 0, NULL, false},
+		{"/ui/", NULL, "<script src=\"/ui/app.js\">", 0, NULL, false},
+		{"/ui/", tenant, "operator", 0, NULL, false},
+		{"/ui/app.js", operator, "/ui/api/topology", 0, NULL, false},
+		{"/ui/missing.js", NULL, "NOT_FOUND", 0, NULL, false},
+		{"/metrics", NULL, "# TYPE tabby_api_requests_total counter", 0, NULL, false},
+		{NULL, NULL, NULL, 0, NULL, false},
+	};
+	static const int want[] = {401, 403, 200, 200, 403, 200, 404, 200};
+	struct store *s;
+	struct err err;
+	pthread_t t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	assert_int_equal(ne_init(), 0);
+	assert_int_equal(store_open(&s, url, &err), STORE_OK);
+	client_token(s, false, tenant);
+	client_token(s, true, operator);
+	api_set_datastore(url);
+	assert_int_equal(pthread_create(&t, NULL, ui_cases_run, cases), 0);
+	pthread_join(t, NULL);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		print_message("GET %s %s: %d\n", cases[i].target,
+			      cases[i].token == tenant ? "(tenant)" : cases[i].token ? "(operator)" : "",
+			      cases[i].status);
+		assert_int_equal(cases[i].status, want[i]);
+		assert_true(cases[i].found);
+	}
+	assert_string_equal(cases[3].content_type, "text/html; charset=utf-8");
+	assert_string_equal(cases[5].content_type, "text/javascript; charset=utf-8");
+	assert_string_equal(cases[7].content_type, "text/plain; version=0.0.4; charset=utf-8");
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -269,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_pct_decode), cmocka_unit_test(test_form),
 		cmocka_unit_test(test_media_type), cmocka_unit_test(test_target),
 		cmocka_unit_test(test_limits), cmocka_unit_test(test_password_grant),
+		cmocka_unit_test(test_operator_ui),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
