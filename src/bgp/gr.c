@@ -1,0 +1,94 @@
+#include "bgp/gr.h"
+
+#include <string.h>
+
+#define GR_FLAG_RESTART 0x8000       /* RFC 4724 §3: Restart State (R) */
+
+void
+bgp_gr_ours(struct bgp_open *o, uint16_t afi, uint16_t restart_time, bool restarting)
+{
+	if (restart_time > BGP_GR_RESTART_TIME_MAX)
+		restart_time = BGP_GR_RESTART_TIME_MAX;
+	o->has_gr = true;
+	o->gr_restarted = restarting;
+	o->gr_notification = true;
+	o->gr_restart_time = restart_time;
+	o->gr_naf = 1;
+	o->gr_af[0] = (struct bgp_gr_af){
+		.afi = afi, .safi = BGP_SAFI_UNICAST, .flags = BGP_GR_AF_FORWARDING};
+}
+
+bool
+bgp_gr_peer_af(const struct bgp_open *peer, uint16_t afi, bool *forwarding)
+{
+	*forwarding = false;
+	if (!peer->has_gr)
+		return false;
+	for (uint8_t i = 0; i < peer->gr_naf && i < BGP_GR_MAX_AF; i++) {
+		if (peer->gr_af[i].afi == afi && peer->gr_af[i].safi == BGP_SAFI_UNICAST) {
+			*forwarding = (peer->gr_af[i].flags & BGP_GR_AF_FORWARDING) != 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+bgp_gr_notification(const struct bgp_open *ours, const struct bgp_open *peer)
+{
+	return ours->has_gr && ours->gr_notification && peer->has_gr && peer->gr_notification;
+}
+
+bool
+bgp_gr_keeps_routes(const struct bgp_open *ours, const struct bgp_open *peer, uint16_t afi,
+		    enum bgp_gr_down how, const struct bgp_notif *n)
+{
+	bool fwd, mine;
+
+	/* RFC 4724 §4.2: the helper keeps routes of families both sides announced. */
+	if (!ours->has_gr || !bgp_gr_peer_af(peer, afi, &fwd) || !bgp_gr_peer_af(ours, afi, &mine))
+		return false;
+	switch (how) {
+	case BGP_GR_DOWN_TCP:
+		return true;
+	case BGP_GR_DOWN_NOTIF_SENT:
+		/* RFC 8538 §4: a NOTIFICATION (a hold timer expiry, an UPDATE error) keeps
+		 * the routes; a Cease is our own decision to end the session. */
+		return bgp_gr_notification(ours, peer) && n != NULL && n->code != BGP_ERR_CEASE;
+	case BGP_GR_DOWN_NOTIF_RECEIVED:
+		/* RFC 8538 §4: every NOTIFICATION but the Hard Reset. */
+		return bgp_gr_notification(ours, peer) && n != NULL &&
+		       !(n->code == BGP_ERR_CEASE && n->subcode == BGP_CEASE_HARD_RESET);
+	}
+	return false;
+}
+
+bool
+bgp_gr_needs_hard_reset(const struct bgp_notif *n)
+{
+	if (n->code != BGP_ERR_CEASE)
+		return false;
+	switch (n->subcode) {
+	case BGP_CEASE_MAX_PREFIXES:
+	case BGP_CEASE_ADMIN_SHUTDOWN:
+	case BGP_CEASE_PEER_DECONFIGURED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+bgp_gr_hard_reset(struct bgp_notif *n)
+{
+	uint8_t inner[BGP_NOTIF_DATA_MAX];
+	size_t len = n->data_len;
+
+	/* RFC 8538 §3.1: the data is the original code, subcode and data. */
+	if (len > sizeof(inner) - 2)
+		len = sizeof(inner) - 2;
+	inner[0] = n->code;
+	inner[1] = n->subcode;
+	memcpy(inner + 2, n->data, len);
+	bgp_notif_set(n, BGP_ERR_CEASE, BGP_CEASE_HARD_RESET, inner, len + 2);
+}
