@@ -20,12 +20,22 @@
 static const char usage[] =
 	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
 	"              [--listen-port 179] [--hold-time 90] [--send-hold-time SECONDS]\n"
-	"              [--datastore URL] [--control PATH] [--no-fib]\n"
+	"              [--datastore URL] [--control PATH] [--no-fib] [--no-graceful-restart]\n"
 	"              [--log-level debug|info|warn|error] [--version]\n"
 	"\n"
 	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
-	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n";
+	"datastore.\n"
+	"\n"
+	"Graceful restart (RFC 4724, with RFC 8538) is on unless --no-graceful-restart:\n"
+	"  SIGTERM, SIGINT  stop to restart: the kernel routes stay, and the peers keep\n"
+	"                   this node's routes for its restart time (default 120 s, per\n"
+	"                   peer: tabbyctl ... peer add --restart-time); the next start\n"
+	"                   keeps forwarding, relearns, then removes what went stale\n"
+	"  SIGUSR1          stop for good (decommission): every kernel route of tabbyd's\n"
+	"                   is removed and every peer gets a Cease (a Hard Reset to those\n"
+	"                   with RFC 8538), so it drops this node's routes at once\n"
+	"With --no-graceful-restart every stop is for good.\n";
 
 /*
  * Every session costs a descriptor (two during a collision): take all the
@@ -76,6 +86,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"datastore", required_argument, NULL, 'd'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
+		{"no-graceful-restart", no_argument, NULL, 'G'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -93,6 +104,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen_port = BGP_PORT;
 	cfg->hold_time = 90;
+	cfg->graceful_restart = true;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
@@ -149,6 +161,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case 'F':
 			cfg->no_fib = true;
+			break;
+		case 'G':
+			cfg->graceful_restart = false;
 			break;
 		case 'l':
 			if (log_parse_level(optarg, &lvl) != 0)
@@ -290,13 +305,21 @@ static void
 stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct agent *ag = w->data;
+	bool for_good = w->signum == SIGUSR1 || !ag->cfg.graceful_restart;
 
 	(void)revents;
-	log_info("signal %d: closing every session", w->signum);
+	log_info("signal %d: closing every session, %s", w->signum,
+		 for_good ? "for good: every route is withdrawn"
+			  : "to restart: routes are kept (graceful restart)");
 	ag->stopping = true;
+	ag->keep_fib = !for_good;
 	/* RFC 9003: say why in the Cease. */
-	while (ag->sessions)
-		session_free(ag->sessions, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+	while (ag->sessions) {
+		if (for_good)
+			session_free(ag->sessions, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+		else
+			session_free_restart(ag->sessions);
+	}
 	status_stop(ag);
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -339,9 +362,11 @@ main(int argc, char **argv)
 	ev_timer_again(ag.loop, &ag.watch_timer);
 	ev_signal_init(&ag.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&ag.sigint, stop_cb, SIGINT);
-	ag.sigterm.data = ag.sigint.data = &ag;
+	ev_signal_init(&ag.sigusr1, stop_cb, SIGUSR1);
+	ag.sigterm.data = ag.sigint.data = ag.sigusr1.data = &ag;
 	ev_signal_start(ag.loop, &ag.sigterm);
 	ev_signal_start(ag.loop, &ag.sigint);
+	ev_signal_start(ag.loop, &ag.sigusr1);
 	reconcile(&ag);
 	ev_run(ag.loop, 0);
 

@@ -51,6 +51,8 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	p->import_all = cfg ? !cfg->import_none : true;
 	p->export_all = cfg ? !cfg->export_none : true;
 	p->max_prefixes = max_prefixes;
+	p->restart_time = cfg && cfg->max_restart_time ? (uint16_t)cfg->max_restart_time
+						       : BGP_GR_RESTART_TIME_DEFAULT;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
 }
@@ -235,6 +237,8 @@ reconcile(struct agent *ag)
 			snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", sp.v[i].peering);
 			status_session(s);
 		}
+		/* A new restart time is announced in the next OPEN: no reason to reset now. */
+		s->spec.restart_time = sp.v[i].restart_time;
 		/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
 		if (s->spec.max_prefixes != sp.v[i].max_prefixes)
 			session_set_max_prefixes(s, sp.v[i].max_prefixes);
@@ -245,6 +249,8 @@ reconcile(struct agent *ag)
 	free(matched);
 	free(sp.v);
 	peerings_settle(ag);
+	/* A peer gone from the configuration is no longer waited for. */
+	routes_defer_check(ag);
 }
 
 static void

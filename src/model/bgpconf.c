@@ -239,6 +239,11 @@ bgpconf_peer_check(const struct bgp_peer *p, struct err *err)
 			return STORE_ERR;
 		}
 	}
+	if (p->max_restart_time > BGPCONF_RESTART_TIME_MAX) {
+		err_set(err, "the restart time must be 1-%d seconds (RFC 4724: 12 bits)",
+			BGPCONF_RESTART_TIME_MAX);
+		return STORE_ERR;
+	}
 	return STORE_OK;
 }
 
@@ -264,6 +269,8 @@ bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, st
 		json_object_set_new(o, "export", json_string("none"));
 	if (p->max_prefixes != 0)
 		json_object_set_new(o, "max_prefixes", json_integer(p->max_prefixes));
+	if (p->max_restart_time != 0)
+		json_object_set_new(o, "max_restart_time", json_integer(p->max_restart_time));
 	rc = put_json(s, k.s, o, err);
 	json_decref(o);
 	return rc;
@@ -319,6 +326,9 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 		p->export_none = json_is_string(json_object_get(o, "export")) &&
 				 strcmp(json_string_value(json_object_get(o, "export")), "none") == 0;
 		json_limit(o, "max_prefixes", &p->max_prefixes);
+		json_limit(o, "max_restart_time", &p->max_restart_time);
+		if (p->max_restart_time > BGPCONF_RESTART_TIME_MAX)
+			p->max_restart_time = BGPCONF_RESTART_TIME_MAX;
 		json_decref(o);
 		out->n++;
 	}

@@ -18,6 +18,7 @@
 #include "store/store.h"
 
 #define BGP_PASSWORD_MAX 80
+#define BGPCONF_RESTART_TIME_MAX 4095  /* RFC 4724 §3: the restart time has 12 bits */
 
 struct bgp_global {
 	uint32_t as_num;   /* default node AS */
@@ -37,6 +38,7 @@ struct bgp_peer {
 	char password[BGP_PASSWORD_MAX + 1];  /* "" when none; never printed */
 	bool import_none, export_none;         /* --import=none / --export=none */
 	uint32_t max_prefixes;                 /* --max-prefixes; 0: no limit */
+	uint32_t max_restart_time;             /* RFC 4724 restart time, seconds; 0: default 120 */
 };
 
 struct bgp_peers {
