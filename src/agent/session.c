@@ -913,22 +913,28 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 {
 	struct agent *ag = s->ag;
 	struct session **pp;
+	uint16_t afi = addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+	bool fwd;
 
 	for (int i = 0; i < 2; i++) {
 		struct conn *c = s->conn[i];
 		uint8_t sub = cease_subcode;
+		const char *text = why;
 
+		/* Only a peer that keeps routes of the session's family gets a restart. */
 		if (c != NULL && restart && c->fsm.state == FSM_ESTABLISHED && c->have_open &&
-		    c->peer_open.has_gr) {
+		    bgp_gr_peer_af(&c->peer_open, afi, &fwd)) {
 			/* RFC 8538 §4: a Cease other than Hard Reset counts as a restart;
 			 * without the N bit, only a TCP session ending without one does. */
-			if (bgp_gr_notification(&c->our_open, &c->peer_open))
+			if (bgp_gr_notification(&c->our_open, &c->peer_open)) {
 				sub = BGP_CEASE_ADMIN_RESET;
-			else
+				text = "tabbyd restarting";
+			} else {
 				c->quiet = true;
+			}
 		}
 		if (c != NULL)
-			conn_stop(c, sub, why);
+			conn_stop(c, sub, text);
 		conn_free(c);
 	}
 	ev_timer_stop(s->ag->loop, &s->gr_timer);
@@ -958,7 +964,7 @@ void
 session_free_restart(struct session *s)
 {
 	log_info("peer %s: stopping for a restart (graceful restart)", peer_str(s));
-	release(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd restarting", true);
+	release(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down", true);
 }
 
 struct session *
