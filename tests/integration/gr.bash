@@ -64,11 +64,34 @@ bird_gr_conf() {  # RESTART-TIME EXTRA-PREFIX...
 	echo "log stderr all;
 router id 192.0.2.10;
 protocol device {}
-protocol kernel { ipv4 { export where source = RTS_BGP; }; }
+protocol kernel { graceful restart on; ipv4 { export where source = RTS_BGP; }; }
 protocol static s4 { ipv4; $statics }
 protocol bgp t4 { local 192.0.2.10 as 65010; neighbor 192.0.2.1 as 64512;
 	connect retry time 1; error wait time 1,2; hold time 9;
 	graceful restart on; graceful restart time $1;
 	debug { states, events };
 	ipv4 { import all; export all; }; }"
+}
+
+# bird_restarted CONFIG: a new BIRD after `birdc graceful restart`, in recovery (-R):
+# it announces the Restart State bit and keeps its kernel routes until it has converged.
+bird_restarted() {
+	printf '%s\n' "$1" > "$T/bird/bird.conf"
+	ip netns exec "$(ns_of peer)" bird -R -f -c "$T/bird/bird.conf" -s "$T/bird/bird.ctl" >> "$T/bird/bird.log" 2>&1 &
+	PIDS+=($!)
+	PID_OF[bird]=$!
+}
+
+# Seconds (with milliseconds) between the first log lines of tabbyd matching two patterns.
+log_gap() {  # PATTERN-FROM PATTERN-TO
+	python3 - "$T/n1.log" "$1" "$2" <<'PY'
+import re, sys, datetime
+lines = open(sys.argv[1]).read().splitlines()
+def at(pat):
+    for l in lines:
+        if re.search(pat, l):
+            return datetime.datetime.strptime(l.split()[0], "%Y-%m-%dT%H:%M:%S.%f")
+    sys.exit("no log line matches: " + pat)
+print("%.2f" % (at(sys.argv[3]) - at(sys.argv[2])).total_seconds())
+PY
 }
