@@ -95,3 +95,34 @@ def at(pat):
 print("%.2f" % (at(sys.argv[3]) - at(sys.argv[2])).total_seconds())
 PY
 }
+
+# FRR bgpd as the peer, graceful restart on, originating 203.0.113.0/24 and the EXTRA
+# prefixes. Without zebra (-Z) it programs no kernel: the peer's way back to the client
+# is a static route. frr_gr_start CONFIG [BGPD-ARGS...].
+frr_gr_conf() {  # EXTRA-PREFIX...
+	local p nets="  network 203.0.113.0/24"
+	for p in "$@"; do nets="$nets
+  network $p"; done
+	echo "hostname frr
+router bgp 65010
+ bgp router-id 192.0.2.10
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ bgp graceful-restart
+ bgp graceful-restart preserve-fw-state
+ bgp graceful-restart restart-time 120
+ neighbor 192.0.2.1 remote-as 64512
+ neighbor 192.0.2.1 timers connect 1
+ address-family ipv4 unicast
+$nets
+ exit-address-family"
+}
+frr_gr_start() {
+	mkdir -p "$T/frr" && chmod 777 "$T/frr"
+	printf '%s\n' "$1" > "$T/frr/bgpd.conf"
+	chmod 644 "$T/frr/bgpd.conf"
+	ip netns exec "$(ns_of peer)" /usr/lib/frr/bgpd -f "$T/frr/bgpd.conf" -i "$T/frr/bgpd.pid" -z "$T/frr/zserv.api" \
+		--vty_socket "$T/frr" -n -Z -u frr -g frr -p 179 "${@:2}" >> "$T/frr/bgpd.log" 2>&1 &
+	PIDS+=($!)
+	PID_OF[frr]=$!
+}

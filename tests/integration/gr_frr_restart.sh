@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# FRR restarts (tabbyd as the RFC 4724 helper): FRR bgpd with `bgp graceful-restart`
+# announces 203.0.113.0/24 and 203.0.113.128/25; a ping from the client crosses tabbyd to
+# the peer every 50 ms. bgpd is killed and a new one (FRR sets the R bit at start) comes back
+# announcing only the /24: tabbyd keeps FRR's routes in its kernel throughout, loses no
+# probe, and after FRR's End-of-RIB removes the /25 alone. (FRR also sends tabbyd's own
+# route back, which tabbyd drops as an AS loop: it counts among FRR's routes.)
+. "$(dirname "$0")/gr.bash"
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+set -e
+gr_topology
+nsx peer ip route add 198.51.100.0/24 via 192.0.2.1
+TABBYD_FIB=kernel
+tabbyd_start tabby n1 1 --as 64512
+frr_gr_start "$(frr_gr_conf 203.0.113.128/25)"
+routes_in() { bash -c "$(declare -f nsx ns_of tabby_routes tabby_has); NS_PREFIX=$NS_PREFIX; $*"; }
+
+wait_until 30 "FRR's routes in tabbyd's kernel" routes_in "tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25"
+wait_until 10 "FRR's End-of-RIB" grep -q "peer 192.0.2.10: End-of-RIB" "$T/n1.log"
+"$TABBYCTL" status --node=n1 -o json | python3 -c '
+import json, sys
+gr = json.load(sys.stdin)["sessions"][0]["graceful_restart"]
+print("negotiated:", json.dumps(gr))
+assert gr["negotiated"] and gr["notification"] and gr["peer"]["forwarding"], gr
+assert gr["peer"]["restart_time"] == 120, gr'
+
+probe_start 10 frr
+sleep 1
+kill -KILL "${PID_OF[frr]}"
+wait "${PID_OF[frr]}" 2>/dev/null || true
+wait_until 5 "tabbyd: FRR restarting, its routes kept" grep -qE "graceful restart: keeping its [0-9]+ routes, stale" "$T/n1.log"
+status_row n1 192.0.2.10 | grep -qE "graceful restart: [0-9]+ stale routes kept" || die "INFO does not show the restart"
+sleep 1
+tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25 || die "kernel routes gone while FRR restarts"
+frr_gr_start "$(frr_gr_conf)"
+wait_until 30 "tabbyd: FRR's End-of-RIB ends its restart" \
+	grep -q "graceful restart over (End-of-RIB): 1 stale routes removed" "$T/n1.log"
+probe_check frr
+tabby_has 203.0.113.0/24 || die "the route FRR announces again is gone"
+! tabby_has 203.0.113.128/25 || die "the route FRR no longer announces is still in the kernel"
+"$TABBYCTL" route show --node=n1 | grep -q stale && die "a route is still marked stale"
+echo "FRR restarted: its routes stayed in the kernel, no probe lost, only the one it no longer announces removed"
