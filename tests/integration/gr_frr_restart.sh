@@ -5,6 +5,9 @@
 # announcing only the /24: tabbyd keeps FRR's routes in its kernel throughout, loses no
 # probe, and after FRR's End-of-RIB removes the /25 alone. (FRR also sends tabbyd's own
 # route back, which tabbyd drops as an AS loop: it counts among FRR's routes.)
+# Then tabbyd's stops with FRR, which negotiates the N bit (RFC 8538): SIGTERM sends an
+# Administrative Reset and FRR keeps tabbyd's route, stale, until the restarted tabbyd
+# sends it again; SIGUSR1 (stop for good) sends a Hard Reset and FRR drops it at once.
 . "$(dirname "$0")/gr.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -39,4 +42,23 @@ probe_check frr
 tabby_has 203.0.113.0/24 || die "the route FRR announces again is gone"
 ! tabby_has 203.0.113.128/25 || die "the route FRR no longer announces is still in the kernel"
 "$TABBYCTL" route show --node=n1 | grep -q stale && die "a route is still marked stale"
-echo "FRR restarted: its routes stayed in the kernel, no probe lost, only the one it no longer announces removed"
+frr_route() { nsx peer vtysh --vty_socket "$T/frr" -c "show bgp ipv4 unicast 198.51.100.0/24 json"; }
+
+# tabbyd restarts: FRR helps (the Cease counts as a restart).
+kill -TERM "${PID_OF[n1]}"
+wait "${PID_OF[n1]}"
+grep -q "sending NOTIFICATION 6/4 (Administrative reset)" "$T/n1.log" || die "no Administrative Reset sent"
+wait_until 5 "FRR keeps tabbyd's route, stale" bash -c "$(declare -f nsx ns_of frr_route); NS_PREFIX=$NS_PREFIX T=$T; frr_route | grep -q '\"stale\":true'"
+tabbyd_start tabby n1 1 --as 64512
+wait_until 20 "tabbyd restarted: FRR's End-of-RIB ends its deferral" \
+	grep -q "route selection done after .* (every peer's End-of-RIB)" "$T/n1.log"
+wait_until 20 "FRR has tabbyd's route again, not stale" bash -c "$(declare -f nsx ns_of frr_route); NS_PREFIX=$NS_PREFIX T=$T; frr_route | grep -q '\"valid\":true' && ! frr_route | grep -q '\"stale\":true'"
+
+# tabbyd stops for good: a Hard Reset, FRR drops the route, tabbyd's kernel routes go.
+wait_until 10 "FRR up" frr_up peer frr 192.0.2.1
+kill -USR1 "${PID_OF[n1]}"
+wait "${PID_OF[n1]}"
+grep -q "sending NOTIFICATION 6/9 (Hard reset)" "$T/n1.log" || die "no Hard Reset sent on SIGUSR1"
+wait_until 3 "FRR dropped tabbyd's route" bash -c "$(declare -f nsx ns_of frr_route); NS_PREFIX=$NS_PREFIX T=$T; ! frr_route | grep -q '\"valid\":true'"
+[ -z "$(tabby_routes)" ] || { tabby_routes; die "tabbyd left kernel routes after SIGUSR1"; }
+echo "FRR restarted: its routes stayed in the kernel, no probe lost, only the one it no longer announces removed; tabbyd's SIGTERM was a restart for FRR (RFC 8538), its SIGUSR1 a Hard Reset"

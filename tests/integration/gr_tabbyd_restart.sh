@@ -5,7 +5,8 @@
 # routes stay, BIRD keeps tabbyd's route (it logs a graceful restart, no withdrawal).
 # The restarted tabbyd announces the Restart State bit, defers its selection until
 # BIRD's End-of-RIB, then removes only the kernel route BIRD stopped announcing while
-# tabbyd was down; afterwards no stale route is left on either side.
+# tabbyd was down; afterwards no stale route is left on either side. Finally SIGUSR1,
+# the stop for good, withdraws everything: BIRD drops the route at once.
 . "$(dirname "$0")/gr.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -14,6 +15,7 @@ TABBYD_FIB=kernel
 tabbyd_start tabby n1 1 --as 64512
 bird_start peer bird "$(bird_gr_conf 120 203.0.113.128/25)"
 bird() { birdc -s "$T/bird/bird.ctl" "$@"; }
+routes_gone() { ! nsx peer ip -4 route show 198.51.100.0/24 | grep -q via; }
 
 wait_until 30 "routes both ways" bash -c "$(declare -f nsx ns_of tabby_routes tabby_has peer_has_client_route); NS_PREFIX=$NS_PREFIX
 	tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25 && peer_has_client_route"
@@ -65,4 +67,14 @@ peer_has_client_route || die "BIRD lost the client's route"
 wait_until 10 "BIRD holds nothing stale" bash -c "! birdc -s '$T/bird/bird.ctl' show route all | grep -qi stale"
 [ "$(tabby_routes)" = "203.0.113.0/24 via 192.0.2.10" ] || { tabby_routes; die "tabbyd's kernel routes are not exactly BIRD's"; }
 grep -q "via 192.0.2.1 .*proto bird" <(nsx peer ip -4 route show 198.51.100.0/24) || die "BIRD's kernel route to the client is gone"
-echo "tabbyd SIGKILLed and SIGTERMed under a 50 ms probe: nothing lost; BIRD restarted gracefully with it; only the stale route removed"
+
+# 3. Stopping for good (SIGUSR1, as documented): BIRD drops our route at once (a Cease,
+# no graceful restart), and tabbyd's kernel routes go.
+restarts=$(grep -c "Neighbor graceful restart detected" "$T/bird/bird.log")
+kill -USR1 "${PID_OF[n1]}"
+wait "${PID_OF[n1]}"
+[ -z "$(tabby_routes)" ] || { tabby_routes; die "tabbyd left kernel routes after SIGUSR1"; }
+wait_until 3 "BIRD withdrew the client's route" routes_gone
+[ "$(grep -c "Neighbor graceful restart detected" "$T/bird/bird.log")" = "$restarts" ] ||
+	die "BIRD took the stop for good as a graceful restart"
+echo "tabbyd SIGKILLed and SIGTERMed under a 50 ms probe: nothing lost; BIRD restarted gracefully with it; only the stale route removed; SIGUSR1 withdrew everything"
