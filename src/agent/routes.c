@@ -267,8 +267,10 @@ defer_end(struct agent *ag, const char *why)
 	free(ag->kept);
 	ag->kept = NULL;
 	ag->nkept = 0;
-	/* The peers that waited get our table and End-of-RIB now. */
+	/* The peers that waited get our table and End-of-RIB now; their records say so. */
 	schedule_flush(ag);
+	for (struct session *s = ag->sessions; s; s = s->next)
+		status_session(s);
 }
 
 void

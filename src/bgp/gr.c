@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-#define GR_FLAG_RESTART 0x8000       /* RFC 4724 §3: Restart State (R) */
-
 void
 bgp_gr_ours(struct bgp_open *o, uint16_t afi, uint16_t restart_time, bool restarting)
 {
@@ -14,8 +12,8 @@ bgp_gr_ours(struct bgp_open *o, uint16_t afi, uint16_t restart_time, bool restar
 	o->gr_notification = true;
 	o->gr_restart_time = restart_time;
 	o->gr_naf = 1;
-	o->gr_af[0] = (struct bgp_gr_af){
-		.afi = afi, .safi = BGP_SAFI_UNICAST, .flags = BGP_GR_AF_FORWARDING};
+	o->gr_af[0] =
+	    (struct bgp_gr_af){.afi = afi, .safi = BGP_SAFI_UNICAST, .flags = BGP_GR_AF_FORWARDING};
 }
 
 bool

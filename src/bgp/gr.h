@@ -13,9 +13,9 @@
 
 #include "bgp/msg.h"
 
-#define BGP_GR_RESTART_TIME_DEFAULT 120  /* seconds, as Calico's BIRD uses */
-#define BGP_GR_RESTART_TIME_MAX 4095     /* RFC 4724 §3: twelve bits */
-#define BGP_GR_AF_FORWARDING 0x80        /* RFC 4724 §3: the Forwarding State bit */
+#define BGP_GR_RESTART_TIME_DEFAULT 120 /* seconds, as Calico's BIRD uses */
+#define BGP_GR_RESTART_TIME_MAX 4095	/* RFC 4724 §3: twelve bits */
+#define BGP_GR_AF_FORWARDING 0x80	/* RFC 4724 §3: the Forwarding State bit */
 
 /*
  * Our capability for one family (IPv4 or IPv6 unicast): the restart time, the
@@ -31,7 +31,7 @@ bool bgp_gr_peer_af(const struct bgp_open *peer, uint16_t afi, bool *forwarding)
 bool bgp_gr_notification(const struct bgp_open *ours, const struct bgp_open *peer);
 
 enum bgp_gr_down {
-	BGP_GR_DOWN_TCP,            /* the connection ended without a NOTIFICATION */
+	BGP_GR_DOWN_TCP, /* the connection ended without a NOTIFICATION */
 	BGP_GR_DOWN_NOTIF_SENT,
 	BGP_GR_DOWN_NOTIF_RECEIVED,
 };

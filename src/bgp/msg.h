@@ -6,7 +6,7 @@
  * the extended optional parameters length (RFC 9072) and capabilities
  * (RFC 5492): multiprotocol (RFC 4760), route refresh (RFC 2918), enhanced
  * route refresh (RFC 7313, recognised), 4-octet AS (RFC 6793), extended
- * messages (RFC 8654), graceful restart (RFC 4724, parsed and kept), unknown
+ * messages (RFC 8654), graceful restart (RFC 4724; what it means: gr.h), unknown
  * ones kept and ignored; UPDATE framing (§4.3) with each path attribute
  * framed but not decoded; NOTIFICATION (§4.5) with the shutdown
  * communication of RFC 9003; KEEPALIVE (§4.4); ROUTE-REFRESH (RFC 2918).

@@ -39,6 +39,9 @@ peer_has_client_route() { nsx peer ip -4 route show 198.51.100.0/24 | grep -q "v
 tabby_routes() { nsx tabby ip -4 route show proto 201 | awk '{print $1, $2, $3}' | sort; }
 tabby_has() { tabby_routes | grep -qx "$1 via 192.0.2.10"; }
 
+# routes_in COMMANDS: runs the route checks above in a shell of its own (for wait_until).
+routes_in() { bash -c "$(declare -f nsx ns_of tabby_routes tabby_has peer_has_client_route); NS_PREFIX=$NS_PREFIX; $*"; }
+
 # probe_start SECONDS NAME: pings from the client every 50 ms for SECONDS.
 probe_start() {
 	nsx client ping -n -q -i 0.05 -W 1 -c $(($1 * 20)) 203.0.113.1 > "$T/$2.ping" 2>&1 &
@@ -125,4 +128,26 @@ frr_gr_start() {
 		--vty_socket "$T/frr" -n -Z -u frr -g frr -p 179 "${@:2}" >> "$T/frr/bgpd.log" 2>&1 &
 	PIDS+=($!)
 	PID_OF[frr]=$!
+}
+
+# tabbyd with BIRD announcing 203.0.113.0/24 and 203.0.113.128/25 (restart time 120 s),
+# once the routes are in both kernels.
+gr_start_with_bird() {
+	gr_topology
+	TABBYD_FIB=kernel
+	tabbyd_start tabby n1 1 --as 64512
+	bird_start peer bird "$(bird_gr_conf 120 203.0.113.128/25)"
+	wait_until 30 "routes both ways" routes_in \
+		"tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25 && peer_has_client_route"
+}
+
+# A restarting peer (NAME, its probe running) came back announcing the /24 alone: its
+# End-of-RIB removes the stale /25 only, no probe was lost, nothing is marked stale.
+gr_peer_back() {  # NAME
+	wait_until 30 "tabbyd: $1's End-of-RIB ends its restart" \
+		grep -q "graceful restart over (End-of-RIB): 1 stale routes removed" "$T/n1.log"
+	probe_check "$1"
+	tabby_has 203.0.113.0/24 || die "the route $1 announces again is gone"
+	! tabby_has 203.0.113.128/25 || die "the route $1 no longer announces is still in the kernel"
+	! "$TABBYCTL" route show --node=n1 | grep -q stale || die "a route is still marked stale"
 }

@@ -10,15 +10,8 @@
 . "$(dirname "$0")/gr.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
-gr_topology
-TABBYD_FIB=kernel
-tabbyd_start tabby n1 1 --as 64512
-bird_start peer bird "$(bird_gr_conf 120 203.0.113.128/25)"
+gr_start_with_bird
 bird() { birdc -s "$T/bird/bird.ctl" "$@"; }
-routes_gone() { ! nsx peer ip -4 route show 198.51.100.0/24 | grep -q via; }
-
-wait_until 30 "routes both ways" bash -c "$(declare -f nsx ns_of tabby_routes tabby_has peer_has_client_route); NS_PREFIX=$NS_PREFIX
-	tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25 && peer_has_client_route"
 nsx client ping -n -q -c 1 -W 2 203.0.113.1 > /dev/null || die "no path across tabbyd"
 "$TABBYCTL" status --node=n1 -o json > "$T/status.json"
 python3 - "$T/status.json" <<'PY'
@@ -74,7 +67,7 @@ restarts=$(grep -c "Neighbor graceful restart detected" "$T/bird/bird.log")
 kill -USR1 "${PID_OF[n1]}"
 wait "${PID_OF[n1]}"
 [ -z "$(tabby_routes)" ] || { tabby_routes; die "tabbyd left kernel routes after SIGUSR1"; }
-wait_until 3 "BIRD withdrew the client's route" routes_gone
+wait_until 3 "BIRD withdrew the client's route" routes_in '! peer_has_client_route'
 [ "$(grep -c "Neighbor graceful restart detected" "$T/bird/bird.log")" = "$restarts" ] ||
 	die "BIRD took the stop for good as a graceful restart"
 echo "tabbyd SIGKILLed and SIGTERMed under a 50 ms probe: nothing lost; BIRD restarted gracefully with it; only the stale route removed; SIGUSR1 withdrew everything"
