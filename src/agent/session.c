@@ -234,6 +234,7 @@ send_notif(struct conn *c, const struct bgp_notif *given)
 	static uint8_t buf[BGP_MAX_LEN];
 	static struct bgp_notif hard;
 	struct wr w = wr_init(buf, sizeof(buf));
+	char name[BGP_GR_NAME_MAX];
 	const struct bgp_notif *n = given;
 
 	if (c->quiet) {
@@ -254,7 +255,7 @@ send_notif(struct conn *c, const struct bgp_notif *given)
 	c->down_code = given->code;
 	c->down_subcode = given->subcode;
 	log_warnx("peer %s: sending NOTIFICATION %u/%u (%s)", peer_str(c->s), n->code, n->subcode,
-		  bgp_notif_name(n->code, n->subcode));
+		  bgp_gr_notif_name(n, name, sizeof(name)));
 	bgp_notif_encode(&w, n);
 	c->s->n.notifs_out++;
 	conn_send(c, &w);
@@ -591,6 +592,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	size_t blen = len - BGP_HEADER_LEN;
 	struct bgp_notif n;
 	struct bgp_route_refresh rr = {0};
+	char name[BGP_GR_NAME_MAX];
 
 	s->n.msgs_in++;
 	switch (type) {
@@ -615,7 +617,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 		c->down_code = n.code;
 		c->down_subcode = n.subcode;
 		log_warnx("peer %s: received NOTIFICATION %u/%u (%s)", peer_str(s), n.code,
-			  n.subcode, bgp_notif_name(n.code, n.subcode));
+			  n.subcode, bgp_gr_notif_name(&n, name, sizeof(name)));
 		/* §6.2: a version error from the peer is not counted as a failure. */
 		conn_simple_event(c,
 				  n.code == BGP_ERR_OPEN && n.subcode == BGP_OPEN_BAD_VERSION

@@ -1,5 +1,6 @@
 #include "bgp/gr.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -89,4 +90,24 @@ bgp_gr_hard_reset(struct bgp_notif *n)
 	inner[1] = n->subcode;
 	memcpy(inner + 2, n->data, len);
 	bgp_notif_set(n, BGP_ERR_CEASE, BGP_CEASE_HARD_RESET, inner, len + 2);
+}
+
+const char *
+bgp_gr_notif_name(const struct bgp_notif *n, char *buf, size_t len)
+{
+	const char *name = bgp_notif_name(n->code, n->subcode);
+
+	if (n->code != BGP_ERR_CEASE || n->subcode != BGP_CEASE_HARD_RESET || n->data_len < 2)
+		return name;
+	snprintf(buf, len, "%s (%s)", name, bgp_notif_name(n->data[0], n->data[1]));
+	return buf;
+}
+
+int
+bgp_gr_hard_reset_inner(const struct bgp_notif *n, struct bgp_notif *inner)
+{
+	if (n->code != BGP_ERR_CEASE || n->subcode != BGP_CEASE_HARD_RESET || n->data_len < 2)
+		return -1;
+	bgp_notif_set(inner, n->data[0], n->data[1], n->data + 2, (size_t)n->data_len - 2);
+	return 0;
 }

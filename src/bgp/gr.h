@@ -9,6 +9,7 @@
 #define TABBY_BGP_GR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bgp/msg.h"
@@ -55,5 +56,11 @@ bool bgp_gr_keeps_routes(const struct bgp_open *ours, const struct bgp_open *pee
 bool bgp_gr_needs_hard_reset(const struct bgp_notif *n);
 /* RFC 8538 §3: n becomes a Cease/9 Hard Reset carrying n's code, subcode and data. */
 void bgp_gr_hard_reset(struct bgp_notif *n);
+/* The NOTIFICATION a Hard Reset carries (RFC 8538 §3.1); -1 if n is none or carries none. */
+int bgp_gr_hard_reset_inner(const struct bgp_notif *n, struct bgp_notif *inner);
+/* n's name (bgp_notif_name); a Hard Reset's with the carried one's: "Hard reset (Peer
+ * de-configured)". buf (BGP_GR_NAME_MAX bytes) holds the latter. */
+#define BGP_GR_NAME_MAX 160
+const char *bgp_gr_notif_name(const struct bgp_notif *n, char *buf, size_t len);
 
 #endif

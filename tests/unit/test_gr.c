@@ -128,6 +128,31 @@ hard_reset_wraps(void **state)
 	assert_false(bgp_gr_needs_hard_reset(&(struct bgp_notif){.code = 4, .subcode = 0}));
 }
 
+/* What a Hard Reset carries comes back out, for logs and status. */
+static void
+hard_reset_inner_and_name(void **state)
+{
+	struct bgp_notif n, inner;
+	char name[BGP_GR_NAME_MAX];
+
+	(void)state;
+	bgp_notif_shutdown(&n, BGP_CEASE_ADMIN_SHUTDOWN, "decommissioned");
+	assert_int_equal(bgp_gr_hard_reset_inner(&n, &inner), -1);
+	assert_string_equal(bgp_gr_notif_name(&n, name, sizeof(name)), "Administrative shutdown");
+	bgp_gr_hard_reset(&n);
+	assert_int_equal(bgp_gr_hard_reset_inner(&n, &inner), 0);
+	assert_int_equal(inner.code, BGP_ERR_CEASE);
+	assert_int_equal(inner.subcode, BGP_CEASE_ADMIN_SHUTDOWN);
+	assert_int_equal(inner.data_len, 1 + 14);
+	assert_memory_equal(inner.data + 1, "decommissioned", 14);
+	assert_string_equal(bgp_gr_notif_name(&n, name, sizeof(name)),
+			    "Hard reset (Administrative shutdown)");
+	/* A Hard Reset too short to carry anything is named alone. */
+	bgp_notif_set(&n, BGP_ERR_CEASE, BGP_CEASE_HARD_RESET, "\x06", 1);
+	assert_int_equal(bgp_gr_hard_reset_inner(&n, &inner), -1);
+	assert_string_equal(bgp_gr_notif_name(&n, name, sizeof(name)), "Hard reset");
+}
+
 int
 main(void)
 {
@@ -136,6 +161,7 @@ main(void)
 		cmocka_unit_test(tcp_close_keeps_routes),
 		cmocka_unit_test(notification_needs_n_bit),
 		cmocka_unit_test(hard_reset_wraps),
+		cmocka_unit_test(hard_reset_inner_and_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
