@@ -85,13 +85,13 @@ bird_restarted() {
 	PID_OF[bird]=$!
 }
 
-# Seconds (with milliseconds) between the first log lines of tabbyd matching two patterns.
-log_gap() {  # PATTERN-FROM PATTERN-TO
+# Seconds (with milliseconds) between the last log lines of tabbyd matching two patterns.
+log_gap_last() {  # PATTERN-FROM PATTERN-TO
 	python3 - "$T/n1.log" "$1" "$2" <<'PY'
 import re, sys, datetime
 lines = open(sys.argv[1]).read().splitlines()
 def at(pat):
-    for l in lines:
+    for l in reversed(lines):
         if re.search(pat, l):
             return datetime.datetime.strptime(l.split()[0], "%Y-%m-%dT%H:%M:%S.%f")
     sys.exit("no log line matches: " + pat)
