@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # FRR restarts (tabbyd as the RFC 4724 helper): FRR bgpd with `bgp graceful-restart`
-# announces 203.0.113.0/24 and 203.0.113.128/25; a ping from the client crosses tabbyd to
+# announces 203.0.113.0/24 and 203.0.113.128/25 (tabbyd announces the restart time of
+# the peer's --restart-time, 30 s, which FRR reads); a ping from the client crosses tabbyd to
 # the peer every 50 ms. bgpd is killed and a new one (FRR sets the R bit at start) comes back
 # announcing only the /24: tabbyd keeps FRR's routes in its kernel throughout, loses no
 # probe, and after FRR's End-of-RIB removes the /25 alone. (FRR also sends tabbyd's own
@@ -11,7 +12,7 @@
 . "$(dirname "$0")/gr.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
-gr_topology
+gr_topology --restart-time=30
 nsx peer ip route add 198.51.100.0/24 via 192.0.2.1
 TABBYD_FIB=kernel
 tabbyd_start tabby n1 1 --as 64512
@@ -24,7 +25,13 @@ import json, sys
 gr = json.load(sys.stdin)["sessions"][0]["graceful_restart"]
 print("negotiated:", json.dumps(gr))
 assert gr["negotiated"] and gr["notification"] and gr["peer"]["forwarding"], gr
-assert gr["peer"]["restart_time"] == 120, gr'
+assert gr["peer"]["restart_time"] == 120 and gr["restart_time"] == 30, gr'
+# FRR read ours: the peer's --restart-time (30 s), the N bit, the F bit for IPv4 unicast.
+nsx peer vtysh --vty_socket "$T/frr" -c "show bgp neighbors 192.0.2.1 json" | python3 -c '
+import json, sys
+gr = json.load(sys.stdin)["192.0.2.1"]["gracefulRestartInfo"]
+print("FRR sees:", json.dumps(gr))
+assert gr["timers"]["receivedRestartTimer"] == 30 and gr["nBit"] and gr["ipv4Unicast"]["fBit"], gr'
 
 probe_start 10 frr
 sleep 1
@@ -52,7 +59,7 @@ wait_until 20 "FRR has tabbyd's route again, not stale" bash -c "$(declare -f ns
 wait_until 10 "FRR up" frr_up peer frr 192.0.2.1
 kill -USR1 "${PID_OF[n1]}"
 wait "${PID_OF[n1]}"
-grep -q "sending NOTIFICATION 6/9 (Hard reset)" "$T/n1.log" || die "no Hard Reset sent on SIGUSR1"
+grep -q "sending NOTIFICATION 6/9 (Hard reset (Administrative shutdown))" "$T/n1.log" || die "no Hard Reset sent on SIGUSR1"
 wait_until 3 "FRR dropped tabbyd's route" bash -c "$(declare -f nsx ns_of frr_route); NS_PREFIX=$NS_PREFIX T=$T; ! frr_route | grep -q '\"valid\":true'"
 [ -z "$(tabby_routes)" ] || { tabby_routes; die "tabbyd left kernel routes after SIGUSR1"; }
 echo "FRR restarted: its routes stayed in the kernel, no probe lost, only the one it no longer announces removed; tabbyd's SIGTERM was a restart for FRR (RFC 8538), its SIGUSR1 a Hard Reset"
