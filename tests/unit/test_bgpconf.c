@@ -300,6 +300,36 @@ test_max_prefixes(void **state)
 	assert_stored(f->s, "/tabby/v1/bgp/global/config", "{\"node_mesh\":false}");
 }
 
+/* max_restart_time (RFC 4724 restart time, seconds): stored only when set, 12 bits at most. */
+static void
+test_max_restart_time(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p = peer("192.0.2.10", 64555);
+	struct bgp_peers list;
+	struct err err;
+
+	p.max_restart_time = 30;
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_OK);
+	assert_stored(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10",
+		      "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_restart_time\":30}");
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].max_restart_time, 30);
+	bgp_peers_free(&list);
+	p.max_restart_time = BGPCONF_RESTART_TIME_MAX + 1;
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_ERR);
+	assert_string_equal(err.msg, "the restart time must be 1-4095 seconds (RFC 4724: 12 bits)");
+	/* A value written by another tool past 12 bits is read as the largest there is. */
+	assert_int_equal(store_put(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10",
+				   "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_restart_time\":9999}",
+				   0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.v[0].max_restart_time, BGPCONF_RESTART_TIME_MAX);
+	bgp_peers_free(&list);
+}
+
 int
 main(void)
 {
@@ -308,7 +338,7 @@ main(void)
 		T(test_global_defaults_and_updates), T(test_peers_sorted_replaced_removed),
 		T(test_peer_validation),             T(test_malformed_values_skipped),
 		T(test_hosts),                       T(test_prefixes),
-		T(test_max_prefixes),
+		T(test_max_prefixes),                T(test_max_restart_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
