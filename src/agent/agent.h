@@ -112,6 +112,7 @@ struct session {
 	struct adj_in *stale;
 	ev_timer gr_timer;
 	time_t gr_since;             /* when the peer's session went down */
+	bool llgr;                   /* the stale routes are long-lived stale now (RFC 9494) */
 	bool have_gr;                /* ours_gr and peer_gr are from the last OPENs */
 	struct bgp_open ours_gr, peer_gr;  /* the capabilities of the last session */
 	bool refresh_wanted;         /* a ROUTE-REFRESH to answer when there is room */
@@ -218,6 +219,12 @@ void routes_session_down(struct session *s, bool keep_stale);
 void routes_eor(struct session *s);
 /* A prefix the peer sent again (or withdrew): no longer stale. True if it was. */
 bool routes_unstale(struct session *s, const struct prefix *p);
+/*
+ * The peer's restart time is up: its stale routes become long-lived stale (RFC
+ * 9494 §4.2) if it asked for that, except those with NO_LLGR, which go. Returns the
+ * long-lived stale time, or 0 if the peer did not ask (nothing changed).
+ */
+uint32_t routes_llgr_begin(struct session *s);
 /* Drops the peer's stale routes that are left (End-of-RIB, or its time is up). */
 void routes_stale_drop(struct session *s, const char *why);
 size_t routes_stale_count(const struct session *s);

@@ -216,7 +216,51 @@ routes_stale_drop(struct session *s, const char *why)
 	free(v);
 	adj_in_free(s->stale, ag->rib);
 	s->stale = NULL;
-	peer_log(s, "graceful restart over (%s): %zu stale routes removed", why, n);
+	peer_log(s, "%sgraceful restart over (%s): %zu stale routes removed",
+		 s->llgr ? "long-lived " : "", why, n);
+	s->llgr = false;
+}
+
+uint32_t
+routes_llgr_begin(struct session *s)
+{
+	struct agent *ag = s->ag;
+	uint32_t t = s->have_gr && s->ours_gr.has_llgr ? bgp_llgr_stale_time(&s->peer_gr, afi_of(s))
+						       : 0;
+	struct adj_in_route *v;
+	size_t n, gone = 0;
+
+	if (t == 0 || s->stale == NULL)
+		return 0;
+	v = adj_in_sorted(s->stale, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct rib_attr *x = v[i].attr, *y;
+		struct bgp_attrs a;
+
+		/* RFC 9494 §4.2: a route marked NO_LLGR goes now. */
+		if (bgp_attrs_has_community(&x->a, BGP_COMM_NO_LLGR)) {
+			adj_in_set(s->stale, ag->rib, &v[i].p, NULL);
+			if (loc_rib_set(ag->loc, ag->rib, &v[i].p, s, NULL, NULL))
+				best_changed(ag, &v[i].p);
+			gone++;
+			continue;
+		}
+		/* The others carry LLGR_STALE, which makes them the least preferred (§4.3)
+		 * and keeps them from peers without LLGR (§4.5). */
+		bgp_attrs_copy(&a, &x->a);
+		bgp_attrs_add_community(&a, BGP_COMM_LLGR_STALE);
+		y = rib_attr_intern(ag->rib, &a);
+		bgp_attrs_free(&a);
+		adj_in_set(s->stale, ag->rib, &v[i].p, y);
+		routes_learn(s, &v[i].p, y);
+		rib_attr_unref(ag->rib, y);
+	}
+	free(v);
+	s->llgr = true;
+	peer_log(s, "long-lived graceful restart (RFC 9494): %zu stale routes kept for up to %us, "
+		    "%zu with NO_LLGR removed",
+		 n - gone, t, gone);
+	return t;
 }
 
 bool
@@ -520,6 +564,7 @@ routes_pull(struct session *s)
 	struct rib_target t = {
 		.ebgp = s->spec.local_as != s->spec.remote_as,
 		.export_all = s->spec.export_all,
+		.llgr = s->conn[0]->peer_open.has_llgr,
 		.local_as = s->spec.local_as,
 		.local = s->spec.local,
 		.remote = s->spec.remote,

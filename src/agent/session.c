@@ -27,10 +27,11 @@
 #define SEND_HOLD_MIN 480
 /* RFC 4724 §4.2: once a restarting peer is back, how long its stale routes wait for
  * its End-of-RIB (FRR's stalepath-time). */
-#define GR_STALE_TIME 360.0
+#define GR_STALE_TIME 360
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
 static void session_down_routes(struct conn *c);
+static void session_gr_timer(struct session *s, uint32_t seconds);
 static void session_settle(struct session *s);
 
 const char *
@@ -210,9 +211,12 @@ send_open(struct conn *c)
 	/* An IPv4 session carries IPv4 unicast, an IPv6 session IPv6 unicast. */
 	bgp_open_ours(&o, s->spec.local_as, s->ag->cfg.hold_time, s->ag->cfg.router_id, v4, !v4);
 	/* RFC 4724 §3: the Restart State bit while our restart defers route selection. */
-	if (s->ag->cfg.graceful_restart)
+	if (s->ag->cfg.graceful_restart) {
 		bgp_gr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, s->spec.restart_time,
 			    s->ag->restarting);
+		/* RFC 9494: we help peers that ask for long-lived stale routes. */
+		bgp_llgr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, 0);
+	}
 	c->our_open = o;
 	bgp_open_encode(&w, &o);
 	conn_send(c, &w);
@@ -328,12 +332,9 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			s->ours_gr = c->our_open;
 			s->peer_gr = c->peer_open;
 			routes_session_up(s);
-			if (s->stale != NULL) {
-				/* RFC 4724 §4.2: the stale routes wait for its End-of-RIB. */
-				ev_timer_stop(loop, &s->gr_timer);
-				ev_timer_set(&s->gr_timer, GR_STALE_TIME, 0.);
-				ev_timer_start(loop, &s->gr_timer);
-			}
+			/* RFC 4724 §4.2: the stale routes wait for its End-of-RIB. */
+			if (s->stale != NULL)
+				session_gr_timer(s, GR_STALE_TIME);
 			log_info("peer %s: session established (AS %u, hold %us)", peer_str(s),
 				 s->spec.remote_as, c->fsm.hold);
 			break;
@@ -353,6 +354,14 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 
 		conn_event(c, &in);
 	}
+}
+
+static void
+session_gr_timer(struct session *s, uint32_t seconds)
+{
+	ev_timer_stop(s->ag->loop, &s->gr_timer);
+	ev_timer_set(&s->gr_timer, (ev_tstamp)seconds, 0.);
+	ev_timer_start(s->ag->loop, &s->gr_timer);
 }
 
 /*
@@ -380,11 +389,15 @@ session_down_routes(struct conn *c)
 		 peer_str(s), routes_stale_count(s), t);
 	ev_timer_stop(s->ag->loop, &s->gr_timer);
 	if (t == 0) {
-		routes_stale_drop(s, "restart time 0");
+		uint32_t llst = routes_llgr_begin(s);
+
+		if (llst == 0)
+			routes_stale_drop(s, "restart time 0");
+		else
+			session_gr_timer(s, llst);
 		return;
 	}
-	ev_timer_set(&s->gr_timer, (ev_tstamp)t, 0.);
-	ev_timer_start(s->ag->loop, &s->gr_timer);
+	session_gr_timer(s, t);
 }
 
 static void
@@ -728,7 +741,8 @@ session_settle(struct session *s)
 	/* A restarting peer (RFC 4724 §4.2): its routes are kept, stale. */
 	if (s->stale != NULL)
 		snprintf(info + strlen(info), sizeof(info) - strlen(info),
-			 " (graceful restart: %zu stale routes kept)", routes_stale_count(s));
+			 " (%sgraceful restart: %zu stale routes kept)", s->llgr ? "long-lived " : "",
+			 routes_stale_count(s));
 	if (state != s->state || strcmp(info, s->info) != 0) {
 		if (state != s->state)
 			s->since = time(NULL);
@@ -825,11 +839,18 @@ static void
 gr_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct session *s = w->data;
+	bool up = s->conn[0]->fsm.state == FSM_ESTABLISHED;
+	uint32_t llst;
 
 	(void)loop;
 	(void)revents;
-	routes_stale_drop(s, s->conn[0]->fsm.state == FSM_ESTABLISHED ? "no End-of-RIB in time"
-									  : "restart time is up");
+	/* The restart time is up: long-lived stale routes if the peer asked (RFC 9494). */
+	if (!up && !s->llgr && (llst = routes_llgr_begin(s)) > 0) {
+		session_gr_timer(s, llst);
+	} else {
+		routes_stale_drop(s, up ? "no End-of-RIB in time"
+					: s->llgr ? "long-lived stale time is up" : "restart time is up");
+	}
 	session_settle(s);
 }
 

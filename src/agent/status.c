@@ -66,6 +66,18 @@ gr_json(const struct session *s)
 	return o;
 }
 
+/* Long-lived graceful restart (RFC 9494): what the peer asks, and whether it is on now. */
+static json_t *
+llgr_json(const struct session *s)
+{
+	uint16_t afi = addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+	uint32_t t = s->have_gr ? bgp_llgr_stale_time(&s->peer_gr, afi) : 0;
+
+	return json_pack("{s:b, s:b, s:I, s:b}", "advertised", s->have_gr && s->ours_gr.has_llgr,
+			 "negotiated", s->have_gr && s->ours_gr.has_llgr && t > 0,
+			 "peer_stale_time", (json_int_t)t, "active", s->llgr);
+}
+
 char *
 status_session_json(const struct session *s)
 {
@@ -105,8 +117,7 @@ status_session_json(const struct session *s)
 	json_object_set_new(o, "connect_retries",
 			    json_integer(c ? (json_int_t)c->fsm.connect_retry_counter : 0));
 	json_object_set_new(o, "graceful_restart", gr_json(s));
-	/* RFC 9494 (long-lived graceful restart) is not implemented: never negotiated. */
-	json_object_set_new(o, "llgr", json_pack("{s:b, s:b}", "advertised", 0, "negotiated", 0));
+	json_object_set_new(o, "llgr", llgr_json(s));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)

@@ -934,6 +934,34 @@ bgp_attrs_has_community(const struct bgp_attrs *a, uint32_t community)
 	return false;
 }
 
+void
+bgp_attrs_add_community(struct bgp_attrs *a, uint32_t community)
+{
+	size_t at = a->off_communities + 4u * a->communities_n;
+	uint8_t *blob;
+
+	if (bgp_attrs_has_community(a, community) || a->communities_n >= UINT16_MAX / 4)
+		return;
+	/* Communities come before the extended ones, large ones, cluster list and
+	 * unknown attributes in the blob: those move by four bytes. */
+	blob = xmalloc(a->blob_len + 4);
+	memcpy(blob, a->blob, at);
+	blob[at] = (uint8_t)(community >> 24);
+	blob[at + 1] = (uint8_t)(community >> 16);
+	blob[at + 2] = (uint8_t)(community >> 8);
+	blob[at + 3] = (uint8_t)community;
+	memcpy(blob + at + 4, a->blob + at, a->blob_len - at);
+	free(a->blob);
+	a->blob = blob;
+	a->blob_len += 4;
+	a->communities_n++;
+	a->off_ext += 4;
+	a->off_large += 4;
+	a->off_cluster += 4;
+	a->off_unknown += 4;
+	a->has |= BGP_HAS(BGP_ATTR_COMMUNITIES);
+}
+
 unsigned
 bgp_as_path_length(const uint8_t *path, size_t len)
 {

@@ -50,6 +50,9 @@ enum { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2, BGP_AS_CONFED_SEQUENCE = 3, BGP_AS_C
 #define BGP_COMM_NO_EXPORT 0xFFFFFF01u
 #define BGP_COMM_NO_ADVERTISE 0xFFFFFF02u
 #define BGP_COMM_NO_EXPORT_SUBCONFED 0xFFFFFF03u
+/* RFC 9494 §4.1 (long-lived graceful restart). */
+#define BGP_COMM_LLGR_STALE 0xFFFF0006u
+#define BGP_COMM_NO_LLGR 0xFFFF0007u
 
 /* Bits of bgp_attrs.has, by what was present after judging. */
 #define BGP_HAS(t) (UINT64_C(1) << (t))
@@ -86,6 +89,8 @@ const uint8_t *bgp_attrs_large_communities(const struct bgp_attrs *a);
 const uint8_t *bgp_attrs_cluster_list(const struct bgp_attrs *a);
 const uint8_t *bgp_attrs_unknown(const struct bgp_attrs *a);
 bool bgp_attrs_has_community(const struct bgp_attrs *a, uint32_t community);
+/* Adds a community (at the end of the list) unless a has it already. */
+void bgp_attrs_add_community(struct bgp_attrs *a, uint32_t community);
 /* AS path length for best path selection (RFC 4271 §9.1.2.2: a set counts 1, confed 0). */
 unsigned bgp_as_path_length(const uint8_t *path, size_t len);
 bool bgp_as_path_contains(const uint8_t *path, size_t len, uint32_t asn);

@@ -17,6 +17,28 @@ bgp_gr_ours(struct bgp_open *o, uint16_t afi, uint16_t restart_time, bool restar
 	    (struct bgp_gr_af){.afi = afi, .safi = BGP_SAFI_UNICAST, .flags = BGP_GR_AF_FORWARDING};
 }
 
+void
+bgp_llgr_ours(struct bgp_open *o, uint16_t afi, uint32_t stale_time)
+{
+	o->has_llgr = true;
+	o->llgr_naf = 1;
+	o->llgr_af[0] = (struct bgp_gr_af){.afi = afi,
+					   .safi = BGP_SAFI_UNICAST,
+					   .flags = BGP_GR_AF_FORWARDING,
+					   .stale_time = stale_time & 0xffffff};
+}
+
+uint32_t
+bgp_llgr_stale_time(const struct bgp_open *peer, uint16_t afi)
+{
+	if (!peer->has_llgr)
+		return 0;
+	for (uint8_t i = 0; i < peer->llgr_naf && i < BGP_GR_MAX_AF; i++)
+		if (peer->llgr_af[i].afi == afi && peer->llgr_af[i].safi == BGP_SAFI_UNICAST)
+			return peer->llgr_af[i].stale_time;
+	return 0;
+}
+
 bool
 bgp_gr_peer_af(const struct bgp_open *peer, uint16_t afi, bool *forwarding)
 {

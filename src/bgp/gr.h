@@ -25,6 +25,14 @@
  */
 void bgp_gr_ours(struct bgp_open *o, uint16_t afi, uint16_t restart_time, bool restarting);
 
+/*
+ * Long-lived graceful restart (RFC 9494): our capability for afi, with the
+ * long-lived stale time we ask of peers (0: we ask nothing, we help those that do).
+ */
+void bgp_llgr_ours(struct bgp_open *o, uint16_t afi, uint32_t stale_time);
+/* The long-lived stale time the peer asks for afi/unicast; 0 if none. */
+uint32_t bgp_llgr_stale_time(const struct bgp_open *peer, uint16_t afi);
+
 /* True if the peer's capability covers afi/unicast; *forwarding: its F bit for it. */
 bool bgp_gr_peer_af(const struct bgp_open *peer, uint16_t afi, bool *forwarding);
 

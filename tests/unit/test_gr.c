@@ -58,6 +58,34 @@ capability_bytes(void **state)
 	assert_false(o.gr_restarted);
 }
 
+/* RFC 9494 §3: code 71, then AFI, SAFI, flags and a 24-bit stale time per family. */
+static void
+llgr_capability(void **state)
+{
+	uint8_t buf[BGP_MAX_LEN];
+	struct wr w = wr_init(buf, sizeof(buf));
+	struct bgp_open o, back;
+	struct bgp_notif err;
+	static const uint8_t cap[] = {71, 7, 0, 2, 1, 0x80, 0x01, 0x02, 0x03};
+	bool found = false;
+
+	(void)state;
+	bgp_open_ours(&o, 64512, 90, 0xc0000201, false, true);
+	bgp_llgr_ours(&o, BGP_AFI_IPV6, 0x010203);
+	bgp_open_encode(&w, &o);
+	for (size_t i = BGP_HEADER_LEN; i + sizeof(cap) <= w.len; i++)
+		if (memcmp(buf + i, cap, sizeof(cap)) == 0)
+			found = true;
+	assert_true(found);
+	assert_int_equal(bgp_open_decode(buf + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN, &back, &err),
+			 0);
+	assert_true(back.has_llgr);
+	assert_int_equal(bgp_llgr_stale_time(&back, BGP_AFI_IPV6), 0x010203);
+	assert_int_equal(bgp_llgr_stale_time(&back, BGP_AFI_IPV4), 0);
+	back.has_llgr = false;
+	assert_int_equal(bgp_llgr_stale_time(&back, BGP_AFI_IPV6), 0);
+}
+
 static void
 tcp_close_keeps_routes(void **state)
 {
@@ -158,6 +186,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(capability_bytes),
+		cmocka_unit_test(llgr_capability),
 		cmocka_unit_test(tcp_close_keeps_routes),
 		cmocka_unit_test(notification_needs_n_bit),
 		cmocka_unit_test(hard_reset_wraps),
