@@ -99,8 +99,9 @@ print("%.2f" % (at(sys.argv[3]) - at(sys.argv[2])).total_seconds())
 PY
 }
 
-# FRR bgpd as the peer, graceful restart on, originating 203.0.113.0/24 and the EXTRA
-# prefixes. Without zebra (-Z) it programs no kernel: the peer's way back to the client
+# FRR bgpd as the peer, graceful restart on (restart time $FRR_RESTART_TIME, default 120 s,
+# and the lines of $FRR_GR_EXTRA), originating 203.0.113.0/24 and the EXTRA prefixes (a
+# "PREFIX route-map NAME" works too). Without zebra (-Z) it programs no kernel: the peer's way back to the client
 # is a static route. frr_gr_start CONFIG [BGPD-ARGS...].
 frr_gr_conf() {  # EXTRA-PREFIX...
 	local p nets="  network 203.0.113.0/24"
@@ -113,7 +114,8 @@ router bgp 65010
  no bgp network import-check
  bgp graceful-restart
  bgp graceful-restart preserve-fw-state
- bgp graceful-restart restart-time 120
+ bgp graceful-restart restart-time ${FRR_RESTART_TIME:-120}${FRR_GR_EXTRA:+
+$FRR_GR_EXTRA}
  neighbor 192.0.2.1 remote-as 64512
  neighbor 192.0.2.1 timers connect 1
  address-family ipv4 unicast

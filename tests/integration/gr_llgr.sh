@@ -11,21 +11,8 @@ set -e
 gr_topology
 TABBYD_FIB=kernel
 tabbyd_start tabby n1 1 --as 64512
-frr_gr_start "hostname frr
-router bgp 65010
- bgp router-id 192.0.2.10
- no bgp ebgp-requires-policy
- no bgp network import-check
- bgp graceful-restart
- bgp graceful-restart preserve-fw-state
- bgp graceful-restart restart-time 2
- bgp long-lived-graceful-restart stale-time 6
- neighbor 192.0.2.1 remote-as 64512
- neighbor 192.0.2.1 timers connect 1
- address-family ipv4 unicast
-  network 203.0.113.0/24
-  network 203.0.113.128/25 route-map NOLLGR
- exit-address-family
+frr_gr_start "$(FRR_RESTART_TIME=2 FRR_GR_EXTRA=" bgp long-lived-graceful-restart stale-time 6" \
+	frr_gr_conf "203.0.113.128/25 route-map NOLLGR")
 route-map NOLLGR permit 10
  set community no-llgr"
 wait_until 30 "FRR's routes in tabbyd's kernel" routes_in "tabby_has 203.0.113.0/24 && tabby_has 203.0.113.128/25"

@@ -12,6 +12,16 @@
 
 #include "bgp/gr.h"
 
+/* Whether the OPEN in buf[0..len) holds the capability bytes cap[0..n). */
+static bool
+has_bytes(const uint8_t *buf, size_t len, const uint8_t *cap, size_t n)
+{
+	for (size_t i = BGP_HEADER_LEN; i + n <= len; i++)
+		if (memcmp(buf + i, cap, n) == 0)
+			return true;
+	return false;
+}
+
 static void
 ours_and_peer(struct bgp_open *ours, struct bgp_open *peer, bool peer_n)
 {
@@ -31,18 +41,15 @@ capability_bytes(void **state)
 	struct bgp_open o, back;
 	struct bgp_notif err;
 	static const uint8_t cap[] = {64, 6, 0xc0 | 0x00, 0x78, 0, 1, 1, 0x80};
-	bool found = false, fwd;
+	bool fwd;
 
 	(void)state;
 	bgp_open_ours(&o, 64512, 90, 0xc0000201, true, false);
 	bgp_gr_ours(&o, BGP_AFI_IPV4, 120, true);
 	bgp_open_encode(&w, &o);
 	assert_false(w.overflow);
-	for (size_t i = BGP_HEADER_LEN; i + sizeof(cap) <= w.len; i++)
-		if (memcmp(buf + i, cap, sizeof(cap)) == 0)
-			found = true;
 	/* 0x8000 R | 0x4000 N | 120 = 0xc078 */
-	assert_true(found);
+	assert_true(has_bytes(buf, w.len, cap, sizeof(cap)));
 	assert_int_equal(bgp_open_decode(buf + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN, &back, &err),
 			 0);
 	assert_true(back.has_gr);
@@ -67,16 +74,12 @@ llgr_capability(void **state)
 	struct bgp_open o, back;
 	struct bgp_notif err;
 	static const uint8_t cap[] = {71, 7, 0, 2, 1, 0x80, 0x01, 0x02, 0x03};
-	bool found = false;
 
 	(void)state;
 	bgp_open_ours(&o, 64512, 90, 0xc0000201, false, true);
 	bgp_llgr_ours(&o, BGP_AFI_IPV6, 0x010203);
 	bgp_open_encode(&w, &o);
-	for (size_t i = BGP_HEADER_LEN; i + sizeof(cap) <= w.len; i++)
-		if (memcmp(buf + i, cap, sizeof(cap)) == 0)
-			found = true;
-	assert_true(found);
+	assert_true(has_bytes(buf, w.len, cap, sizeof(cap)));
 	assert_int_equal(bgp_open_decode(buf + BGP_HEADER_LEN, w.len - BGP_HEADER_LEN, &back, &err),
 			 0);
 	assert_true(back.has_llgr);
