@@ -63,6 +63,9 @@ gr_json(const struct session *s)
 	json_object_set_new(o, "restarting_local", json_boolean(s->ag->restarting));
 	json_object_set_new(o, "peer_restarting", json_boolean(s->stale != NULL));
 	json_object_set_new(o, "stale_prefixes", json_integer((json_int_t)routes_stale_count(s)));
+	/* When the peer's session went down, while its routes are kept. */
+	if (s->stale != NULL)
+		json_object_set_new(o, "stale_since_unix", json_integer((json_int_t)s->gr_since));
 	return o;
 }
 
