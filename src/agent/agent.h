@@ -103,6 +103,7 @@ struct session {
 	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
 	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer ... */
 	size_t dirty_off;            /* ... from this index on (the rest were) */
+	size_t dirty_floor;          /* distinct prefixes the last fold of the list left */
 	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
 	size_t nstaged, staged_off;  /* ... from staged_off on */
 	bool need_eor, eor_received;

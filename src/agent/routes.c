@@ -81,14 +81,17 @@ dirty_compact(struct session *s)
 			v[k++] = v[i];
 	s->dirty.n = k;
 	s->dirty_off = 0;
+	s->dirty_floor = k;
 }
 
 static void
 mark_dirty(struct session *s, const struct prefix *p)
 {
 	/* Churn toward a peer that does not read must not grow without bound: past
-	 * twice the table, fold repeats (amortised O(1) per change). */
-	if (s->dirty.n - s->dirty_off >= 2 * loc_rib_count(s->ag->loc) + 4096)
+	 * twice the table, fold repeats (amortised O(1) per change). Withdrawn prefixes
+	 * are no longer in the table: the bound counts what the last fold left, or a
+	 * mass withdrawal would fold on every change. */
+	if (s->dirty.n - s->dirty_off >= 2 * (loc_rib_count(s->ag->loc) + s->dirty_floor) + 4096)
 		dirty_compact(s);
 	bgp_prefixes_push(&s->dirty, p);
 }
@@ -122,6 +125,9 @@ static void
 best_changed(struct agent *ag, const struct prefix *p)
 {
 	fib_sync(ag, p);
+	/* Stopping: every session is closing, none is owed anything. */
+	if (ag->stopping)
+		return;
 	/* A peer with --export=none is sent nothing: no need to track what changed for it. */
 	for (struct session *s = ag->sessions; s; s = s->next)
 		if (established(s) && s->spec.export_all && s->spec.remote.family == p->addr.family)
@@ -389,7 +395,7 @@ routes_session_down(struct session *s, bool keep_stale)
 	adj_in_free(s->adj_out, ag->rib);
 	s->adj_out = NULL;
 	bgp_prefixes_free(&s->dirty);
-	s->dirty_off = 0;
+	s->dirty_off = s->dirty_floor = 0;
 	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
@@ -597,7 +603,7 @@ routes_pull(struct session *s)
 		stage_chunk(s, &ectx, &t);
 	}
 	if (s->nstaged == 0 && s->dirty_off == s->dirty.n) {
-		s->dirty.n = s->dirty_off = 0;
+		s->dirty.n = s->dirty_off = s->dirty_floor = 0;
 		s->resending = false;
 		if (s->need_eor && session_out_room(s)) {
 			uint8_t eor[64];
