@@ -131,6 +131,14 @@ render_sessions(struct prom *p, struct agent *ag)
 			    s->state == FSM_ESTABLISHED && now > s->since ? (double)(now - s->since)
 									  : 0);
 	}
+	prom_family(p, "tabby_bgp_session_stale_routes", PROM_GAUGE,
+		    "Routes of a restarting peer kept, marked stale (graceful restart, RFC 4724).");
+	for (s = ag->sessions; s; s = s->next) {
+		struct prom_labels l = {{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+
+		addr_format(&s->spec.remote, peer);
+		prom_sample(p, "tabby_bgp_session_stale_routes", &l, (double)routes_stale_count(s));
+	}
 	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
 		prom_family(p, per[i].name, per[i].type, per[i].help);
 		for (s = ag->sessions; s; s = s->next) {

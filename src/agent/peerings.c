@@ -114,6 +114,7 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	spec->local = p->local;
 	spec->remote_port = BGP_PORT;
 	spec->type = PEER_CONNECTION;
+	spec->restart_time = BGP_GR_RESTART_TIME_DEFAULT;
 	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
 	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
 	spec->generation = p->generation;
