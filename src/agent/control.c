@@ -202,7 +202,7 @@ item_elems(struct client *c, const struct item *it)
 
 	switch (c->cmd) {
 	case CMD_SESSIONS:
-		if ((s = session_find(c->ag, &c->peers[it->peer])) == NULL)
+		if ((s = session_find(c->ag, NULL, &c->peers[it->peer])) == NULL)
 			return;
 		text = status_session_json(s);
 		out_sep(c);
@@ -210,7 +210,7 @@ item_elems(struct client *c, const struct item *it)
 		free(text);
 		return;
 	case CMD_ADJ_RIB_IN:
-		s = session_find(c->ag, &c->peers[it->peer]);
+		s = session_find(c->ag, NULL, &c->peers[it->peer]);
 		if (s != NULL && s->adj_in != NULL && (x = adj_in_get(s->adj_in, &it->p)) != NULL)
 			route_elem(c, s, &it->p, x);
 		return;

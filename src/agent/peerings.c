@@ -1,8 +1,10 @@
 /*
  * API peerings carried out on this node: a tenant's POST /ne/v1/bgp becomes a
- * session from localIpAddress (put on the connection's interface if absent)
- * with localAsn, towards remoteIpAddress/remoteAsn, with TCP MD5 when a key is
- * set. What cannot be applied is reported as an error in the peering's status
+ * session of its virtual device's routing instance (device.c): the connection's
+ * interface moves into the device's namespace, localIpAddress is put on it if
+ * absent, and the session runs with localAsn towards remoteIpAddress/remoteAsn,
+ * always eBGP, with TCP MD5 when a key is set and at most maxPrefixes received
+ * (default DEFAULT_MAX_PREFIXES). What cannot be applied is reported as an error in the peering's status
  * (the API then shows FAILED); a deleted peering's session is closed with a
  * Cease, its address removed and its key deleted (the API's DEPROVISIONING ends).
  */
@@ -17,6 +19,9 @@
 #include "lib/log.h"
 #include "model/ne.h"
 
+/* What public clouds allow on a private interconnect by default. */
+#define DEFAULT_MAX_PREFIXES 100
+
 static struct api_peering *
 find(struct agent *ag, const char *uuid)
 {
@@ -29,17 +34,25 @@ find(struct agent *ag, const char *uuid)
 static void
 drop_address(struct agent *ag, struct api_peering *p)
 {
+	struct device *d = device_find(ag, p->device);
 	struct err err;
 	char a[ADDR_STRLEN];
 
-	if (!p->addr_added)
+	if (d == NULL)
 		return;
 	addr_format(&p->local, a);
-	if (fib_addr_del(ag->fib, p->ifindex, &p->local, p->plen, &err) != 0)
+	if (p->addr_added && fib_addr_del(d->fib, p->ifindex, &p->local, p->plen, &err) != 0)
 		log_warnx("peering %s: cannot remove %s/%u: %s", p->uuid, a, p->plen, err.msg);
-	else
+	else if (p->addr_added)
 		log_info("peering %s: removed %s/%u from its interface", p->uuid, a, p->plen);
 	p->addr_added = false;
+	/* The interface goes back to the node (as it came, down). */
+	if (p->moved && fib_link_move(d->fib, p->ifindex, ag->host_ns, &err) != 0)
+		log_warnx("peering %s: cannot move %s back from %s: %s", p->uuid, p->ifname, d->ns,
+			  err.msg);
+	else if (p->moved)
+		log_info("peering %s: %s moved back from %s", p->uuid, p->ifname, d->ns);
+	p->moved = false;
 }
 
 /* The stored values were validated by the API; they are checked again, never trusted. */
@@ -51,6 +64,39 @@ json_asn(json_t *o, const char *field)
 	return v > 0 && asn_check((uint64_t)v, NULL) == 0 ? (uint32_t)v : 0;
 }
 
+/* The interface named in the device's namespace: moved there from the node's if need be. */
+static bool
+take_interface(struct agent *ag, struct device *d, const char *ifname, struct api_peering *p,
+	       struct err *err)
+{
+	int host_index = ifname ? (int)if_nametoindex(ifname) : 0;
+
+	if (host_index > 0) {
+		if (fib_link_move(ag->fib, host_index, d->nsfd, err) != 0) {
+			err_prefix(err, "moving the interface into the device's namespace");
+			return false;
+		}
+		p->moved = true;
+		log_info("peering %s: %s moved into %s", p->uuid, ifname, d->ns);
+	}
+	if (device_enter(ag, d, err) != 0)
+		return false;
+	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
+	device_leave(ag);
+	if (p->ifindex == 0) {
+		err_set(err, "interface %s does not exist on node %s", ifname ? ifname : "(none)",
+			ag->cfg.node);
+		return false;
+	}
+	/* A moved interface arrives down. */
+	if (fib_link_up(d->fib, p->ifindex, err) != 0) {
+		err_prefix(err, "%s", ifname);
+		return false;
+	}
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	return true;
+}
+
 /* Works out one peering; its spec on success, else an error in words. */
 static bool
 apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_spec *have,
@@ -58,12 +104,16 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 {
 	const char *ifname = json_string_value(json_object_get(o, "interface"));
 	const char *key = json_string_value(json_object_get(o, "authenticationKey"));
+	const char *dev = json_string_value(json_object_get(o, "virtualDeviceUuid"));
+	json_t *maxp = json_object_get(o, "maxPrefixes");
 	char a[ADDR_STRLEN];
+	struct device *d;
 	struct err err;
 
 	memset(spec, 0, sizeof(*spec));
-	if (addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
-			&p->plen) != 0 ||
+	if (dev == NULL || !ne_uuid_valid(dev) ||
+	    addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
+			    &p->plen) != 0 ||
 	    addr_parse(json_string_value(json_object_get(o, "remoteIpAddress")) ?: "",
 		       &spec->remote) != 0 ||
 	    (spec->local_as = json_asn(o, "localAsn")) == 0 ||
@@ -71,33 +121,47 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 		snprintf(p->error, sizeof(p->error), "the stored peering is malformed");
 		return false;
 	}
-	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
-	if (p->ifindex == 0) {
-		snprintf(p->error, sizeof(p->error), "interface %s does not exist on node %s",
-			 ifname ? ifname : "(none)", ag->cfg.node);
+	/* A provider's peering is the tenant's eBGP edge: iBGP would let the tenant set
+	 * LOCAL_PREF and keep its next hops inside the device. */
+	if (spec->local_as == spec->remote_as) {
+		snprintf(p->error, sizeof(p->error),
+			 "localAsn and remoteAsn are both %u: a device's peerings are eBGP, "
+			 "the ASNs must differ",
+			 spec->local_as);
 		return false;
 	}
+	snprintf(p->device, sizeof(p->device), "%s", dev);
+	/* Clashes only within the device: other devices and the node are other routers. */
 	for (size_t i = 0; i < nhave; i++) {
+		if (strcmp(have[i].device, dev) != 0)
+			continue;
 		addr_format(&spec->remote, a);
 		if (addr_cmp(&have[i].remote, &spec->remote) == 0) {
 			snprintf(p->error, sizeof(p->error),
-				 have[i].type == PEER_CONNECTION
-					 ? "remoteIpAddress %s is already used by another peering"
-					 : "remoteIpAddress %s is already a configured BGP peer of node %s",
-				 a, ag->cfg.node);
+				 "remoteIpAddress %s is already used by another peering of the device",
+				 a);
 			return false;
 		}
-		if (have[i].type == PEER_CONNECTION && addr_cmp(&have[i].local, &p->local) == 0) {
+		if (addr_cmp(&have[i].local, &p->local) == 0) {
 			addr_format(&p->local, a);
 			snprintf(p->error, sizeof(p->error),
-				 "localIpAddress %s is already used by another peering", a);
+				 "localIpAddress %s is already used by another peering of the device",
+				 a);
 			return false;
 		}
+	}
+	if ((d = device_get(ag, dev, &err)) == NULL) {
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		return false;
+	}
+	if (p->ifindex == 0 && !take_interface(ag, d, ifname, p, &err)) {
+		snprintf(p->error, sizeof(p->error), "%s", err.msg);
+		return false;
 	}
 	if (!p->addr_added) {
 		bool added;
 
-		if (fib_addr_add(ag->fib, p->ifindex, &p->local, p->plen, &added, &err) != 0) {
+		if (fib_addr_add(d->fib, p->ifindex, &p->local, p->plen, &added, &err) != 0) {
 			addr_format(&p->local, a);
 			snprintf(p->error, sizeof(p->error), "cannot put %s/%u on %s: %s", a, p->plen,
 				 ifname, err.msg);
@@ -105,15 +169,19 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 		}
 		p->addr_added = added;
 		if (added)
-			log_info("peering %s: put %s on %s", p->uuid,
-				 json_string_value(json_object_get(o, "localIpAddress")), ifname);
+			log_info("peering %s: put %s on %s in %s", p->uuid,
+				 json_string_value(json_object_get(o, "localIpAddress")), ifname, d->ns);
 	}
 	spec->local = p->local;
 	spec->remote_port = BGP_PORT;
 	spec->type = PEER_CONNECTION;
 	spec->import_all = spec->export_all = true;
+	spec->max_prefixes = json_is_integer(maxp) && json_integer_value(maxp) >= 0
+				     ? (uint32_t)json_integer_value(maxp)
+				     : DEFAULT_MAX_PREFIXES;
 	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
 	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
+	snprintf(spec->device, sizeof(spec->device), "%s", dev);
 	spec->generation = p->generation;
 	return true;
 }

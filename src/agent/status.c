@@ -26,7 +26,9 @@ session_key(const struct session *s, struct key *k)
 
 	addr_format(&s->spec.local, l);
 	addr_format(&s->spec.remote, r);
-	snprintf(k->s, sizeof(k->s), KEY_ROOT "status/%s/session/%s-%s", s->ag->cfg.node, l, r);
+	/* A device's sessions may repeat another's addresses: its uuid keeps them apart. */
+	snprintf(k->s, sizeof(k->s), KEY_ROOT "status/%s/session/%s-%s%s%s", s->ag->cfg.node, l, r,
+		 s->dev ? "@" : "", s->dev ? s->dev->uuid : "");
 }
 
 static void
@@ -63,6 +65,8 @@ status_session_json(const struct session *s)
 	json_object_set_new(o, "last_error",
 			    json_string(c && c->fsm.last_error[0] ? c->fsm.last_error : ""));
 	json_object_set_new(o, "peer_router_id", json_string(id));
+	if (s->dev != NULL)
+		json_object_set_new(o, "device", json_string(s->dev->uuid));
 	json_object_set_new(o, "hold_time", json_integer(c ? c->fsm.hold : 0));
 	json_object_set_new(o, "keepalive", json_integer(c ? c->fsm.keepalive : 0));
 	json_object_set_new(o, "prefixes_received", json_integer((json_int_t)s->n.prefixes_received));
