@@ -24,6 +24,7 @@ field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
 AID=$(field "$A" client_id); ASEC=$(field "$A" client_secret)
 BID=$(field "$B" client_id); BSEC=$(field "$B" client_secret)
 ADEV=$(ctl device create --node=n1 --owner="$AID"); BDEV=$(ctl device create --node=n1 --owner="$BID")
+DEVNS+=("$(dev_ns "$ADEV")" "$(dev_ns "$BDEV")")
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 AMISS=$(ctl connection create --device="$ADEV" --interface=nosuch0)
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
@@ -55,7 +56,8 @@ REQ="{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$ACON\",\"localAsn
 AP=$(api POST /ne/v1/bgp "$AT" "$REQ" | sed 's/.*"uuid":"\(.*\)".*/\1/')
 wait_until 15 "PROVISIONED and Established" is "$AP" "$AT" PROVISIONED Established
 wait_until 5 "BIRD agrees" bird_up bird a
-nsx n1 ip addr show conn0 | grep -q "inet 192.0.2.1/29" || fail "address not on conn0"
+# The connection's interface is in the device's namespace now, with the address.
+devx n1 "$ADEV" ip addr show conn0 | grep -q "inet 192.0.2.1/29" || fail "address not on conn0"
 api GET "/ne/v1/bgp/$AP" "$AT"; echo
 "$TABBYCTL" status --node=n1 | tee "$T/st"
 grep -qE '^\| 192\.0\.2\.2 +\| connection +\| up ' "$T/st" || fail "status lacks the connection peering"
@@ -92,6 +94,7 @@ api GET "/ne/v1/bgp/$MP" "$AT" | grep -q '"provisioningError":"interface nosuch0
 api DELETE "/ne/v1/bgp/$AP" "$AT" | grep -q DEPROVISIONING || fail "DELETE not DEPROVISIONING"
 wait_until 10 "BIRD: Cease (Peer de-configured)" grep -q "Received: Peer de-configured" "$T/bird/bird.log"
 wait_until 10 "gone: 404" bash -c "curl -s -o /dev/null -w '%{http_code}' '$API/ne/v1/bgp/$AP' -H 'Authorization: Bearer $AT' | grep -q 404"
+wait_until 5 "conn0 back in the node's namespace" nsx n1 ip link show conn0
 nsx n1 ip addr show conn0 | grep -q "192.0.2.1/29" && fail "address still on conn0"
 is "$BP" "$BT" PROVISIONED Established || fail "the other tenant's peering was disturbed"
 echo "API peerings: PROVISIONED/Established with MD5, wrong key never up, PUT re-established, FAILED with reason, DELETE with Cease, two tenants"
