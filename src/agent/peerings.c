@@ -186,18 +186,40 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	return true;
 }
 
+/* Whether a list of API objects holds one with this uuid. */
+static bool
+listed(json_t *list, json_t *uuid)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(list, i, o) {
+		if (json_is_string(uuid) &&
+		    json_equal(json_object_get(o, "uuid"), uuid))
+			return true;
+	}
+	return false;
+}
+
 int
 peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, struct err *err)
 {
 	struct api_peering *next = NULL;
 	size_t nnext = 0;
-	json_t *all, *o;
+	json_t *all, *o, *devs, *conns;
 	size_t i;
 
 	/* A failed read says nothing about which peerings exist: the caller keeps them all. */
+	if (ne_list(ag->store, "device", NULL, &devs, err) != STORE_OK)
+		goto fail;
+	if (ne_list(ag->store, "connection", NULL, &conns, err) != STORE_OK) {
+		json_decref(devs);
+		goto fail;
+	}
 	if (ne_list(ag->store, "bgp", NULL, &all, err) != STORE_OK) {
-		err_prefix(err, "API peerings");
-		return -1;
+		json_decref(devs);
+		json_decref(conns);
+		goto fail;
 	}
 	/* Kept for peerings_settle, which finishes deletions from the same read. */
 	json_decref(ag->api_read);
@@ -211,6 +233,10 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, st
 
 		if (node == NULL || uuid == NULL || strcmp(node, ag->cfg.node) != 0 ||
 		    json_is_true(json_object_get(o, "deleting")))
+			continue;
+		/* A removed device or connection takes its peerings with it. */
+		if (!listed(devs, json_object_get(o, "virtualDeviceUuid")) ||
+		    !listed(conns, json_object_get(o, "connectionUuid")))
 			continue;
 		old = find(ag, uuid);
 		if (old != NULL)
@@ -233,10 +259,15 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, st
 		(*v)[(*n)++] = spec;
 	}
 	json_decref(all);
+	json_decref(devs);
+	json_decref(conns);
 	free(ag->api_next);
 	ag->api_next = next;
 	ag->napi_next = nnext;
 	return 0;
+fail:
+	err_prefix(err, "API peerings");
+	return -1;
 }
 
 void

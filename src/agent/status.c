@@ -19,6 +19,9 @@
 #define LEASE_RENEW 3.0
 #define STOP_WAIT 2.0   /* seconds a stopping agent gives its last writes */
 
+static void peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+			const char *state, const char *info);
+
 static void
 session_key(const struct session *s, struct key *k)
 {
@@ -102,12 +105,21 @@ status_session(struct session *s)
 	free(text);
 	/* An API peering's status follows its session (the API shows it as "state"). */
 	if (s->spec.type == PEER_CONNECTION)
-		status_peering(ag, s->spec.peering, s->spec.generation, "", fsm_state_name(s->state));
+		peering_put(ag, s->spec.peering, s->spec.generation, "", fsm_state_name(s->state),
+			    s->info);
 }
 
 void
 status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
 	       const char *state)
+{
+	peering_put(ag, uuid, generation, error, state, "");
+}
+
+/* An API peering's record: "info" says why a session is not up (e.g. its prefix limit). */
+static void
+peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+	    const char *state, const char *info)
 {
 	char key[KEY_MAX];
 	json_t *o;
@@ -116,8 +128,8 @@ status_peering(struct agent *ag, const char *uuid, int64_t generation, const cha
 	if (ag->writer == NULL)
 		return;
 	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	o = json_pack("{s:I, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
-		      error ? error : "", "state", state ? state : "Idle");
+	o = json_pack("{s:I, s:s, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
+		      error ? error : "", "state", state ? state : "Idle", "info", info);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)
