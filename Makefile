@@ -1,8 +1,10 @@
 # Thin wrapper around CMake: `make` builds everything into build/.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+# make install PREFIX=/usr DESTDIR=/tmp/stage: where the files go, and under what root.
+PREFIX ?= /usr/local
 
-.PHONY: all test clean deps run golden-regen bench-bgp
+.PHONY: all test clean deps run install deb golden-regen bench-bgp
 
 all: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j
@@ -13,14 +15,28 @@ $(BUILD)/Makefile: CMakeLists.txt
 deps:
 	scripts/deps
 
+# The programs, man pages, bash and zsh completion, systemd units and /etc/default files.
+# (Not through "all": that would reset the build type of an existing BUILD=build-asan.)
+install:
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# A Debian package, built with Debian's tools (debian/), into $(BUILD)/deb/.
+deb:
+	scripts/deb
+
 # Installs what the tests need, builds (plain and ASan+UBSan) and runs everything.
 test:
 	scripts/deps
 	scripts/test
 
+# The demo: installs only what it needs (scripts/deps run); Ctrl-C stops it cleanly.
+# On a terminal it runs in a process group of its own, so that Ctrl-C reaches the demo
+# (which stops its daemons and exits 0) and not make (which would report "Error 130").
 run:
-	scripts/deps
-	scripts/run
+	scripts/deps run
+	@if [ -t 0 ]; then bash -mc 'scripts/run' ; else scripts/run; fi
 
 # The BGP benchmark: tabbyd, BIRD, FRR and GoBGP side by side (about an hour); the
 # table is printed and kept in build/bgp-bench.txt.

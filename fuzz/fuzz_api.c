@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *s;
-static char tenant[NE_UUID_LEN + 1];
+static struct ne_auth who;
 static json_t *existing;
 
 static void
@@ -28,8 +28,8 @@ setup(void)
 		abort();
 	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
 	if (ne_init() != 0 || store_open(&s, url, &err) != STORE_OK ||
-	    ne_client_create(s, "fuzz", tenant, secret, &err) != STORE_OK ||
-	    ne_device_create(s, "n1", tenant, NULL, dev, &err) != STORE_OK ||
+	    ne_client_create(s, "fuzz", who.client_id, secret, &err) != STORE_OK ||
+	    ne_device_create(s, "n1", who.client_id, NULL, dev, &err) != STORE_OK ||
 	    ne_connection_create(s, dev, "eth1", NULL, conn, &err) != STORE_OK)
 		abort();
 	existing = json_pack("{s:s, s:s, s:i}", "uuid", "00000000-0000-4000-8000-000000000001",
@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == NULL)
 		return 0;
 	memset(&p, 0, sizeof(p));
-	if (ne_peering_from_request(s, tenant, body, data[0] & 1, existing, &out, &p) == 0) {
+	if (ne_peering_from_request(s, &who, body, data[0] & 1, existing, &out, &p) == 0) {
 		assert(out != NULL);
 		assert(json_is_integer(json_object_get(out, "localAsn")));
 		assert(json_is_string(json_object_get(out, "remoteIpAddress")));

@@ -4,7 +4,8 @@
  * document back. Commands: "sessions" (the live session records) and
  * "adj-rib-in [PEER]" (the routes each peer sent, after RFC 7606 judgement)
  * and "routes [PREFIX]" (the Loc-RIB: every path, the best one marked), both
- * in table order, each destination's paths together.
+ * in table order, each destination's paths together. "log-level [LEVEL]"
+ * answers one object, the level (and the one it replaced, when it sets one).
  *
  * No client can stall the loop: sockets are non-blocking, and an answer is
  * generated as the client reads it, a bounded buffer at a time. A command
@@ -322,6 +323,32 @@ longest_idle(const struct client *keep, bool with_snapshot)
 	return old;
 }
 
+/* "log-level [LEVEL]": the agent's log level, shown or changed without a restart. */
+static void
+log_level_cmd(struct client *c, const char *want)
+{
+	enum log_level was = log_get_level(), lvl;
+
+	if (want == NULL) {
+		out_only(c, json_pack("{s:s}", "log_level", log_level_name(was)));
+		return;
+	}
+	if (log_parse_level(want, &lvl) != 0) {
+		out_only(c, json_pack("{s:s}", "error",
+				      "unknown log level; accepted: debug, info, warn, error"));
+		return;
+	}
+	log_set_level(lvl);
+	/* Said at the louder of the two levels, so the change shows either way. */
+	if (lvl <= LOG_LVL_INFO || was <= LOG_LVL_INFO)
+		log_set_level(LOG_LVL_INFO);
+	log_info("log level %s (was %s), set on the control socket", log_level_name(lvl),
+		 log_level_name(was));
+	log_set_level(lvl);
+	out_only(c, json_pack("{s:s, s:s}", "log_level", log_level_name(lvl), "was",
+			      log_level_name(was)));
+}
+
 static void
 command(struct client *c, char *line)
 {
@@ -336,10 +363,12 @@ command(struct client *c, char *line)
 	} else if (strcmp(line, "routes") == 0 || strncmp(line, "routes ", 7) == 0) {
 		c->cmd = CMD_ROUTES;
 		snap_routes(c, line[6] ? line + 7 : NULL);
+	} else if (strcmp(line, "log-level") == 0 || strncmp(line, "log-level ", 10) == 0) {
+		log_level_cmd(c, line[9] ? line + 10 : NULL);
 	} else {
 		out_only(c, json_pack("{s:s}", "error",
 				      "unknown command; accepted: sessions, adj-rib-in [PEER], "
-				      "routes [PREFIX]"));
+				      "routes [PREFIX], log-level [LEVEL]"));
 	}
 	/* Snapshots are O(table) each: past the cap, the longest-idle ones make room. */
 	c->snapshot = c->nitems * sizeof(*c->items) + c->npeers * sizeof(*c->peers);

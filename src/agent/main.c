@@ -13,19 +13,42 @@
 #include "lib/asn.h"
 #include "lib/backoff.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 /* The longest a read on the event loop waits for another process's lock on the store. */
 #define LOOP_STORE_TIMEOUT_MS 100
 
 static const char usage[] =
-	"Usage: tabbyd [--node NAME] [--ip A.B.C.D] [--ip6 X::Y] [--as N] [--router-id A.B.C.D]\n"
-	"              [--listen-port 179] [--hold-time 90] [--send-hold-time SECONDS]\n"
-	"              [--datastore URL] [--control PATH] [--no-fib]\n"
-	"              [--log-level debug|info|warn|error] [--version]\n"
+	"Usage: tabbyd [OPTION]...\n"
 	"\n"
 	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
-	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n";
+	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n"
+	"\n"
+	"Options:\n"
+	"  --node NAME          the node's name (default: $TABBY_NODE, else the host name)\n"
+	"  --ip A.B.C.D         the node's IPv4 address, for the node-to-node mesh\n"
+	"                       (default: the one registered with tabbyctl node --ip)\n"
+	"  --ip6 X::Y           the node's IPv6 address (default: the one registered)\n"
+	"  --as N               the node's AS number (default: the one registered, else\n"
+	"                       tabbyctl bgp default-node-as)\n"
+	"  --router-id A.B.C.D  the BGP identifier (default: the node's IPv4 address)\n"
+	"  --listen-port PORT   the BGP port to listen on (default: 179)\n"
+	"  --hold-time SECONDS  the hold time offered in OPEN, 0 or 3-65535 (default: 90)\n"
+	"  --send-hold-time SECONDS\n"
+	"                       close a peer that reads nothing for this long with\n"
+	"                       NOTIFICATION 8 (RFC 9687; default: the greater of 480 and\n"
+	"                       twice the negotiated hold time)\n"
+	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
+	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
+	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
+	"  --control PATH       the control socket (default: /run/tabby/NODE.sock)\n"
+	"  --no-fib             program no kernel routes (default: program them)\n"
+	"  --log-level LEVEL    debug, info, warn or error (default: info); changes at run\n"
+	"                       time with tabbyctl node log-level\n"
+	"  --log-format FORMAT  text or json, one line a message (default: text)\n"
+	"  --version            print the version and exit\n"
+	"  -h, --help           print this help and exit\n";
 
 /*
  * Every session costs a descriptor (two during a collision): take all the
@@ -77,12 +100,14 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *node = getenv("TABBY_NODE"), *ds = NULL;
 	char host[NODE_NAME_MAX + 1], urlbuf[1024];
+	enum log_format fmt = LOG_FMT_TEXT;
 	enum log_level lvl;
 	struct addr a;
 	struct err err;
@@ -156,6 +181,10 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 					       "accepted: debug, info, warn, error");
 			log_set_level(lvl);
 			break;
+		case 'f':
+			if (log_parse_format(optarg, &fmt) != 0)
+				return bad_arg("--log-format", optarg, "accepted: text, json");
+			break;
 		case 'V':
 			printf("tabbyd %s\n", TABBY_VERSION);
 			exit(0);
@@ -167,6 +196,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			return 2;
 		}
 	}
+	log_init(fmt);
 	if (optind < argc) {
 		fprintf(stderr, "tabbyd: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
@@ -293,6 +323,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)revents;
 	log_info("signal %d: closing every session", w->signum);
+	notify_send("STOPPING=1");
 	ag->stopping = true;
 	/* RFC 9003: say why in the Cease. */
 	while (ag->sessions)
@@ -317,14 +348,14 @@ main(int argc, char **argv)
 	ag.rib = rib_new();
 	ag.started = time(NULL);
 	if (store_open(&ag.store, ag.cfg.datastore, &err) != STORE_OK) {
-		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
 	    devices_start(&ag, &err) != 0 || listen_start(&ag, &err) != 0 ||
 	    control_start(&ag, &err) != 0 || status_agent_start(&ag, &err) != STORE_OK ||
 	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
-		fprintf(stderr, "tabbyd: %s\n", err.msg);
+		log_error("%s", err.msg);
 		status_stop(&ag);
 		store_close(ag.store);
 		return 1;
@@ -343,6 +374,8 @@ main(int argc, char **argv)
 	ev_signal_start(ag.loop, &ag.sigterm);
 	ev_signal_start(ag.loop, &ag.sigint);
 	reconcile(&ag);
+	/* Listening for BGP and on the control socket, registered in the datastore: serving. */
+	notify_send("READY=1");
 	ev_run(ag.loop, 0);
 
 	ev_timer_stop(ag.loop, &ag.watch_timer);

@@ -84,8 +84,9 @@ take_interface(struct agent *ag, struct device *d, const char *ifname, struct ap
 	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
 	device_leave(ag);
 	if (p->ifindex == 0) {
-		err_set(err, "interface %s does not exist on node %s", ifname ? ifname : "(none)",
-			ag->cfg.node);
+		/* Tenants read this (provisioningError): it names no node. */
+		err_set(err, "interface %s does not exist on the connection's node",
+			ifname ? ifname : "(none)");
 		return false;
 	}
 	/* A moved interface arrives down. */
@@ -305,8 +306,12 @@ peerings_settle(struct agent *ag)
 		    !json_is_true(json_object_get(o, "deleting")))
 			continue;
 		status_peering_remove(ag, uuid);
-		/* Queued like status, so the loop never waits on the store. */
+		/* Queued like status, so the loop never waits on the store: the record and
+		 * its MD5 key. The claim on the connection stays; a new peering takes a
+		 * claim whose peering is gone (ne_peering_create). */
 		ne_key(key, sizeof(key), "bgp", uuid);
+		status_delete(ag, key);
+		ne_secret_key(key, sizeof(key), uuid);
 		status_delete(ag, key);
 		log_info("peering %s: deprovisioned", uuid);
 	}

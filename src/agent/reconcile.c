@@ -1,8 +1,8 @@
 /*
- * Desired state in: reads the BGP configuration, computes this node's
- * sessions (DESIGN.md: node-specific peers, then global peers, then the
- * node-to-node mesh, first one wins per remote address) and brings the
- * running sessions in line, leaving unchanged ones alone.
+ * Desired state in: reads the BGP configuration, has model/peers.c compute
+ * this node's peers (node-specific and selector-chosen peers, then global
+ * peers, then the node-to-node mesh, first one wins per remote address)
+ * and brings the running sessions in line, leaving unchanged ones alone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "lib/log.h"
+#include "model/peers.h"
 
 #define RECONCILE_DELAY 0.05  /* coalesces a burst of changes into one pass */
 
@@ -78,28 +79,25 @@ spec_remote_cmp(const void *key, const void *elem)
 	return c != 0 ? c : addr_cmp(&x->remote, &y->remote);
 }
 
+/* qsort's and bsearch's base may not be NULL (C11 7.22.5), even for no elements. */
+static void
+sort_specs(struct specs *sp)
+{
+	if (sp->n > 1)
+		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+}
+
 /* Sorted by remote address; of several for one address the first added (highest precedence) stays. */
 static void
 dedupe(struct specs *sp)
 {
 	size_t out = 0;
 
-	/* No peers at all: v is NULL, which qsort must not get. */
-	if (sp->n > 1)
-		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	for (size_t i = 0; i < sp->n; i++)
 		if (out == 0 || addr_cmp(&sp->v[out - 1].remote, &sp->v[i].remote) != 0)
 			sp->v[out++] = sp->v[i];
 	sp->n = out;
-}
-
-static void
-add_peers(struct specs *sp, const struct host_config *self, uint32_t local_as,
-	  const struct bgp_peers *peers, enum peer_type type)
-{
-	for (size_t i = 0; i < peers->n; i++)
-		add_spec(sp, self, local_as, &peers->v[i].ip, peers->v[i].as_num, 0, &peers->v[i],
-			 peers->v[i].max_prefixes, type);
 }
 
 /* Reads everything a node's sessions depend on. */
@@ -109,9 +107,15 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	struct bgp_global g;
 	struct host_configs hosts;
 	struct bgp_peers node_peers, global_peers;
+	struct bgp_selpeers selpeers;
 	struct host_config self = {0};
+	struct peer_wants wants;
 	uint32_t local_as;
 	int rc = -1;
+	static const enum peer_type types[] = {
+		[PEER_SRC_NODE] = PEER_NODE, [PEER_SRC_GLOBAL] = PEER_GLOBAL,
+		[PEER_SRC_MESH] = PEER_MESH,
+	};
 
 	if (bgpconf_global_get(ag->store, &g, err) != STORE_OK)
 		return -1;
@@ -121,33 +125,32 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		goto out_hosts;
 	if (bgpconf_peer_list(ag->store, NULL, 0, &global_peers, err) != STORE_OK)
 		goto out_node;
+	if (bgpconf_selpeer_list(ag->store, &selpeers, err) != STORE_OK)
+		goto out_global;
 	for (size_t i = 0; i < hosts.n; i++)
 		if (strcmp(hosts.v[i].name, ag->cfg.node) == 0)
 			self = hosts.v[i];
 	/* The node's AS, else the default: changing the default re-peers inheriting nodes. */
 	local_as = self.has_as ? self.as_num : g.as_num;
+	peers_compute(&(struct peers_in){.node = ag->cfg.node, .global = &g, .hosts = &hosts,
+					 .node_peers = &node_peers, .global_peers = &global_peers,
+					 .selpeers = &selpeers},
+		      &wants);
 	sp->n = 0;
-	add_peers(sp, &self, local_as, &node_peers, PEER_NODE);
-	add_peers(sp, &self, local_as, &global_peers, PEER_GLOBAL);
-	for (size_t i = 0; g.node_mesh && i < hosts.n; i++) {
-		const struct host_config *h = &hosts.v[i];
-		uint32_t as = h->has_as ? h->as_num : g.as_num;
+	for (size_t i = 0; i < wants.n; i++) {
+		const struct bgp_peer *p = &wants.v[i].peer;
 
-		if (strcmp(h->name, ag->cfg.node) == 0 || !h->registered)
-			continue;
-		if (h->has_ip)
-			add_spec(sp, &self, local_as, &h->ip, as, h->port, NULL,
-				 g.mesh_max_prefixes, PEER_MESH);
-		if (h->has_ip6)
-			add_spec(sp, &self, local_as, &h->ip6, as, h->port, NULL,
-				 g.mesh_max_prefixes, PEER_MESH);
+		add_spec(sp, &self, local_as, &p->ip, p->as_num, p->port,
+			 wants.v[i].src == PEER_SRC_MESH ? NULL : p, p->max_prefixes,
+			 types[wants.v[i].src]);
 	}
+	peer_wants_free(&wants);
+	bgp_selpeers_free(&selpeers);
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
 	if (peerings_want(ag, &sp->v, &sp->n, &sp->cap, err) != 0)
 		goto out_global;
-	if (sp->n > 1)
-		qsort(sp->v, sp->n, sizeof(*sp->v), spec_cmp);
+	sort_specs(sp);
 	rc = 0;
 out_global:
 	bgp_peers_free(&global_peers);

@@ -1,4 +1,4 @@
-/* The HTTP side of tabby-api: bodies, per-thread stores, JSON responses. */
+/* The core's shared parts: per-thread stores and the JSON error answers. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +49,23 @@ api_store(void)
 	return s;
 }
 
+json_t *
+api_json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy;
+
+	if (v != NULL)
+		return v;
+	copy = xstrdup(s);
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20)
+			*c = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
 void
 api_error(struct api_resp *r, int status, const char *code, const char *property,
 	  const char *fmt, ...)
@@ -61,9 +78,9 @@ api_error(struct api_resp *r, int status, const char *code, const char *property
 	va_end(ap);
 	json_decref(r->doc);
 	r->status = status;
-	r->doc = json_pack("[{s:s, s:s, s:s, s:s}]", "errorCode", code, "errorMessage", msg,
-			   "property", property ? property : "", "moreInfo",
-			   "see docs/openapi.yaml");
+	r->doc = json_pack("[{s:s, s:o, s:o, s:s}]", "errorCode", code, "errorMessage",
+			   api_json_text(msg), "property", api_json_text(property ? property : ""),
+			   "moreInfo", "see docs/openapi.yaml");
 }
 
 void

@@ -11,142 +11,36 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/server.h"
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 static const char usage[] =
-	"Usage: tabby-api [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
-	"                 [--datastore URL] [--threads N] [--log-level LEVEL] [--version]\n"
+	"Usage: tabby-api [OPTION]...\n"
 	"\n"
 	"Serves the BGP peering API (POST /oauth2/v1/token, /ne/v1/...). Plain HTTP is served\n"
 	"only on loopback addresses unless --insecure-http is given; elsewhere use TLS.\n"
-	"Default listen address: 127.0.0.1:8080.\n";
-
-/* Token-endpoint rate limit: a bucket of RATE_BURST per client, one back every RATE_EVERY s. */
-#define RATE_BURST 10
-#define RATE_EVERY 6.0
-#define RATE_SLOTS 1024
-
-static struct bucket {
-	char client[NE_UUID_LEN + 1];
-	double tokens, at;
-} buckets[RATE_SLOTS];
-static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
-
-bool
-api_rate_allow(const char *client_id, int *retry_after)
-{
-	struct timespec ts;
-	struct bucket *b;
-	unsigned h = 5381;
-	double now;
-	bool ok;
-
-	for (const char *p = client_id; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	pthread_mutex_lock(&rate_lock);
-	b = &buckets[h % RATE_SLOTS];
-	if (strncmp(b->client, client_id, NE_UUID_LEN) != 0) {
-		/* A new client (or a hash neighbour, who then shares its budget). */
-		snprintf(b->client, sizeof(b->client), "%s", client_id);
-		b->tokens = RATE_BURST;
-		b->at = now;
-	}
-	b->tokens += (now - b->at) / RATE_EVERY;
-	if (b->tokens > RATE_BURST)
-		b->tokens = RATE_BURST;
-	b->at = now;
-	ok = b->tokens >= 1.0;
-	if (ok)
-		b->tokens -= 1.0;
-	*retry_after = ok ? 0 : (int)((1.0 - b->tokens) * RATE_EVERY) + 1;
-	pthread_mutex_unlock(&rate_lock);
-	return ok;
-}
-
-struct pending {
-	char *body;
-	size_t len;
-	bool too_big;
-};
-
-static enum MHD_Result
-respond(struct MHD_Connection *conn, struct api_resp *r)
-{
-	char *text = r->doc ? json_dumps(r->doc, JSON_COMPACT) : xstrdup("");
-	struct MHD_Response *resp;
-	enum MHD_Result rc;
-	char retry[16];
-
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (r->www_authenticate)
-		MHD_add_response_header(resp, "WWW-Authenticate", r->www_authenticate);
-	if (r->allow[0])
-		MHD_add_response_header(resp, "Allow", r->allow);
-	if (r->retry_after > 0) {
-		snprintf(retry, sizeof(retry), "%d", r->retry_after);
-		MHD_add_response_header(resp, "Retry-After", retry);
-	}
-	rc = MHD_queue_response(conn, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	json_decref(r->doc);
-	return rc;
-}
-
-static enum MHD_Result
-access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-	  const char *version, const char *upload, size_t *upload_size, void **con_cls)
-{
-	struct pending *p = *con_cls;
-	struct api_req q = {.conn = conn, .method = method, .url = url};
-	struct api_resp r = {.status = 500};
-
-	(void)cls;
-	(void)version;
-	if (p == NULL) {
-		*con_cls = xcalloc(1, sizeof(*p));
-		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		/* Bodies past the limit are drained, not kept, and answered 413. */
-		if (p->len + *upload_size > API_BODY_MAX) {
-			p->too_big = true;
-		} else {
-			p->body = xrealloc(p->body, p->len + *upload_size + 1);
-			memcpy(p->body + p->len, upload, *upload_size);
-			p->len += *upload_size;
-			p->body[p->len] = '\0';
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	q.body = p->body;
-	q.body_len = p->len;
-	q.body_too_big = p->too_big;
-	api_handle(&q, &r);
-	if (r.doc == NULL)
-		api_error(&r, 500, "INTERNAL", NULL, "no answer was made");
-	return respond(conn, &r);
-}
-
-static void
-done_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
-{
-	struct pending *p = *con_cls;
-
-	(void)cls;
-	(void)conn;
-	(void)t;
-	if (p != NULL) {
-		free(p->body);
-		free(p);
-		*con_cls = NULL;
-	}
-}
+	"\n"
+	"Options:\n"
+	"  --listen HOST:PORT   where to serve, [v6]:PORT for IPv6 (default: 127.0.0.1:8080)\n"
+	"  --tls-cert FILE      serve HTTPS with this PEM certificate (default: plain HTTP)\n"
+	"  --tls-key FILE       the certificate's PEM private key (with --tls-cert)\n"
+	"  --insecure-http      allow plain HTTP on an address other than loopback\n"
+	"                       (default: refused)\n"
+	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
+	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
+	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
+	"  --threads N          request threads, 1-256 (default: one per CPU)\n"
+	"  --check-threads N    threads for secret checks (argon2id), 1-64 (default: 2)\n"
+	"  --per-ip-limit N     connections one address may hold, 1-4096 (default: 64)\n"
+	"  --header-timeout S   seconds to send the headers, 1-3600 (default: 10)\n"
+	"  --request-timeout S  seconds from the headers to the whole body, 1-3600\n"
+	"                       (default: 30)\n"
+	"  --log-level LEVEL    debug, info, warn or error (default: info)\n"
+	"  --log-format FORMAT  text or json, one line a message (default: text)\n"
+	"  --version            print the version and exit\n"
+	"  -h, --help           print this help and exit\n";
 
 static char *
 read_file(const char *path)
@@ -168,6 +62,29 @@ read_file(const char *path)
 	return buf;
 }
 
+/* The numeric options: their names, ranges and where they go. */
+struct numopt {
+	int opt;
+	const char *name;
+	unsigned lo, hi, *out;
+};
+
+/* Sets a numeric option; -1 after saying what is accepted. */
+static int
+number(const struct numopt *n, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < (long)n->lo || v > (long)n->hi) {
+		fprintf(stderr, "tabby-api: --%s '%s': expected a whole number from %u to %u\n",
+			n->name, arg, n->lo, n->hi);
+		return -1;
+	}
+	*n->out = (unsigned)v;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,7 +95,12 @@ main(int argc, char **argv)
 		{"insecure-http", no_argument, NULL, 'I'},
 		{"datastore", required_argument, NULL, 'd'},
 		{"threads", required_argument, NULL, 't'},
+		{"check-threads", required_argument, NULL, 'C'},
+		{"per-ip-limit", required_argument, NULL, 'P'},
+		{"header-timeout", required_argument, NULL, 'H'},
+		{"request-timeout", required_argument, NULL, 'R'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"log-format", required_argument, NULL, 'F'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -187,15 +109,32 @@ main(int argc, char **argv)
 	char host[ADDR_STRLEN + 2], urlbuf[1024], *colon, *end, *cert_pem = NULL, *key_pem = NULL;
 	struct sockaddr_storage ss;
 	struct addr a;
-	struct MHD_Daemon *d;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	long port, threads = sysconf(_SC_NPROCESSORS_ONLN);
+	struct api_server_conf conf = {.sa = NULL};
+	struct api_server *srv;
+	struct err err;
+	long port;
 	enum log_level lvl;
+	enum log_format fmt = LOG_FMT_TEXT;
 	bool insecure = false;
 	sigset_t set;
 	int o, sig;
 
 	log_set_prefix("tabby-api");
+	conf.threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	conf.check_threads = 2;
+	conf.check_queue = 64;
+	conf.max_connections = 4096;
+	conf.per_ip_limit = 64;
+	conf.header_timeout = 10;
+	conf.request_timeout = 30;
+	conf.idle_timeout = 30;
+	const struct numopt nums[] = {
+		{'t', "threads", 1, 256, &conf.threads},
+		{'C', "check-threads", 1, 64, &conf.check_threads},
+		{'P', "per-ip-limit", 1, 4096, &conf.per_ip_limit},
+		{'H', "header-timeout", 1, 3600, &conf.header_timeout},
+		{'R', "request-timeout", 1, 3600, &conf.request_timeout},
+	};
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': listen_at = optarg; break;
@@ -203,13 +142,6 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'I': insecure = true; break;
 		case 'd': ds = optarg; break;
-		case 't':
-			threads = strtol(optarg, &end, 10);
-			if (*end || threads < 1 || threads > 256) {
-				fprintf(stderr, "tabby-api: --threads must be 1-256\n");
-				return 2;
-			}
-			break;
 		case 'L':
 			if (log_parse_level(optarg, &lvl) != 0) {
 				fprintf(stderr, "tabby-api: invalid --log-level '%s'; accepted: debug, "
@@ -218,11 +150,34 @@ main(int argc, char **argv)
 			}
 			log_set_level(lvl);
 			break;
+		case 'F':
+			if (log_parse_format(optarg, &fmt) != 0) {
+				fprintf(stderr, "tabby-api: invalid --log-format '%s'; accepted: text, "
+						"json\n", optarg);
+				return 2;
+			}
+			break;
 		case 'V': printf("tabby-api %s\n", TABBY_VERSION); return 0;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: {
+			size_t i = 0;
+
+			while (i < sizeof(nums) / sizeof(nums[0]) && nums[i].opt != o)
+				i++;
+			if (i == sizeof(nums) / sizeof(nums[0])) {
+				fputs(usage, stderr);
+				return 2;
+			}
+			if (number(&nums[i], optarg) != 0)
+				return 2;
+		}
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "tabby-api: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	log_init(fmt);
 	/* HOST:PORT, with [v6]:PORT for IPv6. */
 	snprintf(host, sizeof(host), "%s", listen_at[0] == '[' ? listen_at + 1 : listen_at);
 	colon = strrchr(host, ':');
@@ -254,11 +209,9 @@ main(int argc, char **argv)
 		cert_pem = read_file(cert);
 		key_pem = read_file(key);
 		if (cert_pem == NULL || key_pem == NULL) {
-			fprintf(stderr, "tabby-api: cannot read %s: %s\n", cert_pem ? key : cert,
-				strerror(errno));
+			log_error("cannot read %s: %s", cert_pem ? key : cert, strerror(errno));
 			return 1;
 		}
-		flags |= MHD_USE_TLS;
 	}
 	if (ne_init() != 0) {
 		fprintf(stderr, "tabby-api: libsodium cannot start\n");
@@ -280,29 +233,25 @@ main(int argc, char **argv)
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
 		memcpy(&sin6->sin6_addr, a.b, 16);
-		flags |= MHD_USE_IPv6;
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_cb, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-			     MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
-			     MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
-	if (d == NULL) {
-		fprintf(stderr, "tabby-api: cannot serve on %s: %s\n", listen_at, strerror(errno));
+	conf.sa = (struct sockaddr *)&ss;
+	conf.cert_pem = cert_pem;
+	conf.key_pem = key_pem;
+	if ((srv = api_server_start(&conf, &err)) == NULL) {
+		log_error("cannot serve on %s: %s", listen_at, err.msg);
 		return 1;
 	}
-	log_info("serving %s on %s (%ld threads)", cert ? "HTTPS" : "HTTP", listen_at, threads);
+	log_info("serving %s on %s (%u threads)", cert ? "HTTPS" : "HTTP", listen_at, conf.threads);
+	notify_send("READY=1");
 	sigwait(&set, &sig);
 	log_info("signal %d: stopping", sig);
-	MHD_stop_daemon(d);
+	notify_send("STOPPING=1");
+	api_server_stop(srv);
 	free(cert_pem);
 	free(key_pem);
 	return 0;

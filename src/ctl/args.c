@@ -27,7 +27,18 @@ static const struct {
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},
 	[OPT_INTERFACE] = {"interface", 0, true},
+	[OPT_FILENAME] = {"filename", 'f', true},
+	[OPT_OVERWRITE] = {"overwrite", 0, false},
+	[OPT_REMOVE] = {"remove", 0, false},
+	[OPT_CLIENT] = {"client", 0, true},
 };
+
+const char *
+ctl_opt_name(enum ctl_opt o, bool *has_value)
+{
+	*has_value = opt_spec[o].has_value;
+	return opt_spec[o].name;
+}
 
 static int
 find_long(const char *name, size_t n)

@@ -1,7 +1,10 @@
 /* tabbyctl api-client / device / connection: the operator's side of the peering API. */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/table.h"
@@ -20,6 +23,23 @@ const char ctl_ne_client_help[] =
 	"  Manage the tenants of the peering API. create and rotate-secret print the\n"
 	"  client secret once; only its argon2id hash is stored. remove and\n"
 	"  rotate-secret revoke the client's tokens at once.\n"
+	"\n";
+
+const char ctl_ne_user_help[] =
+	"\n"
+	"Usage:\n"
+	"  tabbyctl api-user create --client=<CLIENT_ID> <NAME>\n"
+	"  tabbyctl api-user passwd --client=<CLIENT_ID> <NAME>\n"
+	"  tabbyctl api-user remove --client=<CLIENT_ID> <NAME>\n"
+	"  tabbyctl api-user show [--client=<CLIENT_ID>]\n"
+	"\n"
+	"\n"
+	"Description:\n"
+	"  Manage the users of a tenant (the password grant of POST /oauth2/v1/token).\n"
+	"  create and passwd read the password (8-128 characters) from the first line of\n"
+	"  standard input; when standard input is a terminal or empty they generate one\n"
+	"  and print it once. Only its argon2id hash is stored. remove and passwd revoke\n"
+	"  the user's tokens at once.\n"
 	"\n";
 
 const char ctl_ne_device_help[] =
@@ -47,6 +67,22 @@ const char ctl_ne_connection_help[] =
 	"  device's node. Tenants create BGP peerings on their connections.\n"
 	"\n";
 
+/* Operators' changes to tenants and users go to syslog (LOG_AUTHPRIV), never a secret. */
+static void
+audit_syslog(const char *line)
+{
+	openlog("tabbyctl", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_NOTICE, "%s", line);
+	closelog();
+}
+
+static void
+audit(const char *tenant, const char *user, const char *action, int rc)
+{
+	ne_audit_sink(audit_syslog);
+	ne_audit(tenant, user, action, NULL, rc == STORE_OK ? "ok" : "failed");
+}
+
 static struct store *
 store_or_fail(struct ctl *c)
 {
@@ -63,10 +99,13 @@ client_create(struct ctl *c)
 	char id[NE_UUID_LEN + 1], secret[128];
 	struct store *s = store_or_fail(c);
 	struct err err;
+	int rc;
 
 	if (s == NULL)
 		return CTL_EXIT_FAIL;
-	if (ne_client_create(s, c->vars[0], id, secret, &err) != STORE_OK)
+	rc = ne_client_create(s, c->vars[0], id, secret, &err);
+	audit(rc == STORE_OK ? id : NULL, NULL, "api-client.create", rc);
+	if (rc != STORE_OK)
 		return ctl_fail("%s", err.msg);
 	if (c->fmt != OUT_TABLE)
 		return ctl_print_doc(c, json_pack("{s:s, s:s, s:s}", "name", c->vars[0], "client_id",
@@ -86,6 +125,7 @@ client_rotate(struct ctl *c)
 	if (s == NULL)
 		return CTL_EXIT_FAIL;
 	rc = ne_client_rotate(s, c->vars[0], secret, &err);
+	audit(c->vars[0], NULL, "api-client.rotate-secret", rc);
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail("%s is not an API client.", c->vars[0]);
 	if (rc != STORE_OK)
@@ -154,6 +194,8 @@ remove_kind(struct ctl *c, const char *kind, const char *what)
 		return CTL_EXIT_FAIL;
 	rc = strcmp(kind, "client") == 0 ? ne_client_remove(s, c->vars[0], &err)
 					 : ne_remove(s, kind, c->vars[0], &err);
+	if (strcmp(kind, "client") == 0)
+		audit(c->vars[0], NULL, "api-client.remove", rc);
 	if (rc == STORE_NOTFOUND)
 		return ctl_fail("%s is not %s.", c->vars[0], what);
 	if (rc != STORE_OK)
@@ -256,6 +298,109 @@ const struct ctl_cmd ctl_ne_client_cmds[] = {
 	{"api-client show", "", OPTF(OPT_OUTPUT), client_show},
 	{"api-client remove", "<CLIENT_ID>", 0, client_remove},
 	{"api-client rotate-secret", "<CLIENT_ID>", OPTF(OPT_OUTPUT), client_rotate},
+	{NULL, NULL, 0, NULL},
+};
+
+/*
+ * The password for create and passwd: the first line of standard input, or NULL
+ * (then one is generated) when standard input is a terminal or empty.
+ */
+static const char *
+stdin_password(char *line, size_t len)
+{
+	if (isatty(STDIN_FILENO) || fgets(line, (int)len, stdin) == NULL)
+		return NULL;
+	line[strcspn(line, "\r\n")] = '\0';
+	return *line ? line : NULL;
+}
+
+static int
+user_set(struct ctl *c, bool create)
+{
+	char line[NE_PASSWORD_MAX + 3], gen[NE_PASSWORD_MAX + 1];
+	const char *client = c->args.val[OPT_CLIENT], *pw;
+	struct store *s;
+	struct err err;
+	int rc;
+
+	if (client == NULL)
+		return ctl_usage_error(c, "Missing --client. Usage: tabbyctl %s %s", c->cmd->words,
+				       c->cmd->pattern);
+	if ((s = store_or_fail(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	pw = stdin_password(line, sizeof(line));
+	rc = create ? ne_user_create(s, client, c->vars[0], pw, gen, &err)
+		    : ne_user_passwd(s, client, c->vars[0], pw, gen, &err);
+	sodium_memzero(line, sizeof(line));
+	audit(client, c->vars[0], create ? "api-user.create" : "api-user.passwd", rc);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("%s is not a user of API client %s.", c->vars[0], client);
+	if (rc != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("%s user %s of API client %s\n", create ? "Created" : "Set the password of",
+	       c->vars[0], client);
+	if (pw == NULL)
+		printf("Password: %s\n", gen);
+	sodium_memzero(gen, sizeof(gen));
+	return CTL_EXIT_OK;
+}
+
+static int
+user_create(struct ctl *c)
+{
+	return user_set(c, true);
+}
+
+static int
+user_passwd(struct ctl *c)
+{
+	return user_set(c, false);
+}
+
+static int
+user_remove(struct ctl *c)
+{
+	const char *client = c->args.val[OPT_CLIENT];
+	struct store *s;
+	struct err err;
+	int rc;
+
+	if (client == NULL)
+		return ctl_usage_error(c, "Missing --client. Usage: tabbyctl api-user remove %s",
+				       c->cmd->pattern);
+	if ((s = store_or_fail(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	rc = ne_user_remove(s, client, c->vars[0], &err);
+	audit(client, c->vars[0], "api-user.remove", rc);
+	if (rc == STORE_NOTFOUND)
+		return ctl_fail("%s is not a user of API client %s.", c->vars[0], client);
+	if (rc != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("Removed user %s of API client %s\n", c->vars[0], client);
+	return CTL_EXIT_OK;
+}
+
+static int
+user_show(struct ctl *c)
+{
+	static const char *const f[] = {"name", "client_id", "created"};
+	static const char *const h[] = {"NAME", "CLIENT ID", "CREATED"};
+	struct store *s = store_or_fail(c);
+	struct err err;
+	json_t *list;
+
+	if (s == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_user_list(s, c->args.val[OPT_CLIENT], &list, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	return show_list(c, list, f, h, 3, "No API users defined.");
+}
+
+const struct ctl_cmd ctl_ne_user_cmds[] = {
+	{"api-user create", "--client=<CLIENT_ID> <NAME>", OPTF(OPT_CLIENT), user_create},
+	{"api-user passwd", "--client=<CLIENT_ID> <NAME>", OPTF(OPT_CLIENT), user_passwd},
+	{"api-user remove", "--client=<CLIENT_ID> <NAME>", OPTF(OPT_CLIENT), user_remove},
+	{"api-user show", "[--client=<CLIENT_ID>]", OPTF(OPT_CLIENT) | OPTF(OPT_OUTPUT), user_show},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -12,6 +12,7 @@ const char ctl_node_help[] =
 	"Usage:\n"
 	"  tabbyctl node [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]\n"
 	"  tabbyctl node show\n"
+	"  tabbyctl node status [--node=<NODE>]\n"
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
 	"                                 [--import=all|none] [--export=all|none]\n"
@@ -21,6 +22,7 @@ const char ctl_node_help[] =
 	"  tabbyctl node prefix add <CIDR> [--node=<NODE>]\n"
 	"  tabbyctl node prefix remove <CIDR> [--node=<NODE>]\n"
 	"  tabbyctl node prefix show [--ipv4 | --ipv6] [--node=<NODE>]\n"
+	"  tabbyctl node log-level [debug|info|warn|error] [--node=<NODE>]\n"
 	"\n"
 	"\n"
 	"Description:\n"
@@ -44,6 +46,10 @@ const char ctl_node_help[] =
 	"                  Default none.\n"
 	" --ipv4           Show IPv4 information only.\n"
 	" --ipv6           Show IPv6 information only.\n"
+	"\n"
+	"  'node log-level' shows the running agent's log level, or sets it until the\n"
+	"  agent restarts; it asks the agent on its control socket, so run it on the\n"
+	"  node's machine.\n"
 	"\n";
 
 static int
@@ -292,10 +298,38 @@ prefix_show(struct ctl *c)
 #define NODE_OPT OPTF(OPT_NODE)
 #define SHOW_OPTS (OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT) | NODE_OPT)
 
+/* tabbyctl node log-level [<LEVEL>]: the agent's own level, live, over its control socket. */
+static int
+node_log_level(struct ctl *c)
+{
+	char cmd[64] = "log-level";
+	json_t *doc;
+	const char *was;
+
+	/* The pattern accepted only the four levels. */
+	if (c->vars[0] != NULL)
+		snprintf(cmd, sizeof(cmd), "log-level %s", c->vars[0]);
+	if (ctl_node(c) == NULL)
+		return CTL_EXIT_USAGE;
+	if ((doc = ctl_ask_agent(c, cmd)) == NULL)
+		return CTL_EXIT_FAIL;
+	was = json_string_value(json_object_get(doc, "was"));
+	if (c->fmt != OUT_TABLE)
+		return ctl_print_doc(c, doc);
+	if (was != NULL)
+		printf("Log level of node %s set to %s (was %s).\n", c->node,
+		       json_string_value(json_object_get(doc, "log_level")), was);
+	else
+		printf("%s\n", json_string_value(json_object_get(doc, "log_level")));
+	json_decref(doc);
+	return CTL_EXIT_OK;
+}
+
 const struct ctl_cmd ctl_node_cmds[] = {
 	{"node", "[--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--node=<NODE>]",
 	 OPTF(OPT_IP) | OPTF(OPT_IP6) | OPTF(OPT_AS) | NODE_OPT, node_register},
 	{"node show", "", OPTF(OPT_OUTPUT), node_show},
+	{"node status", "[--node=<NODE>]", NODE_OPT | OPTF(OPT_OUTPUT), ctl_status},
 	{"node remove", "<NODE>", 0, node_remove},
 	{"node bgp peer add",
 	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
@@ -307,5 +341,6 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	{"node prefix add", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_add},
 	{"node prefix remove", "<CIDR> [--node=<NODE>]", NODE_OPT, prefix_remove},
 	{"node prefix show", "[--ipv4 | --ipv6] [--node=<NODE>]", SHOW_OPTS, prefix_show},
+	{"node log-level", "[debug|info|warn|error] [--node=<NODE>]", NODE_OPT | OPTF(OPT_OUTPUT), node_log_level},
 	{NULL, NULL, 0, NULL},
 };

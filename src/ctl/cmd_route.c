@@ -31,62 +31,6 @@ const char ctl_route_help[] =
 	" -o --output=<FORMAT>    table (default), json or yaml.\n"
 	"\n";
 
-/* Asks the agent one command; the parsed reply, or NULL after printing why not. */
-static json_t *
-ask_agent(const char *path, const char *cmd)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 5};
-	char *buf = NULL, line[256];
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	json_error_t jerr;
-	json_t *doc;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		ctl_fail("The agent's control socket path is too long: %s", path);
-		return NULL;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		ctl_fail("Cannot reach the agent at %s: %s (route show runs on the node's own "
-			 "machine).", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	snprintf(line, sizeof(line), "%s\n", cmd);
-	/* One send, without SIGPIPE: the agent answers and closes after one line. */
-	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
-		close(fd);
-		ctl_fail("Cannot talk to the agent at %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	do {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 1 << 20;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n > 0)
-			len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	buf[len] = '\0';
-	doc = json_loads(buf, 0, &jerr);
-	free(buf);
-	if (doc == NULL || json_object_get(doc, "error") != NULL) {
-		ctl_fail("The agent answered %s", doc ? json_string_value(json_object_get(doc, "error"))
-						      : "nothing readable");
-		json_decref(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 struct sorted_path {
 	struct prefix p;
 	size_t i;
@@ -147,11 +91,10 @@ route_show(struct ctl *c)
 					   "LOCAL PREF", "MED", "FROM", "BEST"};
 	char cmd[128] = "routes", lp[16], med[16];
 	struct err err;
-	json_t *rec, *doc, *r, *out;
-	const char *path;
+	json_t *doc, *r, *out;
 	struct table *t;
 	size_t i;
-	int family, rc;
+	int family;
 
 	if (ctl_family(c, &family) != 0 || ctl_node(c) == NULL)
 		return CTL_EXIT_USAGE;
@@ -164,15 +107,7 @@ route_show(struct ctl *c)
 		prefix_format(&p, canon);
 		snprintf(cmd, sizeof(cmd), "routes %s", canon);
 	}
-	rc = ctl_agent(c, &rec);
-	if (rc == STORE_ERR)
-		return CTL_EXIT_FAIL;
-	if (rc == STORE_NOTFOUND)
-		return ctl_fail("tabby process is not running on node %s.", c->node);
-	path = json_string_value(json_object_get(rec, "control"));
-	doc = path ? ask_agent(path, cmd) : NULL;
-	json_decref(rec);
-	if (doc == NULL)
+	if ((doc = ctl_ask_agent(c, cmd)) == NULL)
 		return CTL_EXIT_FAIL;
 	out = json_array();
 	json_array_foreach(doc, i, r) {

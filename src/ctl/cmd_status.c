@@ -91,8 +91,8 @@ family_table(const struct row *rows, size_t n, int family)
 	table_free(t);
 }
 
-static int
-status(struct ctl *c)
+int
+ctl_status(struct ctl *c)
 {
 	struct store_kvs kvs;
 	json_t *agent;
@@ -157,6 +157,6 @@ status(struct ctl *c)
 }
 
 const struct ctl_cmd ctl_status_cmds[] = {
-	{"status", "[--node=<NODE>]", OPTF(OPT_NODE) | OPTF(OPT_OUTPUT), status},
+	{"status", "[--node=<NODE>]", OPTF(OPT_NODE) | OPTF(OPT_OUTPUT), ctl_status},
 	{NULL, NULL, 0, NULL},
 };

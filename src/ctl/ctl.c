@@ -1,13 +1,18 @@
 /* Helpers every tabbyctl command uses: errors, the datastore, the node name, addresses, AS numbers. */
 #include "ctl/ctl.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/asn.h"
+#include "lib/log.h"
 
 int
 ctl_usage_error(struct ctl *c, const char *fmt, ...)
@@ -147,4 +152,81 @@ ctl_agent(struct ctl *c, json_t **rec)
 			*rec = json_object();
 	}
 	return rc;
+}
+
+/* Asks the agent at path one command; the parsed reply, or NULL after printing why not. */
+static json_t *
+ask_socket(const char *path, const char *cmd)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	char *buf = NULL, line[256];
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	json_error_t jerr;
+	json_t *doc;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		ctl_fail("The agent's control socket path is too long: %s", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		ctl_fail("Cannot reach the agent at %s: %s (tabbyctl reaches an agent only on its "
+			 "machine).", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	/* One send, without SIGPIPE: the agent answers and closes after one line. */
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+		close(fd);
+		ctl_fail("Cannot talk to the agent at %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0)
+			len += (size_t)n;
+	} while (n > 0);
+	close(fd);
+	buf[len] = '\0';
+	doc = json_loads(buf, 0, &jerr);
+	free(buf);
+	if (doc == NULL || json_object_get(doc, "error") != NULL) {
+		ctl_fail("The agent answered %s", doc ? json_string_value(json_object_get(doc, "error"))
+						      : "nothing readable");
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+json_t *
+ctl_ask_agent(struct ctl *c, const char *cmd)
+{
+	const char *path;
+	json_t *rec, *doc;
+	int rc;
+
+	if ((rc = ctl_agent(c, &rec)) == STORE_ERR)
+		return NULL;
+	if (rc == STORE_NOTFOUND) {
+		ctl_fail("tabby process is not running on node %s.", c->node);
+		return NULL;
+	}
+	path = json_string_value(json_object_get(rec, "control"));
+	doc = path ? ask_socket(path, cmd) : NULL;
+	if (path == NULL)
+		ctl_fail("The agent of node %s publishes no control socket.", c->node);
+	json_decref(rec);
+	return doc;
 }

@@ -41,6 +41,10 @@ enum ctl_opt {
 	OPT_NAME,
 	OPT_DEVICE,
 	OPT_INTERFACE,
+	OPT_FILENAME,
+	OPT_OVERWRITE,
+	OPT_REMOVE,
+	OPT_CLIENT,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -71,6 +75,8 @@ struct ctl {
 };
 
 int ctl_args_parse(int argc, char **argv, struct ctl_args *a);
+/* An option's long name ("max-prefixes") and whether it takes a value. */
+const char *ctl_opt_name(enum ctl_opt o, bool *has_value);
 /* Matches positional words against a pattern; prints the usage error itself. */
 int ctl_match(struct ctl *c, int first);
 
@@ -86,6 +92,9 @@ int ctl_parse_as(struct ctl *c, const char *s, uint32_t *out);
 /* The live agent record of ctl_node()'s node: STORE_OK, STORE_NOTFOUND, or STORE_ERR
  * (already printed). */
 int ctl_agent(struct ctl *c, json_t **rec);
+/* Asks ctl_node()'s agent one command on its control socket (so on the node's own
+ * machine): the parsed answer, or NULL after printing why not. */
+json_t *ctl_ask_agent(struct ctl *c, const char *cmd);
 /* --ipv4 / --ipv6 as an address family, 0 for both. */
 int ctl_family(struct ctl *c, int *family);
 
@@ -103,8 +112,14 @@ extern const struct ctl_cmd ctl_route_cmds[];
 extern const char ctl_route_help[];
 extern const struct ctl_cmd ctl_ne_client_cmds[], ctl_ne_device_cmds[], ctl_ne_connection_cmds[];
 extern const char ctl_ne_client_help[], ctl_ne_device_help[], ctl_ne_connection_help[];
+extern const struct ctl_cmd ctl_ne_user_cmds[];
+extern const char ctl_ne_user_help[];
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];
+extern const struct ctl_cmd ctl_resource_cmds[];
+extern const char ctl_resource_help[];
+/* tabbyctl status, also reached as its v3 name, tabbyctl node status. */
+int ctl_status(struct ctl *c);
 
 #endif

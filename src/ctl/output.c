@@ -8,8 +8,10 @@
 int
 out_fmt_parse(const char *s, enum out_fmt *f)
 {
-	if (strcmp(s, "table") == 0)
+	if (strcmp(s, "table") == 0 || strcmp(s, "ps") == 0)
 		*f = OUT_TABLE;
+	else if (strcmp(s, "wide") == 0)
+		*f = OUT_WIDE;
 	else if (strcmp(s, "json") == 0)
 		*f = OUT_JSON;
 	else if (strcmp(s, "yaml") == 0)

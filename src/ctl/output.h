@@ -9,7 +9,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
-enum out_fmt { OUT_TABLE, OUT_JSON, OUT_YAML };
+/* OUT_WIDE: get's table with more columns, as calicoctl's -o wide. */
+enum out_fmt { OUT_TABLE, OUT_JSON, OUT_YAML, OUT_WIDE };
 
 int out_fmt_parse(const char *s, enum out_fmt *f);
 /* Prints doc as JSON or YAML; returns 0, or -1 on an emitter failure. */

@@ -7,6 +7,8 @@
 
 #include "lib/asn.h"
 #include "lib/log.h"
+#include "model/resource.h"
+#include "model/selector.h"
 
 /* How often a read-modify-write is retried when another writer got in between. */
 #define UPDATE_TRIES 100
@@ -241,19 +243,24 @@ bgpconf_peer_check(const struct bgp_peer *p, struct err *err)
 	return STORE_OK;
 }
 
-int
-bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, struct err *err)
+/*
+ * What the v0.x grammar says about a peer replaces what it said before; a
+ * v3 BGPPeer's name and fields it has no flag for (resource.h) are kept.
+ */
+static void
+apply_peer(json_t *o, const void *arg)
 {
+	const struct bgp_peer *p = arg;
 	char a[ADDR_STRLEN];
-	struct key k;
-	json_t *o;
-	int rc;
 
-	if (check_node(node, err) != STORE_OK || bgpconf_peer_check(p, err) != STORE_OK)
-		return STORE_ERR;
 	addr_format(&p->ip, a);
-	key_peer(&k, node, &p->ip);
-	o = json_pack("{s:s, s:I}", "ip", a, "as_num", (json_int_t)p->as_num);
+	json_object_set_new(o, "ip", json_string(a));
+	json_object_set_new(o, "as_num", json_integer(p->as_num));
+	json_object_del(o, "password");
+	json_object_del(o, "import");
+	json_object_del(o, "export");
+	json_object_del(o, "max_prefixes");
+	json_object_del(o, "port");
 	if (p->password[0] != '\0')
 		json_object_set_new(o, "password", json_string(p->password));
 	/* Policy switches are written only when they differ from the default (all). */
@@ -263,9 +270,17 @@ bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, st
 		json_object_set_new(o, "export", json_string("none"));
 	if (p->max_prefixes != 0)
 		json_object_set_new(o, "max_prefixes", json_integer(p->max_prefixes));
-	rc = put_json(s, k.s, o, err);
-	json_decref(o);
-	return rc;
+}
+
+int
+bgpconf_peer_put(struct store *s, const char *node, const struct bgp_peer *p, struct err *err)
+{
+	struct key k;
+
+	if (check_node(node, err) != STORE_OK || bgpconf_peer_check(p, err) != STORE_OK)
+		return STORE_ERR;
+	key_peer(&k, node, &p->ip);
+	return update_json(s, k.s, apply_peer, p, err);
 }
 
 int
@@ -285,6 +300,69 @@ peer_cmp(const void *a, const void *b)
 	return addr_cmp(&((const struct bgp_peer *)a)->ip, &((const struct bgp_peer *)b)->ip);
 }
 
+/* A BGPPeer's password.secretKeyRef: the key's value in the named Secret. */
+static void
+secret_password(struct store *s, json_t *ref, struct bgp_peer *p)
+{
+	const char *name = json_string_value(json_object_get(ref, "name"));
+	const char *key = json_string_value(json_object_get(ref, "key"));
+	struct store_kv kv;
+	struct err err;
+	struct key k;
+	json_t *o;
+
+	if (name == NULL || key == NULL)
+		return;
+	key_named(&k, KEY_SECRETS, name);
+	if (store_get(s, k.s, &kv, &err) != STORE_OK) {
+		log_warnx("peer password: no Secret %s; the session runs without a password", name);
+		return;
+	}
+	o = parse_object(&kv);
+	store_kv_clear(&kv);
+	if (json_is_string(json_object_get(json_object_get(o, "data"), key)))
+		snprintf(p->password, sizeof(p->password), "%s",
+			 json_string_value(json_object_get(json_object_get(o, "data"), key)));
+	else
+		log_warnx("peer password: Secret %s has no key %s; the session runs without a "
+			  "password", name, key);
+	json_decref(o);
+}
+
+static bool
+json_flag(json_t *o, const char *field, const char *word)
+{
+	json_t *v = json_object_get(o, field);
+
+	return json_is_string(v) && strcmp(json_string_value(v), word) == 0;
+}
+
+/* The options of a stored peer beyond address and AS, v0.x and v3 alike. */
+static void
+peer_options(struct store *s, json_t *o, struct bgp_peer *p)
+{
+	const char *pw = json_string_value(json_object_get(o, "password"));
+	const char *mrt = json_string_value(json_object_get(o, "max_restart_time"));
+	json_t *v;
+
+	if (pw != NULL)
+		snprintf(p->password, sizeof(p->password), "%s", pw);
+	else if (json_is_object(json_object_get(o, "password_secret")))
+		secret_password(s, json_object_get(o, "password_secret"), p);
+	p->import_none = json_flag(o, "import", "none");
+	p->export_none = json_flag(o, "export", "none");
+	json_limit(o, "max_prefixes", &p->max_prefixes);
+	v = json_object_get(o, "port");
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 65536)
+		p->port = (uint16_t)json_integer_value(v);
+	p->keep_original_next_hop = json_is_true(json_object_get(o, "keep_original_next_hop"));
+	p->source_address_none = json_flag(o, "source_address", "None");
+	if (mrt != NULL && res_duration_parse(mrt, &p->max_restart_time) != 0)
+		p->max_restart_time = 0;
+	json_limit(o, "num_allowed_local_as", &p->num_allowed_local_as);
+	json_limit(o, "ttl_security", &p->ttl_security);
+}
+
 static int
 peer_list_family(struct store *s, const char *node, int family, struct bgp_peers *out,
 		 struct err *err)
@@ -300,7 +378,6 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 	for (size_t i = 0; i < kvs.n; i++) {
 		struct bgp_peer *p = &out->v[out->n];
 		json_t *o = parse_object(&kvs.v[i]);
-		const char *pw;
 
 		if (o == NULL)
 			continue;
@@ -310,14 +387,7 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 			json_decref(o);
 			continue;
 		}
-		pw = json_string_value(json_object_get(o, "password"));
-		if (pw != NULL)
-			snprintf(p->password, sizeof(p->password), "%s", pw);
-		p->import_none = json_is_string(json_object_get(o, "import")) &&
-				 strcmp(json_string_value(json_object_get(o, "import")), "none") == 0;
-		p->export_none = json_is_string(json_object_get(o, "export")) &&
-				 strcmp(json_string_value(json_object_get(o, "export")), "none") == 0;
-		json_limit(o, "max_prefixes", &p->max_prefixes);
+		peer_options(s, o, p);
 		json_decref(o);
 		out->n++;
 	}
@@ -353,19 +423,94 @@ bgp_peers_free(struct bgp_peers *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int
-bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
+/* A stored selector of a BGPPeer; false (and logged) if it does not parse. */
+static bool
+selector_field(json_t *o, const char *field, const char *key, struct sel **out)
 {
-	char a[ADDR_STRLEN];
-	struct key k;
-	json_t *o;
+	const char *text = json_string_value(json_object_get(o, field));
+	struct err err;
+
+	*out = NULL;
+	if (text == NULL)
+		return true;
+	if ((*out = sel_parse(text, NULL, &err)) == NULL) {
+		log_warnx("ignoring the peer at %s: %s", key, err.msg);
+		return false;
+	}
+	return true;
+}
+
+int
+bgpconf_selpeer_list(struct store *s, struct bgp_selpeers *out, struct err *err)
+{
+	struct store_kvs kvs;
 	int rc;
 
-	if (node_name_check(h->name, err) != 0)
-		return STORE_ERR;
-	if (h->has_as && asn_check(h->as_num, err) != 0)
-		return STORE_ERR;
-	o = json_object();
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_range(s, KEY_BGPPEERS, &kvs, err)) != STORE_OK)
+		return rc;
+	out->v = xcalloc(kvs.n ? kvs.n : 1, sizeof(*out->v));
+	for (size_t i = 0; i < kvs.n; i++) {
+		struct bgp_selpeer *p = &out->v[out->n];
+		json_t *o = parse_object(&kvs.v[i]);
+		const char *node;
+
+		if (o == NULL)
+			continue;
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", kvs.v[i].key + strlen(KEY_BGPPEERS));
+		node = json_string_value(json_object_get(o, "node"));
+		if (node != NULL)
+			snprintf(p->node, sizeof(p->node), "%s", node);
+		if (!selector_field(o, "node_selector", kvs.v[i].key, &p->node_sel) ||
+		    !selector_field(o, "peer_selector", kvs.v[i].key, &p->peer_sel)) {
+			sel_free(p->node_sel);
+			json_decref(o);
+			continue;
+		}
+		p->has_ip = json_object_get(o, "ip") != NULL;
+		if (p->has_ip && (addr_parse(json_string_value(json_object_get(o, "ip")) ?: "",
+					     &p->peer.ip) != 0 ||
+				  !json_asn(o, "as_num", &p->peer.as_num))) {
+			log_warnx("ignoring malformed peer at %s", kvs.v[i].key);
+			sel_free(p->node_sel);
+			sel_free(p->peer_sel);
+			json_decref(o);
+			continue;
+		}
+		peer_options(s, o, &p->peer);
+		json_decref(o);
+		out->n++;
+	}
+	store_kvs_free(&kvs);
+	return STORE_OK;
+}
+
+void
+bgp_selpeers_free(struct bgp_selpeers *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		sel_free(p->v[i].node_sel);
+		sel_free(p->v[i].peer_sel);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The registration's own members into o; an address that changes loses its subnet length. */
+static void
+apply_host(json_t *o, const void *arg)
+{
+	const struct host_config *h = arg;
+	char a[ADDR_STRLEN];
+	const char *old;
+
+	old = json_string_value(json_object_get(o, "ip"));
+	if (!h->has_ip || old == NULL || (addr_format(&h->ip, a), strcmp(old, a) != 0))
+		json_object_del(o, "ip_plen");
+	old = json_string_value(json_object_get(o, "ip6"));
+	if (!h->has_ip6 || old == NULL || (addr_format(&h->ip6, a), strcmp(old, a) != 0))
+		json_object_del(o, "ip6_plen");
 	if (h->has_ip) {
 		addr_format(&h->ip, a);
 		json_object_set_new(o, "ip", json_string(a));
@@ -381,10 +526,21 @@ bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
 	json_object_set_new(o, "as_num", h->has_as ? json_integer(h->as_num) : json_null());
 	if (h->port != 0)
 		json_object_set_new(o, "port", json_integer(h->port));
+	else
+		json_object_del(o, "port");
+}
+
+int
+bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err)
+{
+	struct key k;
+
+	if (node_name_check(h->name, err) != 0)
+		return STORE_ERR;
+	if (h->has_as && asn_check(h->as_num, err) != 0)
+		return STORE_ERR;
 	key_host_config(&k, h->name);
-	rc = put_json(s, k.s, o, err);
-	json_decref(o);
-	return rc;
+	return update_json(s, k.s, apply_host, h, err);
 }
 
 static void
@@ -417,6 +573,7 @@ bgpconf_host_list(struct store *s, struct host_configs *out, struct err *err)
 	memset(out, 0, sizeof(*out));
 	if ((rc = store_range(s, KEY_HOSTS, &kvs, err)) != STORE_OK)
 		return rc;
+	out->labels = json_object();
 	/* Keys come sorted, so each node's keys (all starting "name/") form one run. */
 	for (size_t i = 0; i < kvs.n; i++) {
 		struct host_config *h;
@@ -437,6 +594,8 @@ bgpconf_host_list(struct store *s, struct host_configs *out, struct err *err)
 
 			if (o != NULL) {
 				host_from_json(h, o);
+				if (json_is_object(json_object_get(o, "labels")))
+					json_object_set(out->labels, name, json_object_get(o, "labels"));
 				json_decref(o);
 			}
 		}
@@ -474,6 +633,7 @@ void
 host_configs_free(struct host_configs *h)
 {
 	free(h->v);
+	json_decref(h->labels);
 	memset(h, 0, sizeof(*h));
 }
 

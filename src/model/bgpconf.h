@@ -10,6 +10,7 @@
 #ifndef TABBY_BGPCONF_H
 #define TABBY_BGPCONF_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +38,13 @@ struct bgp_peer {
 	char password[BGP_PASSWORD_MAX + 1];  /* "" when none; never printed */
 	bool import_none, export_none;         /* --import=none / --export=none */
 	uint32_t max_prefixes;                 /* --max-prefixes; 0: no limit */
+	/* From a v3 BGPPeer (resource.h); the password may come from a Secret. */
+	uint16_t port;                         /* peerIP IP:port; 0: 179 */
+	bool keep_original_next_hop;
+	bool source_address_none;              /* sourceAddress: None */
+	uint32_t max_restart_time;             /* seconds; 0: not set */
+	uint32_t num_allowed_local_as;
+	uint32_t ttl_security;                 /* hops; 0: off */
 };
 
 struct bgp_peers {
@@ -55,6 +63,23 @@ struct host_config {
 
 struct host_configs {
 	struct host_config *v;
+	size_t n;
+	json_t *labels;     /* node name -> its Node labels (a JSON object of strings) */
+};
+
+struct sel;
+
+/* A v3 BGPPeer with a nodeSelector or peerSelector (stored by name). */
+struct bgp_selpeer {
+	char name[254];
+	char node[NODE_NAME_MAX + 1];    /* spec.node, or "" */
+	struct sel *node_sel, *peer_sel; /* parsed; NULL when not set */
+	bool has_ip;                     /* peerIP (with nodeSelector) */
+	struct bgp_peer peer;            /* the address, AS and options */
+};
+
+struct bgp_selpeers {
+	struct bgp_selpeer *v;
 	size_t n;
 };
 
@@ -80,7 +105,11 @@ int bgpconf_peer_remove(struct store *s, const char *node, const struct addr *ip
 int bgpconf_peer_list(struct store *s, const char *node, int family, struct bgp_peers *out,
 		      struct err *err);
 void bgp_peers_free(struct bgp_peers *p);
+/* The BGPPeers chosen by selectors, by name; malformed ones are logged and skipped. */
+int bgpconf_selpeer_list(struct store *s, struct bgp_selpeers *out, struct err *err);
+void bgp_selpeers_free(struct bgp_selpeers *p);
 
+/* Sets the registration's address, AS and port; labels and v3 fields are kept. */
 int bgpconf_host_put(struct store *s, const struct host_config *h, struct err *err);
 /* Every node with a registration, a peer or a prefix, sorted by name. */
 int bgpconf_host_list(struct store *s, struct host_configs *out, struct err *err);

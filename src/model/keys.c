@@ -97,6 +97,18 @@ key_agent(struct key *k, const char *node)
 	key_fmt(k, KEY_ROOT "status/", node, "/agent");
 }
 
+void
+key_named(struct key *k, const char *dir, const char *name)
+{
+	key_fmt(k, dir, name, NULL);
+}
+
+void
+key_host_bgpconfig(struct key *k, const char *node)
+{
+	key_fmt(k, KEY_HOSTS, node, "/bgpconfig");
+}
+
 int
 key_host_node(const char *key, char *buf, size_t len)
 {

@@ -33,6 +33,13 @@ void key_host_config(struct key *k, const char *node);
 void key_prefix_dir(struct key *k, const char *node);
 void key_prefix(struct key *k, const char *node, const struct prefix *p);
 void key_agent(struct key *k, const char *node);
+/* The v3 resources that have no v0.x key (resource.h), each by name under its directory. */
+#define KEY_BGPPEERS KEY_ROOT "bgp/bgppeer/"
+#define KEY_BGPFILTERS KEY_ROOT "bgp/filter/"
+#define KEY_SECRETS KEY_ROOT "secret/"
+void key_named(struct key *k, const char *dir, const char *name);
+/* A node's own BGPConfiguration (node.NAME). */
+void key_host_bgpconfig(struct key *k, const char *node);
 
 /* The node name in a key under KEY_HOSTS, copied into buf; -1 if it is not one. */
 int key_host_node(const char *key, char *buf, size_t len);

@@ -9,6 +9,19 @@
  * changes after a revision, in order, and report "compacted" when the
  * history they need is gone (the watcher then re-reads and reconciles).
  *
+ * Keys under STORE_SECRET_PREFIX hold secrets (BGP MD5 keys) and keep no
+ * history: writing or deleting one drops its earlier revisions from the
+ * change history in the same transaction, and the bytes of a replaced or
+ * deleted value are overwritten, not left in free space. A watcher still gets
+ * an event for each such key: the newest put, or the delete (a watcher that
+ * was behind skips the replaced revisions, as if they had been compacted).
+ * An etcd backend keeps this contract differently: etcd holds every revision
+ * until a compaction, which is global, so after a transaction that touched a
+ * secret it compacts to that revision (watchers behind get STORE_COMPACTED and
+ * re-read, as they already must) and defragments to drop the freed pages;
+ * etcd's raft WAL and snapshots still hold the value until they rotate, so
+ * there secrets should also be sealed with a key kept outside the store.
+ *
  * Backends plug in through struct store_ops; callers only see this API.
  * URLs: "sqlite:PATH" (embedded, the default). "etcd://..." is reserved
  * for the etcd backend.
@@ -21,6 +34,8 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+
+#define STORE_SECRET_PREFIX "/tabby/v1/secret/"
 
 enum store_rc {
 	STORE_OK = 0,

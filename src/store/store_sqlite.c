@@ -5,6 +5,12 @@
  * on BEGIN IMMEDIATE; commits are durable (synchronous=FULL) before a call
  * returns. Any client sweeps expired leases, in one transaction that logs a
  * delete event for every key it removes.
+ *
+ * Secrets (keys under STORE_SECRET_PREFIX): a put or delete of one deletes the
+ * key's older log rows in the same transaction, and secure_delete makes SQLite
+ * zero the freed cells and pages, so a replaced MD5 key survives neither in the
+ * log nor in the file's free space. The WAL keeps old page images until a
+ * checkpoint; journal_size_limit=0 truncates it when it restarts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +50,7 @@ enum stmt_id {
 	ST_LOG_ADD,
 	ST_LOG_READ,
 	ST_LOG_COMPACT,
+	ST_LOG_SCRUB,
 	ST_LEASE_ADD,
 	ST_LEASE_GET,
 	ST_LEASE_RENEW,
@@ -74,6 +81,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			"FROM log WHERE (rev > ?1 OR (rev = ?1 AND sub > ?2)) "
 			"AND key >= ?3 AND key < ?4 ORDER BY rev, sub LIMIT ?5",
 	[ST_LOG_COMPACT] = "DELETE FROM log WHERE rev < ?1",
+	[ST_LOG_SCRUB] = "DELETE FROM log WHERE key = ?1 AND rev < ?2",
 	[ST_LEASE_ADD] = "INSERT INTO lease (id, ttl, expires_ms) VALUES (?1, ?2, ?3)",
 	[ST_LEASE_GET] = "SELECT ttl FROM lease WHERE id = ?1 AND expires_ms > ?2",
 	[ST_LEASE_RENEW] = "UPDATE lease SET expires_ms = ?2 + ttl * 1000 "
@@ -274,6 +282,14 @@ log_event(struct sq_store *s, int64_t rev, int64_t sub, const char *key, const c
 		sqlite3_bind_int64(st, 9, lease);
 	}
 	sqlite3_bind_int64(st, 7, rev);
+	if (exec_st(st) != 0)
+		return -1;
+	if (strncmp(key, STORE_SECRET_PREFIX, strlen(STORE_SECRET_PREFIX)) != 0)
+		return 0;
+	/* A secret keeps no history: only this newest event stays. */
+	st = stmt(s, ST_LOG_SCRUB);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rev);
 	return exec_st(st);
 }
 
@@ -1022,7 +1038,9 @@ sq_open(struct store **out, const char *path, struct err *err)
 	sqlite3_busy_timeout(s->db, s->timeout_ms);
 	if (set_wal(s, err) != STORE_OK)
 		goto fail;
-	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+	/* secure_delete: freed cells and pages are zeroed (secrets leave no trace in the file). */
+	if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; "
+				"PRAGMA journal_size_limit=0", NULL, NULL, NULL) != SQLITE_OK) {
 		sq_fail(s, err, "open");
 		goto fail;
 	}

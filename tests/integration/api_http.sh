@@ -1,68 +1,30 @@
 #!/usr/bin/env bash
 # tabby-api over real HTTP with curl: the token flow (JSON and form + Basic), the
 # 401/403 matrix with two tenants on every endpoint and method, validation errors,
-# pagination and filters, PUT, DELETE, revocation, the rate limit, body limits, TLS.
-. "$(dirname "$0")/lib.bash"
-set -e
-export TABBY_DATASTORE="sqlite:$T/tabby.db"
-PORT=$((20000 + $$ % 20000))
-API=http://127.0.0.1:$PORT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-client() { "$TABBYCTL" api-client create "$1" -o json; }
-A=$(client acme); B=$(client beta)
-AID=$(echo "$A" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p'); ASEC=$(echo "$A" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p')
-BID=$(echo "$B" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p'); BSEC=$(echo "$B" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p')
-ADEV=$("$TABBYCTL" device create --node=n1 --owner="$AID" --name=acme-dev)
-BDEV=$("$TABBYCTL" device create --node=n1 --owner="$BID")
-ACON=$("$TABBYCTL" connection create --device="$ADEV" --interface=eth1)
-ACON2=$("$TABBYCTL" connection create --device="$ADEV" --interface=eth2)
-BCON=$("$TABBYCTL" connection create --device="$BDEV" --interface=eth3)
-
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" --threads 2 > "$T/api.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
-
-# call METHOD PATH [TOKEN] [BODY] -> "STATUS BODY" (status in $ST, body in $BODY)
-call() {
-	local args=(-s -o "$T/body" -w '%{http_code}' -X "$1" "$API$2")
-	[ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
-	[ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	ST=$(curl "${args[@]}"); BODY=$(cat "$T/body")
-	M=$1 P=$2
-}
-expect() {  # STATUS [grep pattern]
-	[ "$ST" = "$1" ] || fail "$WHAT: status $ST, expected $1: $BODY"
-	[ -z "${2:-}" ] || echo "$BODY" | grep -qE "$2" || fail "$WHAT: body lacks /$2/: $BODY"
-	PASSED=$((PASSED + 1))
-	# Every response is kept for the check against docs/openapi.yaml.
-	if [ -n "${API_RECORD:-}" ] && [ -n "${M:-}" ]; then
-		printf '{"method":"%s","path":"%s","status":%s,"body":%s}\n' "$M" "$P" "$ST" \
-			"${BODY:-null}" >> "$API_RECORD"
-	fi
-	M=
-}
-PASSED=0
+# pagination and filters, PUT, DELETE, revocation, the rate limit, body limits, TLS
+# (versions and suites checked with openssl s_client).
+. "$(dirname "$0")/api_lib.bash"
+tenants
+api_start "$T/api.log"
 
 # Tokens: the provider's JSON body, and RFC 6749 form with HTTP Basic.
 WHAT="token (JSON)"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' "$API/oauth2/v1/token" -H 'Content-Type: application/json' \
-	-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$AID\",\"client_secret\":\"$ASEC\"}"); BODY=$(cat "$T/body")
+raw "$API/oauth2/v1/token" -H 'Content-Type: application/json' \
+	-d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$AID\",\"client_secret\":\"$ASEC\"}"
 expect 200 '"token_type":"Bearer".*"token_timeout":"3600".*"user_name":"acme"'
 AT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
 WHAT="token (form + Basic)"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:$BSEC" -d grant_type=client_credentials "$API/oauth2/v1/token"
 expect 200 '"access_token":"[0-9a-f]{64}"'
 BT=$(echo "$BODY" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
 WHAT="token, wrong secret"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:nope" -d grant_type=client_credentials "$API/oauth2/v1/token"
 expect 401 '"error":"invalid_client"'
 WHAT="token, wrong grant"; M=POST P=/oauth2/v1/token
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$BID:$BSEC" -d grant_type=password "$API/oauth2/v1/token"); BODY=$(cat "$T/body")
+raw -u "$BID:$BSEC" -d grant_type=authorization_code "$API/oauth2/v1/token"
 expect 400 '"error":"unsupported_grant_type"'
 
 # A peering for each tenant.
-peering() { echo "{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$1\",\"localAsn\":10012,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"192.0.2.2\"}"; }
 WHAT="POST peering (acme)"; call POST /ne/v1/bgp "$AT" "$(peering "$ACON")"; expect 202 '"uuid":'
 AP=$(echo "$BODY" | sed 's/.*"uuid":"\(.*\)".*/\1/')
 WHAT="POST peering (beta)"; call POST /ne/v1/bgp "$BT" "$(peering "$BCON")"; expect 202
@@ -125,9 +87,9 @@ v "remote of the other family" 400 remoteIpAddress "{$base,\"remoteIpAddress\":\
 v "short key" 400 authenticationKey "{$base,\"remoteIpAddress\":\"192.0.2.2\",\"authenticationKey\":\"abc\"}"
 v "bad connection uuid" 400 connectionUuid "{\"connectionUuid\":\"42\",\"localAsn\":1,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":2,\"remoteIpAddress\":\"192.0.2.2\"}"
 v "unknown connection" 404 connectionUuid "{\"connectionUuid\":\"00000000-0000-4000-8000-000000000000\",\"localAsn\":1,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":2,\"remoteIpAddress\":\"192.0.2.2\"}"
-WHAT="wrong content type"; ST=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: text/plain' -d x); BODY=$(cat "$T/body"); expect 415
+WHAT="wrong content type"; raw -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: text/plain' -d x; expect 415
 WHAT="oversized body"; head -c 70000 /dev/zero | tr '\0' ' ' > "$T/big"
-ST=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary @"$T/big"); BODY=$(cat "$T/body"); expect 413
+raw -X POST "$API/ne/v1/bgp" -H "Authorization: Bearer $AT" -H 'Content-Type: application/json' --data-binary @"$T/big"; expect 413
 WHAT="bad path uuid"; call GET /ne/v1/bgp/xyz "$AT"; expect 400 INVALID_PATH_PARAMETER
 WHAT="unknown peering"; call GET /ne/v1/bgp/00000000-0000-4000-8000-000000000000 "$AT"; expect 404
 WHAT="unknown path"; call GET /ne/v1/frobs "$AT"; expect 404
@@ -152,11 +114,11 @@ WHAT="revoked token"; call GET /ne/v1/bgp "$BT"; expect 401 INVALID_TOKEN
 "$TABBYCTL" api-client rotate-secret "$AID" > /dev/null
 WHAT="rotated: old token"; call GET /ne/v1/bgp "$AT"; expect 401 INVALID_TOKEN
 
-# Rate limit on the token endpoint (a burst of 10 per client).
+# Failed token requests are limited (10 per client and address; more in api_limits.sh).
 for i in $(seq 12); do
-	ST=$(curl -s -o "$T/body" -w '%{http_code}' -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token")
+	raw -u "$AID:wrong" -d grant_type=client_credentials "$API/oauth2/v1/token"
 done
-WHAT="rate limit"; M=POST P=/oauth2/v1/token; BODY=$(cat "$T/body"); expect 429 slow_down
+WHAT="rate limit"; M=POST P=/oauth2/v1/token; expect 429 slow_down
 
 # Plain HTTP refuses to serve beyond loopback; TLS serves.
 if "$BUILD/tabby-api" --listen 192.0.2.1:8443 > "$T/refuse.log" 2>&1; then fail "served plain HTTP off loopback"; fi
@@ -165,6 +127,25 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 	-subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" > /dev/null 2>&1
 "$BUILD/tabby-api" --listen "127.0.0.1:$((PORT + 1))" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" > "$T/tls.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
-WHAT="HTTPS"; ST=$(curl -s --cacert "$T/cert.pem" -o "$T/body" -w '%{http_code}' "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"); BODY=$(cat "$T/body"); expect 401
+for _ in $(seq 100); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
+WHAT="HTTPS"; raw --cacert "$T/cert.pem" "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"; expect 401
+# TLS 1.2+ (RFC 8996) with ECDHE and AEAD suites only (RFC 9325 §4.2).
+tls() {  # WHAT yes|no OPENSSL-ARGS...
+	local what=$1 want=$2 out got=no
+	shift 2
+	out=$(timeout 10 openssl s_client -connect "127.0.0.1:$((PORT + 1))" "$@" < /dev/null 2>&1) && got=yes
+	echo "$out" | grep -qE 'Cipher is (\(NONE\)|0000)' && got=no
+	WHAT="TLS: $what"; ST=$got; BODY=$(echo "$out" | grep -E 'Protocol|Cipher is' | head -2); expect "$want"
+}
+tls "TLS 1.0 refused" no -tls1 -cipher 'DEFAULT@SECLEVEL=0'
+tls "TLS 1.1 refused" no -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'
+tls "static RSA, CBC refused" no -tls1_2 -cipher AES128-SHA
+tls "static RSA, GCM refused" no -tls1_2 -cipher AES128-GCM-SHA256
+tls "ECDHE, CBC refused" no -tls1_2 -cipher ECDHE-RSA-AES128-SHA
+tls "DHE refused" no -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256
+tls "ECDHE-RSA-AES128-GCM-SHA256" yes -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+tls "ECDHE-RSA-AES256-GCM-SHA384" yes -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384
+tls "ECDHE-RSA-CHACHA20-POLY1305" yes -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305
+tls "TLS 1.3" yes -tls1_3
+api_stop "$T/api.log"
 echo "api: $PASSED checks over HTTP(S), two tenants"

@@ -88,7 +88,7 @@ wait_until 5 "BIRD agrees" bird_up bird a
 # A connection on a missing interface: FAILED, with the reason.
 MP=$(api POST /ne/v1/bgp "$AT" "{\"connectionUuid\":\"$AMISS\",\"localAsn\":10012,\"localIpAddress\":\"198.51.100.1/30\",\"remoteAsn\":10013,\"remoteIpAddress\":\"198.51.100.2\"}" | sed 's/.*"uuid":"\(.*\)".*/\1/')
 wait_until 10 "missing interface: FAILED" is "$MP" "$AT" FAILED
-api GET "/ne/v1/bgp/$MP" "$AT" | grep -q '"provisioningError":"interface nosuch0 does not exist on node n1"' || fail "no reason"
+api GET "/ne/v1/bgp/$MP" "$AT" | grep -q '"provisioningError":"interface nosuch0 does not exist on the connection.s node"' || fail "no reason"
 
 # DELETE: Cease to the router, the address removed, then 404.
 api DELETE "/ne/v1/bgp/$AP" "$AT" | grep -q DEPROVISIONING || fail "DELETE not DEPROVISIONING"

@@ -76,9 +76,12 @@ test_global_defaults_and_updates(void **state)
 	struct bgp_global g;
 	struct err err;
 
+	/* Every field gets its default, whatever the struct held (an empty store). */
+	memset(&g, 0xa5, sizeof(g));
 	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
 	assert_int_equal(g.as_num, 64512);
 	assert_true(g.node_mesh);
+	assert_int_equal(g.mesh_max_prefixes, 0);
 	assert_int_equal(bgpconf_set_default_as(f->s, 65001, &err), STORE_OK);
 	assert_int_equal(bgpconf_set_node_mesh(f->s, false, &err), STORE_OK);
 	/* Each update keeps the other field. */

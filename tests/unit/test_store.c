@@ -306,6 +306,46 @@ test_watch_history_and_prefix(void **state)
 	store_watch_close(w);
 }
 
+/* Secrets keep no history: a watcher that was behind gets the newest event of each. */
+static void
+test_secret_keeps_no_history(void **state)
+{
+	struct fx *f = *state;
+	const char *k = STORE_SECRET_PREFIX "t/a";
+	struct store_watch *w;
+	struct store_events evs = {0};
+	struct err err;
+	int64_t start = current_rev(f->s) + 1;
+
+	assert_int_equal(store_put(f->s, k, "{\"key\":\"old-one\"}", 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_put(f->s, "/p/a", "{\"n\":1}", 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_put(f->s, k, "{\"key\":\"new-two\"}", 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_put(f->s, "/p/a", "{\"n\":2}", 0, NULL, &err), STORE_OK);
+	assert_int_equal(store_watch_open(f->s, "/", start, &w, &err), STORE_OK);
+	assert_int_equal(drain(w, &evs), STORE_OK);
+	/* Both puts of the plain key, only the newest of the secret. */
+	assert_int_equal(evs.n, 3);
+	assert_string_equal(evs.v[0].kv.key, "/p/a");
+	assert_string_equal(evs.v[1].kv.key, k);
+	assert_string_equal(evs.v[1].kv.value, "{\"key\":\"new-two\"}");
+	assert_int_equal(evs.v[1].kv.version, 2);
+	assert_string_equal(evs.v[2].kv.key, "/p/a");
+	store_events_free(&evs);
+	/* A delete leaves only the delete event. */
+	assert_int_equal(store_delete(f->s, k, &err), STORE_OK);
+	assert_int_equal(drain(w, &evs), STORE_OK);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.v[0].type, STORE_EVENT_DELETE);
+	store_events_free(&evs);
+	store_watch_close(w);
+	assert_int_equal(store_watch_open(f->s, STORE_SECRET_PREFIX, start, &w, &err), STORE_OK);
+	assert_int_equal(drain(w, &evs), STORE_OK);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.v[0].type, STORE_EVENT_DELETE);
+	store_events_free(&evs);
+	store_watch_close(w);
+}
+
 static void
 test_watch_sees_other_connection(void **state)
 {
@@ -465,6 +505,7 @@ main(void)
 		T(test_lease_expiry_and_events),
 		T(test_lease_keepalive_and_revoke),
 		T(test_watch_history_and_prefix),
+		T(test_secret_keeps_no_history),
 		T(test_watch_sees_other_connection),
 		T(test_watch_compacted),
 		T(test_watch_large_batches),
