@@ -4,7 +4,7 @@
  * interface moves into the device's namespace, localIpAddress is put on it if
  * absent, and the session runs with localAsn towards remoteIpAddress/remoteAsn,
  * always eBGP, with TCP MD5 when a key is set and at most maxPrefixes received
- * (default DEFAULT_MAX_PREFIXES). What cannot be applied is reported as an error in the peering's status
+ * (the connection's limit, by default NE_DEFAULT_MAX_PREFIXES). What cannot be applied is reported as an error in the peering's status
  * (the API then shows FAILED); a deleted peering's session is closed with a
  * Cease, its address removed and its key deleted (the API's DEPROVISIONING ends).
  */
@@ -19,8 +19,6 @@
 #include "lib/log.h"
 #include "model/ne.h"
 
-/* What public clouds allow on a private interconnect by default. */
-#define DEFAULT_MAX_PREFIXES 100
 
 static struct api_peering *
 find(struct agent *ag, const char *uuid)
@@ -100,13 +98,13 @@ take_interface(struct agent *ag, struct device *d, const char *ifname, struct ap
 
 /* Works out one peering; its spec on success, else an error in words. */
 static bool
-apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_spec *have,
-	  size_t nhave, struct peer_spec *spec)
+apply_one(struct agent *ag, json_t *o, json_t *conn, struct api_peering *p,
+	  const struct peer_spec *have, size_t nhave, struct peer_spec *spec)
 {
 	const char *ifname = json_string_value(json_object_get(o, "interface"));
 	const char *key = json_string_value(json_object_get(o, "authenticationKey"));
 	const char *dev = json_string_value(json_object_get(o, "virtualDeviceUuid"));
-	json_t *maxp = json_object_get(o, "maxPrefixes");
+	json_t *maxp = json_object_get(conn, "maxPrefixes");
 	char a[ADDR_STRLEN];
 	struct device *d;
 	struct err err;
@@ -179,7 +177,7 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	spec->import_all = spec->export_all = true;
 	spec->max_prefixes = json_is_integer(maxp) && json_integer_value(maxp) >= 0
 				     ? (uint32_t)json_integer_value(maxp)
-				     : DEFAULT_MAX_PREFIXES;
+				     : NE_DEFAULT_MAX_PREFIXES;
 	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
 	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
 	snprintf(spec->device, sizeof(spec->device), "%s", dev);
@@ -187,19 +185,18 @@ apply_one(struct agent *ag, json_t *o, struct api_peering *p, const struct peer_
 	return true;
 }
 
-/* Whether a list of API objects holds one with this uuid. */
-static bool
+/* The API object of a list with this uuid, or NULL. */
+static json_t *
 listed(json_t *list, json_t *uuid)
 {
 	json_t *o;
 	size_t i;
 
 	json_array_foreach(list, i, o) {
-		if (json_is_string(uuid) &&
-		    json_equal(json_object_get(o, "uuid"), uuid))
-			return true;
+		if (json_is_string(uuid) && json_equal(json_object_get(o, "uuid"), uuid))
+			return o;
 	}
-	return false;
+	return NULL;
 }
 
 int
@@ -231,13 +228,14 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, st
 		const char *uuid = json_string_value(json_object_get(o, "uuid"));
 		struct api_peering *p = &next[nnext], *old;
 		struct peer_spec spec;
+		json_t *conn;
 
 		if (node == NULL || uuid == NULL || strcmp(node, ag->cfg.node) != 0 ||
 		    json_is_true(json_object_get(o, "deleting")))
 			continue;
 		/* A removed device or connection takes its peerings with it. */
 		if (!listed(devs, json_object_get(o, "virtualDeviceUuid")) ||
-		    !listed(conns, json_object_get(o, "connectionUuid")))
+		    (conn = listed(conns, json_object_get(o, "connectionUuid"))) == NULL)
 			continue;
 		old = find(ag, uuid);
 		if (old != NULL)
@@ -247,7 +245,7 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, st
 		p->error[0] = '\0';
 		nnext++;
 		/* Clashes are judged against configured peers and the peerings before it. */
-		if (!apply_one(ag, o, p, *v, *n, &spec)) {
+		if (!apply_one(ag, o, conn, p, *v, *n, &spec)) {
 			log_warnx("peering %s: %s", uuid, p->error);
 			status_peering(ag, uuid, p->generation, p->error, NULL);
 			continue;

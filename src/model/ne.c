@@ -1114,6 +1114,47 @@ ne_connection_create(struct store *s, const char *device, const char *interface,
 	return rc;
 }
 
+int
+ne_connection_set_limit(struct store *s, const char *uuid, uint32_t max_prefixes,
+			struct err *err)
+{
+	char key[KEY_MAX];
+	json_t *o;
+	int64_t rev;
+	int rc;
+
+	/* Compared against the revision read: a concurrent change is not overwritten. */
+	for (int tries = 0; tries < 5; tries++) {
+		rc = ne_read(s, "connection", ne_uuid_valid(uuid) ? uuid : NULL, &o, &rev, err);
+		if (rc == STORE_NOTFOUND) {
+			err_set(err, "no connection '%s' (see tabbyctl connection show)",
+				uuid ? uuid : "");
+			return STORE_NOTFOUND;
+		}
+		if (rc != STORE_OK)
+			return rc;
+		json_object_set_new(o, "maxPrefixes", json_integer(max_prefixes));
+		ne_key(key, sizeof(key), "connection", uuid);
+		{
+			char *text = dump(o);
+			struct store_cmp c = {.key = key, .mod_rev = rev};
+			struct store_op op = {.type = STORE_OP_PUT, .key = key, .value = text};
+			struct store_txn t = {.cmps = &c, .ncmps = 1, .ops = &op, .nops = 1};
+			struct store_txn_res res = {0};
+
+			rc = store_txn(s, &t, &res, err);
+			free(text);
+			json_decref(o);
+			if (rc != STORE_OK)
+				return rc;
+			if (res.changed > 0)
+				return STORE_OK;
+		}
+	}
+	err_set(err, "connection '%s' keeps changing; try again", uuid);
+	return STORE_ERR;
+}
+
 static int
 problem(struct ne_problem *p, int status, const char *code, const char *property,
 	const char *fmt, ...) __attribute__((format(printf, 5, 6)));

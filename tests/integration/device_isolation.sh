@@ -43,7 +43,8 @@ BID=$(field "$B" client_id); BSEC=$(field "$B" client_secret)
 ADEV=$(ctl device create --node=n1 --owner="$AID"); BDEV=$(ctl device create --node=n1 --owner="$BID")
 DEVNS+=("$(dev_ns "$ADEV")" "$(dev_ns "$BDEV")")
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
-CCON=$(ctl connection create --device="$ADEV" --interface=conn2)
+CCON=$(ctl connection create --device="$ADEV" --interface=conn2 --max-prefixes=50)
+ctl connection show | grep -E "^\| $CCON .*\| 50 +\|$" > /dev/null || fail "connection show lacks the limit 50"
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
 
 PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
@@ -154,16 +155,22 @@ birdc -s "$T/b/bird.ctl" configure > /dev/null
 wait_until 40 "tenant B back after the back-off with fewer prefixes" is "$BP" "$BT" PROVISIONED Established
 wait_until 10 "device B's table: B's prefix again" dev_route "$BDEV" 198.51.100.128/25 192.0.2.2
 
+# The operator lowers B's connection limit to 1 (tabbyctl connection update): B sends 2.
+ctl connection update "$BCON" --max-prefixes=1 > /dev/null
+wait_until 10 "GET: the session is down at the operator's limit of 1" bash -c \
+	"curl -s '$API/ne/v1/bgp/$BP' -H 'Authorization: Bearer $BT' | grep -q '\"stateReason\":\"[^\"]*limit 1, received 2'"
+ctl connection update "$BCON" --max-prefixes=0x > /dev/null 2>&1 && fail "--max-prefixes=0x accepted"
+
 # Removing device B: its session, namespace and address go, conn1 is back on the node.
 BNS=$(dev_ns "$BDEV")
 nsenter -t "${PID_OF[n1]}" -m test -e "/run/netns/$BNS" || fail "no namespace $BNS while B exists"
 ctl device remove "$BDEV" > /dev/null
-wait_until 10 "BIRD b: Cease (Peer de-configured)" grep -q "Received: Peer de-configured" "$T/b/bird.log"
+# (B's session is down at its limit here; a DELETE's Cease is api_peering.sh's.)
+wait_until 10 "B's session gone from n1's status" bash -c "! '$TABBYCTL' status --node=n1 -o json | grep -q '$BDEV'"
 wait_until 10 "conn1 back in n1's namespace" nsx n1 ip link show conn1
 wait_until 10 "namespace $BNS removed" bash -c "! nsenter -t ${PID_OF[n1]} -m test -e /run/netns/$BNS"
 [ -e "/run/netns/$BNS" ] && fail "/run/netns/$BNS left on the host"
 nsx n1 ip addr show conn1 | grep -q "192.0.2.1/29" && fail "B's address still on conn1"
-"$TABBYCTL" status --node=n1 -o json | grep -q "$BDEV" && fail "B's session still in the status"
 is "$AP" "$AT" PROVISIONED Established || fail "tenant A disturbed by B's removal"
 
 # tabbyd stopping takes device A's namespace with it and gives its interfaces back.
