@@ -5,7 +5,7 @@
 # BIRD of their own behind a veth, both use the page's 192.0.2.1/29 <-> 192.0.2.2 with MD5
 # testkey1 (and n1's own LAN address is 192.0.2.1 too). Each tenant BIRD announces its own
 # prefix and 0.0.0.0/0. Tenant A's device has a second connection to a third BIRD ("two
-# clouds"). Checked: both PROVISIONED and Established; each device's kernel table holds only
+# clouds") and a third over IPv6. Checked: both PROVISIONED and Established; each device's kernel table holds only
 # its own peers' routes; n1's main table, n2 and g get none of them; the tenants' BIRDs get
 # nothing of each other or of the node; A's two clouds reach each other through the device
 # with its AS prepended; 101 prefixes past the default limit of 100 close the session with
@@ -20,9 +20,9 @@ host_add n1 1
 host_add n2 2
 host_add g 10
 # The tenants' routers, each behind its own veth to n1: pa and pb (the same addresses), pc.
-for h in pa pb pc; do ip netns add "$(ns_of $h)"; NSS+=("$(ns_of $h)"); nsx $h ip link set lo up; done
+for h in pa pb pc pd; do ip netns add "$(ns_of $h)"; NSS+=("$(ns_of $h)"); nsx $h ip link set lo up; done
 i=0
-for h in pa pb pc; do
+for h in pa pb pc pd; do
 	ip link add "c$$-$i" netns "$(ns_of n1)" type veth peer name eth1 netns "$(ns_of $h)"
 	nsx n1 ip link set "c$$-$i" name "conn$i"
 	nsx n1 ip link set "conn$i" up
@@ -32,6 +32,7 @@ done
 nsx pa ip addr add 192.0.2.2/29 dev eth1
 nsx pb ip addr add 192.0.2.2/29 dev eth1
 nsx pc ip addr add 192.0.2.10/29 dev eth1
+nsx pd ip addr add 2001:db8:1::2/64 dev eth1 nodad
 
 "$TABBYCTL" node prefix add 203.0.113.0/26 --node=n1
 "$TABBYCTL" bgp peer add 192.0.2.10 as 64600
@@ -46,6 +47,7 @@ ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 CCON=$(ctl connection create --device="$ADEV" --interface=conn2 --max-prefixes=50)
 ctl connection show | grep -E "^\| $CCON .*\| 50 +\|$" > /dev/null || fail "connection show lacks the limit 50"
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
+DCON=$(ctl connection create --device="$ADEV" --interface=conn3)
 
 PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
 "$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)
@@ -71,6 +73,13 @@ tenant_bird pa a 10013 10012 192.0.2.2 192.0.2.1 testkey1 \
 tenant_bird pb b 10013 10022 192.0.2.2 192.0.2.1 testkey1 \
 	"route 198.51.100.128/25 blackhole; route 0.0.0.0/0 blackhole;"
 tenant_bird pc c 10033 10012 192.0.2.10 192.0.2.9 "" "route 203.0.113.64/26 blackhole;"
+# Tenant A's third cloud speaks IPv6 (the provider's Terraform resource cannot).
+bird_start pd d "router id 198.51.100.4;
+log stderr all;
+protocol device {}
+protocol static { ipv6; route 2001:db8:ff::/48 blackhole; }
+protocol bgp cloud { local 2001:db8:1::2 as 10043; neighbor 2001:db8:1::1 as 10012;
+	hold time 9; connect retry time 1; error wait time 1,2; ipv6 { import all; export all; }; }"
 for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 
 token() { curl -s -u "$1:$2" -d grant_type=client_credentials "$API/oauth2/v1/token" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/'; }
@@ -161,6 +170,15 @@ wait_until 10 "GET: the session is down at the operator's limit of 1" bash -c \
 	"curl -s '$API/ne/v1/bgp/$BP' -H 'Authorization: Bearer $BT' | grep -q '\"stateReason\":\"[^\"]*limit 1, received 2'"
 ctl connection update "$BCON" --max-prefixes=0x > /dev/null 2>&1 && fail "--max-prefixes=0x accepted"
 
+# IPv6 through the API, end to end: tenant A's third connection.
+DP=$(api POST /ne/v1/bgp "$AT" "{\"connectionUuid\":\"$DCON\",\"localAsn\":10012,\"localIpAddress\":\"2001:db8:1::1/64\",\"remoteAsn\":10043,\"remoteIpAddress\":\"2001:db8:1::2\"}" | uuid_of)
+wait_until 20 "IPv6 peering: PROVISIONED and Established" is "$DP" "$AT" PROVISIONED Established
+wait_until 10 "BIRD d agrees" bird_up d cloud
+wait_until 20 "device A's table: the IPv6 cloud's prefix" bash -c \
+	"nsenter -t ${PID_OF[n1]} -m ip netns exec $(dev_ns "$ADEV") ip -6 route show proto 201 | grep -q '^2001:db8:ff::/48 via 2001:db8:1::2'"
+nsx n1 ip -6 route show | grep -q 2001:db8:ff:: && fail "the IPv6 tenant route is in n1's main table"
+"$TABBYCTL" route show --node=n2 | grep -q 2001:db8:ff:: && fail "the IPv6 tenant route reached n2"
+
 # Removing device B: its session, namespace and address go, conn1 is back on the node.
 BNS=$(dev_ns "$BDEV")
 nsenter -t "${PID_OF[n1]}" -m test -e "/run/netns/$BNS" || fail "no namespace $BNS while B exists"
@@ -178,5 +196,6 @@ ANS=$(dev_ns "$ADEV")
 kill "${PID_OF[n1]}"; wait "${PID_OF[n1]}" || true
 nsx n1 ip link show conn0 > /dev/null || fail "conn0 not back on the node after tabbyd stopped"
 nsx n1 ip link show conn2 > /dev/null || fail "conn2 not back on the node after tabbyd stopped"
+nsx n1 ip link show conn3 > /dev/null || fail "conn3 not back on the node after tabbyd stopped"
 [ -e "/run/netns/$ANS" ] && fail "/run/netns/$ANS left behind"
 echo "devices isolated: overlapping tenants Established, own kernel tables, nothing leaked, two clouds via the device, Cease/1 past 100 prefixes and back, device removal cleans up"
