@@ -79,6 +79,8 @@ struct device {
 	struct loc_rib *loc;
 	struct fib *fib;             /* its kernel table, opened inside the namespace */
 	struct listeners listen;
+	size_t reported[2];          /* routes per family (IPv4, IPv6) as last reported */
+	bool have_reported;
 	struct device *next;
 };
 
@@ -238,6 +240,9 @@ void peerings_stop(struct agent *ag);
 void status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
 		    const char *state);
 void status_peering_remove(struct agent *ag, const char *uuid);
+/* A device's routing table size (routes per family), and its removal. */
+void status_device(struct agent *ag, const char *uuid, size_t v4, size_t v6);
+void status_device_remove(struct agent *ag, const char *uuid);
 int status_agent_start(struct agent *ag, struct err *err);
 void status_session(struct session *s);
 void status_session_remove(struct session *s);
@@ -266,6 +271,8 @@ void device_leave(struct agent *ag);
 /* Removes the devices no session and no peering uses any more (namespace and all). */
 void devices_settle(struct agent *ag);
 void devices_stop(struct agent *ag);
+/* Reports each device's routing table size when it changed (the stats timer). */
+void devices_report(struct agent *ag);
 int devices_start(struct agent *ag, struct err *err);
 
 /* control.c */

@@ -144,6 +144,7 @@ device_free(struct agent *ag, struct device *d)
 		fib_close(d->fib);
 	close(d->nsfd);
 	ns_remove(d);
+	status_device_remove(ag, d->uuid);
 	log_info("device %s: routing instance and namespace %s removed", d->uuid, d->ns);
 	free(d);
 }
@@ -208,6 +209,26 @@ devices_settle(struct agent *ag)
 			used = strcmp(ag->api[i].device, d->uuid) == 0;
 		if (!used)
 			device_free(ag, d);
+	}
+}
+
+void
+devices_report(struct agent *ag)
+{
+	for (struct device *d = ag->devices; d; d = d->next) {
+		size_t n, count[2] = {0, 0};
+		struct prefix *v = loc_rib_prefixes(d->loc, &n);
+
+		/* A device's table is small (its peerings' limits): counted as it is. */
+		for (size_t i = 0; i < n; i++)
+			count[addr_is_v4(&v[i].addr) ? 0 : 1]++;
+		free(v);
+		if (!d->have_reported || count[0] != d->reported[0] || count[1] != d->reported[1]) {
+			status_device(ag, d->uuid, count[0], count[1]);
+			d->reported[0] = count[0];
+			d->reported[1] = count[1];
+			d->have_reported = true;
+		}
 	}
 }
 

@@ -447,6 +447,7 @@ stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			status_session(s);
 		}
 	}
+	devices_report(ag);
 }
 
 static int

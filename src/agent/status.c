@@ -149,6 +149,37 @@ status_peering_remove(struct agent *ag, const char *uuid)
 	swr_delete(ag->writer, key);
 }
 
+/* A device's routing table size, which GET /ne/v1/devices/{uuid} shows its tenant. */
+void
+status_device(struct agent *ag, const char *uuid, size_t v4, size_t v6)
+{
+	char key[KEY_MAX];
+	json_t *o;
+	char *text;
+
+	if (ag->writer == NULL)
+		return;
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", ag->cfg.node, uuid);
+	o = json_pack("{s:I, s:I}", "ipv4", (json_int_t)v4, "ipv6", (json_int_t)v6);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		fatal("out of memory encoding JSON");
+	swr_put(ag->writer, key, text);
+	free(text);
+}
+
+void
+status_device_remove(struct agent *ag, const char *uuid)
+{
+	char key[KEY_MAX];
+
+	if (ag->writer == NULL)
+		return;
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", ag->cfg.node, uuid);
+	swr_delete(ag->writer, key);
+}
+
 void
 status_session_remove(struct session *s)
 {
@@ -191,18 +222,19 @@ put_agent(struct agent *ag)
 int
 status_agent_start(struct agent *ag, struct err *err)
 {
-	char sessions[KEY_MAX], peerings[KEY_MAX];
-	const char *clear[] = {sessions, peerings};
+	char sessions[KEY_MAX], peerings[KEY_MAX], devices[KEY_MAX];
+	const char *clear[] = {sessions, peerings, devices};
 	struct swr_config cfg = {
 		.url = ag->cfg.datastore,
 		.lease_ttl = LEASE_TTL,
 		.renew = LEASE_RENEW,
 		.clear = clear,
-		.nclear = 2,
+		.nclear = 3,
 	};
 
 	snprintf(sessions, sizeof(sessions), KEY_ROOT "status/%s/session/", ag->cfg.node);
 	snprintf(peerings, sizeof(peerings), KEY_ROOT "status/%s/peering/", ag->cfg.node);
+	snprintf(devices, sizeof(devices), KEY_ROOT "status/%s/device/", ag->cfg.node);
 	if (swr_start(&ag->writer, &cfg, err) != 0)
 		return STORE_ERR;
 	put_agent(ag);

@@ -1689,6 +1689,29 @@ agent_missing(struct store *s, const char *node, json_t *stored)
 	return key_exists(s, key.s, &err) == 0;
 }
 
+void
+ne_device_status(struct store *s, json_t *dev)
+{
+	const char *node = json_string_value(json_object_get(dev, "node"));
+	const char *uuid = json_string_value(json_object_get(dev, "uuid"));
+	json_t *st = NULL, *size = NULL;
+	struct store_kv kv;
+	struct err err;
+	char key[KEY_MAX];
+
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", node ? node : "", uuid ? uuid : "");
+	if (store_get(s, key, &kv, &err) == STORE_OK) {
+		st = json_loads(kv.value, 0, NULL);
+		store_kv_clear(&kv);
+	}
+	if (json_is_integer(json_object_get(st, "ipv4")) &&
+	    json_is_integer(json_object_get(st, "ipv6")))
+		size = json_pack("{s:O, s:O}", "ipv4", json_object_get(st, "ipv4"), "ipv6",
+				 json_object_get(st, "ipv6"));
+	json_object_set_new(dev, "routingTableSize", size ? size : json_null());
+	json_decref(st);
+}
+
 json_t *
 ne_peering_view(struct store *s, json_t *stored)
 {

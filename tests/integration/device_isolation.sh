@@ -148,7 +148,19 @@ leaked() {
 }
 if leaked; then fail "a route leaked"; fi
 never_within 4 "any route leaked out of its device" leaked
-"$TABBYCTL" status --node=n1
+
+# Seeing it: the device's routes, its sessions under it, its table size through the API.
+"$TABBYCTL" route show --device="$ADEV" | tee "$T/routes.a"
+grep -qE "^\| 198\.51\.100\.0/25 +\| 192\.0\.2\.2 +\| 10013 " "$T/routes.a" || fail "route show --device lacks A's route"
+grep -q "198.51.100.128" "$T/routes.a" && fail "route show --device=A shows B's route"
+"$TABBYCTL" route show --device="$BDEV" 0.0.0.0/0 | grep -qE "^\| 0\.0\.0\.0/0 +\| 192\.0\.2\.2 " || fail "route show --device=B 0.0.0.0/0"
+"$TABBYCTL" route show --device=nonsense 2>&1 | grep -q "device UUID is accepted" || fail "route show --device=nonsense"
+"$TABBYCTL" status --node=n1 | tee "$T/status"
+sed -n "/virtual device $ADEV/,/^\$/p" "$T/status" > "$T/status.a"
+grep -cE "^\| 192\.0\.2\.(2|10) +\| connection +\| up " "$T/status.a" | grep -qx 2 || fail "status: A's two peerings not under A"
+sed -n "/^IPv4 BGP status\$/,/^\$/p" "$T/status" | grep -q connection && fail "status: a device's peering among the node's"
+wait_until 10 "GET device A: routing table size (3 IPv4 routes)" bash -c \
+	"curl -s '$API/ne/v1/devices/$ADEV' -H 'Authorization: Bearer $AT' | grep -q '\"routingTableSize\":{\"ipv4\":3,\"ipv6\":0}'"
 
 # The prefix limit (default 100): tenant B's router announces 101 prefixes.
 statics() { for k in $(seq 0 $(($1 - 1))); do echo "route 198.18.$k.0/24 blackhole;"; done; }
