@@ -1763,7 +1763,8 @@ ne_peering_view(struct store *s, json_t *stored)
 		json_object_set_new(v, "state", json_string(json_string_value(json_object_get(st, "state"))
 								 ?: "Idle"));
 		/* Why the session is not up, when the agent knows (e.g. the prefix limit). */
-		if (json_string_length(json_object_get(st, "info")) > 0)
+		if (json_string_length(json_object_get(st, "info")) > 0 &&
+		    strcmp(json_string_value(json_object_get(st, "state")) ?: "", "Established") != 0)
 			json_object_set(v, "stateReason", json_object_get(st, "info"));
 	}
 	json_decref(st);

@@ -89,6 +89,14 @@ status_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"provisioningStatus":"\
 state_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"state":"\{0,1\}\([A-Za-z]*\).*/\1/p'; }
 is() { [ "$(status_of "$1" "$2")" = "$3" ] && { [ -z "${4:-}" ] || [ "$(state_of "$1" "$2")" = "$4" ]; }; }
 uuid_of() { sed 's/.*"uuid":"\([^"]*\)".*/\1/'; }
+# GET PATH TOKEN, kept for the check against docs/openapi.yaml (scripts/test sets API_RECORD).
+record() {
+	local body code
+	body=$(curl -s -w '\n%{http_code}' "$API$1" -H "Authorization: Bearer $2")
+	code=${body##*$'\n'}; body=${body%$'\n'*}
+	[ -z "${API_RECORD:-}" ] || printf '{"method":"GET","path":"%s","status":%s,"body":%s}\n' "$1" "$code" "$body" >> "$API_RECORD"
+	echo "$body"
+}
 
 # Both tenants make the page's request, on their own connections.
 page() { echo "{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$1\",\"localAsn\":$2,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"192.0.2.2\"}"; }
@@ -161,6 +169,9 @@ grep -cE "^\| 192\.0\.2\.(2|10) +\| connection +\| up " "$T/status.a" | grep -qx
 sed -n "/^IPv4 BGP status\$/,/^\$/p" "$T/status" | grep -q connection && fail "status: a device's peering among the node's"
 wait_until 10 "GET device A: routing table size (3 IPv4 routes)" bash -c \
 	"curl -s '$API/ne/v1/devices/$ADEV' -H 'Authorization: Bearer $AT' | grep -q '\"routingTableSize\":{\"ipv4\":3,\"ipv6\":0}'"
+record "/ne/v1/devices/$ADEV" "$AT"
+record "/ne/v1/connections/$CCON" "$AT" | grep -q '"maxPrefixes":50' || fail "GET connection lacks maxPrefixes"
+record "/ne/v1/bgp/$AP" "$AT" > /dev/null
 
 # The prefix limit (default 100): tenant B's router announces 101 prefixes.
 statics() { for k in $(seq 0 $(($1 - 1))); do echo "route 198.18.$k.0/24 blackhole;"; done; }
@@ -168,7 +179,7 @@ sed -i "s|route 198.51.100.128/25 blackhole;|$(statics 101 | tr '\n' ' ')|" "$T/
 birdc -s "$T/b/bird.ctl" configure > /dev/null
 wait_until 20 "BIRD b: Cease/1 (Maximum number of prefixes reached)" bash -c \
 	"birdc -s '$T/b/bird.ctl' show protocols all cloud | grep -q 'Received: Maximum number of prefixes reached'"
-api GET "/ne/v1/bgp/$BP" "$BT" | tee "$T/bp.json"; echo
+record "/ne/v1/bgp/$BP" "$BT" | tee "$T/bp.json"
 grep -q '"stateReason":"[^"]*prefix' "$T/bp.json" || fail "GET does not say why the session is down"
 is "$AP" "$AT" PROVISIONED Established || fail "tenant A disturbed by B's limit"
 sed -i "s|route 198.18.[0-9]*.0/24 blackhole; ||g; s|protocol static { ipv4; |protocol static { ipv4; route 198.51.100.128/25 blackhole; |" "$T/b/bird.conf"
