@@ -116,20 +116,25 @@ status_peering(struct agent *ag, const char *uuid, int64_t generation, const cha
 	peering_put(ag, uuid, generation, error, state, "");
 }
 
-/* An API peering's record: "info" says why a session is not up (e.g. its prefix limit). */
+/*
+ * A record of one of the node's objects, status/<node>/<kind>/<uuid>: put (o, which is
+ * taken), or deleted (o NULL).
+ */
 static void
-peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
-	    const char *state, const char *info)
+object_put(struct agent *ag, const char *kind, const char *uuid, json_t *o)
 {
 	char key[KEY_MAX];
-	json_t *o;
 	char *text;
 
-	if (ag->writer == NULL)
+	if (ag->writer == NULL) {
+		json_decref(o);
 		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	o = json_pack("{s:I, s:s, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
-		      error ? error : "", "state", state ? state : "Idle", "info", info);
+	}
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/%s/%s", ag->cfg.node, kind, uuid);
+	if (o == NULL) {
+		swr_delete(ag->writer, key);
+		return;
+	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)
@@ -138,46 +143,35 @@ peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *
 	free(text);
 }
 
+/* An API peering's record: "info" says why a session is not up (e.g. its prefix limit). */
+static void
+peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+	    const char *state, const char *info)
+{
+	object_put(ag, "peering", uuid,
+		   json_pack("{s:I, s:s, s:s, s:s}", "applied_generation", (json_int_t)generation,
+			     "error", error ? error : "", "state", state ? state : "Idle", "info",
+			     info ? info : ""));
+}
+
 void
 status_peering_remove(struct agent *ag, const char *uuid)
 {
-	char key[KEY_MAX];
-
-	if (ag->writer == NULL)
-		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	swr_delete(ag->writer, key);
+	object_put(ag, "peering", uuid, NULL);
 }
 
 /* A device's routing table size, which GET /ne/v1/devices/{uuid} shows its tenant. */
 void
 status_device(struct agent *ag, const char *uuid, size_t v4, size_t v6)
 {
-	char key[KEY_MAX];
-	json_t *o;
-	char *text;
-
-	if (ag->writer == NULL)
-		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", ag->cfg.node, uuid);
-	o = json_pack("{s:I, s:I}", "ipv4", (json_int_t)v4, "ipv6", (json_int_t)v6);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (text == NULL)
-		fatal("out of memory encoding JSON");
-	swr_put(ag->writer, key, text);
-	free(text);
+	object_put(ag, "device", uuid,
+		   json_pack("{s:I, s:I}", "ipv4", (json_int_t)v4, "ipv6", (json_int_t)v6));
 }
 
 void
 status_device_remove(struct agent *ag, const char *uuid)
 {
-	char key[KEY_MAX];
-
-	if (ag->writer == NULL)
-		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", ag->cfg.node, uuid);
-	swr_delete(ag->writer, key);
+	object_put(ag, "device", uuid, NULL);
 }
 
 void

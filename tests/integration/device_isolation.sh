@@ -12,6 +12,7 @@
 # Cease/1 and the API says why, and it comes back after the back-off with fewer; a removed
 # device leaves no namespace, address or session, and its interface is back on the node.
 . "$(dirname "$0")/netns.bash"
+. "$(dirname "$0")/tenants.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -36,13 +37,7 @@ nsx pd ip addr add 2001:db8:1::2/64 dev eth1 nodad
 
 "$TABBYCTL" node prefix add 203.0.113.0/26 --node=n1
 "$TABBYCTL" bgp peer add 192.0.2.10 as 64600
-ctl() { "$TABBYCTL" "$@"; }
-A=$(ctl api-client create acme -o json); B=$(ctl api-client create beta -o json)
-field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
-AID=$(field "$A" client_id); ASEC=$(field "$A" client_secret)
-BID=$(field "$B" client_id); BSEC=$(field "$B" client_secret)
-ADEV=$(ctl device create --node=n1 --owner="$AID"); BDEV=$(ctl device create --node=n1 --owner="$BID")
-DEVNS+=("$(dev_ns "$ADEV")" "$(dev_ns "$BDEV")")
+two_tenants
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 CCON=$(ctl connection create --device="$ADEV" --interface=conn2 --max-prefixes=50)
 ctl connection show | grep -E "^\| $CCON .*\| 50 +\|$" > /dev/null || fail "connection show lacks the limit 50"
@@ -82,12 +77,7 @@ protocol bgp cloud { local 2001:db8:1::2 as 10043; neighbor 2001:db8:1::1 as 100
 	hold time 9; connect retry time 1; error wait time 1,2; ipv6 { import all; export all; }; }"
 for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 
-token() { curl -s -u "$1:$2" -d grant_type=client_credentials "$API/oauth2/v1/token" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/'; }
 AT=$(token "$AID" "$ASEC"); BT=$(token "$BID" "$BSEC")
-api() { curl -s -X "$1" "$API$2" -H "Authorization: Bearer $3" ${4:+-H 'Content-Type: application/json' -d "$4"}; }
-status_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"provisioningStatus":"\([A-Z_]*\)".*/\1/p'; }
-state_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"state":"\{0,1\}\([A-Za-z]*\).*/\1/p'; }
-is() { [ "$(status_of "$1" "$2")" = "$3" ] && { [ -z "${4:-}" ] || [ "$(state_of "$1" "$2")" = "$4" ]; }; }
 uuid_of() { sed 's/.*"uuid":"\([^"]*\)".*/\1/'; }
 # GET PATH TOKEN, kept for the check against docs/openapi.yaml (scripts/test sets API_RECORD).
 record() {
