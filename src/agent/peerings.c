@@ -81,6 +81,10 @@ take_interface(struct agent *ag, struct device *d, const char *ifname, struct ap
 		return false;
 	p->ifindex = ifname ? (int)if_nametoindex(ifname) : 0;
 	device_leave(ag);
+	/* Found there already (an earlier run's namespace, taken over): it came from the
+	 * node all the same, and goes back there. */
+	if (p->ifindex != 0)
+		p->moved = true;
 	if (p->ifindex == 0) {
 		/* Tenants read this (provisioningError): it names no node. */
 		err_set(err, "interface %s does not exist on the connection's node",
