@@ -29,21 +29,34 @@ find(struct agent *ag, const char *uuid)
 	return NULL;
 }
 
+/* The peering's address off its interface, if we put it there. */
 static void
-drop_address(struct agent *ag, struct api_peering *p)
+drop_address_only(struct agent *ag, struct api_peering *p)
 {
 	struct device *d = device_find(ag, p->device);
 	struct err err;
 	char a[ADDR_STRLEN];
 
-	if (d == NULL)
+	if (d == NULL || !p->addr_added)
 		return;
 	addr_format(&p->local, a);
-	if (p->addr_added && fib_addr_del(d->fib, p->ifindex, &p->local, p->plen, &err) != 0)
+	if (fib_addr_del(d->fib, p->ifindex, &p->local, p->plen, &err) != 0)
 		log_warnx("peering %s: cannot remove %s/%u: %s", p->uuid, a, p->plen, err.msg);
-	else if (p->addr_added)
+	else
 		log_info("peering %s: removed %s/%u from its interface", p->uuid, a, p->plen);
 	p->addr_added = false;
+}
+
+/* A peering gone: its address off, its interface back to the node. */
+static void
+drop_address(struct agent *ag, struct api_peering *p)
+{
+	struct device *d = device_find(ag, p->device);
+	struct err err;
+
+	if (d == NULL)
+		return;
+	drop_address_only(ag, p);
 	/* The interface goes back to the node (as it came, down). */
 	if (p->moved && fib_link_move(d->fib, p->ifindex, ag->host_ns, &err) != 0)
 		log_warnx("peering %s: cannot move %s back from %s: %s", p->uuid, p->ifname, d->ns,
@@ -113,10 +126,13 @@ apply_one(struct agent *ag, json_t *o, json_t *conn, struct api_peering *p,
 	struct device *d;
 	struct err err;
 
+	struct addr local;
+	unsigned plen;
+
 	memset(spec, 0, sizeof(*spec));
 	if (dev == NULL || !ne_uuid_valid(dev) ||
-	    addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &p->local,
-			    &p->plen) != 0 ||
+	    addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &local,
+			    &plen) != 0 ||
 	    addr_parse(json_string_value(json_object_get(o, "remoteIpAddress")) ?: "",
 		       &spec->remote) != 0 ||
 	    (spec->local_as = json_asn(o, "localAsn")) == 0 ||
@@ -133,6 +149,11 @@ apply_one(struct agent *ag, json_t *o, json_t *conn, struct api_peering *p,
 			 spec->local_as);
 		return false;
 	}
+	/* A PUT to another localIpAddress: the old one goes first. */
+	if (p->addr_added && (addr_cmp(&local, &p->local) != 0 || plen != p->plen))
+		drop_address_only(ag, p);
+	p->local = local;
+	p->plen = plen;
 	snprintf(p->device, sizeof(p->device), "%s", dev);
 	/* Clashes only within the device: other devices and the node are other routers. */
 	for (size_t i = 0; i < nhave; i++) {

@@ -192,6 +192,17 @@ wait_until 20 "device A's table: the IPv6 cloud's prefix" bash -c \
 nsx n1 ip -6 route show | grep -q 2001:db8:ff:: && fail "the IPv6 tenant route is in n1's main table"
 "$TABBYCTL" route show --node=n2 | grep -q 2001:db8:ff:: && fail "the IPv6 tenant route reached n2"
 
+# A PUT to another localIpAddress: the old address leaves conn2, the new one is there;
+# and back, re-established with cloud c.
+cput() { api PUT "/ne/v1/bgp/$CP" "$AT" "{\"localAsn\":10012,\"localIpAddress\":\"$1\",\"remoteAsn\":10033,\"remoteIpAddress\":\"192.0.2.10\"}" > /dev/null; }
+addr_on() { devx n1 "$ADEV" ip -4 addr show conn2 | grep -q "inet $1 "; }
+cput 192.0.2.11/29
+wait_until 10 "192.0.2.11/29 on conn2" addr_on 192.0.2.11/29
+addr_on 192.0.2.9/29 && fail "the old address 192.0.2.9/29 stayed on conn2"
+cput 192.0.2.9/29
+wait_until 20 "back on 192.0.2.9/29 and Established with cloud c" is "$CP" "$AT" PROVISIONED Established
+addr_on 192.0.2.11/29 && fail "192.0.2.11/29 stayed on conn2"
+
 # Removing device B: its session, namespace and address go, conn1 is back on the node.
 BNS=$(dev_ns "$BDEV")
 nsenter -t "${PID_OF[n1]}" -m test -e "/run/netns/$BNS" || fail "no namespace $BNS while B exists"
