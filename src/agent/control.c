@@ -261,8 +261,10 @@ snap_sessions(struct client *c)
 {
 	size_t cap = 0;
 
+	/* The node's sessions: a device's may repeat their addresses (its status shows them). */
 	for (struct session *s = c->ag->sessions; s; s = s->next)
-		item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
+		if (s->dev == NULL)
+			item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
 }
 
 /* "adj-rib-in [PEER]": what each peer sent, per peer in table order. */
@@ -282,7 +284,8 @@ snap_adj_rib_in(struct client *c, const char *peer)
 		uint32_t k;
 		size_t n;
 
-		if (s->adj_in == NULL || (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
+		if (s->dev != NULL || s->adj_in == NULL ||
+		    (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
 			continue;
 		k = peer_push(c, &s->spec.remote);
 		v = adj_in_prefixes(s->adj_in, &n);
