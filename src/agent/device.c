@@ -118,6 +118,22 @@ ns_remove(const struct device *d)
 		log_warnx("device %s: removing %s: %s", d->uuid, path, strerror(errno));
 }
 
+/* Writes "1" to a sysctl of the namespace the thread is in (the path resolves there). */
+static int
+sysctl_set(const char *path, struct err *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "1\n", 2) != 2) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 struct device *
 device_find(struct agent *ag, const char *uuid)
 {
@@ -183,6 +199,11 @@ device_get(struct agent *ag, const char *uuid, struct err *err)
 
 		if (lo > 0)
 			fib_link_up(d->fib, lo, err);
+		/* A router forwards between its connections (a new namespace does not). */
+		rc = sysctl_set("/proc/sys/net/ipv4/ip_forward", err) != 0 ||
+			     sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", err) != 0
+			     ? -1
+			     : 0;
 	}
 	device_leave(ag);
 	if (rc != 0) {

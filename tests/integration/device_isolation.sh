@@ -123,6 +123,15 @@ birdc -s "$T/c/bird.ctl" show route 198.51.100.0/25 all | tee "$T/c.route" | gre
 birdc -s "$T/a/bird.ctl" show route 203.0.113.64/26 all | grep -q "BGP.as_path: 10012 10033" ||
 	fail "cloud a: path is not 10012 10033"
 
+# The device forwards between its connections: cloud a's router reaches cloud c's through it.
+nsx pa ip route add 192.0.2.8/29 via 192.0.2.1
+nsx pc ip route add 192.0.2.0/29 via 192.0.2.9
+nsx pc "$BUILD/tcp_probe" listen 192.0.2.10 7777 > "$T/probe.out" &
+PIDS+=($!)
+sleep 0.3
+nsx pa "$BUILD/tcp_probe" connect 192.0.2.2 192.0.2.10 7777 | grep -q "hello from 192.0.2.10" ||
+	fail "no TCP from cloud a to cloud c through device A"
+
 # Isolation: nothing of a tenant anywhere else. (Checked for a while: routes would have come
 # within the time the positive controls took.)
 leaked() {
