@@ -179,6 +179,7 @@ struct agent {
 	uint64_t accept_refused;     /* connections left waiting while they rested */
 	ev_tstamp accept_logged;
 	ev_timer watch_timer, reconcile_timer;
+	ev_io watch_io;  /* the watch's descriptor, when its backend has one (etcd) */
 	ev_signal sigterm, sigint;
 	int control_fd;
 	ev_io control_io;

@@ -42,6 +42,7 @@ static const char usage[] =
 	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
 	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
+	STORE_ETCD_FLAGS_HELP
 	"  --control PATH       the control socket (default: /run/tabby/NODE.sock)\n"
 	"  --no-fib             program no kernel routes (default: program them)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default: info); changes at run\n"
@@ -97,6 +98,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"hold-time", required_argument, NULL, 'H'},
 		{"send-hold-time", required_argument, NULL, 'S'},
 		{"datastore", required_argument, NULL, 'd'},
+		{"etcd-ca", required_argument, NULL, 'A'},
+		{"etcd-cert", required_argument, NULL, 'C'},
+		{"etcd-key", required_argument, NULL, 'K'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -168,6 +172,15 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case 'd':
 			ds = optarg;
+			break;
+		case 'A':
+			store_etcd_files(optarg, NULL, NULL);
+			break;
+		case 'C':
+			store_etcd_files(NULL, optarg, NULL);
+			break;
+		case 'K':
+			store_etcd_files(NULL, NULL, optarg);
 			break;
 		case 'c':
 			snprintf(cfg->control, sizeof(cfg->control), "%s", optarg);
@@ -270,6 +283,32 @@ watch_retry(struct agent *ag, const char *what, const struct err *err)
 	ev_timer_again(ag->loop, &ag->watch_timer);
 }
 
+static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* The backend signals new events on a descriptor: take them now, not at the next poll. */
+static void
+watch_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct agent *ag = w->data;
+
+	watch_cb(loop, &ag->watch_timer, revents);
+}
+
+/* Follows the current watch's descriptor (none for SQLite, which is polled). */
+static void
+watch_io_sync(struct agent *ag)
+{
+	int fd = ag->watch != NULL ? store_watch_fd(ag->watch) : -1;
+
+	if (ev_is_active(&ag->watch_io) && ag->watch_io.fd == fd)
+		return;
+	ev_io_stop(ag->loop, &ag->watch_io);
+	if (fd >= 0) {
+		ev_io_set(&ag->watch_io, fd, EV_READ);
+		ev_io_start(ag->loop, &ag->watch_io);
+	}
+}
+
 static void
 watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -291,6 +330,7 @@ watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relevant = true;
 	} else if ((rc = store_watch_next(ag->watch, &evs, &err)) == STORE_COMPACTED) {
 		log_warnx("store watch: %s; re-reading the configuration", err.msg);
+		ev_io_stop(loop, &ag->watch_io);
 		store_watch_close(ag->watch);
 		ag->watch = NULL;
 		store_events_free(&evs);
@@ -314,6 +354,7 @@ watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_debug("store watch: desired state changed; reconciling");
 		reconcile_soon(ag);
 	}
+	watch_io_sync(ag);
 }
 
 static void
@@ -368,6 +409,9 @@ main(int argc, char **argv)
 	ev_timer_init(&ag.watch_timer, watch_cb, 0., store_watch_interval_ms(ag.watch) / 1000.);
 	ag.watch_timer.data = &ag;
 	ev_timer_again(ag.loop, &ag.watch_timer);
+	ev_io_init(&ag.watch_io, watch_io_cb, -1, EV_READ);
+	ag.watch_io.data = &ag;
+	watch_io_sync(&ag);
 	ev_signal_init(&ag.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&ag.sigint, stop_cb, SIGINT);
 	ag.sigterm.data = ag.sigint.data = &ag;
@@ -379,6 +423,7 @@ main(int argc, char **argv)
 	ev_run(ag.loop, 0);
 
 	ev_timer_stop(ag.loop, &ag.watch_timer);
+	ev_io_stop(ag.loop, &ag.watch_io);
 	ev_timer_stop(ag.loop, &ag.reconcile_timer);
 	peerings_stop(&ag);
 	devices_stop(&ag);

@@ -17,7 +17,8 @@
 #include "lib/log.h"
 #include "store/store.h"
 
-#define BATCH 512
+/* Writes per transaction: etcd refuses more than 128 by default (--max-txn-ops). */
+#define BATCH 128
 #define WRITER_TIMEOUT_MS 1000 /* one attempt's wait for another process's lock */
 
 struct swr {

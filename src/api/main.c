@@ -16,6 +16,9 @@
 #include "lib/log.h"
 #include "lib/notify.h"
 
+/* getopt codes of the long options without a letter. */
+enum { OPT_ETCD_CA = 0x100, OPT_ETCD_CERT, OPT_ETCD_KEY };
+
 static const char usage[] =
 	"Usage: tabby-api [OPTION]...\n"
 	"\n"
@@ -31,6 +34,7 @@ static const char usage[] =
 	"  --datastore URL      the datastore (default: $TABBY_DATASTORE, else\n"
 	"                       sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                       sqlite:~/.local/state/tabby/tabby.db)\n"
+	STORE_ETCD_FLAGS_HELP
 	"  --threads N          request threads, 1-256 (default: one per CPU)\n"
 	"  --check-threads N    threads for secret checks (argon2id), 1-64 (default: 2)\n"
 	"  --per-ip-limit N     connections one address may hold, 1-4096 (default: 64)\n"
@@ -94,6 +98,9 @@ main(int argc, char **argv)
 		{"tls-key", required_argument, NULL, 'k'},
 		{"insecure-http", no_argument, NULL, 'I'},
 		{"datastore", required_argument, NULL, 'd'},
+		{"etcd-ca", required_argument, NULL, OPT_ETCD_CA},
+		{"etcd-cert", required_argument, NULL, OPT_ETCD_CERT},
+		{"etcd-key", required_argument, NULL, OPT_ETCD_KEY},
 		{"threads", required_argument, NULL, 't'},
 		{"check-threads", required_argument, NULL, 'C'},
 		{"per-ip-limit", required_argument, NULL, 'P'},
@@ -142,6 +149,9 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'I': insecure = true; break;
 		case 'd': ds = optarg; break;
+		case OPT_ETCD_CA: store_etcd_files(optarg, NULL, NULL); break;
+		case OPT_ETCD_CERT: store_etcd_files(NULL, optarg, NULL); break;
+		case OPT_ETCD_KEY: store_etcd_files(NULL, NULL, optarg); break;
 		case 'L':
 			if (log_parse_level(optarg, &lvl) != 0) {
 				fprintf(stderr, "tabby-api: invalid --log-level '%s'; accepted: debug, "

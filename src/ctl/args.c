@@ -31,6 +31,12 @@ static const struct {
 	[OPT_OVERWRITE] = {"overwrite", 0, false},
 	[OPT_REMOVE] = {"remove", 0, false},
 	[OPT_CLIENT] = {"client", 0, true},
+	[OPT_FROM] = {"from", 0, true},
+	[OPT_TO] = {"to", 0, true},
+	[OPT_FORCE] = {"force", 0, false},
+	[OPT_ETCD_CA] = {"etcd-ca", 0, true},
+	[OPT_ETCD_CERT] = {"etcd-cert", 0, true},
+	[OPT_ETCD_KEY] = {"etcd-key", 0, true},
 };
 
 const char *
@@ -125,7 +131,8 @@ ctl_match(struct ctl *c, int first)
 	char pat[256], *save = NULL, *tok;
 	const char *words = c->cmd->words;
 	int p = first, nv = 0;
-	unsigned extra = c->args.seen & ~(c->cmd->opts | OPTF(OPT_DATASTORE) | OPTF(OPT_HELP));
+	unsigned extra = c->args.seen & ~(c->cmd->opts | OPTF(OPT_DATASTORE) | OPTF(OPT_HELP) |
+					  OPTF(OPT_ETCD_CA) | OPTF(OPT_ETCD_CERT) | OPTF(OPT_ETCD_KEY));
 
 	for (int o = 0; o < OPT_COUNT; o++) {
 		if (extra & OPTF(o))

@@ -39,6 +39,22 @@ ctl_fail(const char *fmt, ...)
 	return CTL_EXIT_FAIL;
 }
 
+/* Commands that only read must not create a datastore (a mistyped path is an error). */
+static bool
+reads_only(const struct ctl *c)
+{
+	const char *w = c->cmd->words;
+	size_t n = strlen(w);
+
+	if (strcmp(w, "status") == 0 || strcmp(w, "get") == 0 || strcmp(w, "version") == 0 ||
+	    strcmp(w, "datastore backup") == 0 ||
+	    (n >= 5 && strcmp(w + n - 5, " show") == 0))
+		return true;
+	/* "bgp node-mesh" and "bgp default-node-as" without a value show the setting. */
+	return (strcmp(w, "bgp node-mesh") == 0 || strcmp(w, "bgp default-node-as") == 0) &&
+	       c->vars[0] == NULL && c->args.val[OPT_MAX_PREFIXES] == NULL;
+}
+
 struct store *
 ctl_store(struct ctl *c)
 {
@@ -49,7 +65,7 @@ ctl_store(struct ctl *c)
 	if (c->store != NULL)
 		return c->store;
 	url = store_url_default(c->args.val[OPT_DATASTORE], buf, sizeof(buf));
-	if (store_open(&c->store, url, &err) != STORE_OK) {
+	if ((reads_only(c) ? store_open_existing : store_open)(&c->store, url, &err) != STORE_OK) {
 		ctl_fail("%s", err.msg);
 		return NULL;
 	}

@@ -45,6 +45,12 @@ enum ctl_opt {
 	OPT_OVERWRITE,
 	OPT_REMOVE,
 	OPT_CLIENT,
+	OPT_FROM,
+	OPT_TO,
+	OPT_FORCE,
+	OPT_ETCD_CA,
+	OPT_ETCD_CERT,
+	OPT_ETCD_KEY,
 	OPT_COUNT
 };
 #define OPTF(o) (1u << (o))
@@ -117,6 +123,8 @@ extern const char ctl_ne_user_help[];
 extern const char ctl_bgp_help[];
 extern const char ctl_status_help[];
 extern const char ctl_node_help[];
+extern const struct ctl_cmd ctl_datastore_cmds[];
+extern const char ctl_datastore_help[];
 extern const struct ctl_cmd ctl_resource_cmds[];
 extern const char ctl_resource_help[];
 /* tabbyctl status, also reached as its v3 name, tabbyctl node status. */

@@ -20,6 +20,11 @@ static const char top_options[] =
 	" --datastore=<URL>          The datastore (default: $TABBY_DATASTORE, else\n"
 	"                            sqlite:/var/lib/tabby/tabby.db as root, else\n"
 	"                            sqlite:~/.local/state/tabby/tabby.db).\n"
+	" --etcd-ca=<FILE>           For etcds:// datastores: the CA that signed etcd's\n"
+	"                            certificate (default: $TABBY_ETCD_CA, else the system's).\n"
+	" --etcd-cert=<FILE>         The client certificate etcd asks for ($TABBY_ETCD_CERT).\n"
+	" --etcd-key=<FILE>          Its key ($TABBY_ETCD_KEY). etcd users: $TABBY_ETCD_USER\n"
+	"                            and $TABBY_ETCD_PASSWORD_FILE (never on the command line).\n"
 	" -o --output=<FORMAT>       For every show: table (default), json or yaml.\n"
 	" --password=<KEY>           On 'bgp peer add' and 'node bgp peer add': the TCP\n"
 	"                            MD5 key (RFC 2385) for the session; '-' reads it\n"
@@ -59,6 +64,8 @@ static const struct {
 	 "Manage tenants' virtual devices (a device is a tabby node)."},
 	{"connection", ctl_ne_connection_cmds, ctl_ne_connection_help,
 	 "Manage devices' connections (an interface on the node)."},
+	{"datastore", ctl_datastore_cmds, ctl_datastore_help,
+	 "Copy the configuration: migrate, backup, restore."},
 	{"create", ctl_resource_cmds, ctl_resource_help,
 	 "Create resources (projectcalico.org/v3) from a file or stdin."},
 	{"apply", ctl_resource_cmds, ctl_resource_help,
@@ -299,6 +306,8 @@ run(struct ctl *c)
 		printf("tabbyctl %s\n", TABBY_VERSION);
 		return CTL_EXIT_OK;
 	}
+	store_etcd_files(c->args.val[OPT_ETCD_CA], c->args.val[OPT_ETCD_CERT],
+			 c->args.val[OPT_ETCD_KEY]);
 	if (c->args.npos == 0) {
 		top_help((c->args.seen & OPTF(OPT_HELP)) ? stdout : stderr);
 		return (c->args.seen & OPTF(OPT_HELP)) ? CTL_EXIT_OK : CTL_EXIT_USAGE;

@@ -9,8 +9,22 @@
 #include "lib/log.h"
 
 static const struct store_ops *const backends[] = {
-	&store_sqlite_ops,
+    &store_sqlite_ops,
+    &store_etcd_ops,
+    &store_etcds_ops,
 };
+
+void
+store_etcd_files(const char *ca, const char *cert, const char *key)
+{
+	/* The backend reads its settings from the environment; a flag overrides it. */
+	if (ca != NULL)
+		setenv("TABBY_ETCD_CA", ca, 1);
+	if (cert != NULL)
+		setenv("TABBY_ETCD_CERT", cert, 1);
+	if (key != NULL)
+		setenv("TABBY_ETCD_KEY", key, 1);
+}
 
 const char *
 store_url_default(const char *flag, char *buf, size_t len)
@@ -29,24 +43,54 @@ store_url_default(const char *flag, char *buf, size_t len)
 	return buf;
 }
 
-int
-store_open(struct store **out, const char *url, struct err *err)
+/* The URL as errors show it: user information, if any, is replaced (never shown). */
+static const char *
+url_shown(const char *url, char *buf, size_t len)
 {
+	const char *start = strstr(url, "//"), *at = start ? strchr(start, '@') : NULL;
+
+	if (at == NULL)
+		return url;
+	snprintf(buf, len, "%.*s***%s", (int)(start + 2 - url), url, at);
+	return buf;
+}
+
+static int
+open_url(struct store **out, const char *url, bool must_exist, struct err *err)
+{
+	char shown[512];
+
 	const char *colon = strchr(url, ':');
 	size_t n = colon ? (size_t)(colon - url) : 0;
 
 	*out = NULL;
 	for (size_t i = 0; colon && i < sizeof(backends) / sizeof(backends[0]); i++) {
 		if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0) {
-			if (backends[i]->open(out, colon + 1, err) != STORE_OK) {
-				err_prefix(err, "datastore %s", url);
+			if (backends[i]->open(out, colon + 1, must_exist, err) != STORE_OK) {
+				err_prefix(err, "datastore %s",
+					   url_shown(url, shown, sizeof(shown)));
 				return STORE_ERR;
 			}
 			return STORE_OK;
 		}
 	}
-	err_set(err, "datastore '%s': unsupported URL; accepted: sqlite:PATH", url);
+	err_set(err,
+		"datastore '%s': unsupported URL; accepted: sqlite:PATH, "
+		"etcd://HOST:PORT[,HOST:PORT...], etcds://HOST:PORT[,...]",
+		url_shown(url, shown, sizeof(shown)));
 	return STORE_ERR;
+}
+
+int
+store_open(struct store **out, const char *url, struct err *err)
+{
+	return open_url(out, url, false, err);
+}
+
+int
+store_open_existing(struct store **out, const char *url, struct err *err)
+{
+	return open_url(out, url, true, err);
 }
 
 void
@@ -143,6 +187,10 @@ store_delete_prefix(struct store *s, const char *prefix, struct err *err)
 int
 store_lease_grant(struct store *s, int64_t ttl_s, int64_t *id, struct err *err)
 {
+	if (ttl_s < 1) {
+		err_set(err, "lease TTL must be at least 1 second");
+		return STORE_ERR;
+	}
 	return s->ops->lease_grant(s, ttl_s, id, err);
 }
 
@@ -194,6 +242,22 @@ store_watch_close(struct store_watch *w)
 {
 	if (w != NULL)
 		w->ops->watch_close(w);
+}
+
+int
+store_key_check(const char *key, struct err *err)
+{
+	if (key == NULL || *key == '\0') {
+		err_set(err, "empty key");
+		return -1;
+	}
+	for (const char *p = key; *p; p++) {
+		if (*p < 0x21 || *p > 0x7e) {
+			err_set(err, "key '%s' has a character outside printable ASCII", key);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void

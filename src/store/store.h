@@ -23,8 +23,9 @@
  * there secrets should also be sealed with a key kept outside the store.
  *
  * Backends plug in through struct store_ops; callers only see this API.
- * URLs: "sqlite:PATH" (embedded, the default). "etcd://..." is reserved
- * for the etcd backend.
+ * URLs: "sqlite:PATH" (embedded, the default); "etcd://HOST:PORT[,...]" and
+ * "etcds://..." (TLS) for an etcd v3 cluster (store_etcd.c says how it is
+ * configured).
  */
 #ifndef TABBY_STORE_H
 #define TABBY_STORE_H
@@ -104,7 +105,8 @@ struct store_watch;
 
 struct store_ops {
 	const char *scheme;
-	int (*open)(struct store **out, const char *location, struct err *err);
+	/* must_exist: fail rather than create a datastore (for commands that only read). */
+	int (*open)(struct store **out, const char *location, bool must_exist, struct err *err);
 	void (*close)(struct store *s);
 	void (*set_timeout)(struct store *s, int ms);
 	/* prefix false: exactly key; true: every key starting with key, sorted. */
@@ -133,9 +135,26 @@ struct store_watch {
 	const struct store_ops *ops;
 };
 
+/* The daemons' --help lines for --etcd-ca, --etcd-cert and --etcd-key. */
+#define STORE_ETCD_FLAGS_HELP                                                                      \
+	"  --etcd-ca FILE       for an etcds:// datastore: the CA of etcd's certificate\n"          \
+	"                       (default: $TABBY_ETCD_CA, else the system's)\n"                    \
+	"  --etcd-cert FILE     the client certificate etcd asks for (default:\n"                  \
+	"                       $TABBY_ETCD_CERT, else none)\n"                                    \
+	"  --etcd-key FILE      its key (default: $TABBY_ETCD_KEY, else none); etcd users:\n"      \
+	"                       $TABBY_ETCD_USER and $TABBY_ETCD_PASSWORD_FILE\n"
+
+/*
+ * The etcd backend's TLS files from --etcd-ca/--etcd-cert/--etcd-key (any may be
+ * NULL: then TABBY_ETCD_CA/CERT/KEY, if set, hold). Call before store_open.
+ */
+void store_etcd_files(const char *ca, const char *cert, const char *key);
+
 /* The URL from --datastore, else $TABBY_DATASTORE, else the default path. */
 const char *store_url_default(const char *flag, char *buf, size_t len);
 int store_open(struct store **out, const char *url, struct err *err);
+/* As store_open, but never creates a datastore: a missing one is an error. */
+int store_open_existing(struct store **out, const char *url, struct err *err);
 void store_close(struct store *s);
 /*
  * The longest one call on this handle may wait for the backend (another process's
@@ -170,6 +189,9 @@ int store_watch_interval_ms(struct store_watch *w);
 int store_watch_next(struct store_watch *w, struct store_events *out, struct err *err);
 void store_watch_close(struct store_watch *w);
 
+/* Keys are non-empty printable ASCII without spaces; -1 with err otherwise. */
+int store_key_check(const char *key, struct err *err);
+
 void store_kv_clear(struct store_kv *kv);
 void store_kvs_free(struct store_kvs *kvs);
 struct store_kv *store_kvs_push(struct store_kvs *kvs);
@@ -177,5 +199,7 @@ void store_events_free(struct store_events *evs);
 struct store_event *store_events_push(struct store_events *evs);
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_etcd_ops;
+extern const struct store_ops store_etcds_ops;
 
 #endif

@@ -143,22 +143,6 @@ prefix_end(const char *prefix)
 	return end;
 }
 
-static int
-check_key(const char *key, struct err *err)
-{
-	if (key == NULL || *key == '\0') {
-		err_set(err, "empty key");
-		return -1;
-	}
-	for (const char *p = key; *p; p++) {
-		if (*p < 0x21 || *p > 0x7e) {
-			err_set(err, "key '%s' has a character outside printable ASCII", key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -659,11 +643,11 @@ sq_txn(struct store *base, const struct store_txn *t, struct store_txn_res *res,
 	struct sq_store *s = (struct sq_store *)base;
 
 	for (size_t i = 0; i < t->ncmps; i++)
-		if (check_key(t->cmps[i].key, err) != 0)
+		if (store_key_check(t->cmps[i].key, err) != 0)
 			return STORE_ERR;
 	for (size_t i = 0; i < t->nops; i++) {
 		/* An empty prefix would delete everything; refuse it. */
-		if (check_key(t->ops[i].key, err) != 0)
+		if (store_key_check(t->ops[i].key, err) != 0)
 			return STORE_ERR;
 	}
 	if (err)
@@ -715,10 +699,6 @@ sq_lease_grant(struct store *base, int64_t ttl_s, int64_t *id, struct err *err)
 {
 	struct lease_arg a = {.ttl = ttl_s, .what = LEASE_GRANT};
 
-	if (ttl_s < 1) {
-		err_set(err, "lease TTL must be at least 1 second");
-		return STORE_ERR;
-	}
 	/* Random ids, as etcd's, so a revoked id is never handed out again. */
 	do {
 		if (getrandom(&a.id, sizeof(a.id), 0) != sizeof(a.id)) {
@@ -1014,12 +994,18 @@ set_wal(struct sq_store *s, struct err *err)
 }
 
 static int
-sq_open(struct store **out, const char *path, struct err *err)
+sq_open(struct store **out, const char *path, bool must_exist, struct err *err)
 {
 	struct sq_store *s;
 
 	if (*path == '\0') {
 		err_set(err, "no path given (expected sqlite:PATH)");
+		return STORE_ERR;
+	}
+	if (must_exist && access(path, F_OK) != 0) {
+		err_set(err, "%s: %s (a command that only reads never creates a datastore; check "
+			     "--datastore or TABBY_DATASTORE)",
+			path, strerror(errno));
 		return STORE_ERR;
 	}
 	if (create_file(path, err) != 0)

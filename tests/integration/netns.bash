@@ -163,6 +163,12 @@ openbgpd_neighbor() {
 openbgpd_ctl() { bgpctl -s "$T/$1/bgpd.sock" "${@:2}"; }  # NAME ARGS...: its socket is a file
 openbgpd_up() { openbgpd_ctl "$1" show neighbor "$2" | grep -q "BGP state = Established"; }
 
+# etcd-server is in scripts/deps; a test that needs it fails clearly without it.
+need_etcd() {
+	command -v etcd > /dev/null ||
+		{ echo "FAIL: etcd not installed (scripts/deps installs etcd-server)" >&2; exit 1; }
+}
+
 # Prints the logs of everything a failed test ran.
 dump_logs() {
 	for f in "$T"/*.log "$T"/*/*.log; do
