@@ -34,6 +34,13 @@ source_of(const struct session *s)
 	return src;
 }
 
+/* The Loc-RIB of a routing instance: a device's, or (NULL) the node's. */
+static struct loc_rib *
+loc_of(struct agent *ag, const struct device *dev)
+{
+	return dev != NULL ? dev->loc : ag->loc;
+}
+
 static void
 schedule_flush(struct agent *ag)
 {
@@ -76,41 +83,47 @@ mark_dirty(struct session *s, const struct prefix *p)
 {
 	/* Churn toward a peer that does not read must not grow without bound: past
 	 * twice the table, fold repeats (amortised O(1) per change). */
-	if (s->dirty.n - s->dirty_off >= 2 * loc_rib_count(s->ag->loc) + 4096)
+	if (s->dirty.n - s->dirty_off >= 2 * loc_rib_count(loc_of(s->ag, s->dev)) + 4096)
 		dirty_compact(s);
 	bgp_prefixes_push(&s->dirty, p);
 }
 
 static void
-fib_sync(struct agent *ag, const struct prefix *p)
+fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 {
+	struct fib *fib = dev != NULL ? dev->fib : ag->fib;
 	const struct rib_path *best;
 	char buf[PREFIX_STRLEN];
 	struct err err;
 	int rc;
 
-	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup. */
-	if (ag->cfg.no_fib)
+	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup (a device's own
+	 * namespace takes its routes either way). */
+	if (ag->cfg.no_fib && dev == NULL)
 		return;
-	best = loc_rib_best(loc_rib_get(ag->loc, p));
+	best = loc_rib_best(loc_rib_get(loc_of(ag, dev), p));
 	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
 	if (best != NULL && !best->src.local)
-		rc = fib_replace(ag->fib, p, &best->attr->a.next_hop, &err);
+		rc = fib_replace(fib, p, &best->attr->a.next_hop, &err);
 	else
-		rc = fib_delete(ag->fib, p, &err);
+		rc = fib_delete(fib, p, &err);
 	if (rc != 0) {
 		prefix_format(p, buf);
 		log_debug("kernel route %s: %s", buf, err.msg);
 	}
 }
 
-/* The best path for p changed: tell the kernel and every peer of its family. */
+/*
+ * The best path for p in a routing instance changed: tell its kernel table and
+ * every peer of its family in that instance -- a device's routes never leave the
+ * device, and the node's never reach a device's peers.
+ */
 static void
-best_changed(struct agent *ag, const struct prefix *p)
+best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 {
-	fib_sync(ag, p);
+	fib_sync(ag, dev, p);
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && s->spec.remote.family == p->addr.family)
+		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family)
 			mark_dirty(s, p);
 	schedule_flush(ag);
 }
@@ -134,8 +147,8 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	if (loc_rib_set(ag->loc, ag->rib, p, s, &src, x))
-		best_changed(ag, p);
+	if (loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, &src, x))
+		best_changed(ag, s->dev, p);
 }
 
 /* Drops what was judged but not sent (the session went down). */
@@ -156,7 +169,7 @@ mark_table(struct session *s)
 	size_t n;
 	const struct rib_dest **v;
 
-	v = loc_rib_sorted(s->ag->loc, &n);
+	v = loc_rib_sorted(loc_of(s->ag, s->dev), &n);
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->p.addr.family == s->spec.remote.family)
 			mark_dirty(s, &v[i]->p);
@@ -199,8 +212,8 @@ routes_session_down(struct session *s)
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
 
 		for (size_t i = 0; i < n; i++)
-			if (loc_rib_set(ag->loc, ag->rib, &v[i].p, s, NULL, NULL))
-				best_changed(ag, &v[i].p);
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+				best_changed(ag, s->dev, &v[i].p);
 		free(v);
 	}
 	adj_in_free(s->adj_out, ag->rib);
@@ -343,7 +356,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	v = xcalloc(k, sizeof(*v));
 	for (i = 0; i < k; i++) {
 		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
-		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, p));
+		const struct rib_path *best = loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p));
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
 		struct bgp_attrs exp;
 
@@ -475,6 +488,7 @@ stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			status_session(s);
 		}
 	}
+	devices_report(ag);
 }
 
 static int
@@ -511,11 +525,11 @@ routes_originate(struct agent *ag, const struct node_prefixes *want)
 
 		if (c < 0) {
 			if (loc_rib_set(ag->loc, ag->rib, &ag->local.v[i], ag, &local, NULL))
-				best_changed(ag, &ag->local.v[i]);
+				best_changed(ag, NULL, &ag->local.v[i]);
 			i++;
 		} else if (c > 0) {
 			if (loc_rib_set(ag->loc, ag->rib, &sorted.v[j], ag, &local, ag->local_attr))
-				best_changed(ag, &sorted.v[j]);
+				best_changed(ag, NULL, &sorted.v[j]);
 			j++;
 		} else {
 			i++;
