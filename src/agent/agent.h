@@ -17,6 +17,7 @@
 
 #include "agent/fib.h"
 #include "bgp/fsm.h"
+#include "bgp/gr.h"
 #include "bgp/msg.h"
 #include "bgp/policy.h"
 #include "bgp/rib.h"
@@ -44,6 +45,7 @@ struct peer_spec {
 	uint32_t cluster_id;         /* ... with this CLUSTER_ID */
 	bool rr_client;              /* the peer is our client (RFC 4456) */
 	uint32_t max_prefixes;       /* RFC 4486 limit on prefixes received; 0: none */
+	uint16_t restart_time;       /* RFC 4724 restart time we announce, seconds */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
 	char device[40];             /* ... and its virtual device's ("" for the node's own) */
@@ -111,6 +113,12 @@ struct conn {
 	uint16_t max_len;            /* 4096, or 65535 with extended messages (RFC 8654) */
 	bool have_open;
 	struct bgp_open peer_open;
+	struct bgp_open our_open;    /* as sent: its graceful restart capability */
+	/* How the session ended, for graceful restart (gr.h): a NOTIFICATION's code
+	 * and subcode, sent or received, or none (the TCP connection ended). */
+	enum bgp_gr_down down_how;
+	uint8_t down_code, down_subcode;
+	bool quiet;                  /* closing for a restart: no NOTIFICATION (RFC 4724) */
 };
 
 /* A prefix judged for a peer and waiting for room: its attribute set, or NULL to withdraw. */
@@ -137,9 +145,19 @@ struct session {
 	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
 	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer ... */
 	size_t dirty_off;            /* ... from this index on (the rest were) */
+	size_t dirty_floor;          /* distinct prefixes the last fold of the list left */
 	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
 	size_t nstaged, staged_off;  /* ... from staged_off on */
 	bool need_eor, eor_received;
+	/* Graceful restart, helper side (RFC 4724 §4.2): the peer's routes kept after
+	 * its session went down, until it sends them again and End-of-RIB, or the timer
+	 * (its restart time while down, then GR_STALE_TIME) ends. */
+	struct adj_in *stale;
+	ev_timer gr_timer;
+	time_t gr_since;             /* when the peer's session went down */
+	bool llgr;                   /* the stale routes are long-lived stale now (RFC 9494) */
+	bool have_gr;                /* ours_gr and peer_gr are from the last OPENs */
+	struct bgp_open ours_gr, peer_gr;  /* the capabilities of the last session */
 	bool refresh_wanted;         /* a ROUTE-REFRESH to answer when there is room */
 	bool resending;              /* answering one: send even what adj_out already has */
 	uint64_t reported_received, reported_sent;
@@ -161,6 +179,7 @@ struct agent_config {
 	uint16_t hold_time;
 	uint32_t send_hold_time;     /* RFC 9687; 0: max(8 min, 2 x the negotiated hold time) */
 	bool no_fib;
+	bool graceful_restart;       /* RFC 4724 on (default); --no-graceful-restart */
 	char datastore[1024];
 	char control[1024];
 };
@@ -192,10 +211,18 @@ struct agent {
 	ev_tstamp accept_logged;
 	ev_timer watch_timer, reconcile_timer;
 	ev_io watch_io;  /* the watch's descriptor, when its backend has one (etcd) */
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sigusr1;
 	int control_fd;
 	ev_io control_io;
 	bool stopping;
+	bool keep_fib;               /* stopping to restart: the kernel routes stay */
+	/* Restarting (RFC 4724 §4.1): routes an earlier run left in the kernel, kept
+	 * while the peers send their tables (selection deferral), then the stale ones go. */
+	bool restarting;
+	struct fib_route *kept;
+	size_t nkept;
+	ev_timer defer_timer;
+	ev_tstamp defer_started;
 	struct backoff watch_retry, reconcile_retry;  /* the store failed: when to try again */
 };
 
@@ -204,6 +231,13 @@ struct session *session_new(struct agent *ag, const struct peer_spec *spec);
 void session_start(struct session *s);
 /* Closes with a Cease of the given subcode (RFC 4486) and frees the session. */
 void session_free(struct session *s, uint8_t cease_subcode, const char *why);
+/*
+ * Closes for a restart of tabbyd and frees the session: the peer is to keep our
+ * routes (RFC 4724). A peer with the N bit gets an Administrative Reset Cease,
+ * which RFC 8538 counts as a restart; a peer with graceful restart but no N bit,
+ * no NOTIFICATION at all; a peer without graceful restart, the usual Cease.
+ */
+void session_free_restart(struct session *s);
 void session_accept(struct session *s, int fd);
 /* The session with remote in a routing instance (dev NULL: the node's). */
 struct session *session_find(struct agent *ag, const struct device *dev,
@@ -231,7 +265,26 @@ void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 /* The session's policy changed in place: its routes are judged again both ways. */
 void routes_policy_changed(struct session *s);
 void routes_session_up(struct session *s);
-void routes_session_down(struct session *s);
+/* The session went down; keep_stale: the peer restarts, its routes stay (stale). */
+void routes_session_down(struct session *s, bool keep_stale);
+/* The peer's End-of-RIB (RFC 4724 §2). */
+void routes_eor(struct session *s);
+/* A prefix the peer sent again (or withdrew): no longer stale. True if it was. */
+bool routes_unstale(struct session *s, const struct prefix *p);
+/*
+ * The peer's restart time is up: its stale routes become long-lived stale (RFC
+ * 9494 §4.2) if it asked for that, except those with NO_LLGR, which go. Returns the
+ * long-lived stale time, or 0 if the peer did not ask (nothing changed).
+ */
+uint32_t routes_llgr_begin(struct session *s);
+/* Drops the peer's stale routes that are left (End-of-RIB, or its time is up). */
+void routes_stale_drop(struct session *s, const char *why);
+size_t routes_stale_count(const struct session *s);
+/* Whether our restart defers route selection for the session's instance: only the
+ * node's instance restarts (a device's namespace is new, or flushed, at start). */
+bool routes_restarting(const struct session *s);
+/* Ends the selection deferral of a restart once every peer's table is in (RFC 4724 §4.1). */
+void routes_defer_check(struct agent *ag);
 /* A ROUTE-REFRESH for afi/safi (RFC 2918): ignored unless the session carries it. */
 void routes_refresh(struct session *s, uint16_t afi, uint8_t safi);
 /* Encodes more of what the peer is owed, while its connection has room. */

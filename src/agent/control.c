@@ -190,6 +190,15 @@ route_elem(struct client *c, const struct session *s, const struct prefix *p,
 	out_elem(c, o);
 }
 
+/* Whether a path of a peer (owner: its session) is one kept from before its restart. */
+static bool
+path_stale(const void *owner, const struct prefix *p)
+{
+	const struct session *s = owner;
+
+	return s->stale != NULL && adj_in_get(s->stale, p) != NULL;
+}
+
 /* Every path to a destination, the best one marked. */
 static void
 dest_elems(struct client *c, const struct rib_dest *d)
@@ -208,6 +217,9 @@ dest_elems(struct client *c, const struct rib_dest *d)
 		json_object_set_new(o, "prefix", json_string(pfx));
 		json_object_set_new(o, "from", json_string(from));
 		json_object_set_new(o, "best", json_boolean(k == d->best));
+		/* Kept from a restarting peer until it sends it again (RFC 4724 §4.2). */
+		json_object_set_new(o, "stale",
+				    json_boolean(!p->src.local && path_stale(p->owner, &d->p)));
 		out_elem(c, o);
 	}
 }

@@ -170,7 +170,7 @@ device_get(struct agent *ag, const char *uuid, struct err *err)
 {
 	struct device *d = device_find(ag, uuid);
 	char path[64];
-	int rc;
+	int rc, flushed = 0;
 
 	if (d != NULL)
 		return d;
@@ -193,6 +193,12 @@ device_get(struct agent *ag, const char *uuid, struct err *err)
 	}
 	d->fib = fib_open(ag->loop, true, err);
 	rc = d->fib != NULL ? listeners_open(&d->listen, err) : -1;
+	/* A namespace taken over from a run that died keeps that run's routes: unlike the
+	 * node's instance, a device's does not restart gracefully, they go now. */
+	if (rc == 0 && (flushed = fib_flush_stale(d->fib, err)) < 0)
+		rc = -1;
+	else if (flushed > 0)
+		log_info("device %s: removed %d kernel routes of an earlier run", uuid, flushed);
 	if (rc == 0) {
 		/* Loopback up: the device's own addresses answer inside it. */
 		int lo = (int)if_nametoindex("lo");

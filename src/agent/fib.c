@@ -451,32 +451,46 @@ collect_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* A route of ours from the dump: queued for deletion, with the metric it has. */
+/* What a dump collects: the routes of ours, with the metric each has. */
+struct dump_out {
+	struct fib_route *v;
+	size_t n, cap;
+};
+
+/* A route of ours from the dump (tabby's protocol in the main table). */
 static int
 collect_route(const struct nlmsghdr *nlh, void *data)
 {
-	struct fib *f = data;
+	struct dump_out *out = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[RTA_MAX + 1] = {0};
-	struct prefix p = {0};
-	uint32_t metric = 0;
+	struct fib_route r = {0};
 
 	if (rtm->rtm_protocol != FIB_PROTO || rtm->rtm_table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*rtm), collect_attr, tb) < 0)
 		return MNL_CB_OK;
-	p.addr.family = rtm->rtm_family;
-	p.len = rtm->rtm_dst_len;
-	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) <= sizeof(p.addr.b))
-		memcpy(p.addr.b, mnl_attr_get_payload(tb[RTA_DST]), mnl_attr_get_payload_len(tb[RTA_DST]));
+	r.p.addr.family = rtm->rtm_family;
+	r.p.len = rtm->rtm_dst_len;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) <= sizeof(r.p.addr.b))
+		memcpy(r.p.addr.b, mnl_attr_get_payload(tb[RTA_DST]), mnl_attr_get_payload_len(tb[RTA_DST]));
 	if (tb[RTA_PRIORITY] && mnl_attr_get_payload_len(tb[RTA_PRIORITY]) == 4)
-		metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
-	queue(f, FIB_DEL, &p, NULL, metric);
+		r.metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) <= sizeof(r.gw.b)) {
+		r.gw.family = rtm->rtm_family;
+		memcpy(r.gw.b, mnl_attr_get_payload(tb[RTA_GATEWAY]),
+		       mnl_attr_get_payload_len(tb[RTA_GATEWAY]));
+	}
+	if (out->n == out->cap) {
+		out->cap = out->cap ? out->cap * 2 : 64;
+		out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+	}
+	out->v[out->n++] = r;
 	return MNL_CB_OK;
 }
 
 static int
-dump(struct fib *f, int family, struct err *err)
+dump(struct fib *f, int family, struct dump_out *out, struct err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -495,7 +509,7 @@ dump(struct fib *f, int family, struct err *err)
 		return -1;
 	}
 	while (rc > MNL_CB_STOP && (n = mnl_socket_recvfrom(f->nl, buf, sizeof(buf))) > 0)
-		rc = mnl_cb_run(buf, (size_t)n, seq, f->portid, collect_route, f);
+		rc = mnl_cb_run(buf, (size_t)n, seq, f->portid, collect_route, out);
 	if (rc < 0) {
 		err_set(err, "netlink dump: %s", strerror(errno));
 		return -1;
@@ -504,20 +518,44 @@ dump(struct fib *f, int family, struct err *err)
 }
 
 int
-fib_flush_stale(struct fib *f, struct err *err)
+fib_routes_ours(struct fib *f, struct fib_route **v, size_t *n, struct err *err)
 {
-	size_t found;
+	struct dump_out out = {0};
 
+	*v = NULL;
+	*n = 0;
 	if (!f->enabled)
 		return 0;
-	if (dump(f, AF_INET, err) != 0 || dump(f, AF_INET6, err) != 0) {
-		f->acked = f->sent = f->len = 0;
-		update_watchers(f);
+	if (dump(f, AF_INET, &out, err) != 0 || dump(f, AF_INET6, &out, err) != 0) {
+		free(out.v);
 		return -1;
 	}
-	found = f->len;
+	*v = out.v;
+	*n = out.n;
+	return 0;
+}
+
+int
+fib_remove(struct fib *f, const struct fib_route *r)
+{
+	if (!f->enabled)
+		return 0;
+	return queue(f, FIB_DEL, &r->p, NULL, r->metric);
+}
+
+int
+fib_flush_stale(struct fib *f, struct err *err)
+{
+	struct fib_route *v;
+	size_t n;
+
+	if (fib_routes_ours(f, &v, &n, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		fib_remove(f, &v[i]);
+	free(v);
 	drain(f);
-	return (int)found;
+	return (int)n;
 }
 
 static int

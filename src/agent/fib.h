@@ -5,8 +5,8 @@
  * host route to the same destination (a DHCP default, a connected subnet, a
  * static route) lives beside it: the kernel keeps routes of different metrics
  * side by side, and a replace or delete only ever matches tabby's protocol and
- * metric. Routes left by an earlier run are flushed at start (graceful restart
- * will want to keep them later).
+ * metric. Routes left by an earlier run are found at start: flushed, or (graceful
+ * restart, routes.c) kept until the peers have sent their tables again.
  *
  * Route changes are queued and sent in batches (many requests per sendmsg) from
  * the event loop, at most FIB_WINDOW unacknowledged at a time; acknowledgements
@@ -47,6 +47,16 @@ struct fib_stats {
 struct fib *fib_open(struct ev_loop *loop, bool enabled, struct err *err);
 /* Sends what is queued, waits for the answers (up to a few seconds), closes. */
 void fib_close(struct fib *f);
+/* A kernel route of ours, as a dump finds it. */
+struct fib_route {
+	struct prefix p;
+	struct addr gw;
+	uint32_t metric;
+};
+/* Every route of ours in the kernel now (an earlier run's, at start); the caller frees *v. */
+int fib_routes_ours(struct fib *f, struct fib_route **v, size_t *n, struct err *err);
+/* Queues the removal of r, matched by its own metric. */
+int fib_remove(struct fib *f, const struct fib_route *r);
 /* Removes every route of ours an earlier run left (synchronously); returns how many. */
 int fib_flush_stale(struct fib *f, struct err *err);
 /*

@@ -24,7 +24,17 @@ static const char usage[] =
 	"\n"
 	"Runs the tabby node agent: registers the node, brings up its BGP sessions\n"
 	"(node-specific peers, global peers, the node-to-node mesh) and reports them in the\n"
-	"datastore. Stops with a Cease to every peer on SIGTERM or SIGINT.\n"
+	"datastore.\n"
+	"\n"
+	"Graceful restart (RFC 4724, with RFC 8538) is on unless --no-graceful-restart:\n"
+	"  SIGTERM, SIGINT  stop to restart: the kernel routes stay, and the peers keep\n"
+	"                   this node's routes for its restart time (default 120 s, per\n"
+	"                   peer: tabbyctl ... peer add --restart-time); the next start\n"
+	"                   keeps forwarding, relearns, then removes what went stale\n"
+	"  SIGUSR1          stop for good (decommission): every kernel route of tabbyd's\n"
+	"                   is removed and every peer gets a Cease (a Hard Reset to those\n"
+	"                   with RFC 8538), so it drops this node's routes at once\n"
+	"With --no-graceful-restart every stop is for good.\n"
 	"\n"
 	"Without --ip, and no IPv4 address registered for the node, the address is\n"
 	"autodetected, as calico-node does (IPv6 only with --ip6=autodetect). METHOD:\n"
@@ -61,6 +71,9 @@ static const char usage[] =
 	STORE_ETCD_FLAGS_HELP
 	"  --control PATH       the control socket (default: /run/tabby/NODE.sock)\n"
 	"  --no-fib             program no kernel routes (default: program them)\n"
+	"  --no-graceful-restart\n"
+	"                       every stop is for good: no RFC 4724 capability, kernel\n"
+	"                       routes removed on exit (default: graceful restart on)\n"
 	"  --log-level LEVEL    debug, info, warn or error (default: info); changes at run\n"
 	"                       time with tabbyctl node log-level\n"
 	"  --log-format FORMAT  text or json, one line a message (default: text)\n"
@@ -121,6 +134,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 		{"etcd-key", required_argument, NULL, 'K'},
 		{"control", required_argument, NULL, 'c'},
 		{"no-fib", no_argument, NULL, 'F'},
+		{"no-graceful-restart", no_argument, NULL, 'G'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"log-format", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
@@ -142,6 +156,7 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 	snprintf(cfg->ip6_method, sizeof(cfg->ip6_method), "first-found");
 	cfg->listen_port = BGP_PORT;
 	cfg->hold_time = 90;
+	cfg->graceful_restart = true;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
@@ -225,6 +240,9 @@ parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case 'F':
 			cfg->no_fib = true;
+			break;
+		case 'G':
+			cfg->graceful_restart = false;
 			break;
 		case 'l':
 			if (log_parse_level(optarg, &lvl) != 0)
@@ -442,14 +460,22 @@ static void
 stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct agent *ag = w->data;
+	bool for_good = w->signum == SIGUSR1 || !ag->cfg.graceful_restart;
 
 	(void)revents;
-	log_info("signal %d: closing every session", w->signum);
+	log_info("signal %d: closing every session, %s", w->signum,
+		 for_good ? "for good: every route is withdrawn"
+			  : "to restart: routes are kept (graceful restart)");
 	notify_send("STOPPING=1");
 	ag->stopping = true;
+	ag->keep_fib = !for_good;
 	/* RFC 9003: say why in the Cease. */
-	while (ag->sessions)
-		session_free(ag->sessions, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+	while (ag->sessions) {
+		if (for_good)
+			session_free(ag->sessions, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+		else
+			session_free_restart(ag->sessions);
+	}
 	status_stop(ag);
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -497,9 +523,11 @@ main(int argc, char **argv)
 	watch_io_sync(&ag);
 	ev_signal_init(&ag.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&ag.sigint, stop_cb, SIGINT);
-	ag.sigterm.data = ag.sigint.data = &ag;
+	ev_signal_init(&ag.sigusr1, stop_cb, SIGUSR1);
+	ag.sigterm.data = ag.sigint.data = ag.sigusr1.data = &ag;
 	ev_signal_start(ag.loop, &ag.sigterm);
 	ev_signal_start(ag.loop, &ag.sigint);
+	ev_signal_start(ag.loop, &ag.sigusr1);
 	reconcile(&ag);
 	/* Listening for BGP and on the control socket, registered in the datastore: serving. */
 	notify_send("READY=1");

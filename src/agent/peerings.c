@@ -202,6 +202,7 @@ apply_one(struct agent *ag, json_t *o, json_t *conn, struct api_peering *p,
 	spec->max_prefixes = json_is_integer(maxp) && json_integer_value(maxp) >= 0
 				     ? (uint32_t)json_integer_value(maxp)
 				     : NE_DEFAULT_MAX_PREFIXES;
+	spec->restart_time = BGP_GR_RESTART_TIME_DEFAULT;
 	snprintf(spec->password, sizeof(spec->password), "%s", key ? key : "");
 	snprintf(spec->peering, sizeof(spec->peering), "%s", p->uuid);
 	snprintf(spec->device, sizeof(spec->device), "%s", dev);

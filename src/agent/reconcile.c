@@ -66,6 +66,10 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	p->rr_client = self->has_rr_cluster_id && local_as == remote_as &&
 		       !(rr_peer->has_rr_cluster_id && rr_peer->rr_cluster_id == self->rr_cluster_id);
 	p->max_prefixes = max_prefixes;
+	/* RFC 4724: BGPPeer maxRestartTime (tabbyctl --restart-time), for the mesh
+	 * BGPConfiguration nodeMeshMaxRestartTime; clamped to 12 bits when read. */
+	p->restart_time = rr_peer->max_restart_time ? (uint16_t)rr_peer->max_restart_time
+						    : BGP_GR_RESTART_TIME_DEFAULT;
 	p->type = type;
 	p->seq = (uint32_t)sp->n;
 }
@@ -277,6 +281,8 @@ reconcile(struct agent *ag)
 			snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", sp.v[i].peering);
 			status_session(s);
 		}
+		/* A new restart time is announced in the next OPEN: no reason to reset now. */
+		s->spec.restart_time = sp.v[i].restart_time;
 		/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
 		if (s->spec.max_prefixes != sp.v[i].max_prefixes)
 			session_set_max_prefixes(s, sp.v[i].max_prefixes);
@@ -294,6 +300,8 @@ reconcile(struct agent *ag)
 	specs_free(&sp);
 	peerings_settle(ag);
 	devices_settle(ag);
+	/* A peer gone from the configuration is no longer waited for. */
+	routes_defer_check(ag);
 }
 
 static void

@@ -6,7 +6,18 @@
  * as the peer's socket drains (pull, as BIRD and FRR do): a slow peer holds
  * a bounded number of encoded bytes and O(its table) of pending prefixes,
  * and the Adj-RIB-Out records only what went into a message.
+ *
+ * Graceful restart (RFC 4724). As a helper: a restarting peer's routes stay in
+ * the Loc-RIB and the kernel, listed as stale, until it sends them again (each
+ * one it re-announces or withdraws stops being stale) and its End-of-RIB, or
+ * its time runs out; then the stale ones that are left go. As the restarting
+ * speaker: the kernel routes an earlier run left are kept while the peers send
+ * their tables; route selection is deferred (§4.1: nothing is sent to peers with
+ * the capability) until every peer's End-of-RIB or GR_DEFER_TIME, then the kept
+ * routes no path chose are removed, and the peers get our table and End-of-RIB.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +29,8 @@
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
 #define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
 #define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
+/* RFC 4724 §4.1: the longest a restart waits for its peers' End-of-RIB. */
+#define GR_DEFER_TIME 120.0
 
 static struct rib_source
 source_of(const struct session *s)
@@ -76,14 +89,18 @@ dirty_compact(struct session *s)
 			v[k++] = v[i];
 	s->dirty.n = k;
 	s->dirty_off = 0;
+	s->dirty_floor = k;
 }
 
 static void
 mark_dirty(struct session *s, const struct prefix *p)
 {
 	/* Churn toward a peer that does not read must not grow without bound: past
-	 * twice the table, fold repeats (amortised O(1) per change). */
-	if (s->dirty.n - s->dirty_off >= 2 * loc_rib_count(loc_of(s->ag, s->dev)) + 4096)
+	 * twice the table, fold repeats (amortised O(1) per change). Withdrawn prefixes
+	 * are no longer in the table: the bound counts what the last fold left, or a
+	 * mass withdrawal would fold on every change. */
+	if (s->dirty.n - s->dirty_off >=
+	    2 * (loc_rib_count(loc_of(s->ag, s->dev)) + s->dirty_floor) + 4096)
 		dirty_compact(s);
 	bgp_prefixes_push(&s->dirty, p);
 }
@@ -98,8 +115,9 @@ fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 	int rc;
 
 	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup (a device's own
-	 * namespace takes its routes either way). */
-	if (ag->cfg.no_fib && dev == NULL)
+	 * namespace takes its routes either way). Stopping to restart: the kernel routes
+	 * stay as they are. */
+	if ((ag->cfg.no_fib && dev == NULL) || ag->keep_fib)
 		return;
 	best = loc_rib_best(loc_rib_get(loc_of(ag, dev), p));
 	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
@@ -122,6 +140,9 @@ static void
 best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 {
 	fib_sync(ag, dev, p);
+	/* Stopping: every session is closing, none is owed anything. */
+	if (ag->stopping)
+		return;
 	for (struct session *s = ag->sessions; s; s = s->next)
 		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family)
 			mark_dirty(s, p);
@@ -176,6 +197,187 @@ mark_table(struct session *s)
 	free(v);
 }
 
+static uint16_t
+afi_of(const struct session *s)
+{
+	return addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+}
+
+static void
+peer_log(const struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+peer_log(const struct session *s, const char *fmt, ...)
+{
+	char a[ADDR_STRLEN], msg[256];
+	va_list ap;
+
+	addr_format(&s->spec.remote, a);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("peer %s: %s", a, msg);
+}
+
+size_t
+routes_stale_count(const struct session *s)
+{
+	return s->stale != NULL ? adj_in_count(s->stale) : 0;
+}
+
+void
+routes_stale_drop(struct session *s, const char *why)
+{
+	struct agent *ag = s->ag;
+	struct adj_in_route *v;
+	size_t n;
+
+	ev_timer_stop(ag->loop, &s->gr_timer);
+	if (s->stale == NULL)
+		return;
+	v = adj_in_sorted(s->stale, &n);
+	for (size_t i = 0; i < n; i++)
+		if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+			best_changed(ag, s->dev, &v[i].p);
+	free(v);
+	adj_in_free(s->stale, ag->rib);
+	s->stale = NULL;
+	peer_log(s, "%sgraceful restart over (%s): %zu stale routes removed",
+		 s->llgr ? "long-lived " : "", why, n);
+	s->llgr = false;
+}
+
+uint32_t
+routes_llgr_begin(struct session *s)
+{
+	struct agent *ag = s->ag;
+	uint32_t t = s->have_gr && s->ours_gr.has_llgr ? bgp_llgr_stale_time(&s->peer_gr, afi_of(s))
+						       : 0;
+	struct adj_in_route *v;
+	size_t n, gone = 0;
+
+	if (t == 0 || s->stale == NULL)
+		return 0;
+	v = adj_in_sorted(s->stale, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct rib_attr *x = v[i].attr, *y;
+		struct bgp_attrs a;
+
+		/* RFC 9494 §4.2: a route marked NO_LLGR goes now. */
+		if (bgp_attrs_has_community(&x->a, BGP_COMM_NO_LLGR)) {
+			adj_in_set(s->stale, ag->rib, &v[i].p, NULL);
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+				best_changed(ag, s->dev, &v[i].p);
+			gone++;
+			continue;
+		}
+		/* The others carry LLGR_STALE, which makes them the least preferred (§4.3)
+		 * and keeps them from peers without LLGR (§4.5). */
+		bgp_attrs_copy(&a, &x->a);
+		bgp_attrs_add_community(&a, BGP_COMM_LLGR_STALE);
+		y = rib_attr_intern(ag->rib, &a);
+		bgp_attrs_free(&a);
+		adj_in_set(s->stale, ag->rib, &v[i].p, y);
+		routes_learn(s, &v[i].p, y);
+		rib_attr_unref(ag->rib, y);
+	}
+	free(v);
+	s->llgr = true;
+	peer_log(s, "long-lived graceful restart (RFC 9494): %zu stale routes kept for up to %us, "
+		    "%zu with NO_LLGR removed",
+		 n - gone, t, gone);
+	return t;
+}
+
+bool
+routes_unstale(struct session *s, const struct prefix *p)
+{
+	return s->stale != NULL && adj_in_set(s->stale, s->ag->rib, p, NULL);
+}
+
+void
+routes_eor(struct session *s)
+{
+	if (s->stale != NULL)
+		routes_stale_drop(s, "End-of-RIB");
+	routes_defer_check(s->ag);
+}
+
+bool
+routes_restarting(const struct session *s)
+{
+	/* Only the node's instance restarts: a device's namespace starts empty. */
+	return s->dev == NULL && s->ag->restarting;
+}
+
+/* Still owed the peer's table for the deferral of our restart (RFC 4724 §4.1)? */
+static bool
+awaited(const struct session *s)
+{
+	const struct conn *c = s->conn[0];
+
+	if (s->dev != NULL)
+		return false;
+	if (!established(s))
+		return true;
+	/* Not from a peer without the capability, nor from one restarting itself. */
+	return c->peer_open.has_gr && !c->peer_open.gr_restarted && !s->eor_received;
+}
+
+static void
+defer_end(struct agent *ag, const char *why)
+{
+	size_t removed = 0;
+
+	ag->restarting = false;
+	ev_timer_stop(ag->loop, &ag->defer_timer);
+	for (size_t i = 0; i < ag->nkept; i++) {
+		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, &ag->kept[i].p));
+
+		/* Chosen again: the route was replaced in place. Else it is stale. */
+		if (best == NULL || best->src.local) {
+			fib_remove(ag->fib, &ag->kept[i]);
+			removed++;
+		}
+	}
+	log_info("graceful restart: route selection done after %.1f s (%s); %zu stale kernel "
+		 "routes of the earlier run removed, %zu kept",
+		 ev_now(ag->loop) - ag->defer_started, why, removed, ag->nkept - removed);
+	free(ag->kept);
+	ag->kept = NULL;
+	ag->nkept = 0;
+	/* The peers that waited get our table and End-of-RIB now; their records say so. */
+	schedule_flush(ag);
+	for (struct session *s = ag->sessions; s; s = s->next)
+		status_session(s);
+}
+
+void
+routes_defer_check(struct agent *ag)
+{
+	if (!ag->restarting || ag->stopping)
+		return;
+	for (const struct session *s = ag->sessions; s; s = s->next)
+		if (awaited(s))
+			return;
+	defer_end(ag, "every peer's End-of-RIB");
+}
+
+static void
+defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	defer_end(w->data, "deferral time is up");
+}
+
+/* Peers with the capability get nothing while our restart defers route selection. */
+static bool
+deferred(const struct session *s)
+{
+	return routes_restarting(s) && s->conn[0]->peer_open.has_gr;
+}
+
 void
 routes_policy_changed(struct session *s)
 {
@@ -196,18 +398,36 @@ routes_policy_changed(struct session *s)
 void
 routes_session_up(struct session *s)
 {
+	bool fwd;
+
+	/* RFC 4724 §4.2: back without the capability for the family, or without its
+	 * forwarding state: the stale routes go at once. */
+	if (s->stale != NULL && !(bgp_gr_peer_af(&s->conn[0]->peer_open, afi_of(s), &fwd) && fwd))
+		routes_stale_drop(s, "the peer came back without preserved forwarding state");
 	/* The whole table, then End-of-RIB (RFC 4724 §2). */
 	mark_table(s);
 	s->need_eor = true;
 	schedule_flush(s->ag);
+	routes_defer_check(s->ag);
 }
 
 void
-routes_session_down(struct session *s)
+routes_session_down(struct session *s, bool keep_stale)
 {
 	struct agent *ag = s->ag;
 
-	if (s->adj_in != NULL) {
+	if (s->adj_in != NULL && keep_stale) {
+		size_t n;
+		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
+
+		/* What the peer sent stays in the Loc-RIB and the kernel, listed as stale
+		 * (with what is still stale from a restart before). */
+		if (s->stale == NULL)
+			s->stale = adj_in_new();
+		for (size_t i = 0; i < n; i++)
+			adj_in_set(s->stale, ag->rib, &v[i].p, v[i].attr);
+		free(v);
+	} else if (s->adj_in != NULL) {
 		size_t n;
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
 
@@ -216,10 +436,12 @@ routes_session_down(struct session *s)
 				best_changed(ag, s->dev, &v[i].p);
 		free(v);
 	}
+	if (!keep_stale && s->stale != NULL)
+		routes_stale_drop(s, "the session ended for good");
 	adj_in_free(s->adj_out, ag->rib);
 	s->adj_out = NULL;
 	bgp_prefixes_free(&s->dirty);
-	s->dirty_off = 0;
+	s->dirty_off = s->dirty_floor = 0;
 	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
@@ -413,6 +635,7 @@ routes_pull(struct session *s)
 		.reflector = s->spec.reflector,
 		.cluster_id = s->spec.cluster_id,
 		.rr_client = s->spec.rr_client,
+		.llgr = s->conn[0]->peer_open.has_llgr,
 		.local_as = s->spec.local_as,
 		.local = s->spec.local,
 		.remote = s->spec.remote,
@@ -420,7 +643,7 @@ routes_pull(struct session *s)
 	struct bgp_encode_ctx ectx = {.as4 = s->conn[0]->peer_open.has_as4, .ebgp = t.ebgp};
 	int steps = 0;
 
-	if (!established(s) || !session_out_room(s))
+	if (!established(s) || !session_out_room(s) || deferred(s))
 		return;
 	if (s->adj_out == NULL)
 		s->adj_out = adj_in_new();
@@ -445,7 +668,7 @@ routes_pull(struct session *s)
 		stage_chunk(s, &ectx, &t);
 	}
 	if (s->nstaged == 0 && s->dirty_off == s->dirty.n) {
-		s->dirty.n = s->dirty_off = 0;
+		s->dirty.n = s->dirty_off = s->dirty_floor = 0;
 		s->resending = false;
 		if (s->need_eor && session_out_room(s)) {
 			uint8_t eor[64];
@@ -540,20 +763,59 @@ routes_originate(struct agent *ag, const struct node_prefixes *want)
 	ag->local = sorted;
 }
 
+/*
+ * Routes an earlier run left in the kernel: with graceful restart, those of our
+ * metric are kept while the peers send their tables again (and forwarding goes
+ * on); without it, or of another metric, they are removed now.
+ */
+static int
+earlier_routes(struct agent *ag, struct err *err)
+{
+	struct fib_route *v;
+	size_t n, k = 0;
+	int flushed;
+
+	if (!ag->cfg.graceful_restart) {
+		if ((flushed = fib_flush_stale(ag->fib, err)) < 0)
+			return -1;
+		if (flushed > 0)
+			log_info("removed %d stale kernel routes of an earlier run", flushed);
+		return 0;
+	}
+	if (fib_routes_ours(ag->fib, &v, &n, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].metric == FIB_METRIC)
+			v[k++] = v[i];
+		else
+			fib_remove(ag->fib, &v[i]);
+	}
+	if (k == 0) {
+		free(v);
+		return 0;
+	}
+	ag->kept = v;
+	ag->nkept = k;
+	ag->restarting = true;
+	ag->defer_started = ev_now(ag->loop);
+	ev_timer_start(ag->loop, &ag->defer_timer);
+	log_info("graceful restart: %zu kernel routes of an earlier run kept while the peers "
+		 "send their tables (at most %.0f s)",
+		 k, GR_DEFER_TIME);
+	return 0;
+}
+
 int
 routes_start(struct agent *ag, struct err *err)
 {
-	int n;
-
 	ag->loc = loc_rib_new();
 	ag->fib = fib_open(ag->loop, !ag->cfg.no_fib, err);
 	if (ag->fib == NULL)
 		return -1;
-	/* Routes an earlier run left behind. */
-	if ((n = fib_flush_stale(ag->fib, err)) < 0)
+	ev_timer_init(&ag->defer_timer, defer_cb, GR_DEFER_TIME, 0.);
+	ag->defer_timer.data = ag;
+	if (earlier_routes(ag, err) != 0)
 		return -1;
-	if (n > 0)
-		log_info("removed %d stale kernel routes of an earlier run", n);
 	ev_timer_init(&ag->flush_timer, flush_cb, FLUSH_DELAY, 0.);
 	ag->flush_timer.data = ag;
 	ev_timer_init(&ag->stats_timer, stats_cb, STATS_EVERY, STATS_EVERY);
@@ -565,14 +827,24 @@ routes_start(struct agent *ag, struct err *err)
 void
 routes_stop(struct agent *ag)
 {
-	size_t n;
+	size_t n = 0;
 	const struct rib_dest **v;
 
 	ev_timer_stop(ag->loop, &ag->flush_timer);
 	ev_timer_stop(ag->loop, &ag->stats_timer);
-	/* Our kernel routes go with us: a stopped node must not keep forwarding on them. */
-	v = loc_rib_sorted(ag->loc, &n);
-	for (size_t i = 0; i < n; i++) {
+	ev_timer_stop(ag->loop, &ag->defer_timer);
+	/* Stopping for good during a restart's deferral: what the earlier run left goes too. */
+	for (size_t i = 0; !ag->keep_fib && i < ag->nkept; i++)
+		fib_remove(ag->fib, &ag->kept[i]);
+	free(ag->kept);
+	ag->kept = NULL;
+	ag->nkept = 0;
+	/* Our kernel routes go with us, a stopped node must not keep forwarding on them;
+	 * unless it stops to restart (graceful restart): then they stay for the next run. */
+	if (ag->keep_fib)
+		log_info("kernel routes kept for the restart (graceful restart)");
+	v = ag->keep_fib ? NULL : loc_rib_sorted(ag->loc, &n);
+	for (size_t i = 0; v != NULL && i < n; i++) {
 		const struct rib_path *best = loc_rib_best(v[i]);
 		struct err err;
 

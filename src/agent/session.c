@@ -25,8 +25,13 @@
 /* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
  * the negotiated hold time. */
 #define SEND_HOLD_MIN 480
+/* RFC 4724 §4.2: once a restarting peer is back, how long its stale routes wait for
+ * its End-of-RIB (FRR's stalepath-time). */
+#define GR_STALE_TIME 360
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
+static void session_down_routes(struct conn *c);
+static void session_gr_timer(struct session *s, uint32_t seconds);
 static void session_settle(struct session *s);
 
 const char *
@@ -210,6 +215,14 @@ send_open(struct conn *c)
 
 	/* An IPv4 session carries IPv4 unicast, an IPv6 session IPv6 unicast. */
 	bgp_open_ours(&o, s->spec.local_as, s->ag->cfg.hold_time, s->ag->cfg.router_id, v4, !v4);
+	/* RFC 4724 §3: the Restart State bit while our restart defers route selection. */
+	if (s->ag->cfg.graceful_restart) {
+		bgp_gr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, s->spec.restart_time,
+			    routes_restarting(s));
+		/* RFC 9494: we help peers that ask for long-lived stale routes. */
+		bgp_llgr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, 0);
+	}
+	c->our_open = o;
 	bgp_open_encode(&w, &o);
 	conn_send(c, &w);
 }
@@ -225,13 +238,33 @@ send_simple(struct conn *c, void (*encode)(struct wr *w))
 }
 
 static void
-send_notif(struct conn *c, const struct bgp_notif *n)
+send_notif(struct conn *c, const struct bgp_notif *given)
 {
 	static uint8_t buf[BGP_MAX_LEN];
+	static struct bgp_notif hard;
 	struct wr w = wr_init(buf, sizeof(buf));
+	char name[BGP_GR_NAME_MAX];
+	const struct bgp_notif *n = given;
 
+	if (c->quiet) {
+		/* RFC 4724: the peer sees the TCP session end and keeps our routes. */
+		log_info("peer %s: closing without a NOTIFICATION for a graceful restart",
+			 peer_str(c->s));
+		return;
+	}
+	/* RFC 8538 §5: with the N bit, a Cease that ends the session for good goes out
+	 * as a Hard Reset, or the peer would keep our routes as for a restart. */
+	if (c->have_open && bgp_gr_notification(&c->our_open, &c->peer_open) &&
+	    bgp_gr_needs_hard_reset(given)) {
+		hard = *given;
+		bgp_gr_hard_reset(&hard);
+		n = &hard;
+	}
+	c->down_how = BGP_GR_DOWN_NOTIF_SENT;
+	c->down_code = given->code;
+	c->down_subcode = given->subcode;
 	log_warnx("peer %s: sending NOTIFICATION %u/%u (%s)", peer_str(c->s), n->code, n->subcode,
-		  bgp_notif_name(n->code, n->subcode));
+		  bgp_gr_notif_name(n, name, sizeof(name)));
 	bgp_notif_encode(&w, n);
 	c->s->n.notifs_out++;
 	conn_send(c, &w);
@@ -307,14 +340,21 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			break;
 		case FSM_ACT_SESSION_UP:
 			s->n.established_transitions++;
+			c->down_how = BGP_GR_DOWN_TCP;
+			s->have_gr = true;
+			s->ours_gr = c->our_open;
+			s->peer_gr = c->peer_open;
 			routes_session_up(s);
+			/* RFC 4724 §4.2: the stale routes wait for its End-of-RIB. */
+			if (s->stale != NULL)
+				session_gr_timer(s, GR_STALE_TIME);
 			log_info("peer %s: session established (AS %u, hold %us)", peer_str(s),
 				 s->spec.remote_as, c->fsm.hold);
 			break;
 		case FSM_ACT_SESSION_DOWN:
 			log_info("peer %s: session down: %s", peer_str(s), c->fsm.last_error);
-			/* The peer's routes go with the session. */
-			routes_session_down(s);
+			/* The peer's routes go with the session, unless it restarts. */
+			session_down_routes(c);
 			adj_in_free(s->adj_in, s->ag->rib);
 			s->adj_in = NULL;
 			s->eor_received = false;
@@ -327,6 +367,50 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 
 		conn_event(c, &in);
 	}
+}
+
+static void
+session_gr_timer(struct session *s, uint32_t seconds)
+{
+	ev_timer_stop(s->ag->loop, &s->gr_timer);
+	ev_timer_set(&s->gr_timer, (ev_tstamp)seconds, 0.);
+	ev_timer_start(s->ag->loop, &s->gr_timer);
+}
+
+/*
+ * The session went down: the peer restarts (its routes stay, stale, for its
+ * restart time; RFC 4724 §4.2, RFC 8538 §4), or its routes go now.
+ */
+static void
+session_down_routes(struct conn *c)
+{
+	struct session *s = c->s;
+	struct bgp_notif n;
+	bool keep;
+	uint16_t t = c->peer_open.gr_restart_time;
+
+	bgp_notif_set(&n, c->down_code, c->down_subcode, NULL, 0);
+	keep = s->ag->cfg.graceful_restart && !s->ag->stopping &&
+	       bgp_gr_keeps_routes(&c->our_open, &c->peer_open,
+				   addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6,
+				   c->down_how, &n);
+	routes_session_down(s, keep);
+	if (!keep)
+		return;
+	s->gr_since = time(NULL);
+	log_info("peer %s: graceful restart: keeping its %zu routes, stale, for up to %us",
+		 peer_str(s), routes_stale_count(s), t);
+	ev_timer_stop(s->ag->loop, &s->gr_timer);
+	if (t == 0) {
+		uint32_t llst = routes_llgr_begin(s);
+
+		if (llst == 0)
+			routes_stale_drop(s, "restart time 0");
+		else
+			session_gr_timer(s, llst);
+		return;
+	}
+	session_gr_timer(s, t);
 }
 
 static void
@@ -489,13 +573,18 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	if (s->adj_in == NULL)
 		s->adj_in = adj_in_new();
 	for (size_t i = 0; i < u.withdraw.n; i++) {
-		if (adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL))
+		/* A stale route withdrawn goes at once (RFC 4724 §4.2). */
+		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);
+
+		if (adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL) || was_stale)
 			routes_learn(s, &u.withdraw.v[i], NULL);
 	}
 	if (u.announce.n > 0) {
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
 
 		for (size_t i = 0; i < u.announce.n; i++) {
+			/* Sent again: no longer stale (RFC 4724 §4.2). */
+			routes_unstale(s, &u.announce.v[i]);
 			if (!adj_in_set(s->adj_in, rib, &u.announce.v[i], x))
 				continue;
 			/* The prefix past the limit goes no further than the Adj-RIB-In. */
@@ -512,6 +601,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	if (u.end_of_rib) {
 		s->eor_received = true;
 		log_info("peer %s: End-of-RIB, %zu prefixes", peer_str(s), adj_in_count(s->adj_in));
+		routes_eor(s);
 	}
 	s->n.prefixes_received = adj_in_count(s->adj_in);
 	if (u.end_of_rib)
@@ -528,6 +618,7 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	size_t blen = len - BGP_HEADER_LEN;
 	struct bgp_notif n;
 	struct bgp_route_refresh rr = {0};
+	char name[BGP_GR_NAME_MAX];
 
 	s->n.msgs_in++;
 	switch (type) {
@@ -548,8 +639,11 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	case BGP_NOTIFICATION:
 		s->n.notifs_in++;
 		bgp_notif_decode(body, blen, &n);
+		c->down_how = BGP_GR_DOWN_NOTIF_RECEIVED;
+		c->down_code = n.code;
+		c->down_subcode = n.subcode;
 		log_warnx("peer %s: received NOTIFICATION %u/%u (%s)", peer_str(s), n.code,
-			  n.subcode, bgp_notif_name(n.code, n.subcode));
+			  n.subcode, bgp_gr_notif_name(&n, name, sizeof(name)));
 		/* §6.2: a version error from the peer is not counted as a failure. */
 		conn_simple_event(c,
 				  n.code == BGP_ERR_OPEN && n.subcode == BGP_OPEN_BAD_VERSION
@@ -657,6 +751,11 @@ session_settle(struct session *s)
 		state = c1->fsm.state;
 	snprintf(info, sizeof(info), "%s%s%s", fsm_state_name(state),
 		 c0->fsm.last_error[0] ? " " : "", c0->fsm.last_error);
+	/* A restarting peer (RFC 4724 §4.2): its routes are kept, stale. */
+	if (s->stale != NULL)
+		snprintf(info + strlen(info), sizeof(info) - strlen(info),
+			 " (%sgraceful restart: %zu stale routes kept)", s->llgr ? "long-lived " : "",
+			 routes_stale_count(s));
 	if (state != s->state || strcmp(info, s->info) != 0) {
 		if (state != s->state)
 			s->since = time(NULL);
@@ -749,6 +848,25 @@ conn_send_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	session_settle(s);
 }
 
+static void
+gr_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct session *s = w->data;
+	bool up = s->conn[0]->fsm.state == FSM_ESTABLISHED;
+	uint32_t llst;
+
+	(void)loop;
+	(void)revents;
+	/* The restart time is up: long-lived stale routes if the peer asked (RFC 9494). */
+	if (!up && !s->llgr && (llst = routes_llgr_begin(s)) > 0) {
+		session_gr_timer(s, llst);
+	} else {
+		routes_stale_drop(s, up ? "no End-of-RIB in time"
+					: s->llgr ? "long-lived stale time is up" : "restart time is up");
+	}
+	session_settle(s);
+}
+
 static struct conn *
 conn_new(struct session *s, bool passive)
 {
@@ -800,6 +918,8 @@ session_new(struct agent *ag, const struct peer_spec *spec)
 	s->state = FSM_IDLE;
 	s->since = time(NULL);
 	s->conn[0] = conn_new(s, false);
+	ev_timer_init(&s->gr_timer, gr_timer_cb, 0., 0.);
+	s->gr_timer.data = s;
 	s->next = ag->sessions;
 	ag->sessions = s;
 	return s;
@@ -826,20 +946,39 @@ conn_stop(struct conn *c, uint8_t cease_subcode, const char *why)
 	conn_apply(c, &acts);
 }
 
-void
-session_free(struct session *s, uint8_t cease_subcode, const char *why)
+static void
+release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 {
+	struct agent *ag = s->ag;
 	struct session **pp;
+	uint16_t afi = addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+	bool fwd;
 
-	log_info("peer %s: stopping (%s)", peer_str(s), bgp_notif_name(BGP_ERR_CEASE, cease_subcode));
 	for (int i = 0; i < 2; i++) {
-		if (s->conn[i] != NULL)
-			conn_stop(s->conn[i], cease_subcode, why);
-		conn_free(s->conn[i]);
+		struct conn *c = s->conn[i];
+		uint8_t sub = cease_subcode;
+		const char *text = why;
+
+		/* Only a peer that keeps routes of the session's family gets a restart. */
+		if (c != NULL && restart && c->fsm.state == FSM_ESTABLISHED && c->have_open &&
+		    bgp_gr_peer_af(&c->peer_open, afi, &fwd)) {
+			/* RFC 8538 §4: a Cease other than Hard Reset counts as a restart;
+			 * without the N bit, only a TCP session ending without one does. */
+			if (bgp_gr_notification(&c->our_open, &c->peer_open)) {
+				sub = BGP_CEASE_ADMIN_RESET;
+				text = "tabbyd restarting";
+			} else {
+				c->quiet = true;
+			}
+		}
+		if (c != NULL)
+			conn_stop(c, sub, text);
+		conn_free(c);
 	}
+	ev_timer_stop(s->ag->loop, &s->gr_timer);
 	if (s->spec.password[0])
 		listen_md5_update(s->ag, s->dev, &s->spec.remote, "");
-	routes_session_down(s);
+	routes_session_down(s, false);
 	adj_in_free(s->adj_in, s->ag->rib);
 	status_session_remove(s);
 	for (pp = &s->ag->sessions; *pp; pp = &(*pp)->next) {
@@ -850,6 +989,27 @@ session_free(struct session *s, uint8_t cease_subcode, const char *why)
 	}
 	policy_unref(s->spec.policy);
 	free(s);
+	routes_defer_check(ag);
+}
+
+void
+session_free(struct session *s, uint8_t cease_subcode, const char *why)
+{
+	log_info("peer %s: stopping (%s)", peer_str(s), bgp_notif_name(BGP_ERR_CEASE, cease_subcode));
+	release(s, cease_subcode, why, false);
+}
+
+void
+session_free_restart(struct session *s)
+{
+	/* A device's namespace and its routes go when tabbyd stops: its peers are told
+	 * it is for good, they must not forward to it while it is away. */
+	if (s->dev != NULL) {
+		session_free(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+		return;
+	}
+	log_info("peer %s: stopping for a restart (graceful restart)", peer_str(s));
+	release(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down", true);
 }
 
 struct session *

@@ -43,6 +43,49 @@ iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * Graceful restart as negotiated in the last session (RFC 4724, RFC 8538): what
+ * each side announced, and whether the peer is restarting (its routes kept, stale).
+ */
+static json_t *
+gr_json(const struct session *s)
+{
+	uint16_t afi = addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+	bool fwd = false, peer_af = s->have_gr && bgp_gr_peer_af(&s->peer_gr, afi, &fwd);
+	bool ours = s->have_gr && s->ours_gr.has_gr;
+	json_t *o;
+
+	o = json_pack("{s:b, s:b, s:i}", "negotiated", ours && peer_af, "notification",
+		      s->have_gr && bgp_gr_notification(&s->ours_gr, &s->peer_gr), "restart_time",
+		      (int)s->spec.restart_time);
+	if (s->have_gr)
+		json_object_set_new(o, "peer",
+				    json_pack("{s:b, s:i, s:b, s:b, s:b}", "advertised",
+					      s->peer_gr.has_gr, "restart_time",
+					      (int)s->peer_gr.gr_restart_time, "restarted",
+					      s->peer_gr.gr_restarted, "notification",
+					      s->peer_gr.gr_notification, "forwarding", fwd));
+	json_object_set_new(o, "restarting_local", json_boolean(routes_restarting(s)));
+	json_object_set_new(o, "peer_restarting", json_boolean(s->stale != NULL));
+	json_object_set_new(o, "stale_prefixes", json_integer((json_int_t)routes_stale_count(s)));
+	/* When the peer's session went down, while its routes are kept. */
+	if (s->stale != NULL)
+		json_object_set_new(o, "stale_since_unix", json_integer((json_int_t)s->gr_since));
+	return o;
+}
+
+/* Long-lived graceful restart (RFC 9494): what the peer asks, and whether it is on now. */
+static json_t *
+llgr_json(const struct session *s)
+{
+	uint16_t afi = addr_is_v4(&s->spec.remote) ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+	uint32_t t = s->have_gr ? bgp_llgr_stale_time(&s->peer_gr, afi) : 0;
+
+	return json_pack("{s:b, s:b, s:I, s:b}", "advertised", s->have_gr && s->ours_gr.has_llgr,
+			 "negotiated", s->have_gr && s->ours_gr.has_llgr && t > 0,
+			 "peer_stale_time", (json_int_t)t, "active", s->llgr);
+}
+
 char *
 status_session_json(const struct session *s)
 {
@@ -83,6 +126,8 @@ status_session_json(const struct session *s)
 			    json_integer((json_int_t)s->n.established_transitions));
 	json_object_set_new(o, "connect_retries",
 			    json_integer(c ? (json_int_t)c->fsm.connect_retry_counter : 0));
+	json_object_set_new(o, "graceful_restart", gr_json(s));
+	json_object_set_new(o, "llgr", llgr_json(s));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)

@@ -50,6 +50,9 @@ enum { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2, BGP_AS_CONFED_SEQUENCE = 3, BGP_AS_C
 #define BGP_COMM_NO_EXPORT 0xFFFFFF01u
 #define BGP_COMM_NO_ADVERTISE 0xFFFFFF02u
 #define BGP_COMM_NO_EXPORT_SUBCONFED 0xFFFFFF03u
+/* RFC 9494 §4.1 (long-lived graceful restart). */
+#define BGP_COMM_LLGR_STALE 0xFFFF0006u
+#define BGP_COMM_NO_LLGR 0xFFFF0007u
 
 /* Bits of bgp_attrs.has, by what was present after judging. */
 #define BGP_HAS(t) (UINT64_C(1) << (t))

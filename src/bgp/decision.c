@@ -39,39 +39,43 @@ step(int i, const struct bgp_attrs *a, const struct rib_source *sa, const struct
 	switch (i) {
 	case 0: /* our own routes first */
 		return (int)sb->local - (int)sa->local;
-	case 1: /* §9.1.2.2 a: highest LOCAL_PREF (§9.1.1) */
+	case 1: /* RFC 9494 §4.3: a long-lived stale route is the least preferred */
+		return (int)bgp_attrs_has_community(a, BGP_COMM_LLGR_STALE) -
+		       (int)bgp_attrs_has_community(b, BGP_COMM_LLGR_STALE);
+	case 2: /* §9.1.2.2 a: highest LOCAL_PREF (§9.1.1) */
 		x = local_pref(a, sa);
 		y = local_pref(b, sb);
 		return x > y ? -1 : x < y;
-	case 2: /* shortest AS_PATH */
+	case 3: /* shortest AS_PATH */
 		x = bgp_as_path_length(bgp_attrs_as_path(a), a->as_path_len);
 		y = bgp_as_path_length(bgp_attrs_as_path(b), b->as_path_len);
 		return x < y ? -1 : x > y;
-	case 3: /* lowest ORIGIN */
+	case 4: /* lowest ORIGIN */
 		return (int)a->origin - (int)b->origin;
-	case 4: /* lowest MED, only between routes from the same neighbouring AS */
+	case 5: /* lowest MED, only between routes from the same neighbouring AS */
 		if (first_as(a) != first_as(b))
 			return 0;
 		x = (a->has & BGP_HAS(BGP_ATTR_MED)) ? a->med : 0;
 		y = (b->has & BGP_HAS(BGP_ATTR_MED)) ? b->med : 0;
 		return x < y ? -1 : x > y;
-	case 5: /* eBGP over iBGP */
+	case 6: /* eBGP over iBGP */
 		return (int)sb->ebgp - (int)sa->ebgp;
-	case 6: /* lowest BGP identifier (ORIGINATOR_ID where present) */
+	case 7: /* lowest BGP identifier (ORIGINATOR_ID where present) */
 		x = router_id(a, sa);
 		y = router_id(b, sb);
 		return x < y ? -1 : x > y;
-	case 7: /* RFC 4456 §9: shortest CLUSTER_LIST */
+	case 8: /* RFC 4456 §9: shortest CLUSTER_LIST */
 		return (int)a->cluster_list_n - (int)b->cluster_list_n;
-	case 8: /* lowest peer address */
+	case 9: /* lowest peer address */
 		return addr_cmp(&sa->addr, &sb->addr);
 	}
 	return 0;
 }
 
-static const char *const step_names[] = {"local",  "local_pref", "as_path",
-					 "origin", "med",        "ebgp",
-					 "router_id", "cluster_list", "peer_address"};
+static const char *const step_names[] = {"local",     "llgr_stale",   "local_pref",
+					 "as_path",   "origin",       "med",
+					 "ebgp",      "router_id",    "cluster_list",
+					 "peer_address"};
 #define NSTEPS (int)(sizeof(step_names) / sizeof(step_names[0]))
 
 int
@@ -118,6 +122,9 @@ rib_export(const struct bgp_attrs *best, const struct rib_source *src, const str
 		return false;
 	if (t->ebgp && (bgp_attrs_has_community(best, BGP_COMM_NO_EXPORT) ||
 			bgp_attrs_has_community(best, BGP_COMM_NO_EXPORT_SUBCONFED)))
+		return false;
+	/* RFC 9494 §4.5: a long-lived stale route only to peers that know what it is. */
+	if (!t->llgr && bgp_attrs_has_community(best, BGP_COMM_LLGR_STALE))
 		return false;
 	bgp_attrs_copy(out, best);
 	if (reflect) {

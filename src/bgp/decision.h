@@ -34,6 +34,7 @@ const char *rib_path_cmp_reason(const struct bgp_attrs *a, const struct rib_sour
 struct rib_target {
 	bool ebgp;
 	bool keep_next_hop;      /* eBGP: the next hop as learned (keepOriginalNextHop) */
+	bool llgr;               /* the peer announced long-lived graceful restart (RFC 9494) */
 	uint32_t local_as;
 	struct addr local;       /* our address on the session: next hop self */
 	struct addr remote;

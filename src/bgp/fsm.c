@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bgp/gr.h"
 #include "lib/text.h"
 
 static const char *const state_names[] = {
@@ -123,10 +124,16 @@ note(struct fsm *f, const char *prefix, const char *what)
 }
 
 static void
-note_notif(struct fsm *f, const char *prefix, const struct bgp_notif *n)
+note_notif(struct fsm *f, const char *prefix, const struct bgp_notif *given)
 {
-	char msg[TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX)];
-	const char *name = bgp_notif_name(n->code, n->subcode);
+	static struct bgp_notif inner;
+	char msg[TEXT_ESCAPED_SIZE(BGP_SHUTDOWN_MAX)], both[BGP_GR_NAME_MAX];
+	const struct bgp_notif *n = given;
+	const char *name = bgp_gr_notif_name(given, both, sizeof(both));
+
+	/* RFC 8538 §3.1: the shutdown communication is the carried NOTIFICATION's. */
+	if (bgp_gr_hard_reset_inner(given, &inner) == 0)
+		n = &inner;
 	/* The escaped message is cut to what fits, so the note never ends inside a character. */
 	size_t room = sizeof(f->last_error) - strlen(prefix) - strlen(name) - sizeof(": \"\"");
 

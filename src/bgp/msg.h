@@ -6,7 +6,8 @@
  * the extended optional parameters length (RFC 9072) and capabilities
  * (RFC 5492): multiprotocol (RFC 4760), route refresh (RFC 2918), enhanced
  * route refresh (RFC 7313, recognised), 4-octet AS (RFC 6793), extended
- * messages (RFC 8654), graceful restart (RFC 4724, parsed and kept), unknown
+ * messages (RFC 8654), graceful restart (RFC 4724) and long-lived graceful
+ * restart (RFC 9494; what they mean: gr.h), unknown
  * ones kept and ignored; UPDATE framing (§4.3) with each path attribute
  * framed but not decoded; NOTIFICATION (§4.5) with the shutdown
  * communication of RFC 9003; KEEPALIVE (§4.4); ROUTE-REFRESH (RFC 2918).
@@ -125,6 +126,7 @@ enum {
 	BGP_CAP_GRACEFUL_RESTART = 64,
 	BGP_CAP_AS4 = 65,
 	BGP_CAP_ENHANCED_RR = 70,
+	BGP_CAP_LLGR = 71,          /* RFC 9494 */
 };
 
 #define BGP_GR_MAX_AF 8
@@ -133,6 +135,7 @@ enum {
 struct bgp_gr_af {
 	uint16_t afi;
 	uint8_t safi, flags;
+	uint32_t stale_time;     /* LLGR only: the long-lived stale time, 24 bits */
 };
 
 struct bgp_open {
@@ -150,6 +153,9 @@ struct bgp_open {
 	uint16_t gr_restart_time;
 	uint8_t gr_naf;
 	struct bgp_gr_af gr_af[BGP_GR_MAX_AF];
+	bool has_llgr;           /* RFC 9494 */
+	uint8_t llgr_naf;
+	struct bgp_gr_af llgr_af[BGP_GR_MAX_AF];
 	uint8_t nunknown;
 	uint8_t unknown[BGP_UNKNOWN_CAPS_MAX];  /* codes of capabilities we do not know */
 	bool ext_params;         /* sent with the RFC 9072 extended length */

@@ -73,6 +73,25 @@ parse_capability(struct bgp_open *o, uint8_t code, struct rd *v)
 			rd_u8(v, &af->flags);
 		}
 		return 0;
+	case BGP_CAP_LLGR:
+		/* RFC 9494 §3: (AFI, SAFI, flags, 24-bit long-lived stale time) tuples; a
+		 * malformed one is ignored, as for graceful restart. */
+		if (rd_left(v) % 7 != 0)
+			return 0;
+		o->has_llgr = true;
+		while (rd_left(v) >= 7 && o->llgr_naf < BGP_GR_MAX_AF) {
+			struct bgp_gr_af *af = &o->llgr_af[o->llgr_naf++];
+			uint8_t hi = 0;
+			uint16_t lo = 0;
+
+			rd_u16(v, &af->afi);
+			rd_u8(v, &af->safi);
+			rd_u8(v, &af->flags);
+			rd_u8(v, &hi);
+			rd_u16(v, &lo);
+			af->stale_time = (uint32_t)hi << 16 | lo;
+		}
+		return 0;
 	default:
 		/* RFC 5492 §3: unknown capabilities are ignored. */
 		if (o->nunknown < BGP_UNKNOWN_CAPS_MAX)
@@ -207,6 +226,17 @@ encode_capabilities(struct wr *w, const struct bgp_open *o)
 			wr_u16(w, o->gr_af[i].afi);
 			wr_u8(w, o->gr_af[i].safi);
 			wr_u8(w, o->gr_af[i].flags);
+		}
+	}
+	if (o->has_llgr) {
+		wr_u8(w, BGP_CAP_LLGR);
+		wr_u8(w, (uint8_t)(7 * o->llgr_naf));
+		for (uint8_t i = 0; i < o->llgr_naf; i++) {
+			wr_u16(w, o->llgr_af[i].afi);
+			wr_u8(w, o->llgr_af[i].safi);
+			wr_u8(w, o->llgr_af[i].flags);
+			wr_u8(w, (uint8_t)(o->llgr_af[i].stale_time >> 16));
+			wr_u16(w, (uint16_t)o->llgr_af[i].stale_time);
 		}
 	}
 	if (o->has_as4) {

@@ -23,6 +23,7 @@ static const struct {
 	[OPT_IMPORT] = {"import", 0, true},
 	[OPT_EXPORT] = {"export", 0, true},
 	[OPT_MAX_PREFIXES] = {"max-prefixes", 0, true},
+	[OPT_RESTART_TIME] = {"restart-time", 0, true},
 	[OPT_OWNER] = {"owner", 0, true},
 	[OPT_NAME] = {"name", 0, true},
 	[OPT_DEVICE] = {"device", 0, true},

@@ -2,6 +2,7 @@
  * commands that node-specific peers share. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -92,6 +93,24 @@ max_prefixes_option(struct ctl *c, uint32_t *out)
 	return 0;
 }
 
+/* --restart-time=SECONDS: the RFC 4724 restart time announced to the peer (0: default). */
+static int
+restart_time_option(struct ctl *c, uint32_t *out)
+{
+	const char *v = c->args.val[OPT_RESTART_TIME];
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || n < 1 || n > BGPCONF_RESTART_TIME_MAX)
+		return ctl_usage_error(c, "Invalid --restart-time '%s'; accepted: 1-%d seconds.", v,
+				       BGPCONF_RESTART_TIME_MAX);
+	*out = (uint32_t)n;
+	return 0;
+}
+
 int
 ctl_peer_add(struct ctl *c, bool node_specific)
 {
@@ -107,7 +126,8 @@ ctl_peer_add(struct ctl *c, bool node_specific)
 		return CTL_EXIT_USAGE;
 	if (policy_switch(c, OPT_IMPORT, &p.import_none) != 0 ||
 	    policy_switch(c, OPT_EXPORT, &p.export_none) != 0 ||
-	    max_prefixes_option(c, &p.max_prefixes) != 0)
+	    max_prefixes_option(c, &p.max_prefixes) != 0 ||
+	    restart_time_option(c, &p.max_restart_time) != 0)
 		return CTL_EXIT_USAGE;
 	node = peer_scope(c, node_specific, &ok);
 	if (!ok)
@@ -196,6 +216,9 @@ peers_doc(const struct bgp_peers *peers, const char *node)
 		if (peers->v[i].max_prefixes != 0)
 			json_object_set_new(o, "max_prefixes",
 					    json_integer(peers->v[i].max_prefixes));
+		if (peers->v[i].max_restart_time != 0)
+			json_object_set_new(o, "max_restart_time",
+					    json_integer(peers->v[i].max_restart_time));
 		if (node != NULL)
 			json_object_set_new(o, "node", json_string(node));
 		json_array_append_new(arr, o);
@@ -329,8 +352,10 @@ default_node_as(struct ctl *c)
 const struct ctl_cmd ctl_bgp_cmds[] = {
 	{"bgp peer add",
 	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
-	 "[--max-prefixes=<N>|none]",
-	 OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES), peer_add},
+	 "[--max-prefixes=<N>|none] [--restart-time=<SECONDS>]",
+	 OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES) |
+		 OPTF(OPT_RESTART_TIME),
+	 peer_add},
 	{"bgp peer remove", "<PEER_IP>", 0, peer_remove},
 	{"bgp peer show", "[--ipv4 | --ipv6]", OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_OUTPUT),
 	 peer_show},

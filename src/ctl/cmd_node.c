@@ -16,7 +16,8 @@ const char ctl_node_help[] =
 	"  tabbyctl node remove <NODE>\n"
 	"  tabbyctl node bgp peer add <PEER_IP> as <AS_NUM> [--password=<KEY>]\n"
 	"                                 [--import=all|none] [--export=all|none]\n"
-	"                                 [--max-prefixes=<N>|none] [--node=<NODE>]\n"
+	"                                 [--max-prefixes=<N>|none] [--restart-time=<SECONDS>]\n"
+	"                                 [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer remove <PEER_IP> [--node=<NODE>]\n"
 	"  tabbyctl node bgp peer show [--ipv4 | --ipv6] [--node=<NODE>]\n"
 	"  tabbyctl node prefix add <CIDR> [--node=<NODE>]\n"
@@ -44,6 +45,9 @@ const char ctl_node_help[] =
 	" --max-prefixes=<N>|none  Close the session past N prefixes received from the\n"
 	"                  peer (Cease, RFC 4486); it retries after a growing back-off.\n"
 	"                  Default none.\n"
+	" --restart-time=<SECONDS>  The graceful restart time announced to the peer\n"
+	"                  (RFC 4724): how long it keeps this node's routes while tabbyd\n"
+	"                  restarts. 1-4095, default 120.\n"
 	" --ipv4           Show IPv4 information only.\n"
 	" --ipv6           Show IPv6 information only.\n"
 	"\n"
@@ -333,8 +337,9 @@ const struct ctl_cmd ctl_node_cmds[] = {
 	{"node remove", "<NODE>", 0, node_remove},
 	{"node bgp peer add",
 	 "<PEER_IP> as <AS_NUM> [--password=<KEY>] [--import=all|none] [--export=all|none] "
-	 "[--max-prefixes=<N>|none] [--node=<NODE>]",
-	 NODE_OPT | OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES),
+	 "[--max-prefixes=<N>|none] [--restart-time=<SECONDS>] [--node=<NODE>]",
+	 NODE_OPT | OPTF(OPT_PASSWORD) | OPTF(OPT_IMPORT) | OPTF(OPT_EXPORT) | OPTF(OPT_MAX_PREFIXES) |
+		 OPTF(OPT_RESTART_TIME),
 	 node_peer_add},
 	{"node bgp peer remove", "<PEER_IP> [--node=<NODE>]", NODE_OPT, node_peer_remove},
 	{"node bgp peer show", "[--ipv4 | --ipv6] [--node=<NODE>]", SHOW_OPTS, node_peer_show},

@@ -22,7 +22,8 @@ const char ctl_route_help[] =
 	"\n"
 	"Description:\n"
 	"  Show the routes a node's agent holds: every path it learned or originates,\n"
-	"  the best one marked with '*'. It asks the agent on its control socket (the\n"
+	"  the best one marked with '*', and 'stale' on a path kept from a peer that is\n"
+	"  restarting (graceful restart). It asks the agent on its control socket (the\n"
 	"  path is in the agent's record), so run it on that node's machine.\n"
 	"  With --device, the routes of a virtual device's own routing instance\n"
 	"  (its peerings' routes, which never reach the node's table).\n"
@@ -34,6 +35,17 @@ const char ctl_route_help[] =
 	" --ipv6                  Show IPv6 routes only.\n"
 	" -o --output=<FORMAT>    table (default), json or yaml.\n"
 	"\n";
+
+/* The BEST column: '*' for the best path, "stale" for a path kept from a restarting peer. */
+static const char *
+best_mark(json_t *r)
+{
+	bool best = json_is_true(json_object_get(r, "best"));
+
+	if (json_is_true(json_object_get(r, "stale")))
+		return best ? "* stale" : "stale";
+	return best ? "*" : "";
+}
 
 struct sorted_path {
 	struct prefix p;
@@ -176,7 +188,7 @@ route_show(struct ctl *c)
 			lp,
 			med,
 			json_string_value(json_object_get(r, "from")),
-			json_is_true(json_object_get(r, "best")) ? "*" : "",
+			best_mark(r),
 		};
 
 		cell_int(r, "local_pref", lp, sizeof(lp));

@@ -139,6 +139,21 @@ bgpconf_max_prefixes_parse(const char *text, uint32_t *out, struct err *err)
 	return 0;
 }
 
+/*
+ * A restart time at key: a v3 duration ("120s"; tabbyctl --restart-time writes one too).
+ * RFC 4724 §3: it has 12 bits, so a longer one is clamped. 0: none (or unreadable).
+ */
+static void
+restart_time(json_t *o, const char *key, uint32_t *secs)
+{
+	const char *d = json_string_value(json_object_get(o, key));
+
+	if (d == NULL || res_duration_parse(d, secs) != 0)
+		*secs = 0;
+	if (*secs > BGPCONF_RESTART_TIME_MAX)
+		*secs = BGPCONF_RESTART_TIME_MAX;
+}
+
 int
 bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 {
@@ -161,6 +176,7 @@ bgpconf_global_get(struct store *s, struct bgp_global *out, struct err *err)
 	if (json_is_boolean(mesh))
 		out->node_mesh = json_is_true(mesh);
 	json_limit(o, "mesh_max_prefixes", &out->mesh_max_prefixes);
+	restart_time(o, "mesh_max_restart_time", &out->mesh_max_restart_time);
 	json_decref(o);
 	return STORE_OK;
 }
@@ -278,6 +294,11 @@ bgpconf_peer_check(const struct bgp_peer *p, struct err *err)
 			return STORE_ERR;
 		}
 	}
+	if (p->max_restart_time > BGPCONF_RESTART_TIME_MAX) {
+		err_set(err, "the restart time must be 1-%d seconds (RFC 4724: 12 bits)",
+			BGPCONF_RESTART_TIME_MAX);
+		return STORE_ERR;
+	}
 	return STORE_OK;
 }
 
@@ -299,6 +320,7 @@ apply_peer(json_t *o, const void *arg)
 	json_object_del(o, "export");
 	json_object_del(o, "max_prefixes");
 	json_object_del(o, "port");
+	json_object_del(o, "max_restart_time");
 	if (p->password[0] != '\0')
 		json_object_set_new(o, "password", json_string(p->password));
 	/* Policy switches are written only when they differ from the default (all). */
@@ -308,6 +330,13 @@ apply_peer(json_t *o, const void *arg)
 		json_object_set_new(o, "export", json_string("none"));
 	if (p->max_prefixes != 0)
 		json_object_set_new(o, "max_prefixes", json_integer(p->max_prefixes));
+	/* The same field as a v3 BGPPeer's maxRestartTime, so written as its duration. */
+	if (p->max_restart_time != 0) {
+		char d[16];
+
+		snprintf(d, sizeof(d), "%us", (unsigned)p->max_restart_time);
+		json_object_set_new(o, "max_restart_time", json_string(d));
+	}
 }
 
 int
@@ -405,7 +434,6 @@ static void
 peer_options(struct store *s, json_t *o, struct bgp_peer *p)
 {
 	const char *pw = json_string_value(json_object_get(o, "password"));
-	const char *mrt = json_string_value(json_object_get(o, "max_restart_time"));
 	json_t *v;
 
 	if (pw != NULL)
@@ -420,8 +448,7 @@ peer_options(struct store *s, json_t *o, struct bgp_peer *p)
 		p->port = (uint16_t)json_integer_value(v);
 	p->keep_original_next_hop = json_is_true(json_object_get(o, "keep_original_next_hop"));
 	p->source_address_none = json_flag(o, "source_address", "None");
-	if (mrt != NULL && res_duration_parse(mrt, &p->max_restart_time) != 0)
-		p->max_restart_time = 0;
+	restart_time(o, "max_restart_time", &p->max_restart_time);
 	json_limit(o, "num_allowed_local_as", &p->num_allowed_local_as);
 	json_limit(o, "ttl_security", &p->ttl_security);
 	peer_filters(o, p);

@@ -20,11 +20,13 @@
 
 #define BGP_PASSWORD_MAX 80
 #define BGP_FILTERS_MAX 512
+#define BGPCONF_RESTART_TIME_MAX 4095  /* RFC 4724 §3: the restart time has 12 bits */
 
 struct bgp_global {
 	uint32_t as_num;   /* default node AS */
 	bool node_mesh;
 	uint32_t mesh_max_prefixes;  /* limit for each mesh peer; 0: none */
+	uint32_t mesh_max_restart_time;  /* nodeMeshMaxRestartTime, seconds; 0: default 120 */
 };
 
 /*
@@ -43,7 +45,7 @@ struct bgp_peer {
 	uint16_t port;                         /* peerIP IP:port; 0: 179 */
 	bool keep_original_next_hop;
 	bool source_address_none;              /* sourceAddress: None */
-	uint32_t max_restart_time;             /* seconds; 0: not set */
+	uint32_t max_restart_time;             /* RFC 4724 restart time, seconds; 0: default 120 */
 	uint32_t num_allowed_local_as;
 	uint32_t ttl_security;                 /* hops; 0: off */
 	char filters[BGP_FILTERS_MAX];         /* BGPFilter names, in order, comma-separated */

@@ -102,6 +102,7 @@ peers_compute(const struct peers_in *in, struct peer_wants *out)
 		if (strcmp(h->name, in->node) == 0 || !h->registered)
 			continue;
 		opts.max_prefixes = in->global->mesh_max_prefixes;
+		opts.max_restart_time = in->global->mesh_max_restart_time;
 		want_node(out, in, h, &opts, PEER_SRC_MESH, NULL);
 	}
 }

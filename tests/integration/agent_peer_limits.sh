@@ -100,5 +100,6 @@ tabbyd_start n2 n2 2
 wait_until 15 "n1 closes the mesh session that brings two prefixes" info_has 192.0.2.2 \
 	"Maximum number of prefixes reached (limit 1, received 2"
 status_row n1 192.0.2.2
-wait_until 5 "n2 was told why" grep -q "192.0.2.1: received NOTIFICATION 6/1 (Maximum number of prefixes reached)" "$T/n2.log"
+# Both tabbyds announce RFC 8538's N bit: the Cease goes as a Hard Reset carrying it.
+wait_until 5 "n2 was told why" grep -q "192.0.2.1: received NOTIFICATION 6/9 (Hard reset (Maximum number of prefixes reached))" "$T/n2.log"
 echo "peer limits: max-prefixes Cease/1 with back-off, lowered limit, mesh default, Bad Peer AS kept, peer text escaped"

@@ -3,8 +3,10 @@
 # (kernel routes on, in its namespace) learns 198.51.100.0/24 and 2001:db8:b1::/48 from
 # BIRD while the host already has a static route to each: tabbyd's routes sit beside
 # them (protocol 201, metric 40), and the host's routes survive learn, withdraw, relearn
-# and tabbyd's SIGTERM, after which no route of tabbyd's is left. Then tabbyd is killed
-# (SIGKILL, its routes stay) and started again: it flushes them at start.
+# and tabbyd's stop for good (SIGUSR1: decommission), after which no route of tabbyd's is
+# left. Then tabbyd is killed (SIGKILL, its routes stay, as graceful restart wants) and
+# started again without graceful restart: it flushes them at start. (With graceful
+# restart it keeps them until its peers' End-of-RIB: gr_tabbyd_restart.sh.)
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -48,16 +50,17 @@ birdc -s "$T/bird/bird.ctl" enable s6 > /dev/null
 wait_until 15 "relearnt" ours_learnt
 host_routes_there || die "relearning replaced the host's routes"
 
-# SIGTERM: tabbyd removes every route of its own, and only those, before it exits.
-kill -TERM "${PID_OF[n1]}"
+# SIGUSR1, stopping for good: tabbyd removes every route of its own, and only those,
+# before it exits.
+kill -USR1 "${PID_OF[n1]}"
 rc=0
 wait "${PID_OF[n1]}" || rc=$?
-[ $rc = 0 ] || die "tabbyd exited with status $rc on SIGTERM"
-[ -z "$(ours)" ] || { ours; die "tabbyd left routes of its own after SIGTERM"; }
+[ $rc = 0 ] || die "tabbyd exited with status $rc on SIGUSR1"
+[ -z "$(ours)" ] || { ours; die "tabbyd left routes of its own after SIGUSR1"; }
 host_routes_there || die "tabbyd's shutdown removed the host's routes"
-echo "after SIGTERM: no route with protocol 201; the host's routes are there"
+echo "after SIGUSR1: no route with protocol 201; the host's routes are there"
 
-# SIGKILL leaves tabbyd's routes behind; the next start flushes them (no graceful restart yet).
+# SIGKILL leaves tabbyd's routes behind; a start without graceful restart flushes them.
 tabbyd_start n1 n1 1 --as 64512
 wait_until 30 "learnt again" ours_learnt
 kill -KILL "${PID_OF[n1]}"
@@ -65,8 +68,8 @@ wait "${PID_OF[n1]}" 2>/dev/null || true
 ours_learnt || die "tabbyd's routes did not outlive SIGKILL (nothing to flush)"
 birdc -s "$T/bird/bird.ctl" disable t4 > /dev/null
 birdc -s "$T/bird/bird.ctl" disable t6 > /dev/null
-tabbyd_start n1 n1 1 --as 64512
+tabbyd_start n1 n1 1 --as 64512 --no-graceful-restart
 wait_until 15 "stale routes flushed at start" grep -q "removed 2 stale kernel routes of an earlier run" "$T/n1.log"
 [ -z "$(ours)" ] || { ours; die "stale routes are left"; }
 host_routes_there || die "the start-up flush removed the host's routes"
-echo "host routes kept through learn, withdraw, relearn, SIGTERM and a stale flush; tabbyd's own removed"
+echo "host routes kept through learn, withdraw, relearn, SIGUSR1 and a stale flush; tabbyd's own removed"

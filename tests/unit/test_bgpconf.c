@@ -303,6 +303,46 @@ test_max_prefixes(void **state)
 	assert_stored(f->s, "/tabby/v1/bgp/global/config", "{\"node_mesh\":false}");
 }
 
+/*
+ * max_restart_time (RFC 4724 restart time, seconds): stored only when set, 12 bits at
+ * most, as the duration a v3 BGPPeer's maxRestartTime is (the same field).
+ */
+static void
+test_max_restart_time(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p = peer("192.0.2.10", 64555);
+	struct bgp_peers list;
+	struct bgp_global g;
+	struct err err;
+
+	p.max_restart_time = 30;
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_OK);
+	assert_stored(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10",
+		      "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_restart_time\":\"30s\"}");
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].max_restart_time, 30);
+	bgp_peers_free(&list);
+	p.max_restart_time = BGPCONF_RESTART_TIME_MAX + 1;
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_ERR);
+	assert_string_equal(err.msg, "the restart time must be 1-4095 seconds (RFC 4724: 12 bits)");
+	/* A value written by another tool past 12 bits is read as the largest there is. */
+	assert_int_equal(store_put(f->s, "/tabby/v1/host/n1/bgp/peer_v4/192.0.2.10",
+				   "{\"ip\":\"192.0.2.10\",\"as_num\":64555,\"max_restart_time\":\"2h\"}",
+				   0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(bgpconf_peer_list(f->s, "n1", 0, &list, &err), STORE_OK);
+	assert_int_equal(list.v[0].max_restart_time, BGPCONF_RESTART_TIME_MAX);
+	bgp_peers_free(&list);
+	/* BGPConfiguration nodeMeshMaxRestartTime, for the mesh, the same way. */
+	assert_int_equal(store_put(f->s, "/tabby/v1/bgp/global/config",
+				   "{\"mesh_max_restart_time\":\"1m30s\"}", 0, NULL, &err),
+			 STORE_OK);
+	assert_int_equal(bgpconf_global_get(f->s, &g, &err), STORE_OK);
+	assert_int_equal(g.mesh_max_restart_time, 90);
+}
+
 int
 main(void)
 {
@@ -311,7 +351,7 @@ main(void)
 		T(test_global_defaults_and_updates), T(test_peers_sorted_replaced_removed),
 		T(test_peer_validation),             T(test_malformed_values_skipped),
 		T(test_hosts),                       T(test_prefixes),
-		T(test_max_prefixes),
+		T(test_max_prefixes),                T(test_max_restart_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -330,6 +330,34 @@ test_well_known_communities(void **state)
 	bgp_attrs_free(&a);
 }
 
+/* RFC 9494 §4.3 and §4.5: a long-lived stale route loses to any other (even with a higher
+ * LOCAL_PREF) and goes only to peers that announced LLGR. */
+static void
+test_llgr_stale(void **state)
+{
+	struct path a, b;
+	struct rib_target plain = {.ebgp = true, .local_as = 64512};
+	struct rib_target llgr = plain;
+	struct bgp_attrs out;
+
+	(void)state;
+	llgr.llgr = true;
+	mk(&a, "192.0.2.2", 64512, false, 65001, 3);
+	mk(&b, "192.0.2.3", 64512, false, 65001, 1);
+	b.a.local_pref = 500;
+	b.a.has |= BGP_HAS(BGP_ATTR_LOCAL_PREF);
+	bgp_attrs_add_community(&b.a, BGP_COMM_LLGR_STALE);
+	bgp_attrs_add_community(&b.a, BGP_COMM_LLGR_STALE);  /* once only */
+	assert_int_equal(b.a.communities_n, 1);
+	assert_true(bgp_attrs_has_community(&b.a, BGP_COMM_LLGR_STALE));
+	assert_false(rib_export(&b.a, &b.s, &plain, &out));
+	assert_true(rib_export(&b.a, &b.s, &llgr, &out));
+	assert_true(bgp_attrs_has_community(&out, BGP_COMM_LLGR_STALE));
+	assert_int_equal(bgp_as_path_length(bgp_attrs_as_path(&out), out.as_path_len), 2);
+	bgp_attrs_free(&out);
+	better(&a, &b, "llgr_stale");
+}
+
 int
 main(void)
 {
@@ -345,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_advertisement_rules),
 		cmocka_unit_test(test_route_reflection),
 		cmocka_unit_test(test_well_known_communities),
+		cmocka_unit_test(test_llgr_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

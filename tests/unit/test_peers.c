@@ -118,6 +118,32 @@ test_mesh_and_scopes(void **state)
 	done(&w);
 }
 
+/* The mesh peers take BGPConfiguration's mesh options: the prefix limit and
+ * nodeMeshMaxRestartTime (the restart time tabbyd announces, RFC 4724). */
+static void
+test_mesh_options(void **state)
+{
+	struct world w;
+	struct peer_wants out;
+
+	(void)state;
+	init(&w);
+	host(&w, "n1", "192.0.2.1", NULL);
+	host(&w, "n2", "192.0.2.2", NULL);
+	w.g.mesh_max_prefixes = 100;
+	w.g.mesh_max_restart_time = 300;
+	peers_compute(&(struct peers_in){.node = "n1", .global = &w.g, .hosts = &w.hosts,
+					 .node_peers = &w.node_peers,
+					 .global_peers = &w.global_peers, .selpeers = &w.selpeers},
+		      &out);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.v[0].src, PEER_SRC_MESH);
+	assert_int_equal(out.v[0].peer.max_prefixes, 100);
+	assert_int_equal(out.v[0].peer.max_restart_time, 300);
+	peer_wants_free(&out);
+	done(&w);
+}
+
 /* Calico's route-reflector layout: mesh off, everyone peers with the nodes labelled so. */
 static void
 test_peer_selector_both_ways(void **state)
@@ -177,6 +203,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mesh_and_scopes),
+		cmocka_unit_test(test_mesh_options),
 		cmocka_unit_test(test_peer_selector_both_ways),
 		cmocka_unit_test(test_node_selector_with_ip),
 	};
