@@ -974,6 +974,8 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 		if (c != NULL)
 			conn_stop(c, sub, text);
 		conn_free(c);
+		/* Dropping stale routes below walks every session, this one too. */
+		s->conn[i] = NULL;
 	}
 	ev_timer_stop(s->ag->loop, &s->gr_timer);
 	if (s->spec.password[0])

@@ -7,7 +7,8 @@
 # End-of-RIB removes the /25 alone. Then the new BIRD (restart time 4 s) is killed and
 # never comes back: its stale routes go when the 4 s end, not before, not much after.
 # In between, a BIRD that comes back without the Forwarding State bit (started without
-# -R) loses its stale routes at once.
+# -R) loses its stale routes at once. Last, a peer removed from the configuration while
+# it restarts loses its stale routes at once, and tabbyd goes on.
 . "$(dirname "$0")/gr.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
@@ -52,4 +53,18 @@ wait_until 5 "the stale route gone" routes_in '! tabby_has 203.0.113.0/24'
 gap=$(log_gap_last "keeping its 1 routes, stale, for up to 4s" "graceful restart over \(restart time is up\): 1 stale")
 echo "stale routes removed ${gap}s after the session went down (restart time 4 s)"
 python3 -c "import sys; g=float('$gap'); sys.exit(0 if 3.9 <= g <= 4.3 else 1)" || die "removed after ${gap}s, not at 4 s"
+
+# 4. BIRD comes back, dies again, and is removed from the configuration while tabbyd
+# keeps its routes: they go at once (tabbyd once freed the session's connection first).
+bird_start peer bird "$(bird_gr_conf 120)"
+wait_until 20 "BIRD up again" routes_in 'tabby_has 203.0.113.0/24'
+kill -KILL "${PID_OF[bird]}"
+wait "${PID_OF[bird]}" 2>/dev/null || true
+wait_until 10 "tabbyd keeps BIRD's route" grep -q "keeping its 1 routes, stale, for up to 120s" "$T/n1.log"
+"$TABBYCTL" node bgp peer remove 192.0.2.10 --node=n1
+wait_until 10 "stale routes dropped with the peer" \
+	grep -q "graceful restart over (the session ended for good): 1 stale" "$T/n1.log"
+wait_until 5 "the stale route gone" routes_in '! tabby_has 203.0.113.0/24'
+sleep 0.5
+kill -0 "${PID_OF[n1]}" || die "tabbyd died when a restarting peer was removed"
 echo "BIRD restarted gracefully: no probe lost, only the route it no longer announces removed; a peer that never returned lost its routes at its restart time"
