@@ -10,7 +10,9 @@
 # nothing of each other or of the node; A's two clouds reach each other through the device
 # with its AS prepended; 101 prefixes past the default limit of 100 close the session with
 # Cease/1 and the API says why, and it comes back after the back-off with fewer; a removed
-# device leaves no namespace, address or session, and its interface is back on the node.
+# device leaves no namespace, address or session, and its interface is back on the node;
+# SIGTERM (a graceful-restart stop) gives device peers a plain Cease; a device namespace
+# left with tabby routes is flushed at start.
 . "$(dirname "$0")/netns.bash"
 . "$(dirname "$0")/tenants.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
@@ -55,19 +57,20 @@ protocol device {}
 protocol static { ipv4; route 203.0.113.128/26 blackhole; }
 protocol bgp n1 { local 192.0.2.10 as 64600; neighbor 192.0.2.1 as 64512;
 	connect retry time 1; ipv4 { import all; export all; }; }"
-tenant_bird() {  # HOST NAME LOCAL-AS NEIGHBOUR-AS LOCAL REMOTE PASSWORD STATIC-ROUTES
+tenant_bird() {  # HOST NAME LOCAL-AS NEIGHBOUR-AS LOCAL REMOTE PASSWORD STATIC-ROUTES [OPTIONS]
 	bird_start "$1" "$2" "router id $5;
 log stderr all;
 protocol device {}
 protocol static { ipv4; $8 }
 protocol bgp cloud { local $5 as $3; neighbor $6 as $4; ${7:+password \"$7\";}
-	hold time 9; connect retry time 1; error wait time 1,2; ipv4 { import all; export all; }; }"
+	hold time 9; connect retry time 1; error wait time 1,2; ${9:-} ipv4 { import all; export all; }; }"
 }
 tenant_bird pa a 10013 10012 192.0.2.2 192.0.2.1 testkey1 \
 	"route 198.51.100.0/25 blackhole; route 0.0.0.0/0 blackhole;"
 tenant_bird pb b 10013 10022 192.0.2.2 192.0.2.1 testkey1 \
 	"route 198.51.100.128/25 blackhole; route 0.0.0.0/0 blackhole;"
-tenant_bird pc c 10033 10012 192.0.2.10 192.0.2.9 "" "route 203.0.113.64/26 blackhole;"
+tenant_bird pc c 10033 10012 192.0.2.10 192.0.2.9 "" "route 203.0.113.64/26 blackhole;" \
+	"graceful restart on;"
 # Tenant A's third cloud speaks IPv6 (the provider's Terraform resource cannot).
 bird_start pd d "router id 198.51.100.4;
 log stderr all;
@@ -224,11 +227,36 @@ wait_until 10 "namespace $BNS removed" bash -c "! nsenter -t ${PID_OF[n1]} -m te
 nsx n1 ip addr show conn1 | grep -q "192.0.2.1/29" && fail "B's address still on conn1"
 is "$AP" "$AT" PROVISIONED Established || fail "tenant A disturbed by B's removal"
 
-# tabbyd stopping takes device A's namespace with it and gives its interfaces back.
+# tabbyd stopping takes device A's namespace with it and gives its interfaces back. SIGTERM
+# is a graceful-restart stop for the node's peers, but a device's routes go with its
+# namespace: its peers get a plain Cease, never a restart to wait for (tenant BIRD c has
+# graceful restart on and would keep our routes stale).
 ANS=$(dev_ns "$ADEV")
+bird_up c cloud || fail "BIRD c not up before the stop"
 kill "${PID_OF[n1]}"; wait "${PID_OF[n1]}" || true
+grep -q "kernel routes kept for the restart" "$T/n1.log" || fail "SIGTERM was no restart stop for the node"
+wait_until 10 "BIRD c: the session is down" bash -c "! birdc -s '$T/c/bird.ctl' show protocols cloud | grep -q Established"
+wait_until 5 "BIRD c dropped the routes it had through device A (none kept stale)" bash -c \
+	"! birdc -s '$T/c/bird.ctl' show route 198.51.100.0/25 | grep -q '^198.51.100.0/25 '"
+grep -q "Neighbor graceful restart detected" "$T/c/bird.log" &&
+	fail "device A's peer took tabbyd's stop as a graceful restart (its namespace is gone)"
+grep -q "cloud: Received: Administrative shutdown" "$T/c/bird.log" ||
+	fail "BIRD c got no Cease from device A (a silent close is a graceful-restart signal)"
 nsx n1 ip link show conn0 > /dev/null || fail "conn0 not back on the node after tabbyd stopped"
 nsx n1 ip link show conn2 > /dev/null || fail "conn2 not back on the node after tabbyd stopped"
 nsx n1 ip link show conn3 > /dev/null || fail "conn3 not back on the node after tabbyd stopped"
 [ -e "/run/netns/$ANS" ] && fail "/run/netns/$ANS left behind"
-echo "devices isolated: overlapping tenants Established, own kernel tables, nothing leaked, two clouds via the device, Cease/1 past 100 prefixes and back, device removal cleans up"
+
+# A device's namespace with an earlier run's route (as a run that died could leave it) is
+# taken over and flushed at start: the device's instance does not restart gracefully.
+ip netns add "$ANS"; NSS+=("$ANS")
+ip netns exec "$ANS" ip link set lo up
+ip netns exec "$ANS" ip route add 203.0.113.99/32 dev lo scope global proto 201 metric 40
+tabbyd_start n1 n1 1
+wait_until 30 "tenant A Established again after the restart" is "$AP" "$AT" PROVISIONED Established
+grep -q "device $ADEV: removed 1 kernel routes of an earlier run" "$T/n1.log" ||
+	fail "device A's namespace was not flushed at start"
+wait_until 10 "the earlier run's route gone from device A's namespace" bash -c \
+	"! ip netns exec '$ANS' ip route show proto 201 | grep -q 203.0.113.99"
+wait_until 20 "device A's table: A's prefix again" dev_route "$ADEV" 198.51.100.0/25 192.0.2.2
+echo "devices isolated: overlapping tenants Established, own kernel tables, nothing leaked, two clouds via the device, Cease/1 past 100 prefixes and back, device removal cleans up, a restart stop Ceases device peers, a left device namespace is flushed"
