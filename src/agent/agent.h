@@ -10,6 +10,7 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -47,13 +48,17 @@ struct peer_spec {
 	uint16_t restart_time;       /* RFC 4724 restart time we announce, seconds */
 	uint32_t seq;                /* precedence order while reconciling */
 	char peering[40];            /* PEER_CONNECTION: the API peering's uuid */
+	char device[40];             /* ... and its virtual device's ("" for the node's own) */
 	int64_t generation;          /* ... and the generation this spec applies */
 };
 
 /* An API peering this node carries out (or failed to): its address on the interface. */
 struct api_peering {
 	char uuid[40];
-	int ifindex;
+	char device[40];             /* its virtual device (a routing instance, device.c) */
+	char ifname[IF_NAMESIZE];
+	int ifindex;                 /* inside the device's namespace */
+	bool moved;                  /* we moved the interface there, so we move it back */
 	struct addr local;
 	unsigned plen;
 	bool addr_added;             /* we put the address there, so we take it away */
@@ -62,6 +67,33 @@ struct api_peering {
 };
 
 #define BGP_PORT 179
+
+struct agent;
+struct device;
+
+/* The BGP listeners (IPv4, IPv6) of a routing instance: the node's, or a device's. */
+struct listeners {
+	struct agent *ag;
+	struct device *dev;          /* NULL: the node's */
+	int fd[2];
+	ev_io io[2];
+};
+
+/*
+ * A virtual device: a routing instance of its own (DESIGN.md), in a network
+ * namespace of its own, with its own Loc-RIB, listeners and kernel table.
+ */
+struct device {
+	char uuid[40];
+	char ns[24];                 /* "tby-" and the uuid's first 12 hex digits */
+	int nsfd;
+	struct loc_rib *loc;
+	struct fib *fib;             /* its kernel table, opened inside the namespace */
+	struct listeners listen;
+	size_t reported[2];          /* routes per family (IPv4, IPv6) as last reported */
+	bool have_reported;
+	struct device *next;
+};
 
 struct session;
 
@@ -109,6 +141,7 @@ struct session_counters {
 
 struct session {
 	struct agent *ag;
+	struct device *dev;          /* its routing instance; NULL: the node's */
 	struct peer_spec spec;
 	struct conn *conn[2];        /* [0] the session's connection; [1] a colliding one */
 	enum fsm_state state;        /* as last reported */
@@ -180,8 +213,9 @@ struct agent {
 	json_t *api_read;            /* the peerings as read by this reconcile pass */
 	size_t napi_next;
 	ev_timer flush_timer, stats_timer;
-	int listen_fd[2];
-	ev_io listen_io[2];
+	struct listeners listen;
+	struct device *devices;      /* the routing instances of this node's virtual devices */
+	int host_ns;                 /* the agent's own network namespace */
 	ev_timer accept_pause;       /* out of descriptors: the listeners rest a moment */
 	uint64_t accept_refused;     /* connections left waiting while they rested */
 	ev_tstamp accept_logged;
@@ -217,7 +251,9 @@ void session_free(struct session *s, uint8_t cease_subcode, const char *why);
  */
 void session_free_restart(struct session *s);
 void session_accept(struct session *s, int fd);
-struct session *session_find(struct agent *ag, const struct addr *remote);
+/* The session with remote in a routing instance (dev NULL: the node's). */
+struct session *session_find(struct agent *ag, const struct device *dev,
+			     const struct addr *remote);
 const char *peer_type_name(enum peer_type t);
 /* A new limit for a running session (reconcile): checked at once. */
 void session_set_max_prefixes(struct session *s, uint32_t limit);
@@ -256,6 +292,9 @@ uint32_t routes_llgr_begin(struct session *s);
 /* Drops the peer's stale routes that are left (End-of-RIB, or its time is up). */
 void routes_stale_drop(struct session *s, const char *why);
 size_t routes_stale_count(const struct session *s);
+/* Whether our restart defers route selection for the session's instance: only the
+ * node's instance restarts (a device's namespace is new, or flushed, at start). */
+bool routes_restarting(const struct session *s);
 /* Ends the selection deferral of a restart once every peer's table is in (RFC 4724 §4.1). */
 void routes_defer_check(struct agent *ag);
 /* A ROUTE-REFRESH for afi/safi (RFC 2918): ignored unless the session carries it. */
@@ -281,6 +320,9 @@ void peerings_stop(struct agent *ag);
 void status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
 		    const char *state);
 void status_peering_remove(struct agent *ag, const char *uuid);
+/* A device's routing table size (routes per family), and its removal. */
+void status_device(struct agent *ag, const char *uuid, size_t v4, size_t v6);
+void status_device_remove(struct agent *ag, const char *uuid);
 int status_agent_start(struct agent *ag, struct err *err);
 void status_session(struct session *s);
 void status_session_remove(struct session *s);
@@ -292,7 +334,10 @@ char *status_session_json(const struct session *s);
 
 /* listen.c */
 int listen_start(struct agent *ag, struct err *err);
-void listen_md5_update(struct agent *ag, const struct addr *peer, const char *key);
+int listeners_open(struct listeners *l, struct err *err);
+void listeners_close(struct listeners *l);
+void listen_md5_update(struct agent *ag, struct device *dev, const struct addr *peer,
+		       const char *key);
 void listen_stop(struct agent *ag);
 
 /* metrics.c: /metrics over HTTP on the loop (--metrics ADDR:PORT). */
@@ -300,6 +345,21 @@ int metrics_start(struct agent *ag, struct err *err);
 void metrics_stop(struct agent *ag);
 /* The exposition text (a NUL-terminated string the caller frees). */
 char *metrics_render(struct agent *ag, size_t *len);
+
+/* device.c */
+/* The device's routing instance, created (namespace, kernel table, listeners) if new. */
+struct device *device_get(struct agent *ag, const char *uuid, struct err *err);
+struct device *device_find(struct agent *ag, const char *uuid);
+/* Runs the calling thread in the device's namespace until device_leave: sockets made
+ * meanwhile stay there. */
+int device_enter(struct agent *ag, const struct device *dev, struct err *err);
+void device_leave(struct agent *ag);
+/* Removes the devices no session and no peering uses any more (namespace and all). */
+void devices_settle(struct agent *ag);
+void devices_stop(struct agent *ag);
+/* Reports each device's routing table size when it changed (the stats timer). */
+void devices_report(struct agent *ag);
+int devices_start(struct agent *ag, struct err *err);
 
 /* control.c */
 int control_start(struct agent *ag, struct err *err);

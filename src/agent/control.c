@@ -108,6 +108,7 @@ struct client {
 	size_t inlen;
 	bool asked;                  /* the command line is in */
 	enum command cmd;
+	char device[40];             /* "device-routes": the device's routing instance */
 	struct addr *peers;
 	size_t npeers;
 	struct item *items;
@@ -223,6 +224,18 @@ dest_elems(struct client *c, const struct rib_dest *d)
 	}
 }
 
+/* The Loc-RIB the client asked about: the node's, or a device's (NULL if it is gone). */
+static struct loc_rib *
+client_loc(struct client *c)
+{
+	struct device *d;
+
+	if (c->device[0] == '\0')
+		return c->ag->loc;
+	d = device_find(c->ag, c->device);
+	return d != NULL ? d->loc : NULL;
+}
+
 /* The item as it is now (it may have changed or gone since the snapshot). */
 static void
 item_elems(struct client *c, const struct item *it)
@@ -234,7 +247,7 @@ item_elems(struct client *c, const struct item *it)
 
 	switch (c->cmd) {
 	case CMD_SESSIONS:
-		if ((s = session_find(c->ag, &c->peers[it->peer])) == NULL)
+		if ((s = session_find(c->ag, NULL, &c->peers[it->peer])) == NULL)
 			return;
 		text = status_session_json(s);
 		out_sep(c);
@@ -242,12 +255,13 @@ item_elems(struct client *c, const struct item *it)
 		free(text);
 		return;
 	case CMD_ADJ_RIB_IN:
-		s = session_find(c->ag, &c->peers[it->peer]);
+		s = session_find(c->ag, NULL, &c->peers[it->peer]);
 		if (s != NULL && s->adj_in != NULL && (x = adj_in_get(s->adj_in, &it->p)) != NULL)
 			route_elem(c, s, &it->p, x);
 		return;
 	case CMD_ROUTES:
-		if ((d = loc_rib_get(c->ag->loc, &it->p)) != NULL)
+		/* A device removed meanwhile has no routes left to show. */
+		if (client_loc(c) != NULL && (d = loc_rib_get(client_loc(c), &it->p)) != NULL)
 			dest_elems(c, d);
 		return;
 	}
@@ -278,8 +292,10 @@ snap_sessions(struct client *c)
 {
 	size_t cap = 0;
 
+	/* The node's sessions: a device's may repeat their addresses (its status shows them). */
 	for (struct session *s = c->ag->sessions; s; s = s->next)
-		item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
+		if (s->dev == NULL)
+			item_push(c, &cap)->peer = peer_push(c, &s->spec.remote);
 }
 
 /* "adj-rib-in [PEER]": what each peer sent, per peer in table order. */
@@ -299,7 +315,8 @@ snap_adj_rib_in(struct client *c, const char *peer)
 		uint32_t k;
 		size_t n;
 
-		if (s->adj_in == NULL || (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
+		if (s->dev != NULL || s->adj_in == NULL ||
+		    (peer != NULL && addr_cmp(&want, &s->spec.remote) != 0))
 			continue;
 		k = peer_push(c, &s->spec.remote);
 		v = adj_in_prefixes(s->adj_in, &n);
@@ -320,18 +337,25 @@ snap_adj_rib_in(struct client *c, const char *peer)
 static void
 snap_routes(struct client *c, const char *want)
 {
+	struct loc_rib *loc = client_loc(c);
 	struct prefix only, *v;
 	size_t n, cap = 0;
 
+	if (loc == NULL) {
+		out_only(c, json_pack("{s:s}", "error",
+				      "the device has no routing instance on this node (no "
+				      "peering of it is carried out here)"));
+		return;
+	}
 	if (want != NULL) {
 		if (prefix_parse(want, &only, NULL) != 0)
 			out_only(c, json_pack("{s:s}", "error",
 					      "not a prefix; usage: routes [PREFIX]"));
-		else if (loc_rib_get(c->ag->loc, &only) != NULL)
+		else if (loc_rib_get(loc, &only) != NULL)
 			item_push(c, &cap)->p = only;
 		return;
 	}
-	v = loc_rib_prefixes(c->ag->loc, &n);
+	v = loc_rib_prefixes(loc, &n);
 	c->items = xmalloc((n ? n : 1) * sizeof(*c->items));
 	cap = n;
 	for (size_t i = 0; i < n; i++)
@@ -394,12 +418,21 @@ command(struct client *c, char *line)
 	} else if (strcmp(line, "routes") == 0 || strncmp(line, "routes ", 7) == 0) {
 		c->cmd = CMD_ROUTES;
 		snap_routes(c, line[6] ? line + 7 : NULL);
+	} else if (strncmp(line, "device-routes ", 14) == 0) {
+		/* "device-routes UUID [PREFIX]": a device's Loc-RIB. */
+		char *uuid = line + 14, *rest = uuid + strcspn(uuid, " ");
+
+		if (*rest != '\0')
+			*rest++ = '\0';
+		c->cmd = CMD_ROUTES;
+		snprintf(c->device, sizeof(c->device), "%s", uuid);
+		snap_routes(c, *rest ? rest : NULL);
 	} else if (strcmp(line, "log-level") == 0 || strncmp(line, "log-level ", 10) == 0) {
 		log_level_cmd(c, line[9] ? line + 10 : NULL);
 	} else {
 		out_only(c, json_pack("{s:s}", "error",
 				      "unknown command; accepted: sessions, adj-rib-in [PEER], "
-				      "routes [PREFIX], log-level [LEVEL]"));
+				      "routes [PREFIX], device-routes UUID [PREFIX], log-level [LEVEL]"));
 	}
 	/* Snapshots are O(table) each: past the cap, the longest-idle ones make room. */
 	c->snapshot = c->nitems * sizeof(*c->items) + c->npeers * sizeof(*c->peers);

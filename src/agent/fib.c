@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,4 +598,38 @@ fib_addr_del(struct fib *f, int ifindex, const struct addr *a, unsigned plen, st
 	if (addr_msg(f, false, ifindex, a, plen, err) == 0)
 		return 0;
 	return errno == EADDRNOTAVAIL || errno == ENODEV ? 0 : -1;
+}
+
+static int
+link_msg(struct fib *f, int ifindex, int nsfd, struct err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++f->seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (nsfd >= 0) {
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	} else {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	return transact(f, nlh, err);
+}
+
+int
+fib_link_move(struct fib *f, int ifindex, int nsfd, struct err *err)
+{
+	return link_msg(f, ifindex, nsfd, err);
+}
+
+int
+fib_link_up(struct fib *f, int ifindex, struct err *err)
+{
+	return link_msg(f, ifindex, -1, err);
 }

@@ -76,5 +76,11 @@ int fib_addr_add(struct fib *f, int ifindex, const struct addr *a, unsigned plen
 		 struct err *err);
 int fib_addr_del(struct fib *f, int ifindex, const struct addr *a, unsigned plen,
 		 struct err *err);
+/*
+ * A virtual device's interface (device.c): moved into the network namespace nsfd
+ * (it arrives down and keeps its index unless taken there), and set up.
+ */
+int fib_link_move(struct fib *f, int ifindex, int nsfd, struct err *err);
+int fib_link_up(struct fib *f, int ifindex, struct err *err);
 
 #endif

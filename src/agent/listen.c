@@ -1,4 +1,5 @@
-/* The BGP listeners (IPv4 and IPv6): accept, find the session, or refuse. */
+/* The BGP listeners (IPv4 and IPv6) of the node and of each device: accept, find the
+ * session in that routing instance, or refuse. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -17,16 +18,24 @@
 #define ACCEPT_LOG_EVERY 10.0 /* seconds between log lines while it lasts */
 
 static void
-listen_watch(struct agent *ag, bool on)
+watch_one(struct listeners *l, bool on)
 {
 	for (int i = 0; i < 2; i++) {
-		if (ag->listen_fd[i] < 0)
+		if (l->fd[i] < 0)
 			continue;
 		if (on)
-			ev_io_start(ag->loop, &ag->listen_io[i]);
+			ev_io_start(l->ag->loop, &l->io[i]);
 		else
-			ev_io_stop(ag->loop, &ag->listen_io[i]);
+			ev_io_stop(l->ag->loop, &l->io[i]);
 	}
+}
+
+static void
+listen_watch(struct agent *ag, bool on)
+{
+	watch_one(&ag->listen, on);
+	for (struct device *d = ag->devices; d; d = d->next)
+		watch_one(&d->listen, on);
 }
 
 static void
@@ -62,7 +71,8 @@ accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct agent *ag = w->data;
+	struct listeners *l = w->data;
+	struct agent *ag = l->ag;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct addr peer;
@@ -83,9 +93,10 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	sock_addr_from(&ss, &peer, &port);
 	addr_format(&peer, a);
-	s = ag->stopping ? NULL : session_find(ag, &peer);
+	s = ag->stopping ? NULL : session_find(ag, l->dev, &peer);
 	if (s == NULL) {
-		log_info("connection from %s (port %u) refused: not a configured peer", a, port);
+		log_info("connection from %s (port %u)%s%s refused: not a configured peer", a, port,
+			 l->dev ? " to device " : "", l->dev ? l->dev->uuid : "");
 		close(fd);
 		return;
 	}
@@ -94,33 +105,54 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 int
-listen_start(struct agent *ag, struct err *err)
+listeners_open(struct listeners *l, struct err *err)
 {
 	static const int families[2] = {AF_INET, AF_INET6};
 
-	ev_timer_init(&ag->accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0.);
-	ag->accept_pause.data = ag;
 	for (int i = 0; i < 2; i++) {
-		ag->listen_fd[i] = sock_listen(families[i], ag->cfg.listen_port, err);
-		if (ag->listen_fd[i] < 0) {
+		l->fd[i] = sock_listen(families[i], l->ag->cfg.listen_port, err);
+		if (l->fd[i] < 0) {
 			/* A machine without IPv6 still runs IPv4 sessions. */
 			if (families[i] == AF_INET6 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
 				log_warnx("%s; no IPv6 sessions", err->msg);
 				continue;
 			}
+			listeners_close(l);
 			return -1;
 		}
-		ev_io_init(&ag->listen_io[i], accept_cb, ag->listen_fd[i], EV_READ);
-		ag->listen_io[i].data = ag;
-		ev_io_start(ag->loop, &ag->listen_io[i]);
+		ev_io_init(&l->io[i], accept_cb, l->fd[i], EV_READ);
+		l->io[i].data = l;
+		ev_io_start(l->ag->loop, &l->io[i]);
 	}
 	return 0;
 }
 
 void
-listen_md5_update(struct agent *ag, const struct addr *peer, const char *key)
+listeners_close(struct listeners *l)
 {
-	int fd = ag->listen_fd[addr_is_v4(peer) ? 0 : 1];
+	for (int i = 0; i < 2; i++) {
+		if (l->fd[i] < 0)
+			continue;
+		ev_io_stop(l->ag->loop, &l->io[i]);
+		close(l->fd[i]);
+		l->fd[i] = -1;
+	}
+}
+
+int
+listen_start(struct agent *ag, struct err *err)
+{
+	ev_timer_init(&ag->accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0.);
+	ag->accept_pause.data = ag;
+	ag->listen.ag = ag;
+	return listeners_open(&ag->listen, err);
+}
+
+void
+listen_md5_update(struct agent *ag, struct device *dev, const struct addr *peer, const char *key)
+{
+	struct listeners *l = dev ? &dev->listen : &ag->listen;
+	int fd = l->fd[addr_is_v4(peer) ? 0 : 1];
 	struct err err;
 
 	/* RFC 2385 on the listener too: the peer's SYN must be signed with its key. */
@@ -132,11 +164,5 @@ void
 listen_stop(struct agent *ag)
 {
 	ev_timer_stop(ag->loop, &ag->accept_pause);
-	for (int i = 0; i < 2; i++) {
-		if (ag->listen_fd[i] < 0)
-			continue;
-		ev_io_stop(ag->loop, &ag->listen_io[i]);
-		close(ag->listen_fd[i]);
-		ag->listen_fd[i] = -1;
-	}
+	listeners_close(&ag->listen);
 }

@@ -527,7 +527,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int
 main(int argc, char **argv)
 {
-	struct agent ag = {.listen_fd = {-1, -1}, .control_fd = -1};
+	struct agent ag = {.listen = {.fd = {-1, -1}}, .control_fd = -1, .host_ns = -1};
 	struct err err;
 	int rc;
 
@@ -545,7 +545,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
-	    listen_start(&ag, &err) != 0 ||
+	    devices_start(&ag, &err) != 0 || listen_start(&ag, &err) != 0 ||
 	    control_start(&ag, &err) != 0 || metrics_start(&ag, &err) != 0 ||
 	    status_agent_start(&ag, &err) != STORE_OK ||
 	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
@@ -582,6 +582,7 @@ main(int argc, char **argv)
 	ev_io_stop(ag.loop, &ag.watch_io);
 	ev_timer_stop(ag.loop, &ag.reconcile_timer);
 	peerings_stop(&ag);
+	devices_stop(&ag);
 	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);

@@ -65,6 +65,19 @@ static const char *const type_label[] = {[PEER_NODE] = "node",
 static const char *const state_label[] = {"idle",     "connect",     "active",
 					  "opensent", "openconfirm", "established"};
 
+/* A session's labels: peer and type, and the virtual device for a tenant's session
+ * (tenants of different devices may peer with the same address). */
+static void
+session_labels(const struct session *s, char *peer, struct prom_labels *l)
+{
+	addr_format(&s->spec.remote, peer);
+	*l = (struct prom_labels){{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+	if (s->dev != NULL) {
+		l->name[l->n] = "device";
+		l->value[l->n++] = s->dev->uuid;
+	}
+}
+
 static void
 render_sessions(struct prom *p, struct agent *ag)
 {
@@ -103,20 +116,22 @@ render_sessions(struct prom *p, struct agent *ag)
 	prom_family(p, "tabby_bgp_session_up", PROM_GAUGE,
 		    "1 if the BGP session is Established, else 0.");
 	for (s = ag->sessions; s; s = s->next) {
-		struct prom_labels l = {{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+		struct prom_labels l;
 
-		addr_format(&s->spec.remote, peer);
+		session_labels(s, peer, &l);
 		prom_sample(p, "tabby_bgp_session_up", &l, s->state == FSM_ESTABLISHED);
 	}
 	prom_family(p, "tabby_bgp_session_state", PROM_GAUGE,
 		    "The session's FSM state (RFC 4271 section 8): 1 for the current one.");
 	for (s = ag->sessions; s; s = s->next) {
-		struct prom_labels l = {
-		    {"peer", "type", "state"}, {peer, type_label[s->spec.type]}, 3};
+		struct prom_labels l;
+		int k;
 
-		addr_format(&s->spec.remote, peer);
+		session_labels(s, peer, &l);
+		k = l.n++;
+		l.name[k] = "state";
 		for (int st = FSM_IDLE; st <= FSM_ESTABLISHED; st++) {
-			l.value[2] = state_label[st];
+			l.value[k] = state_label[st];
 			prom_sample(p, "tabby_bgp_session_state", &l,
 				    s->state == (enum fsm_state)st);
 		}
@@ -124,9 +139,9 @@ render_sessions(struct prom *p, struct agent *ag)
 	prom_family(p, "tabby_bgp_session_uptime_seconds", PROM_GAUGE,
 		    "Seconds since the session was Established; 0 while it is not.");
 	for (s = ag->sessions; s; s = s->next) {
-		struct prom_labels l = {{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+		struct prom_labels l;
 
-		addr_format(&s->spec.remote, peer);
+		session_labels(s, peer, &l);
 		prom_sample(p, "tabby_bgp_session_uptime_seconds", &l,
 			    s->state == FSM_ESTABLISHED && now > s->since ? (double)(now - s->since)
 									  : 0);
@@ -134,18 +149,17 @@ render_sessions(struct prom *p, struct agent *ag)
 	prom_family(p, "tabby_bgp_session_stale_routes", PROM_GAUGE,
 		    "Routes of a restarting peer kept, marked stale (graceful restart, RFC 4724).");
 	for (s = ag->sessions; s; s = s->next) {
-		struct prom_labels l = {{"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+		struct prom_labels l;
 
-		addr_format(&s->spec.remote, peer);
+		session_labels(s, peer, &l);
 		prom_sample(p, "tabby_bgp_session_stale_routes", &l, (double)routes_stale_count(s));
 	}
 	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
 		prom_family(p, per[i].name, per[i].type, per[i].help);
 		for (s = ag->sessions; s; s = s->next) {
-			struct prom_labels l = {
-			    {"peer", "type"}, {peer, type_label[s->spec.type]}, 2};
+			struct prom_labels l;
 
-			addr_format(&s->spec.remote, peer);
+			session_labels(s, peer, &l);
 			prom_sample_u64(p, per[i].name, &l,
 					*(const uint64_t *)((const char *)&s->n + per[i].off));
 		}
@@ -160,10 +174,11 @@ render_sessions(struct prom *p, struct agent *ag)
 			: "NOTIFICATION messages received, by error code (0: a code above 7).");
 		for (s = ag->sessions; s; s = s->next) {
 			const uint64_t *v = dir ? s->n.notifs_out_code : s->n.notifs_in_code;
-			struct prom_labels l = {
-			    {"peer", "type", "code"}, {peer, type_label[s->spec.type], code}, 3};
+			struct prom_labels l;
 
-			addr_format(&s->spec.remote, peer);
+			session_labels(s, peer, &l);
+			l.name[l.n] = "code";
+			l.value[l.n++] = code;
 			for (int k = 0; k < NOTIF_CODE_SLOTS; k++) {
 				snprintf(code, sizeof(code), "%d", k);
 				prom_sample_u64(p, name, &l, v[k]);

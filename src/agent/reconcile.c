@@ -78,17 +78,23 @@ static int
 spec_cmp(const void *a, const void *b)
 {
 	const struct peer_spec *x = a, *y = b;
-	int c = addr_cmp(&x->remote, &y->remote);
+	int c = strcmp(x->device, y->device);
 
+	if (c == 0)
+		c = addr_cmp(&x->remote, &y->remote);
 	if (c != 0)
 		return c;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A session's identity: its routing instance (device) and its remote address. */
 static int
 spec_remote_cmp(const void *key, const void *elem)
 {
-	return addr_cmp(key, &((const struct peer_spec *)elem)->remote);
+	const struct peer_spec *x = key, *y = elem;
+	int c = strcmp(x->device, y->device);
+
+	return c != 0 ? c : addr_cmp(&x->remote, &y->remote);
 }
 
 /* qsort's and bsearch's base may not be NULL (C11 7.22.5), even for no elements. */
@@ -254,7 +260,7 @@ reconcile(struct agent *ag)
 		next = s->next;
 		/* No peers wanted: sp.v is NULL, which bsearch must not be given (UBSan). */
 		want = sp.n == 0 ? NULL
-				 : bsearch(&s->spec.remote, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
+				 : bsearch(&s->spec, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
 		if (want == NULL) {
 			/* RFC 4486: Peer De-configured. */
 			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
@@ -293,6 +299,7 @@ reconcile(struct agent *ag)
 	free(matched);
 	specs_free(&sp);
 	peerings_settle(ag);
+	devices_settle(ag);
 	/* A peer gone from the configuration is no longer waited for. */
 	routes_defer_check(ag);
 }

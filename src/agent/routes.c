@@ -47,6 +47,13 @@ source_of(const struct session *s)
 	return src;
 }
 
+/* The Loc-RIB of a routing instance: a device's, or (NULL) the node's. */
+static struct loc_rib *
+loc_of(struct agent *ag, const struct device *dev)
+{
+	return dev != NULL ? dev->loc : ag->loc;
+}
+
 static void
 schedule_flush(struct agent *ag)
 {
@@ -92,45 +99,52 @@ mark_dirty(struct session *s, const struct prefix *p)
 	 * twice the table, fold repeats (amortised O(1) per change). Withdrawn prefixes
 	 * are no longer in the table: the bound counts what the last fold left, or a
 	 * mass withdrawal would fold on every change. */
-	if (s->dirty.n - s->dirty_off >= 2 * (loc_rib_count(s->ag->loc) + s->dirty_floor) + 4096)
+	if (s->dirty.n - s->dirty_off >=
+	    2 * (loc_rib_count(loc_of(s->ag, s->dev)) + s->dirty_floor) + 4096)
 		dirty_compact(s);
 	bgp_prefixes_push(&s->dirty, p);
 }
 
 static void
-fib_sync(struct agent *ag, const struct prefix *p)
+fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 {
+	struct fib *fib = dev != NULL ? dev->fib : ag->fib;
 	const struct rib_path *best;
 	char buf[PREFIX_STRLEN];
 	struct err err;
 	int rc;
 
-	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup. Stopping to
-	 * restart: the kernel routes stay as they are. */
-	if (ag->cfg.no_fib || ag->keep_fib)
+	/* Per changed prefix: with --no-fib, not even the Loc-RIB lookup (a device's own
+	 * namespace takes its routes either way). Stopping to restart: the kernel routes
+	 * stay as they are. */
+	if ((ag->cfg.no_fib && dev == NULL) || ag->keep_fib)
 		return;
-	best = loc_rib_best(loc_rib_get(ag->loc, p));
+	best = loc_rib_best(loc_rib_get(loc_of(ag, dev), p));
 	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
 	if (best != NULL && !best->src.local)
-		rc = fib_replace(ag->fib, p, &best->attr->a.next_hop, &err);
+		rc = fib_replace(fib, p, &best->attr->a.next_hop, &err);
 	else
-		rc = fib_delete(ag->fib, p, &err);
+		rc = fib_delete(fib, p, &err);
 	if (rc != 0) {
 		prefix_format(p, buf);
 		log_debug("kernel route %s: %s", buf, err.msg);
 	}
 }
 
-/* The best path for p changed: tell the kernel and every peer of its family. */
+/*
+ * The best path for p in a routing instance changed: tell its kernel table and
+ * every peer of its family in that instance -- a device's routes never leave the
+ * device, and the node's never reach a device's peers.
+ */
 static void
-best_changed(struct agent *ag, const struct prefix *p)
+best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 {
-	fib_sync(ag, p);
+	fib_sync(ag, dev, p);
 	/* Stopping: every session is closing, none is owed anything. */
 	if (ag->stopping)
 		return;
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && s->spec.remote.family == p->addr.family)
+		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family)
 			mark_dirty(s, p);
 	schedule_flush(ag);
 }
@@ -164,9 +178,9 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(ag->loc, p), s);
-	if (loc_rib_set(ag->loc, ag->rib, p, s, &src, x))
-		best_changed(ag, p);
+	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(loc_of(ag, s->dev), p), s);
+	if (loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, &src, x))
+		best_changed(ag, s->dev, p);
 }
 
 /* Drops what was judged but not sent (the session went down). */
@@ -187,7 +201,7 @@ mark_table(struct session *s)
 	size_t n;
 	const struct rib_dest **v;
 
-	v = loc_rib_sorted(s->ag->loc, &n);
+	v = loc_rib_sorted(loc_of(s->ag, s->dev), &n);
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->p.addr.family == s->spec.remote.family)
 			mark_dirty(s, &v[i]->p);
@@ -234,8 +248,8 @@ routes_stale_drop(struct session *s, const char *why)
 		return;
 	v = adj_in_sorted(s->stale, &n);
 	for (size_t i = 0; i < n; i++)
-		if (loc_rib_set(ag->loc, ag->rib, &v[i].p, s, NULL, NULL))
-			best_changed(ag, &v[i].p);
+		if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+			best_changed(ag, s->dev, &v[i].p);
 	free(v);
 	adj_in_free(s->stale, ag->rib);
 	s->stale = NULL;
@@ -263,8 +277,8 @@ routes_llgr_begin(struct session *s)
 		/* RFC 9494 §4.2: a route marked NO_LLGR goes now. */
 		if (bgp_attrs_has_community(&x->a, BGP_COMM_NO_LLGR)) {
 			adj_in_set(s->stale, ag->rib, &v[i].p, NULL);
-			if (loc_rib_set(ag->loc, ag->rib, &v[i].p, s, NULL, NULL))
-				best_changed(ag, &v[i].p);
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+				best_changed(ag, s->dev, &v[i].p);
 			gone++;
 			continue;
 		}
@@ -300,12 +314,21 @@ routes_eor(struct session *s)
 	routes_defer_check(s->ag);
 }
 
+bool
+routes_restarting(const struct session *s)
+{
+	/* Only the node's instance restarts: a device's namespace starts empty. */
+	return s->dev == NULL && s->ag->restarting;
+}
+
 /* Still owed the peer's table for the deferral of our restart (RFC 4724 §4.1)? */
 static bool
 awaited(const struct session *s)
 {
 	const struct conn *c = s->conn[0];
 
+	if (s->dev != NULL)
+		return false;
 	if (!established(s))
 		return true;
 	/* Not from a peer without the capability, nor from one restarting itself. */
@@ -363,7 +386,7 @@ defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static bool
 deferred(const struct session *s)
 {
-	return s->ag->restarting && s->conn[0]->peer_open.has_gr;
+	return routes_restarting(s) && s->conn[0]->peer_open.has_gr;
 }
 
 void
@@ -420,8 +443,8 @@ routes_session_down(struct session *s, bool keep_stale)
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
 
 		for (size_t i = 0; i < n; i++)
-			if (loc_rib_set(ag->loc, ag->rib, &v[i].p, s, NULL, NULL))
-				best_changed(ag, &v[i].p);
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+				best_changed(ag, s->dev, &v[i].p);
 		free(v);
 	}
 	if (!keep_stale && s->stale != NULL)
@@ -566,7 +589,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	v = xcalloc(k, sizeof(*v));
 	for (i = 0; i < k; i++) {
 		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
-		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, p));
+		const struct rib_path *best = loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p));
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
 		struct bgp_attrs exp;
 
@@ -699,6 +722,7 @@ stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			status_session(s);
 		}
 	}
+	devices_report(ag);
 }
 
 static int
@@ -735,11 +759,11 @@ routes_originate(struct agent *ag, const struct node_prefixes *want)
 
 		if (c < 0) {
 			if (loc_rib_set(ag->loc, ag->rib, &ag->local.v[i], ag, &local, NULL))
-				best_changed(ag, &ag->local.v[i]);
+				best_changed(ag, NULL, &ag->local.v[i]);
 			i++;
 		} else if (c > 0) {
 			if (loc_rib_set(ag->loc, ag->rib, &sorted.v[j], ag, &local, ag->local_attr))
-				best_changed(ag, &sorted.v[j]);
+				best_changed(ag, NULL, &sorted.v[j]);
 			j++;
 		} else {
 			i++;

@@ -49,9 +49,14 @@ peer_type_name(enum peer_type t)
 static const char *
 peer_str(const struct session *s)
 {
-	static char buf[ADDR_STRLEN];
+	static char buf[ADDR_STRLEN + 32];
+	size_t n;
 
+	/* Two devices may have a peer at the same address: say whose. */
 	addr_format(&s->spec.remote, buf);
+	n = strlen(buf);
+	if (s->dev != NULL)
+		snprintf(buf + n, sizeof(buf) - n, " in %s", s->dev->ns);
 	return buf;
 }
 
@@ -213,7 +218,7 @@ send_open(struct conn *c)
 	/* RFC 4724 §3: the Restart State bit while our restart defers route selection. */
 	if (s->ag->cfg.graceful_restart) {
 		bgp_gr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, s->spec.restart_time,
-			    s->ag->restarting);
+			    routes_restarting(s));
 		/* RFC 9494: we help peers that ask for long-lived stale routes. */
 		bgp_llgr_ours(&o, v4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6, 0);
 	}
@@ -276,9 +281,16 @@ conn_connect(struct conn *c, char *why, size_t whylen)
 
 	if (c->fd >= 0)
 		conn_close_fd(c);
+	/* A device's session connects from inside the device's namespace. */
+	if (s->dev != NULL && device_enter(s->ag, s->dev, &err) != 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return FSM_EV_TCP_FAILS;
+	}
 	/* sourceAddress: None leaves the source address to the kernel's route. */
 	fd = sock_connect(s->spec.no_source_address ? NULL : &s->spec.local, &s->spec.remote,
 			  s->spec.remote_port, s->spec.password, s->spec.ttl_security, &done, &err);
+	if (s->dev != NULL)
+		device_leave(s->ag);
 	if (fd < 0) {
 		snprintf(why, whylen, "%s", err.msg);
 		return FSM_EV_TCP_FAILS;
@@ -906,6 +918,7 @@ session_new(struct agent *ag, const struct peer_spec *spec)
 	s->ag = ag;
 	s->spec = *spec;
 	policy_ref(s->spec.policy);
+	s->dev = spec->device[0] ? device_find(ag, spec->device) : NULL;
 	s->state = FSM_IDLE;
 	s->since = time(NULL);
 	s->conn[0] = conn_new(s, false);
@@ -923,7 +936,7 @@ session_start(struct session *s)
 		 peer_type_name(s->spec.type), s->spec.remote_as, s->spec.local_as,
 		 s->spec.password[0] ? ", TCP MD5" : "");
 	if (s->spec.password[0])
-		listen_md5_update(s->ag, &s->spec.remote, s->spec.password);
+		listen_md5_update(s->ag, s->dev, &s->spec.remote, s->spec.password);
 	conn_simple_event(s->conn[0], FSM_EV_MANUAL_START, NULL);
 	session_settle(s);
 }
@@ -970,7 +983,7 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 	}
 	ev_timer_stop(s->ag->loop, &s->gr_timer);
 	if (s->spec.password[0])
-		listen_md5_update(s->ag, &s->spec.remote, "");
+		listen_md5_update(s->ag, s->dev, &s->spec.remote, "");
 	routes_session_down(s, false);
 	adj_in_free(s->adj_in, s->ag->rib);
 	status_session_remove(s);
@@ -995,15 +1008,21 @@ session_free(struct session *s, uint8_t cease_subcode, const char *why)
 void
 session_free_restart(struct session *s)
 {
+	/* A device's namespace and its routes go when tabbyd stops: its peers are told
+	 * it is for good, they must not forward to it while it is away. */
+	if (s->dev != NULL) {
+		session_free(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down");
+		return;
+	}
 	log_info("peer %s: stopping for a restart (graceful restart)", peer_str(s));
 	release(s, BGP_CEASE_ADMIN_SHUTDOWN, "tabbyd shutting down", true);
 }
 
 struct session *
-session_find(struct agent *ag, const struct addr *remote)
+session_find(struct agent *ag, const struct device *dev, const struct addr *remote)
 {
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (addr_cmp(&s->spec.remote, remote) == 0)
+		if (s->dev == dev && addr_cmp(&s->spec.remote, remote) == 0)
 			return s;
 	return NULL;
 }

@@ -19,6 +19,9 @@
 #define LEASE_RENEW 3.0
 #define STOP_WAIT 2.0   /* seconds a stopping agent gives its last writes */
 
+static void peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+			const char *state, const char *info);
+
 static void
 session_key(const struct session *s, struct key *k)
 {
@@ -26,7 +29,9 @@ session_key(const struct session *s, struct key *k)
 
 	addr_format(&s->spec.local, l);
 	addr_format(&s->spec.remote, r);
-	snprintf(k->s, sizeof(k->s), KEY_ROOT "status/%s/session/%s-%s", s->ag->cfg.node, l, r);
+	/* A device's sessions may repeat another's addresses: its uuid keeps them apart. */
+	snprintf(k->s, sizeof(k->s), KEY_ROOT "status/%s/session/%s-%s%s%s", s->ag->cfg.node, l, r,
+		 s->dev ? "@" : "", s->dev ? s->dev->uuid : "");
 }
 
 static void
@@ -60,7 +65,7 @@ gr_json(const struct session *s)
 					      (int)s->peer_gr.gr_restart_time, "restarted",
 					      s->peer_gr.gr_restarted, "notification",
 					      s->peer_gr.gr_notification, "forwarding", fwd));
-	json_object_set_new(o, "restarting_local", json_boolean(s->ag->restarting));
+	json_object_set_new(o, "restarting_local", json_boolean(routes_restarting(s)));
 	json_object_set_new(o, "peer_restarting", json_boolean(s->stale != NULL));
 	json_object_set_new(o, "stale_prefixes", json_integer((json_int_t)routes_stale_count(s)));
 	/* When the peer's session went down, while its routes are kept. */
@@ -106,6 +111,8 @@ status_session_json(const struct session *s)
 	json_object_set_new(o, "last_error",
 			    json_string(c && c->fsm.last_error[0] ? c->fsm.last_error : ""));
 	json_object_set_new(o, "peer_router_id", json_string(id));
+	if (s->dev != NULL)
+		json_object_set_new(o, "device", json_string(s->dev->uuid));
 	json_object_set_new(o, "hold_time", json_integer(c ? c->fsm.hold : 0));
 	json_object_set_new(o, "keepalive", json_integer(c ? c->fsm.keepalive : 0));
 	json_object_set_new(o, "prefixes_received", json_integer((json_int_t)s->n.prefixes_received));
@@ -143,22 +150,36 @@ status_session(struct session *s)
 	free(text);
 	/* An API peering's status follows its session (the API shows it as "state"). */
 	if (s->spec.type == PEER_CONNECTION)
-		status_peering(ag, s->spec.peering, s->spec.generation, "", fsm_state_name(s->state));
+		peering_put(ag, s->spec.peering, s->spec.generation, "", fsm_state_name(s->state),
+			    s->info);
 }
 
 void
 status_peering(struct agent *ag, const char *uuid, int64_t generation, const char *error,
 	       const char *state)
 {
+	peering_put(ag, uuid, generation, error, state, "");
+}
+
+/*
+ * A record of one of the node's objects, status/<node>/<kind>/<uuid>: put (o, which is
+ * taken), or deleted (o NULL).
+ */
+static void
+object_put(struct agent *ag, const char *kind, const char *uuid, json_t *o)
+{
 	char key[KEY_MAX];
-	json_t *o;
 	char *text;
 
-	if (ag->writer == NULL)
+	if (ag->writer == NULL) {
+		json_decref(o);
 		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	o = json_pack("{s:I, s:s, s:s}", "applied_generation", (json_int_t)generation, "error",
-		      error ? error : "", "state", state ? state : "Idle");
+	}
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/%s/%s", ag->cfg.node, kind, uuid);
+	if (o == NULL) {
+		swr_delete(ag->writer, key);
+		return;
+	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)
@@ -167,15 +188,35 @@ status_peering(struct agent *ag, const char *uuid, int64_t generation, const cha
 	free(text);
 }
 
+/* An API peering's record: "info" says why a session is not up (e.g. its prefix limit). */
+static void
+peering_put(struct agent *ag, const char *uuid, int64_t generation, const char *error,
+	    const char *state, const char *info)
+{
+	object_put(ag, "peering", uuid,
+		   json_pack("{s:I, s:s, s:s, s:s}", "applied_generation", (json_int_t)generation,
+			     "error", error ? error : "", "state", state ? state : "Idle", "info",
+			     info ? info : ""));
+}
+
 void
 status_peering_remove(struct agent *ag, const char *uuid)
 {
-	char key[KEY_MAX];
+	object_put(ag, "peering", uuid, NULL);
+}
 
-	if (ag->writer == NULL)
-		return;
-	snprintf(key, sizeof(key), KEY_ROOT "status/%s/peering/%s", ag->cfg.node, uuid);
-	swr_delete(ag->writer, key);
+/* A device's routing table size, which GET /ne/v1/devices/{uuid} shows its tenant. */
+void
+status_device(struct agent *ag, const char *uuid, size_t v4, size_t v6)
+{
+	object_put(ag, "device", uuid,
+		   json_pack("{s:I, s:I}", "ipv4", (json_int_t)v4, "ipv6", (json_int_t)v6));
+}
+
+void
+status_device_remove(struct agent *ag, const char *uuid)
+{
+	object_put(ag, "device", uuid, NULL);
 }
 
 void
@@ -220,18 +261,19 @@ put_agent(struct agent *ag)
 int
 status_agent_start(struct agent *ag, struct err *err)
 {
-	char sessions[KEY_MAX], peerings[KEY_MAX];
-	const char *clear[] = {sessions, peerings};
+	char sessions[KEY_MAX], peerings[KEY_MAX], devices[KEY_MAX];
+	const char *clear[] = {sessions, peerings, devices};
 	struct swr_config cfg = {
 		.url = ag->cfg.datastore,
 		.lease_ttl = LEASE_TTL,
 		.renew = LEASE_RENEW,
 		.clear = clear,
-		.nclear = 2,
+		.nclear = 3,
 	};
 
 	snprintf(sessions, sizeof(sessions), KEY_ROOT "status/%s/session/", ag->cfg.node);
 	snprintf(peerings, sizeof(peerings), KEY_ROOT "status/%s/peering/", ag->cfg.node);
+	snprintf(devices, sizeof(devices), KEY_ROOT "status/%s/device/", ag->cfg.node);
 	if (swr_start(&ag->writer, &cfg, err) != 0)
 		return STORE_ERR;
 	put_agent(ag);

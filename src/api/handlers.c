@@ -802,8 +802,11 @@ route(struct api_req *q, struct api_resp *r)
 		json_t *o;
 
 		if (method_is(q, r, "GET") &&
-		    (o = own(r, "device", url + sizeof(dev), tenant, NULL)))
+		    (o = own(r, "device", url + sizeof(dev), tenant, NULL))) {
+			/* The device's own routing table, as its node's agent reports it. */
+			ne_device_status(api_store(), o);
 			ok(r, 200, public_view(o));
+		}
 	} else if (strncmp(url, con, sizeof(con) - 1) == 0 && url[sizeof(con) - 1] == '/') {
 		json_t *o;
 

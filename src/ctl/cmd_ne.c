@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/table.h"
+#include "model/bgpconf.h"
 #include "model/ne.h"
 
 const char ctl_ne_client_help[] =
@@ -60,6 +61,8 @@ const char ctl_ne_connection_help[] =
 	"\n"
 	"Usage:\n"
 	"  tabbyctl connection create --device=<UUID> --interface=<IF> [--name=<NAME>]\n"
+	"                            [--max-prefixes=<N>|none]\n"
+	"  tabbyctl connection update <UUID> --max-prefixes=<N>|none\n"
 	"  tabbyctl connection show\n"
 	"  tabbyctl connection remove <UUID>\n"
 	"\n"
@@ -67,6 +70,8 @@ const char ctl_ne_connection_help[] =
 	"Description:\n"
 	"  A connection is a device's attachment to a network: a Linux interface on the\n"
 	"  device's node. Tenants create BGP peerings on their connections.\n"
+	"  --max-prefixes: the prefixes the peering may receive before it is closed\n"
+	"  with Cease/1 (RFC 4486) and retried after a back-off; default 100.\n"
 	"\n";
 
 /* Operators' changes to tenants and users go to syslog (LOG_AUTHPRIV), never a secret. */
@@ -161,9 +166,19 @@ show_list(struct ctl *c, json_t *list, const char *const *fields, const char *co
 	t = table_new(n, heads, false);
 	json_array_foreach(list, i, o) {
 		const char *row[8];
+		char num[8][24];
 
-		for (size_t k = 0; k < n; k++)
-			row[k] = json_string_value(json_object_get(o, fields[k]));
+		for (size_t k = 0; k < n; k++) {
+			json_t *v = json_object_get(o, fields[k]);
+
+			row[k] = json_string_value(v);
+			/* Numbers are limits (maxPrefixes): 0 is none. */
+			if (json_is_integer(v)) {
+				snprintf(num[k], sizeof(num[k]), "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(v));
+				row[k] = json_integer_value(v) == 0 ? "none" : num[k];
+			}
+		}
 		table_row(t, row);
 	}
 	table_print(t, stdout);
@@ -256,40 +271,86 @@ device_remove(struct ctl *c)
 	return remove_kind(c, "device", "a device");
 }
 
+/* --max-prefixes=N|none on a connection: 0 (none) or the limit; -1 after a usage error. */
+static int
+connection_limit(struct ctl *c, uint32_t *out)
+{
+	const char *v = c->args.val[OPT_MAX_PREFIXES];
+	struct err err;
+
+	if (v != NULL && bgpconf_max_prefixes_parse(v, out, &err) != 0) {
+		ctl_usage_error(c, "Invalid --max-prefixes '%s'; %s.", v, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 connection_create(struct ctl *c)
 {
 	char uuid[NE_UUID_LEN + 1];
+	uint32_t limit = NE_DEFAULT_MAX_PREFIXES;
 	struct store *s;
 	struct err err;
 
 	if (c->args.val[OPT_DEVICE] == NULL || c->args.val[OPT_INTERFACE] == NULL)
 		return ctl_usage_error(c, "Missing --device or --interface. Usage: tabbyctl "
 					  "connection create --device=<UUID> --interface=<IF> "
-					  "[--name=<NAME>]");
+					  "[--name=<NAME>] [--max-prefixes=<N>|none]");
+	if (connection_limit(c, &limit) != 0)
+		return CTL_EXIT_USAGE;
 	if ((s = store_or_fail(c)) == NULL)
 		return CTL_EXIT_FAIL;
 	if (ne_connection_create(s, c->args.val[OPT_DEVICE], c->args.val[OPT_INTERFACE],
-				 c->args.val[OPT_NAME], uuid, &err) != STORE_OK)
+				 c->args.val[OPT_NAME], uuid, &err) != STORE_OK ||
+	    (c->args.val[OPT_MAX_PREFIXES] != NULL &&
+	     ne_connection_set_limit(s, uuid, limit, &err) != STORE_OK))
 		return ctl_fail("%s", err.msg);
 	printf("%s\n", uuid);
 	return CTL_EXIT_OK;
 }
 
 static int
+connection_update(struct ctl *c)
+{
+	uint32_t limit = 0;
+	struct store *s;
+	struct err err;
+
+	if (c->args.val[OPT_MAX_PREFIXES] == NULL)
+		return ctl_usage_error(c, "Nothing to change. Usage: tabbyctl connection update "
+					  "<UUID> --max-prefixes=<N>|none");
+	if (connection_limit(c, &limit) != 0)
+		return CTL_EXIT_USAGE;
+	if ((s = store_or_fail(c)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (ne_connection_set_limit(s, c->vars[0], limit, &err) != STORE_OK)
+		return ctl_fail("%s", err.msg);
+	printf("Updated %s\n", c->vars[0]);
+	return CTL_EXIT_OK;
+}
+
+static int
 connection_show(struct ctl *c)
 {
-	static const char *const f[] = {"uuid", "name", "virtualDeviceUuid", "interface", "owner"};
-	static const char *const h[] = {"UUID", "NAME", "DEVICE", "INTERFACE", "OWNER"};
+	static const char *const f[] = {"uuid",	 "name",  "virtualDeviceUuid",
+					"interface", "owner", "maxPrefixes"};
+	static const char *const h[] = {"UUID", "NAME", "DEVICE", "INTERFACE", "OWNER", "MAX PREFIXES"};
 	struct store *s = store_or_fail(c);
 	struct err err;
-	json_t *list;
+	json_t *list, *o;
+	size_t i;
 
 	if (s == NULL)
 		return CTL_EXIT_FAIL;
 	if (ne_list(s, "connection", NULL, &list, &err) != STORE_OK)
 		return ctl_fail("%s", err.msg);
-	return show_list(c, list, f, h, 5, "No connections defined.");
+	/* The table shows the limit that applies; JSON shows what is stored. */
+	json_array_foreach(list, i, o) {
+		if (c->fmt == OUT_TABLE && json_object_get(o, "maxPrefixes") == NULL)
+			json_object_set_new(o, "maxPrefixes", json_integer(NE_DEFAULT_MAX_PREFIXES));
+	}
+	return show_list(c, list, f, h, 6, "No connections defined.");
 }
 
 static int
@@ -419,8 +480,11 @@ const struct ctl_cmd ctl_ne_device_cmds[] = {
 };
 
 const struct ctl_cmd ctl_ne_connection_cmds[] = {
-	{"connection create", "--device=<UUID> --interface=<IF> [--name=<NAME>]",
-	 OPTF(OPT_DEVICE) | OPTF(OPT_INTERFACE) | OPTF(OPT_NAME), connection_create},
+	{"connection create", "--device=<UUID> --interface=<IF> [--name=<NAME>] [--max-prefixes=<N>|none]",
+	 OPTF(OPT_DEVICE) | OPTF(OPT_INTERFACE) | OPTF(OPT_NAME) | OPTF(OPT_MAX_PREFIXES),
+	 connection_create},
+	{"connection update", "<UUID> --max-prefixes=<N>|none", OPTF(OPT_MAX_PREFIXES),
+	 connection_update},
 	{"connection show", "", OPTF(OPT_OUTPUT), connection_show},
 	{"connection remove", "<UUID>", 0, connection_remove},
 	{NULL, NULL, 0, NULL},

@@ -12,11 +12,12 @@
 #include "ctl/ctl.h"
 #include "ctl/table.h"
 #include "lib/log.h"
+#include "model/ne.h"
 
 const char ctl_route_help[] =
 	"\n"
 	"Usage:\n"
-	"  tabbyctl route show [--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>]\n"
+	"  tabbyctl route show [--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>] [--device=<UUID>]\n"
 	"\n"
 	"\n"
 	"Description:\n"
@@ -24,9 +25,12 @@ const char ctl_route_help[] =
 	"  the best one marked with '*', and 'stale' on a path kept from a peer that is\n"
 	"  restarting (graceful restart). It asks the agent on its control socket (the\n"
 	"  path is in the agent's record), so run it on that node's machine.\n"
+	"  With --device, the routes of a virtual device's own routing instance\n"
+	"  (its peerings' routes, which never reach the node's table).\n"
 	"\n"
 	"Options:\n"
 	" --node=<NODE>           The node (default: $TABBY_NODE, else the host name).\n"
+	" --device=<UUID>         A virtual device's routes (its node by default).\n"
 	" --ipv4                  Show IPv4 routes only.\n"
 	" --ipv6                  Show IPv6 routes only.\n"
 	" -o --output=<FORMAT>    table (default), json or yaml.\n"
@@ -96,6 +100,41 @@ cell_int(json_t *o, const char *field, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/* --device=UUID: checked, and its node is the one asked unless --node says otherwise. */
+static int
+device_node(struct ctl *c)
+{
+	const char *uuid = c->args.val[OPT_DEVICE];
+	const char *node;
+	struct store *s;
+	struct err err;
+	json_t *dev;
+	int rc;
+
+	if (uuid == NULL)
+		return 0;
+	if (!ne_uuid_valid(uuid))
+		return ctl_usage_error(c, "Invalid --device '%s': a device UUID is accepted "
+					  "(see tabbyctl device show).", uuid), -1;
+	if (c->args.val[OPT_NODE] != NULL)
+		return 0;
+	if ((s = ctl_store(c)) == NULL)
+		return -1;
+	rc = ne_get(s, "device", uuid, &dev, &err);
+	if (rc != STORE_OK) {
+		ctl_fail("%s", rc == STORE_NOTFOUND ? "No such device (see tabbyctl device show)."
+						    : err.msg);
+		return -1;
+	}
+	node = json_string_value(json_object_get(dev, "node"));
+	if (node != NULL) {
+		snprintf(c->node, sizeof(c->node), "%s", node);
+		c->args.val[OPT_NODE] = c->node;
+	}
+	json_decref(dev);
+	return 0;
+}
+
 static int
 route_show(struct ctl *c)
 {
@@ -108,8 +147,10 @@ route_show(struct ctl *c)
 	size_t i;
 	int family;
 
-	if (ctl_family(c, &family) != 0 || ctl_node(c) == NULL)
+	if (ctl_family(c, &family) != 0 || device_node(c) != 0 || ctl_node(c) == NULL)
 		return CTL_EXIT_USAGE;
+	if (c->args.val[OPT_DEVICE] != NULL)
+		snprintf(cmd, sizeof(cmd), "device-routes %s", c->args.val[OPT_DEVICE]);
 	if (c->vars[0] != NULL) {
 		struct prefix p;
 		char canon[PREFIX_STRLEN];
@@ -117,7 +158,11 @@ route_show(struct ctl *c)
 		if (prefix_parse(c->vars[0], &p, &err) != 0)
 			return ctl_usage_error(c, "Invalid prefix specified: %s.", err.msg);
 		prefix_format(&p, canon);
-		snprintf(cmd, sizeof(cmd), "routes %s", canon);
+		if (c->args.val[OPT_DEVICE] != NULL)
+			snprintf(cmd, sizeof(cmd), "device-routes %s %s", c->args.val[OPT_DEVICE],
+				 canon);
+		else
+			snprintf(cmd, sizeof(cmd), "routes %s", canon);
 	}
 	if ((doc = ctl_ask_agent(c, cmd)) == NULL)
 		return CTL_EXIT_FAIL;
@@ -160,7 +205,8 @@ route_show(struct ctl *c)
 }
 
 const struct ctl_cmd ctl_route_cmds[] = {
-	{"route show", "[--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>]",
-	 OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_NODE) | OPTF(OPT_OUTPUT), route_show},
+	{"route show", "[--ipv4 | --ipv6] [<PREFIX>] [--node=<NODE>] [--device=<UUID>]",
+	 OPTF(OPT_IPV4) | OPTF(OPT_IPV6) | OPTF(OPT_NODE) | OPTF(OPT_DEVICE) | OPTF(OPT_OUTPUT),
+	 route_show},
 	{NULL, NULL, 0, NULL},
 };

@@ -18,7 +18,8 @@ const char ctl_status_help[] =
 	"\n"
 	"Description:\n"
 	"  Check the status of the tabby node agent and its BGP sessions, as the agent\n"
-	"  reports them in the datastore.\n"
+	"  reports them in the datastore: the node's own, then each virtual device's\n"
+	"  peerings under the device.\n"
 	"\n"
 	"Options:\n"
 	" --node=<NODE>           The node (default: $TABBY_NODE, else the host name).\n"
@@ -52,21 +53,44 @@ since_text(json_int_t since, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
+/* The virtual device a session belongs to, or "" for the node's own. */
+static const char *
+device_of(const struct row *r)
+{
+	const char *d = json_string_value(json_object_get(r->rec, "device"));
+
+	return d ? d : "";
+}
+
+/* The sessions of one routing instance and family: the node's (device ""), or a device's. */
 static void
-family_table(const struct row *rows, size_t n, int family)
+family_table(const struct row *rows, size_t n, int family, const char *device)
 {
 	static const char *const cols[] = {"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"};
 	struct table *t = table_new(5, cols, true);
 	size_t shown = 0;
 
 	table_min_width(t, 1, strlen("node-to-node mesh"));
-	printf("IPv%d BGP status\n", family == AF_INET ? 4 : 6);
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].remote.family == family && strcmp(device_of(&rows[i]), device) == 0)
+			shown++;
+	}
+	/* A device lists the families it has; the node says when it has none. */
+	if (*device != '\0' && shown == 0) {
+		table_free(t);
+		return;
+	}
+	if (*device != '\0')
+		printf("IPv%d BGP status of virtual device %s\n", family == AF_INET ? 4 : 6, device);
+	else
+		printf("IPv%d BGP status\n", family == AF_INET ? 4 : 6);
+	shown = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *state = json_string_value(json_object_get(rows[i].rec, "state"));
 		char addr[ADDR_STRLEN], since[32], shown_info[TEXT_ESCAPED_SIZE(512)];
 		const char *cells[5] = {addr, NULL, NULL, since, NULL}, *info;
 
-		if (rows[i].remote.family != family)
+		if (rows[i].remote.family != family || strcmp(device_of(&rows[i]), device) != 0)
 			continue;
 		addr_format(&rows[i].remote, addr);
 		cells[1] = json_string_value(json_object_get(rows[i].rec, "type"));
@@ -89,6 +113,33 @@ family_table(const struct row *rows, size_t n, int family)
 		printf("No IPv%d peers found.\n\n", family == AF_INET ? 4 : 6);
 	}
 	table_free(t);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+devices_tables(const struct row *rows, size_t n)
+{
+	const char **devs = calloc(n ? n : 1, sizeof(*devs));
+	size_t k = 0;
+
+	if (devs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (*device_of(&rows[i]) != '\0')
+			devs[k++] = device_of(&rows[i]);
+	qsort(devs, k, sizeof(*devs), str_cmp);
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0 && strcmp(devs[i], devs[i - 1]) == 0)
+			continue;
+		family_table(rows, n, AF_INET, devs[i]);
+		family_table(rows, n, AF_INET6, devs[i]);
+	}
+	free(devs);
 }
 
 int
@@ -144,8 +195,10 @@ ctl_status(struct ctl *c)
 		rc = ctl_print_doc(c, doc);
 	} else {
 		printf("tabby process is running.\n\n");
-		family_table(rows, n, AF_INET);
-		family_table(rows, n, AF_INET6);
+		family_table(rows, n, AF_INET, "");
+		family_table(rows, n, AF_INET6, "");
+		/* Then each virtual device's peerings, under the device (sorted by uuid). */
+		devices_tables(rows, n);
 		rc = CTL_EXIT_OK;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -1133,6 +1133,47 @@ ne_connection_create(struct store *s, const char *device, const char *interface,
 	return rc;
 }
 
+int
+ne_connection_set_limit(struct store *s, const char *uuid, uint32_t max_prefixes,
+			struct err *err)
+{
+	char key[KEY_MAX];
+	json_t *o;
+	int64_t rev;
+	int rc;
+
+	/* Compared against the revision read: a concurrent change is not overwritten. */
+	for (int tries = 0; tries < 5; tries++) {
+		rc = ne_read(s, "connection", ne_uuid_valid(uuid) ? uuid : NULL, &o, &rev, err);
+		if (rc == STORE_NOTFOUND) {
+			err_set(err, "no connection '%s' (see tabbyctl connection show)",
+				uuid ? uuid : "");
+			return STORE_NOTFOUND;
+		}
+		if (rc != STORE_OK)
+			return rc;
+		json_object_set_new(o, "maxPrefixes", json_integer(max_prefixes));
+		ne_key(key, sizeof(key), "connection", uuid);
+		{
+			char *text = dump(o);
+			struct store_cmp c = {.key = key, .mod_rev = rev};
+			struct store_op op = {.type = STORE_OP_PUT, .key = key, .value = text};
+			struct store_txn t = {.cmps = &c, .ncmps = 1, .ops = &op, .nops = 1};
+			struct store_txn_res res = {0};
+
+			rc = store_txn(s, &t, &res, err);
+			free(text);
+			json_decref(o);
+			if (rc != STORE_OK)
+				return rc;
+			if (res.changed > 0)
+				return STORE_OK;
+		}
+	}
+	err_set(err, "connection '%s' keeps changing; try again", uuid);
+	return STORE_ERR;
+}
+
 static int
 problem(struct ne_problem *p, int status, const char *code, const char *property,
 	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -1169,6 +1210,76 @@ same_subnet(const struct addr *a, const struct addr *b, unsigned len)
 	return true;
 }
 
+/*
+ * Why an address cannot be one end of a peering on a subnet of length plen, or NULL:
+ * not unicast, link-local, or the subnet's network or broadcast address (a /31 or /127
+ * has neither, RFC 3021 and RFC 6164).
+ */
+static const char *
+peering_addr_problem(const struct addr *a, unsigned plen)
+{
+	const char *why = addr_not_unicast(a);
+	unsigned bits = addr_bits(a);
+	bool zeros = true, ones = true;
+
+	if (why != NULL)
+		return why;
+	if (addr_is_v4(a) ? a->b[0] == 169 && a->b[1] == 254
+			  : a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+		return "it is a link-local address";
+	if (plen >= bits - 1)
+		return NULL;
+	for (unsigned bit = plen; bit < bits; bit++) {
+		bool set = (a->b[bit / 8] & (0x80 >> (bit % 8))) != 0;
+
+		zeros = zeros && !set;
+		ones = ones && set;
+	}
+	if (zeros)
+		return addr_is_v4(a) ? "it is the subnet's network address"
+				     : "it is the subnet's Subnet-Router anycast address (RFC 4291)";
+	if (ones && addr_is_v4(a))
+		return "it is the subnet's broadcast address";
+	return NULL;
+}
+
+/*
+ * Another peering of the same device, on another connection, whose subnet overlaps
+ * la/plen: its localIpAddress in other ("" if none). A second peering on the same
+ * connection is refused as such (connection_peering) whatever its addresses.
+ */
+static int
+device_overlap(struct store *s, const char *device, const char *conn, const struct addr *la,
+	       unsigned plen, char *other, size_t len, struct err *err)
+{
+	json_t *all, *o;
+	size_t i;
+
+	if (ne_list(s, "bgp", NULL, &all, err) != STORE_OK)
+		return -1;
+	other[0] = '\0';
+	json_array_foreach(all, i, o) {
+		const char *dev = json_string_value(json_object_get(o, "virtualDeviceUuid"));
+		const char *c = json_string_value(json_object_get(o, "connectionUuid"));
+		struct addr b;
+		unsigned blen;
+
+		if (dev == NULL || device == NULL || strcmp(dev, device) != 0 ||
+		    (c != NULL && conn != NULL && strcmp(c, conn) == 0) ||
+		    json_is_true(json_object_get(o, "deleting")) ||
+		    addr_parse_cidr(json_string_value(json_object_get(o, "localIpAddress")), &b,
+				    &blen) != 0 ||
+		    b.family != la->family)
+			continue;
+		if (same_subnet(la, &b, blen < plen ? blen : plen)) {
+			snprintf(other, len, "%s", json_string_value(json_object_get(o, "localIpAddress")));
+			break;
+		}
+	}
+	json_decref(all);
+	return 0;
+}
+
 static int
 check_asn(json_t *body, const char *field, struct ne_problem *p)
 {
@@ -1196,7 +1307,8 @@ build_peering(struct store *s, const struct ne_auth *who, json_t *body, bool cre
 {
 	static const char *const post_fields[] = {"authenticationKey", "connectionUuid", "localAsn",
 						  "localIpAddress", "remoteAsn", "remoteIpAddress"};
-	const char *key, *local, *remote, *conn_uuid, *auth;
+	const char *key, *local, *remote, *conn_uuid, *auth, *why;
+	char other[ADDR_STRLEN + 8];
 	char now[32], uuid[NE_UUID_LEN + 1], conn_canon[NE_UUID_LEN + 1];
 	char local_canon[ADDR_STRLEN + 8], remote_canon[ADDR_STRLEN];
 	struct addr la, ra;
@@ -1244,10 +1356,19 @@ build_peering(struct store *s, const struct ne_auth *who, json_t *body, bool cre
 			       "localIpAddress",
 			       "localIpAddress is required: a string address with its subnet "
 			       "length, e.g. 192.0.2.1/29 or 2001:db8::1/64");
-	if (addr_parse_cidr(local, &la, &plen) != 0 || addr_not_unicast(&la) != NULL)
+	if (addr_parse_cidr(local, &la, &plen) != 0)
 		return problem(p, 400, "INVALID_VALUE", "localIpAddress",
 			       "localIpAddress '%s' is not a unicast address with a subnet length, "
 			       "e.g. 192.0.2.1/29 or 2001:db8::1/64", local);
+	/* A point-to-point subnet: no route for half the Internet on the node, no host route. */
+	if (addr_is_v4(&la) ? plen < 8 || plen > 31 : plen < 64 || plen > 127)
+		return problem(p, 400, "INVALID_VALUE", "localIpAddress",
+			       "localIpAddress '%s': subnet length /%u is outside %s", local, plen,
+			       addr_is_v4(&la) ? "/8-/31 (IPv4)" : "/64-/127 (IPv6)");
+	if ((why = peering_addr_problem(&la, plen)) != NULL)
+		return problem(p, 400, "INVALID_VALUE", "localIpAddress",
+			       "localIpAddress '%s' is not usable: %s; a unicast host address of "
+			       "the subnet is accepted", local, why);
 	if (check_asn(body, "localAsn", p) != 0)
 		return -1;
 	remote = json_string_value(json_object_get(body, "remoteIpAddress"));
@@ -1256,7 +1377,7 @@ build_peering(struct store *s, const struct ne_auth *who, json_t *body, bool cre
 									 : "MISSING_FIELD",
 			       "remoteIpAddress", "remoteIpAddress is required: a string address in "
 						  "the local subnet, e.g. 192.0.2.2");
-	if (addr_parse(remote, &ra) != 0 || addr_not_unicast(&ra) != NULL)
+	if (addr_parse(remote, &ra) != 0)
 		return problem(p, 400, "INVALID_VALUE", "remoteIpAddress",
 			       "remoteIpAddress '%s' is not a unicast address", remote);
 	if (ra.family != la.family)
@@ -1266,8 +1387,20 @@ build_peering(struct store *s, const struct ne_auth *who, json_t *body, bool cre
 		return problem(p, 400, "INVALID_VALUE", "remoteIpAddress",
 			       "remoteIpAddress '%s' must be inside %s and not the local address",
 			       remote, local);
+	if ((why = peering_addr_problem(&ra, plen)) != NULL)
+		return problem(p, 400, "INVALID_VALUE", "remoteIpAddress",
+			       "remoteIpAddress '%s' is not usable: %s; a unicast host address of "
+			       "the subnet is accepted", remote, why);
 	if (check_asn(body, "remoteAsn", p) != 0)
 		return -1;
+	/* A device's peerings are eBGP: iBGP would let a tenant set LOCAL_PREF. */
+	if (json_integer_value(json_object_get(body, "localAsn")) ==
+	    json_integer_value(json_object_get(body, "remoteAsn")))
+		return problem(p, 400, "INVALID_VALUE", "remoteAsn",
+			       "remoteAsn %" JSON_INTEGER_FORMAT " equals localAsn: a virtual "
+			       "device's peerings are eBGP, a remoteAsn other than localAsn is "
+			       "accepted",
+			       json_integer_value(json_object_get(body, "remoteAsn")));
 	/* Stored in one form (RFC 5952 for IPv6), so that equal addresses compare equal. */
 	addr_format(&la, remote_canon);
 	snprintf(local_canon, sizeof(local_canon), "%s/%u", remote_canon, plen);
@@ -1296,6 +1429,20 @@ build_peering(struct store *s, const struct ne_auth *who, json_t *body, bool cre
 			json_decref(conn);
 			return problem(p, 403, "ACCESS_DENIED", "connectionUuid", "Access Denied");
 		}
+	}
+	/* A device's connections are its interfaces: their subnets must not overlap. */
+	if (device_overlap(s,
+			   json_string_value(json_object_get(create ? conn : existing,
+							     "virtualDeviceUuid")),
+			   conn_uuid, &la, plen, other, sizeof(other), &err) != 0) {
+		json_decref(conn);
+		return store_problem(p, &err);
+	}
+	if (other[0] != '\0') {
+		json_decref(conn);
+		return problem(p, 409, "CONFLICT", "localIpAddress",
+			       "localIpAddress '%s' overlaps %s, another peering of the same "
+			       "virtual device; a subnet of its own is accepted", local, other);
 	}
 	now_iso(now, sizeof(now));
 	if (create) {
@@ -1561,6 +1708,29 @@ agent_missing(struct store *s, const char *node, json_t *stored)
 	return key_exists(s, key.s, &err) == 0;
 }
 
+void
+ne_device_status(struct store *s, json_t *dev)
+{
+	const char *node = json_string_value(json_object_get(dev, "node"));
+	const char *uuid = json_string_value(json_object_get(dev, "uuid"));
+	json_t *st = NULL, *size = NULL;
+	struct store_kv kv;
+	struct err err;
+	char key[KEY_MAX];
+
+	snprintf(key, sizeof(key), KEY_ROOT "status/%s/device/%s", node ? node : "", uuid ? uuid : "");
+	if (store_get(s, key, &kv, &err) == STORE_OK) {
+		st = json_loads(kv.value, 0, NULL);
+		store_kv_clear(&kv);
+	}
+	if (json_is_integer(json_object_get(st, "ipv4")) &&
+	    json_is_integer(json_object_get(st, "ipv6")))
+		size = json_pack("{s:O, s:O}", "ipv4", json_object_get(st, "ipv4"), "ipv6",
+				 json_object_get(st, "ipv6"));
+	json_object_set_new(dev, "routingTableSize", size ? size : json_null());
+	json_decref(st);
+}
+
 json_t *
 ne_peering_view(struct store *s, json_t *stored)
 {
@@ -1611,6 +1781,10 @@ ne_peering_view(struct store *s, json_t *stored)
 		json_object_set_new(v, "provisioningStatus", json_string("PROVISIONED"));
 		json_object_set_new(v, "state", json_string(json_string_value(json_object_get(st, "state"))
 								 ?: "Idle"));
+		/* Why the session is not up, when the agent knows (e.g. the prefix limit). */
+		if (json_string_length(json_object_get(st, "info")) > 0 &&
+		    strcmp(json_string_value(json_object_get(st, "state")) ?: "", "Established") != 0)
+			json_object_set(v, "stateReason", json_object_get(st, "info"));
 	}
 	json_decref(st);
 	return v;

@@ -131,6 +131,18 @@ int ne_device_create(struct store *s, const char *node, const char *owner, const
 		     char *uuid, struct err *err);
 int ne_connection_create(struct store *s, const char *device, const char *interface,
 			 const char *name, char *uuid, struct err *err);
+/* A connection's limit on the prefixes its peering may receive (RFC 4486; 0: none). Without
+ * one the agent applies NE_DEFAULT_MAX_PREFIXES. */
+int ne_connection_set_limit(struct store *s, const char *uuid, uint32_t max_prefixes,
+			    struct err *err);
+/*
+ * Adds to a stored device what its node's agent reports: routingTableSize, the routes
+ * in the device's own table ({"ipv4": N, "ipv6": M}), or null when no agent reports one
+ * (the device has no peering carried out yet, or its agent is not running).
+ */
+void ne_device_status(struct store *s, json_t *dev);
+/* What public clouds allow on a private interconnect by default. */
+#define NE_DEFAULT_MAX_PREFIXES 100
 /* kind: "device", "connection" or "bgp". The stored object, or NULL (and STORE_NOTFOUND). */
 int ne_get(struct store *s, const char *kind, const char *uuid, json_t **out, struct err *err);
 /* ne_get that also gives the record's mod revision (its ETag). */

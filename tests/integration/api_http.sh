@@ -57,7 +57,12 @@ WHAT="beta's peering still intact"; call GET "/ne/v1/bgp/$BP" "$BT"; expect 200 
 WHAT="devices list"; call GET /ne/v1/devices "$AT"; expect 200 "\"total\":1}.*\"$ADEV\""
 echo "$BODY" | grep -q "$BDEV" && fail "another tenant's device listed"
 WHAT="connections list"; call GET "/ne/v1/connections?offset=1&limit=1" "$AT"; expect 200 '"offset":1,"limit":1,"total":2'
-call POST /ne/v1/bgp "$AT" "$(peering "$ACON2")"; AP2=$(echo "$BODY" | sed 's/.*"uuid":"\(.*\)".*/\1/')
+# A second connection of the same device: a subnet of its own (issue 15: no overlap).
+call POST /ne/v1/bgp "$AT" "$(peering "$ACON2" 192.0.2.9/29 192.0.2.10)"; AP2=$(echo "$BODY" | sed 's/.*"uuid":"\(.*\)".*/\1/')
+WHAT="1.2.3.4/1 refused"; call POST /ne/v1/bgp "$AT" "$(peering "$ACON2" 1.2.3.4/1 1.2.3.5)"
+expect 400 '/8-/31.*"property":"localIpAddress"'
+WHAT="the same device's subnets may not overlap"; call PUT "/ne/v1/bgp/$AP2" "$AT" "$(peering "$ACON2" 192.0.2.3/29 192.0.2.4 | sed 's/"connectionUuid":"[^"]*",//')"
+expect 409 'overlaps.*"property":"localIpAddress"'
 WHAT="bgp list"; call GET /ne/v1/bgp "$AT"; expect 200 '"total":2'
 WHAT="bgp list page"; call GET "/ne/v1/bgp?offset=1&limit=1" "$AT"; expect 200 '"offset":1,"limit":1,"total":2'
 [ "$(echo "$BODY" | grep -o '"uuid"' | wc -l)" = 1 ] || fail "page of 1 has not 1 item"

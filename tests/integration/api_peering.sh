@@ -7,6 +7,7 @@
 # re-established; a missing interface -> FAILED with the reason; DELETE -> Cease, address
 # removed, 404; two tenants see only their own.
 . "$(dirname "$0")/netns.bash"
+. "$(dirname "$0")/tenants.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -18,12 +19,7 @@ nsx n1 ip link set conn0 up; nsx n1 ip link set conn1 up
 nsx prov ip addr add 192.0.2.2/29 dev eth1; nsx prov ip addr add 192.0.2.10/29 dev eth2
 nsx prov ip link set eth1 up; nsx prov ip link set eth2 up
 
-ctl() { "$TABBYCTL" "$@"; }
-A=$(ctl api-client create acme -o json); B=$(ctl api-client create beta -o json)
-field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
-AID=$(field "$A" client_id); ASEC=$(field "$A" client_secret)
-BID=$(field "$B" client_id); BSEC=$(field "$B" client_secret)
-ADEV=$(ctl device create --node=n1 --owner="$AID"); BDEV=$(ctl device create --node=n1 --owner="$BID")
+two_tenants
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 AMISS=$(ctl connection create --device="$ADEV" --interface=nosuch0)
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
@@ -43,19 +39,15 @@ protocol bgp b { local 192.0.2.10 as 10023; neighbor 192.0.2.9 as 10022;
 bird_start prov bird "$(bird_conf 10013 testkey1)"
 for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 
-token() { curl -s -u "$1:$2" -d grant_type=client_credentials "$API/oauth2/v1/token" | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/'; }
 AT=$(token "$AID" "$ASEC"); BT=$(token "$BID" "$BSEC")
-api() { curl -s -X "$1" "$API$2" -H "Authorization: Bearer $3" ${4:+-H 'Content-Type: application/json' -d "$4"}; }
-status_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"provisioningStatus":"\([A-Z_]*\)".*/\1/p'; }
-state_of() { api GET "/ne/v1/bgp/$1" "$2" | sed -n 's/.*"state":"\{0,1\}\([A-Za-z]*\).*/\1/p'; }
-is() { [ "$(status_of "$1" "$2")" = "$3" ] && { [ -z "${4:-}" ] || [ "$(state_of "$1" "$2")" = "$4" ]; }; }
 
 # The reference page's request.
 REQ="{\"authenticationKey\":\"testkey1\",\"connectionUuid\":\"$ACON\",\"localAsn\":10012,\"localIpAddress\":\"192.0.2.1/29\",\"remoteAsn\":10013,\"remoteIpAddress\":\"192.0.2.2\"}"
 AP=$(api POST /ne/v1/bgp "$AT" "$REQ" | sed 's/.*"uuid":"\(.*\)".*/\1/')
 wait_until 15 "PROVISIONED and Established" is "$AP" "$AT" PROVISIONED Established
 wait_until 5 "BIRD agrees" bird_up bird a
-nsx n1 ip addr show conn0 | grep -q "inet 192.0.2.1/29" || fail "address not on conn0"
+# The connection's interface is in the device's namespace now, with the address.
+devx n1 "$ADEV" ip addr show conn0 | grep -q "inet 192.0.2.1/29" || fail "address not on conn0"
 api GET "/ne/v1/bgp/$AP" "$AT"; echo
 "$TABBYCTL" status --node=n1 | tee "$T/st"
 grep -qE '^\| 192\.0\.2\.2 +\| connection +\| up ' "$T/st" || fail "status lacks the connection peering"
@@ -92,6 +84,7 @@ api GET "/ne/v1/bgp/$MP" "$AT" | grep -q '"provisioningError":"interface nosuch0
 api DELETE "/ne/v1/bgp/$AP" "$AT" | grep -q DEPROVISIONING || fail "DELETE not DEPROVISIONING"
 wait_until 10 "BIRD: Cease (Peer de-configured)" grep -q "Received: Peer de-configured" "$T/bird/bird.log"
 wait_until 10 "gone: 404" bash -c "curl -s -o /dev/null -w '%{http_code}' '$API/ne/v1/bgp/$AP' -H 'Authorization: Bearer $AT' | grep -q 404"
+wait_until 5 "conn0 back in the node's namespace" nsx n1 ip link show conn0
 nsx n1 ip addr show conn0 | grep -q "192.0.2.1/29" && fail "address still on conn0"
 is "$BP" "$BT" PROVISIONED Established || fail "the other tenant's peering was disturbed"
 echo "API peerings: PROVISIONED/Established with MD5, wrong key never up, PUT re-established, FAILED with reason, DELETE with Cease, two tenants"

@@ -11,10 +11,13 @@ LAN="$NS_PREFIX-lan"
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
 chmod 755 "$T"   # FRR drops to its own user
 
+DEVNS=()   # device namespaces tabbyd makes (dev_ns), removed here if tabbyd left any
+
 netns_cleanup() {
 	set +e
 	kill_started
 	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	for n in "${DEVNS[@]}"; do umount "/run/netns/$n" 2>/dev/null; rm -f "/run/netns/$n"; done
 	finish
 }
 trap netns_cleanup EXIT
@@ -41,6 +44,11 @@ host_add() {
 # "ns_of HOST ... &" is the daemon's own pid (a shell function in the background would not be).
 ns_of() { echo "$NS_PREFIX-$1"; }
 nsx() { ip netns exec "$(ns_of "$1")" "${@:2}"; }
+# A virtual device's namespace, as tabbyd names it (tby- and 12 hex digits of the uuid).
+# tabbyd binds it in its own mount namespace (it runs under `ip netns exec`), so commands
+# get there through that: devx HOST DEVICE_UUID CMD...
+dev_ns() { local u=${1//-/}; echo "tby-${u:0:12}"; }
+devx() { nsenter -t "${PID_OF[$1]}" -m ip netns exec "$(dev_ns "$2")" "${@:3}"; }
 v4() { echo "192.0.2.$1"; }
 v6() { echo "2001:db8::$(printf '%x' "$1")"; }
 

@@ -52,6 +52,36 @@ for unit in tabbyd tabby-api; do
 	[ -s "$T/verify-$unit" ] && { cat "$T/verify-$unit"; die "systemd-analyze verify $unit.service warns"; }
 	echo "systemd-analyze verify $unit.service: clean"
 done
+# The installed tabbyd.service lets devices make their namespaces (issue 15): the
+# capabilities, the namespace kind, /run/netns and /proc/sys/net writable, and the
+# system calls of device.c, each in an allowed SystemCallFilter= set.
+unit=$T/prefix/lib/systemd/system/tabbyd.service
+for cap in CAP_SYS_ADMIN CAP_DAC_OVERRIDE CAP_NET_ADMIN; do
+	for key in CapabilityBoundingSet AmbientCapabilities; do
+		grep "^$key=" "$unit" | grep -qw "$cap" || die "tabbyd.service: $key= lacks $cap"
+	done
+done
+ns=$(sed -n 's/^RestrictNamespaces=//p' "$unit")
+[ "$ns" = no ] || echo " $ns " | grep -q " net " || die "tabbyd.service: RestrictNamespaces=$ns forbids network namespaces"
+for path in /run/netns /proc/sys/net; do
+	sed -n 's/^ReadWritePaths=//p' "$unit" | tr ' ' '\n' | sed 's/^-//' | grep -qx "$path" ||
+		die "tabbyd.service: $path is not in ReadWritePaths="
+done
+calls() {  # SET...: the system calls of systemd's sets (and of the sets they hold)
+	local set
+	for set; do
+		case $set in
+		@*) calls $(systemd-analyze syscall-filter "$set" | sed -n 's/^ *\([@a-z0-9_-]*\)$/\1/p' |
+			grep -vx -- "$set") ;;
+		*) echo "$set" ;;
+		esac
+	done
+}
+allowed=$(calls $(sed -n 's/^SystemCallFilter=//p' "$unit"))
+for call in setns unshare mount umount2 socket bind; do
+	echo "$allowed" | grep -qx "$call" || die "tabbyd.service: SystemCallFilter= forbids $call"
+done
+echo "tabbyd.service: devices' namespaces allowed (capabilities, namespaces, paths, system calls)"
 # The build's own prefix back to the default.
 cmake -S "$top" -B "$BUILD" -DCMAKE_INSTALL_PREFIX=/usr/local > /dev/null
 

@@ -24,7 +24,7 @@ ctl node bgp peer add 192.0.2.10 as 65010 --node=n1
 A=$(ctl api-client create acme -o json)
 field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
 AID=$(field "$A" client_id); ASEC=$(field "$A" client_secret)
-ADEV=$(ctl device create --node=n1 --owner="$AID")
+ADEV=$(ctl device create --node=n1 --owner="$AID"); DEVNS+=("$(dev_ns "$ADEV")")
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
 "$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)

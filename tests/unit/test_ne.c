@@ -338,6 +338,96 @@ test_users_and_refresh(void **state)
 	assert_int_equal(ne_user_remove(f->s, f->who.client_id, "alice", &err), STORE_NOTFOUND);
 }
 
+/* One peering request with these addresses and ASNs: 0, or -1 with the problem. */
+static int
+try_peering(struct fx *f, const char *conn, const char *local, const char *remote, int las,
+	    int ras, struct ne_problem *p)
+{
+	char uuid[NE_UUID_LEN + 1];
+	int64_t rev;
+	json_t *b = json_pack("{s:s, s:i, s:s, s:i, s:s}", "connectionUuid", conn, "localAsn", las,
+			      "localIpAddress", local, "remoteAsn", ras, "remoteIpAddress", remote);
+	int rc = ne_peering_create(f->s, &f->who, b, uuid, &rev, p);
+
+	json_decref(b);
+	return rc;
+}
+
+/* Issue 15: the addresses of a peering make sense, and the field at fault is named. */
+static void
+test_peering_address_rules(void **state)
+{
+	static const struct {
+		const char *local, *remote, *field, *says;
+	} bad[] = {
+	    {"1.2.3.4/1", "1.2.3.5", "localIpAddress", "/8-/31 (IPv4)"},
+	    {"192.0.2.1/32", "192.0.2.1", "localIpAddress", "/8-/31 (IPv4)"},
+	    {"2001:db8::1/63", "2001:db8::2", "localIpAddress", "/64-/127 (IPv6)"},
+	    {"2001:db8::1/128", "2001:db8::2", "localIpAddress", "/64-/127 (IPv6)"},
+	    {"192.0.2.0/29", "192.0.2.2", "localIpAddress", "network address"},
+	    {"192.0.2.7/29", "192.0.2.2", "localIpAddress", "broadcast address"},
+	    {"192.0.2.1/29", "192.0.2.0", "remoteIpAddress", "network address"},
+	    {"192.0.2.1/29", "192.0.2.7", "remoteIpAddress", "broadcast address"},
+	    {"2001:db8::/64", "2001:db8::2", "localIpAddress", "Subnet-Router anycast"},
+	    {"127.0.0.1/8", "127.0.0.2", "localIpAddress", "loopback"},
+	    {"224.0.0.1/8", "224.0.0.2", "localIpAddress", "multicast"},
+	    {"169.254.0.1/16", "169.254.0.2", "localIpAddress", "link-local"},
+	    {"fe80::1/64", "fe80::2", "localIpAddress", "link-local"},
+	    {"::1/127", "::", "localIpAddress", "loopback"},
+	    {"192.0.2.1/29", "198.51.100.2", "remoteIpAddress", "must be inside"},
+	    {"192.0.2.1/29", "2001:db8::2", "remoteIpAddress", "family"},
+	};
+	struct fx *f = *state;
+	struct ne_problem p;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(try_peering(f, f->conn, bad[i].local, bad[i].remote, 10012, 10013,
+					     &p),
+				 -1);
+		assert_int_equal(p.status, 400);
+		assert_string_equal(p.property, bad[i].field);
+		if (strstr(p.message, bad[i].says) == NULL)
+			fail_msg("%s -> %s: '%s' lacks '%s'", bad[i].local, bad[i].remote, p.message,
+				 bad[i].says);
+	}
+	/* iBGP is refused: a tenant would set LOCAL_PREF. */
+	assert_int_equal(try_peering(f, f->conn, "192.0.2.1/29", "192.0.2.2", 10012, 10012, &p), -1);
+	assert_string_equal(p.property, "remoteAsn");
+	/* /31 and /127 have no network or broadcast address (RFC 3021, RFC 6164). */
+	assert_int_equal(try_peering(f, f->conn, "192.0.2.0/31", "192.0.2.1", 10012, 10013, &p), 0);
+}
+
+static void
+test_peering_ipv6_point_to_point(void **state)
+{
+	struct fx *f = *state;
+	struct ne_problem p;
+
+	assert_int_equal(try_peering(f, f->conn, "2001:db8::/127", "2001:db8::1", 10012, 10013, &p),
+			 0);
+}
+
+/* Two peerings of one device (its two connections) may not overlap; another device may. */
+static void
+test_peering_device_overlap(void **state)
+{
+	struct fx *f = *state;
+	char conn2[NE_UUID_LEN + 1], dev2[NE_UUID_LEN + 1], conn3[NE_UUID_LEN + 1];
+	struct ne_problem p;
+	struct err err;
+
+	assert_int_equal(ne_connection_create(f->s, f->dev, "eth2", NULL, conn2, &err), STORE_OK);
+	assert_int_equal(ne_device_create(f->s, "n1", f->who.client_id, NULL, dev2, &err), STORE_OK);
+	assert_int_equal(ne_connection_create(f->s, dev2, "eth3", NULL, conn3, &err), STORE_OK);
+	assert_int_equal(try_peering(f, f->conn, "192.0.2.1/29", "192.0.2.2", 10012, 10013, &p), 0);
+	assert_int_equal(try_peering(f, conn2, "192.0.2.5/30", "192.0.2.6", 10012, 10033, &p), -1);
+	assert_int_equal(p.status, 409);
+	assert_string_equal(p.property, "localIpAddress");
+	assert_int_equal(try_peering(f, conn2, "192.0.2.9/29", "192.0.2.10", 10012, 10033, &p), 0);
+	/* Another device is another router: the same addresses are its own. */
+	assert_int_equal(try_peering(f, conn3, "192.0.2.1/29", "192.0.2.2", 10022, 10013, &p), 0);
+}
+
 int
 main(void)
 {
@@ -346,7 +436,8 @@ main(void)
 	    T(test_one_peering_per_connection), T(test_claim_left_by_agent),
 	    T(test_key_kept_apart),		T(test_stale_writes_refused),
 	    T(test_delete_held_by_agent),	T(test_client_tokens_revoked),
-	    T(test_users_and_refresh),
+	    T(test_users_and_refresh),		T(test_peering_address_rules),
+	    T(test_peering_ipv6_point_to_point),	T(test_peering_device_overlap),
 	};
 
 	ne_audit_sink(NULL);
