@@ -118,7 +118,7 @@ CL=$("$TABBYCTL" api-client create acme -o json)
 field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 CID=$(echo "$CL" | field client_id)
 CSEC=$(echo "$CL" | field client_secret)
-DEV=$("$TABBYCTL" device create --node=n3 --owner="$CID")
+DEV=$("$TABBYCTL" device create --node=n3 --owner="$CID"); DEVNS+=("$(dev_ns "$DEV")")
 CON=$("$TABBYCTL" connection create --device="$DEV" --interface=conn0)
 wait_until 10 "tabby-api answers" nsx c curl -s -o /dev/null "$API/"
 TOK=$(nsx c curl -s -u "$CID:$CSEC" -d grant_type=client_credentials "$API/oauth2/v1/token" | field access_token)
@@ -131,7 +131,8 @@ sys.exit(0 if d["provisioningStatus"] == "PROVISIONED" and d["state"] == "Establ
 }
 wait_until 20 "the API's peering PROVISIONED and Established on n3" provisioned
 wait_until 5 "the provider's BIRD agrees" bird_up provbird a
-nsx n3 ip addr show conn0 | grep -q "inet 198.51.100.1/29" || fail "the peering's address is not on n3's conn0"
+# The device is a router of its own: conn0 now lives in its namespace, with the address.
+devx n3 "$DEV" ip addr show conn0 | grep -q "inet 198.51.100.1/29" || fail "the peering's address is not on conn0 in the device's namespace"
 api GET "/ne/v1/bgp/$UUID"
 echo
 echo "tabby-api on etcd: the reference page's peering carried out by n3"

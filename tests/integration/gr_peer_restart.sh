@@ -26,7 +26,9 @@ sleep 1
 birdc -s "$T/bird/bird.ctl" graceful restart > /dev/null
 wait "${PID_OF[bird]}" 2>/dev/null || true
 wait_until 5 "tabbyd: BIRD restarting, its routes kept" grep -q "graceful restart: keeping its 2 routes, stale" "$T/n1.log"
-status_row n1 192.0.2.10 | tee "$T/row" | grep -q "graceful restart: 2 stale routes kept" || { cat "$T/row"; die "INFO does not show the restart"; }
+# Status reaches the datastore through the writer thread: give it a moment.
+info_shows_restart() { status_row n1 192.0.2.10 | tee "$T/row" | grep -q "graceful restart: 2 stale routes kept"; }
+wait_until 5 "INFO shows the restart" info_shows_restart || { cat "$T/row"; die "INFO does not show the restart"; }
 "$TABBYCTL" route show --node=n1 | tee "$T/routes" | grep -E "^\| 203\.0\.113\.128/25 " | grep -q "stale" || { cat "$T/routes"; die "route show does not mark the stale route"; }
 "$TABBYCTL" route show --node=n1 -o json | grep -q '"stale": true' || die "route show -o json has no stale route"
 "$TABBYCTL" status --node=n1 -o json | python3 -c '
