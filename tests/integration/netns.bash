@@ -13,8 +13,20 @@ chmod 755 "$T"   # FRR drops to its own user
 
 DEVNS=()   # device namespaces tabbyd makes (dev_ns), removed here if tabbyd left any
 
+# The device namespaces the test's tabbyd processes have bound now (in their own mount
+# namespaces, so only their mountinfo shows them). kill_started's SIGKILL leaves them on
+# the host: a stop for good or to restart removes them, a kill cannot.
+dev_ns_bound() {
+	local p
+	for p in "${PID_OF[@]}"; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = tabbyd ] || continue
+		awk '$5 ~ /^\/run\/netns\/tby-/ { sub(/^\/run\/netns\//, "", $5); print $5 }' "/proc/$p/mountinfo"
+	done
+}
+
 netns_cleanup() {
 	set +e
+	DEVNS+=($(dev_ns_bound))
 	kill_started
 	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
 	for n in "${DEVNS[@]}"; do umount "/run/netns/$n" 2>/dev/null; rm -f "/run/netns/$n"; done
