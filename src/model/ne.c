@@ -351,6 +351,27 @@ is_operator(const json_t *client)
 	return r != NULL && strcmp(r, "operator") == 0;
 }
 
+/* The holder's client, as its record (at revision rev) has it: a check or a token fills a. */
+static void
+auth_set_client(struct ne_auth *a, const char *client_id, const json_t *client, int64_t rev)
+{
+	snprintf(a->client_id, sizeof(a->client_id), "%s", client_id);
+	snprintf(a->client_name, sizeof(a->client_name), "%s",
+		 json_string_value(json_object_get(client, "name")) ?: "");
+	a->client_rev = rev;
+	a->client_gen = generation(client);
+	a->operator_role = is_operator(client);
+}
+
+/* The holder's user, likewise. */
+static void
+auth_set_user(struct ne_auth *a, const char *user, const json_t *rec, int64_t rev)
+{
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	a->user_rev = rev;
+	a->user_gen = generation(rec);
+}
+
 int
 ne_client_create(struct store *s, const char *name, char *client_id, char *secret,
 		 struct err *err)
@@ -543,14 +564,8 @@ ne_client_check(struct store *s, const char *client_id, const char *secret, stru
 		return 0;
 	}
 	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
-	if (ok) {
-		snprintf(a->client_id, sizeof(a->client_id), "%s", client_id);
-		snprintf(a->client_name, sizeof(a->client_name), "%s",
-			 json_string_value(json_object_get(o, "name")) ?: "");
-		a->client_rev = rev;
-		a->client_gen = generation(o);
-		a->operator_role = is_operator(o);
-	}
+	if (ok)
+		auth_set_client(a, client_id, o, rev);
 	json_decref(o);
 	return ok;
 }
@@ -734,11 +749,8 @@ ne_user_check(struct store *s, struct ne_auth *a, const char *user, const char *
 	} else {
 		ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 	}
-	if (ok) {
-		snprintf(a->user, sizeof(a->user), "%s", user);
-		a->user_rev = rev;
-		a->user_gen = generation(o);
-	}
+	if (ok)
+		auth_set_user(a, user, o, rev);
 	json_decref(o);
 	return ok;
 }
@@ -954,12 +966,7 @@ holder_live(struct store *s, const json_t *rec, struct ne_auth *a, int64_t *fam_
 	ne_key(key, sizeof(key), "client", id);
 	if ((rc = get_rec(s, key, &o, &rev, NULL, err)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? 0 : -1;
-	snprintf(a->client_id, sizeof(a->client_id), "%s", id);
-	snprintf(a->client_name, sizeof(a->client_name), "%s",
-		 json_string_value(json_object_get(o, "name")) ?: "");
-	a->client_rev = rev;
-	a->client_gen = generation(o);
-	a->operator_role = is_operator(o);
+	auth_set_client(a, id, o, rev);
 	json_decref(o);
 	if (json_integer_value(json_object_get(rec, "client_gen")) != a->client_gen)
 		return 0;
@@ -969,9 +976,7 @@ holder_live(struct store *s, const json_t *rec, struct ne_auth *a, int64_t *fam_
 		return 0;
 	if ((rc = get_rec(s, key, &o, &rev, NULL, err)) != STORE_OK)
 		return rc == STORE_NOTFOUND ? 0 : -1;
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	a->user_rev = rev;
-	a->user_gen = generation(o);
+	auth_set_user(a, user, o, rev);
 	json_decref(o);
 	if (json_integer_value(json_object_get(rec, "user_gen")) != a->user_gen || family == NULL)
 		return 0;

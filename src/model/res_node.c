@@ -145,11 +145,8 @@ encode(const struct res_found *f)
 	if (json_object_size(bgp) > 0)
 		json_object_set(spec, "bgp", bgp);
 	json_decref(bgp);
-	if (json_is_object(extra)) {
-		for (size_t i = 0; fields[i].v3 != NULL; i++)
-			if ((v = json_object_get(extra, fields[i].stored)) != NULL)
-				json_object_set(spec, fields[i].v3, v);
-	}
+	if (json_is_object(extra))
+		res_fields_encode(fields, extra, spec);
 	return spec;
 }
 
