@@ -10,9 +10,10 @@
 #include <sys/socket.h>
 
 #include "model/bgpconf.h"
+#include "tmp_store.h"
 
 struct fx {
-	char dir[64];
+	char dir[TMP_DIR_LEN];
 	struct store *s;
 };
 
@@ -20,14 +21,8 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char url[128];
-	struct err err;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tabby-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(url, sizeof(url), "sqlite:%s/t.db", f->dir);
-	if (store_open(&f->s, url, &err) != STORE_OK)
+	if (tmp_store_open(&f->s, f->dir) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -37,14 +32,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
+	int rc = tmp_store_close(f->s, f->dir);
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 static struct bgp_peer

@@ -10,9 +10,10 @@
 
 #include "model/keys.h"
 #include "model/ne.h"
+#include "tmp_store.h"
 
 struct fx {
-	char dir[64];
+	char dir[TMP_DIR_LEN];
 	struct store *s;
 	struct ne_auth who;
 	char secret[128], dev[NE_UUID_LEN + 1], conn[NE_UUID_LEN + 1];
@@ -22,15 +23,11 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char url[128];
 	struct err err;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tabby-test-ne-XXXXXX");
-	if (ne_init() != 0 || mkdtemp(f->dir) == NULL)
+	if (ne_init() != 0 || tmp_store_open(&f->s, f->dir) != 0)
 		return -1;
-	snprintf(url, sizeof(url), "sqlite:%s/t.db", f->dir);
-	if (store_open(&f->s, url, &err) != STORE_OK ||
-	    ne_client_create(f->s, "acme", f->who.client_id, f->secret, &err) != STORE_OK ||
+	if (ne_client_create(f->s, "acme", f->who.client_id, f->secret, &err) != STORE_OK ||
 	    ne_device_create(f->s, "n1", f->who.client_id, NULL, f->dev, &err) != STORE_OK ||
 	    ne_connection_create(f->s, f->dev, "eth1", NULL, f->conn, &err) != STORE_OK) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -44,14 +41,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
+	int rc = tmp_store_close(f->s, f->dir);
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 static json_t *

@@ -25,12 +25,13 @@
 
 #include "etcd_cluster.h"
 #include "store/store.h"
+#include "tmp_store.h"
 
 static const char *mode = "sqlite";
 static struct etcd_cluster cluster;
 
 struct fx {
-	char dir[64];
+	char dir[TMP_DIR_LEN];
 	char url[300];
 	struct store *s;
 	bool sqlite;
@@ -45,8 +46,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct err err;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tabby-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmp_dir_make(f->dir) != 0)
 		return -1;
 	f->sqlite = strcmp(mode, "sqlite") == 0;
 	if (f->sqlite)
@@ -70,14 +70,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
+	int rc = tmp_store_close(f->s, f->dir);
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 static int64_t

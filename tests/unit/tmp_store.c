@@ -1,0 +1,45 @@
+#include "tmp_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+tmp_dir_make(char dir[TMP_DIR_LEN])
+{
+	snprintf(dir, TMP_DIR_LEN, "/tmp/tabby-test-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tmp_store_open(struct store **s, char dir[TMP_DIR_LEN])
+{
+	char url[TMP_DIR_LEN + 16];
+	struct err err;
+
+	if (tmp_dir_make(dir) != 0)
+		return -1;
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	if (store_open(s, url, &err) != STORE_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tmp_store_close(struct store *s, const char *dir)
+{
+	char cmd[TMP_DIR_LEN + 16];
+
+	if (s != NULL)
+		store_close(s);
+	/* The name is mkdtemp's: no character the shell would read. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
