@@ -10,26 +10,10 @@ trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 lan_up
 for n in 1 2 3 4; do host_add "n$n" "$n"; done
-"$TABBYCTL" apply -f - <<'YAML'
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
+"$TABBYCTL" apply -f - <<YAML
+$(calico_no_mesh)
 ---
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-with-route-reflectors
-spec:
-  nodeSelector: all()
-  peerSelector: route-reflector == 'true'
-  password:
-    secretKeyRef:
-      name: bgp-passwords
-      key: rr
+$(calico_rr_peer "  password:" "    secretKeyRef:" "      name: bgp-passwords" "      key: rr")
 ---
 apiVersion: v1
 kind: Secret

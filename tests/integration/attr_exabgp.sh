@@ -45,23 +45,9 @@ field() { echo "$1" | cut -d'|' -f"$2" | sed 's/^ *//; s/ *$//'; }
 	echo "echo 'announce route 198.18.14.0/24 next-hop 192.0.2.20 attribute [ 0x0e 0x80 0x000101080000000000000000001018c612 ]'"
 	echo 'while true; do sleep 10; done'
 } > "$T/exa/feed.sh"
-chmod +x "$T/exa/feed.sh"
-cat > "$T/exa/exa.conf" <<EOC
-process feed { run $T/exa/feed.sh; encoder text; }
-neighbor 192.0.2.1 {
-	router-id 192.0.2.20;
-	local-address 192.0.2.20;
-	local-as 64555;
-	peer-as 64512;
-	family { ipv4 unicast; }
-	api { processes [ feed ]; }
-}
-EOC
-ip netns exec "$(ns_of exa)" env exabgp.daemon.user=root exabgp.log.destination=stdout \
-	exabgp.daemon.drop=false exabgp.api.ack=false exabgp "$T/exa/exa.conf" > "$T/exa/exa.log" 2>&1 &
-PIDS+=($!)
+exabgp_start exa exa 20
 
-rib() { "$BUILD/ctl_query" "$T/n1.sock" adj-rib-in 192.0.2.20; }
+rib() { adj_rib_in n1 192.0.2.20; }
 has() { rib | grep -q "\"prefix\":\"$1\""; }
 count() { rib | grep -o '"prefix"' | wc -l; }
 transitions() { "$TABBYCTL" status --node=n1 -o json | grep -o '"established_transitions": [0-9]*' | grep -o '[0-9]*$'; }

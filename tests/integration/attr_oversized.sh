@@ -30,28 +30,13 @@ while [ ! -e '$T/exa/phase2' ]; do sleep 0.2; kill -0 \$PPID 2>/dev/null || exit
 echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20 community [ $comms]'
 while kill -0 \$PPID 2>/dev/null; do sleep 0.5; done
 EOF
-chmod +x "$T/exa/feed.sh"
-cat > "$T/exa/exa.conf" <<EOC
-process feed { run $T/exa/feed.sh; encoder text; }
-neighbor 192.0.2.1 {
-	router-id 192.0.2.20;
-	local-address 192.0.2.20;
-	local-as 64555;
-	peer-as 64512;
-	family { ipv4 unicast; }
-	capability { extended-message enable; }
-	api { processes [ feed ]; }
-}
-EOC
-ip netns exec "$(ns_of exa)" env exabgp.daemon.user=root exabgp.log.destination=stdout \
-	exabgp.daemon.drop=false exabgp.api.ack=false exabgp "$T/exa/exa.conf" > "$T/exa/exa.log" 2>&1 &
-PIDS+=($!)
+exabgp_start exa exa 20 "capability { extended-message enable; }"
 bird_start bird b "router id 192.0.2.30;
 protocol device {}
 protocol bgp t { local 192.0.2.30 as 64600; neighbor 192.0.2.1 as 64512; hold time 9;
   connect retry time 1; error wait time 1,2; ipv4 { import all; export none; }; }"
 
-rib() { "$BUILD/ctl_query" "$T/n1.sock" adj-rib-in 192.0.2.20; }
+rib() { adj_rib_in n1 192.0.2.20; }
 bird_has() { birdc -s "$T/b/bird.ctl" show route for "$1" protocol t | grep -q "$1"; }
 transitions() {  # established transitions of one peer, from tabbyd's status
 	"$TABBYCTL" status --node=n1 -o json | tr '{' '\n' | grep "\"remote\": \"$1\"" -A40 |

@@ -50,24 +50,10 @@ detected --ip=autodetect --ip-autodetection-method=cidr=198.51.100.0/24 -- 198.5
 detected -- 198.51.100.1
 
 # BGPConfiguration listenPort, without --listen-port.
-"$TABBYCTL" apply -f - <<'YAML'
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  listenPort: 1790
-YAML
+calico_bgpconfig default "  listenPort: 1790" | "$TABBYCTL" apply -f -
 detected -- 198.51.100.1
 grep -q "node n1 up: BGP port 1790" "$T/n1.log" || die "listenPort 1790 not used"
-"$TABBYCTL" apply -f - <<'YAML'
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: node.n1
-spec:
-  listenPort: 1791
-YAML
+calico_bgpconfig node.n1 "  listenPort: 1791" | "$TABBYCTL" apply -f -
 detected -- 198.51.100.1
 grep -q "node n1 up: BGP port 1791" "$T/n1.log" || die "node.n1 listenPort 1791 not used"
 

@@ -34,21 +34,9 @@ spec:
 $([ -n "$3" ] && echo "    routeReflectorClusterID: $3")"
 }
 "$TABBYCTL" apply -f - <<YAML
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
+$(calico_no_mesh)
 ---
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-with-route-reflectors
-spec:
-  nodeSelector: all()
-  peerSelector: route-reflector == 'true'
+$(calico_rr_peer)
 ---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer

@@ -52,14 +52,8 @@ spec:
   ttlSecurity: 1
 YAML
 }
-"$TABBYCTL" apply -f - <<'YAML'
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
+"$TABBYCTL" apply -f - <<YAML
+$(calico_no_mesh)
   communities:
   - name: ours
     value: 65000:100

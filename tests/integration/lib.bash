@@ -64,3 +64,18 @@ cleanup() { finish; }
 trap cleanup EXIT
 
 die() { echo "FAIL: $*" >&2; exit 1; }
+
+# Calico v3 manifests for `tabbyctl apply -f -`; the arguments are further lines of the spec.
+# calico_bgpconfig NAME [LINE...]: the BGPConfiguration NAME (default, or node.NODE).
+calico_bgpconfig() {
+	printf '%s\n' "apiVersion: projectcalico.org/v3" "kind: BGPConfiguration" "metadata:" \
+		"  name: $1" "spec:" "${@:2}"
+}
+# The default BGPConfiguration of a layout without the node-to-node mesh, AS 64512.
+calico_no_mesh() { calico_bgpconfig default "  nodeToNodeMeshEnabled: false" "  asNumber: 64512" "$@"; }
+# Calico's route-reflector BGPPeer: every node peers with the nodes labelled route-reflector=true.
+calico_rr_peer() {
+	printf '%s\n' "apiVersion: projectcalico.org/v3" "kind: BGPPeer" "metadata:" \
+		"  name: peer-with-route-reflectors" "spec:" "  nodeSelector: all()" \
+		"  peerSelector: route-reflector == 'true'" "$@"
+}

@@ -127,6 +127,27 @@ protocol bgp t6 { local $(v6 "$1") as $2; neighbor 2001:db8::1 as 64512;
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
 
+# ExaBGP in HOST's namespace, its files in $T/NAME: router 192.0.2.N, AS 64555, IPv4
+# unicast with tabbyd at 192.0.2.1 (AS 64512), announcing what the script $T/NAME/feed.sh
+# (written first) prints to its text API. Extra lines go into the neighbor block.
+exabgp_start() {  # HOST NAME N [LINE...]
+	local dir=$T/$2
+	chmod +x "$dir/feed.sh"
+	{
+		echo "process feed { run $dir/feed.sh; encoder text; }"
+		echo "neighbor 192.0.2.1 {"
+		printf '\t%s\n' "router-id $(v4 "$3");" "local-address $(v4 "$3");" "local-as 64555;" \
+			"peer-as 64512;" "family { ipv4 unicast; }" "${@:4}" "api { processes [ feed ]; }"
+		echo "}"
+	} > "$dir/exa.conf"
+	ip netns exec "$(ns_of "$1")" env exabgp.daemon.user=root exabgp.log.destination=stdout \
+		exabgp.daemon.drop=false exabgp.api.ack=false exabgp "$dir/exa.conf" > "$dir/exa.log" 2>&1 &
+	PIDS+=($!)
+	PID_OF[$2]=$!
+}
+# A node's Adj-RIB-In from one peer, as JSON (on tabbyd's control socket).
+adj_rib_in() { "$BUILD/ctl_query" "$T/$1.sock" adj-rib-in "$2"; }
+
 frr_start() {  # HOST NAME CONFIG-TEXT
 	mkdir -p "$T/$2" && chmod 777 "$T/$2"
 	printf '%s\n' "$3" > "$T/$2/bgpd.conf"
