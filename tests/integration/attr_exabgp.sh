@@ -6,13 +6,7 @@
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
-lan_up
-host_add n1 1
-host_add exa 20
-"$TABBYCTL" bgp node-mesh off
-tabbyd_start n1 n1 1 --as 64512
-"$TABBYCTL" bgp peer add 192.0.2.20 as 64555
-mkdir -p "$T/exa"
+exa_setup
 
 # prefix | phase-2 route arguments (ExaBGP raw attributes: [ code flags value ]) | stays or gone
 N=next-hop

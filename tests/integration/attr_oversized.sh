@@ -8,17 +8,11 @@
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
-lan_up
-host_add n1 1
-host_add exa 20
+exa_setup
 host_add bird 30
-"$TABBYCTL" bgp node-mesh off
-tabbyd_start n1 n1 1 --as 64512
-"$TABBYCTL" bgp peer add 192.0.2.20 as 64555
 "$TABBYCTL" bgp peer add 192.0.2.30 as 64600
 
 comms=$(for i in $(seq 1 1100); do printf '64555:%d ' "$i"; done)
-mkdir -p "$T/exa"
 # Phase 1: both routes small. Phase 2: 198.51.100.0/24 again, with 1,100 communities.
 # The feed ends with ExaBGP (it watches its parent), never left behind.
 cat > "$T/exa/feed.sh" <<EOF

@@ -145,6 +145,17 @@ exabgp_start() {  # HOST NAME N [LINE...]
 	PIDS+=($!)
 	PID_OF[$2]=$!
 }
+# The ExaBGP tests' start: the LAN, tabbyd n1 (192.0.2.1, AS 64512, no mesh) and host exa
+# (192.0.2.20) configured as its peer in AS 64555, with $T/exa for exabgp_start exa exa 20.
+exa_setup() {
+	lan_up
+	host_add n1 1
+	host_add exa 20
+	"$TABBYCTL" bgp node-mesh off
+	tabbyd_start n1 n1 1 --as 64512
+	"$TABBYCTL" bgp peer add 192.0.2.20 as 64555
+	mkdir -p "$T/exa"
+}
 # A node's Adj-RIB-In from one peer, as JSON (on tabbyd's control socket).
 adj_rib_in() { "$BUILD/ctl_query" "$T/$1.sock" adj-rib-in "$2"; }
 
