@@ -11,7 +11,10 @@
 #    a writer with its own connection and lease putting status records; nodes doubled
 #    until the writes' p99 passes 100 ms.
 # STEPS="1 2 3" (default) picks steps; without step 1, step 2 loads the N peers with
-# `tabbyctl datastore restore`.
+# `tabbyctl datastore restore` (STEPS=2: the reconcile part alone).
+# BACKENDS="etcd sqlite" (default) picks the datastores of steps 1 and 2.
+# TABBY_BUILD=DIR takes tabbyd and tabbyctl from DIR instead of building build/ (to
+# compare two builds in one run, e.g. TABBY_BUILD=/tmp/base/build).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-10000}
@@ -19,7 +22,7 @@ changes=${2:-100}
 # Everything runs in a namespace of its own with only a loopback: etcd, tabbyctl, and a
 # tabbyd whose 10,000 peers (198.18.0.0/15) are unreachable, so no packet leaves it.
 if [ -z "${TABBY_BENCH_NS:-}" ]; then
-	make -C "$top" > /dev/null
+	[ -n "${TABBY_BUILD:-}" ] || make -C "$top" > /dev/null
 	ns=tbe$$
 	ip netns add "$ns"
 	trap 'ip netns del "$ns"' EXIT
@@ -28,7 +31,7 @@ if [ -z "${TABBY_BENCH_NS:-}" ]; then
 	TABBY_BENCH_NS=$ns ip netns exec "$ns" bash "$0" "$@"
 	exit
 fi
-B=$top/build
+B=${TABBY_BUILD:-$top/build}
 ctl=$B/tabbyctl
 T=$(mktemp -d /tmp/tabby-bench-XXXXXX)
 PIDS=()
@@ -63,12 +66,20 @@ etcd_member b1 "$cp" "$pp" "b1=http://127.0.0.1:$pp"
 wait_etcd "$cp"
 ETCD=etcd://127.0.0.1:$cp
 SQLITE=sqlite:$T/tabby.db
+dss=
+for b in ${BACKENDS:-etcd sqlite}; do
+	case $b in
+	etcd) dss="$dss $ETCD" ;;
+	sqlite) dss="$dss $SQLITE" ;;
+	*) echo "BACKENDS: unknown '$b' (etcd, sqlite)" >&2; exit 2 ;;
+	esac
+done
 
 steps=${STEPS:-1 2 3}
 step() { case " $steps " in *" $1 "*) return 0 ;; esac; return 1; }
 
 step 1 && echo "== 1. $n x tabbyctl bgp peer add (one process each)"
-step 1 && for ds in "$ETCD" "$SQLITE"; do
+step 1 && for ds in $dss; do
 	start=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
 		"$ctl" --datastore="$ds" bgp peer add "$(addr "$i")" as $((4200000000 + i))
@@ -88,10 +99,10 @@ for i in range(1, n + 1):
                  "value": json.dumps({"ip": a, "as_num": 4200000000 + i}, separators=(",", ":"))})
 print(json.dumps({"tabby_backup": 1, "revision": 0, "keys": keys}))
 PY
-	for ds in "$ETCD" "$SQLITE"; do "$ctl" --datastore="$ds" datastore restore "$T/peers.json"; done
+	for ds in $dss; do "$ctl" --datastore="$ds" datastore restore "$T/peers.json"; done
 fi
 step 2 && echo "== 2. watch event -> session starting, $n peers configured, $changes changes"
-step 2 && for ds in "$ETCD" "$SQLITE"; do
+step 2 && for ds in $dss; do
 	name=${ds%%:*}
 	log=$T/tabbyd-$name.log
 	"$B/tabbyd" --node bench --ip 192.0.2.1 --as 64512 --datastore "$ds" --no-fib \

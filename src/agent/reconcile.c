@@ -14,7 +14,11 @@
 #include "model/bgpfilter.h"
 #include "model/peers.h"
 
-#define RECONCILE_DELAY 0.05  /* coalesces a burst of changes into one pass */
+/*
+ * At most one pass per this long: a change after a quiet spell is applied at once,
+ * the rest of a burst waits for the next pass, which takes all of it.
+ */
+#define RECONCILE_INTERVAL 0.05
 
 struct specs {
 	struct peer_spec *v;
@@ -138,17 +142,17 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		[PEER_SRC_MESH] = PEER_MESH,
 	};
 
-	if (bgpconf_global_get(ag->store, &g, err) != STORE_OK)
+	if (bgpconf_global_get(ag->view, &g, err) != STORE_OK)
 		return -1;
-	if (bgpconf_host_list(ag->store, &hosts, err) != STORE_OK)
+	if (bgpconf_host_list(ag->view, &hosts, err) != STORE_OK)
 		return -1;
-	if (bgpconf_peer_list(ag->store, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
+	if (bgpconf_peer_list(ag->view, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
 		goto out_hosts;
-	if (bgpconf_peer_list(ag->store, NULL, 0, &global_peers, err) != STORE_OK)
+	if (bgpconf_peer_list(ag->view, NULL, 0, &global_peers, err) != STORE_OK)
 		goto out_node;
-	if (bgpconf_selpeer_list(ag->store, &selpeers, err) != STORE_OK)
+	if (bgpconf_selpeer_list(ag->view, &selpeers, err) != STORE_OK)
 		goto out_global;
-	if (bgpfilter_read(ag->store, ag->cfg.node, &fs, err) != STORE_OK) {
+	if (bgpfilter_read(ag->view, ag->cfg.node, &fs, err) != STORE_OK) {
 		bgp_selpeers_free(&selpeers);
 		goto out_global;
 	}
@@ -238,8 +242,9 @@ reconcile(struct agent *ag)
 
 	if (ag->stopping)
 		return;
+	ag->reconciled = ev_now(ag->loop);
 	/* The prefixes this node originates. */
-	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
+	if (bgpconf_prefix_list(ag->view, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
 		retry_later(ag, "the originated prefixes and the current sessions", &err);
 		return;
 	}
@@ -315,8 +320,10 @@ reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 reconcile_soon(struct agent *ag)
 {
+	double wait = ag->reconciled + RECONCILE_INTERVAL - ev_now(ag->loop);
+
 	if (!ev_is_active(&ag->reconcile_timer)) {
-		ev_timer_init(&ag->reconcile_timer, reconcile_cb, RECONCILE_DELAY, 0.);
+		ev_timer_init(&ag->reconcile_timer, reconcile_cb, wait > 0 ? wait : 0., 0.);
 		ag->reconcile_timer.data = ag;
 		ev_timer_start(ag->loop, &ag->reconcile_timer);
 	}
