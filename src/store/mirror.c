@@ -135,13 +135,20 @@ apply_one(struct mirror *m, struct store_event *ev)
 	size_t i;
 	bool found;
 
-	/* Already in the snapshot (or from before it): applying it again could undo a later change. */
-	if (kv->mod_rev <= m->snap_rev || skipped(m->skip, m->nskip, kv->key))
+	/*
+	 * Events come in revision order. One at or below the snapshot is in it already, one
+	 * below the newest applied was applied (several share a revision only within one
+	 * transaction, and then touch different keys): applied again, it could undo a later
+	 * change.
+	 */
+	if (kv->mod_rev <= m->snap_rev || kv->mod_rev < m->rev ||
+	    skipped(m->skip, m->nskip, kv->key))
 		return false;
-	if (kv->mod_rev > m->rev)
-		m->rev = kv->mod_rev;
 	i = lower_bound(m, kv->key);
 	found = i < m->n && strcmp(m->v[i].key, kv->key) == 0;
+	if (found && m->v[i].mod_rev >= kv->mod_rev)
+		return false;
+	m->rev = kv->mod_rev;
 	if (ev->type == STORE_EVENT_DELETE) {
 		if (!found)
 			return false;
