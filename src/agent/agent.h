@@ -224,6 +224,7 @@ struct agent {
 	ev_timer reconcile_timer;
 	ev_io feed_io;               /* the feed has changes for view */
 	ev_tstamp reconciled;        /* when the last pass ran */
+	struct reconcile_cache *rc;  /* what reconcile parsed and can reuse (reconcile.c) */
 	ev_signal sigterm, sigint, sigusr1;
 	int control_fd;
 	ev_io control_io;
@@ -308,6 +309,7 @@ void routes_originate(struct agent *ag, const struct node_prefixes *want);
 /* reconcile.c */
 void reconcile(struct agent *ag);
 void reconcile_soon(struct agent *ag);
+void reconcile_stop(struct agent *ag);
 
 /* peerings.c */
 /* Adds this node's API peerings to the wanted sessions (they come last; a clash is an error). */

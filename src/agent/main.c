@@ -532,6 +532,7 @@ main(int argc, char **argv)
 
 	ev_io_stop(ag.loop, &ag.feed_io);
 	ev_timer_stop(ag.loop, &ag.reconcile_timer);
+	reconcile_stop(&ag);
 	peerings_stop(&ag);
 	devices_stop(&ag);
 	routes_stop(&ag);

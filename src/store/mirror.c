@@ -27,6 +27,12 @@ struct mirror {
 	int64_t snap_rev;   /* the last load's revision: events up to it are in it */
 	int64_t rev;
 	uint64_t gen;
+	struct tracker {
+		char *prefix;
+		size_t len;
+		uint64_t changes;
+	} *track;
+	size_t ntrack;
 };
 
 static const struct store_ops mirror_ops;
@@ -125,6 +131,8 @@ store_mirror_load(struct store *s, struct store_kvs *kvs)
 	}
 	m->snap_rev = m->rev = kvs->rev;
 	m->gen++;
+	for (size_t i = 0; i < m->ntrack; i++)
+		m->track[i].changes++;
 	memset(kvs, 0, sizeof(*kvs));
 }
 
@@ -149,9 +157,12 @@ apply_one(struct mirror *m, struct store_event *ev)
 	if (found && m->v[i].mod_rev >= kv->mod_rev)
 		return false;
 	m->rev = kv->mod_rev;
+	if (ev->type == STORE_EVENT_DELETE && !found)
+		return false;
+	for (size_t t = 0; t < m->ntrack; t++)
+		if (strncmp(kv->key, m->track[t].prefix, m->track[t].len) == 0)
+			m->track[t].changes++;
 	if (ev->type == STORE_EVENT_DELETE) {
-		if (!found)
-			return false;
 		kv_wipe(&m->v[i]);
 		memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
 		m->n--;
@@ -210,6 +221,28 @@ store_mirror_generation(const struct store *s)
 	return as_mirror(s)->gen;
 }
 
+int
+store_mirror_track(struct store *s, const char *prefix)
+{
+	struct mirror *m = as_mirror(s);
+
+	m->track = xrealloc(m->track, (m->ntrack + 1) * sizeof(*m->track));
+	m->track[m->ntrack].prefix = xstrdup(prefix);
+	m->track[m->ntrack].len = strlen(prefix);
+	m->track[m->ntrack].changes = 0;
+	return (int)m->ntrack++;
+}
+
+uint64_t
+store_mirror_changes(const struct store *s, int id)
+{
+	const struct mirror *m = as_mirror(s);
+
+	if (id < 0 || (size_t)id >= m->ntrack)
+		fatal("store mirror: no tracker %d", id);
+	return m->track[id].changes;
+}
+
 static void
 kv_copy(struct store_kv *dst, const struct store_kv *src)
 {
@@ -245,6 +278,9 @@ mirror_close(struct store *s)
 	mirror_clear(m);
 	free(m->v);
 	free(m->skip);
+	for (size_t i = 0; i < m->ntrack; i++)
+		free(m->track[i].prefix);
+	free(m->track);
 	free(m);
 }
 

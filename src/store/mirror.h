@@ -39,6 +39,13 @@ int64_t store_mirror_rev(const struct store *m);
 size_t store_mirror_count(const struct store *m);
 /* Bumped by every load and every applied event: equal values, equal contents. */
 uint64_t store_mirror_generation(const struct store *m);
+/*
+ * Counts the changes under prefix from now on (a load counts for every prefix), so that
+ * a reader can keep what it parsed from there while the count stays the same. Returns
+ * the id for store_mirror_changes.
+ */
+int store_mirror_track(struct store *m, const char *prefix);
+uint64_t store_mirror_changes(const struct store *m, int id);
 
 struct store_feed;
 
