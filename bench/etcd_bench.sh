@@ -6,7 +6,8 @@
 # 2. With those N global peers configured, a tabbyd node (its own namespace, --no-fib):
 #    CHANGES times, a node peer is added and the time from the start of that
 #    `tabbyctl node bgp peer add` to tabbyd's "peer ...: starting" log line is taken
-#    (p50, p99; it includes the tabbyctl process, whose own time is printed too).
+#    (p50, p99; it includes the tabbyctl process, whose own time is printed too, and so
+#    is the time from its return, the change committed, to the log line).
 # 3. bench/etcd_nodes (C) against a three-member etcd on loopback: simulated nodes, each
 #    a writer with its own connection and lease putting status records; nodes doubled
 #    until the writes' p99 passes 100 ms.
@@ -111,7 +112,7 @@ step 2 && for ds in $dss; do
 	tpid=$!
 	for _ in $(seq 600); do grep -q "starting" "$log" && break; sleep 0.1; done
 	sleep 5 # the first $n sessions start and publish their status
-	: > "$T/lat-$name" && : > "$T/ctl-$name"
+	: > "$T/lat-$name" && : > "$T/ctl-$name" && : > "$T/agent-$name"
 	for i in $(seq 1 "$changes"); do
 		peer="203.0.113.$i"
 		[ "$name" = sqlite ] && peer="198.51.100.$i"
@@ -121,11 +122,14 @@ step 2 && for ds in $dss; do
 		for _ in $(seq 1500); do grep -q "peer $peer: starting" "$log" && break; sleep 0.005; done
 		ts=$(grep -m1 "peer $peer: starting" "$log" | cut -d' ' -f1)
 		[ -n "$ts" ] || { echo "$name: $peer never started" >&2; break; }
-		echo "$((($(date -d "${ts/T/ }" +%s%N) - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/lat-$name"
+		tst=$(date -d "${ts/T/ }" +%s%N)
+		echo "$(((tst - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/lat-$name"
+		echo "$(((tst - t1) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/agent-$name"
 		echo "$(((t1 - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/ctl-$name"
 	done
 	echo "$name: add -> starting p50 $(pct 50 < "$T/lat-$name") ms, p99 $(pct 99 < "$T/lat-$name") ms" \
-		"(the tabbyctl add itself: p50 $(pct 50 < "$T/ctl-$name") ms); RSS $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/$tpid/status)"
+		"(the tabbyctl add itself: p50 $(pct 50 < "$T/ctl-$name") ms; from its return: p50" \
+		"$(pct 50 < "$T/agent-$name") ms, p99 $(pct 99 < "$T/agent-$name") ms); RSS $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/$tpid/status)"
 	kill "$tpid"
 	wait "$tpid" 2> /dev/null || true
 done

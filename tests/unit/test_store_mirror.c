@@ -123,6 +123,7 @@ test_events_applied(void **state)
 	struct store_kv kv;
 	struct err err;
 	uint64_t gen;
+	int tb, tu;
 
 	(void)state;
 	/* Out of order on purpose: the mirror sorts a snapshot that is not. */
@@ -134,6 +135,8 @@ test_events_applied(void **state)
 	assert_string_equal(dump(m, "/t/"), "/t/a=1;/t/c=3;");
 	assert_int_equal(store_mirror_rev(m), 10);
 	gen = store_mirror_generation(m);
+	tb = store_mirror_track(m, "/t/b");
+	tu = store_mirror_track(m, "/u/");
 
 	ev_add(&evs, STORE_EVENT_PUT, "/t/z", "old", 9);   /* in the snapshot already */
 	ev_add(&evs, STORE_EVENT_DELETE, "/t/a", NULL, 10); /* so is this */
@@ -150,6 +153,8 @@ test_events_applied(void **state)
 	assert_int_equal(store_mirror_rev(m), 16);
 	assert_int_equal(store_mirror_count(m), 4);
 	assert_true(store_mirror_generation(m) != gen);
+	assert_int_equal(store_mirror_changes(m, tb), 1);
+	assert_int_equal(store_mirror_changes(m, tu), 0);
 
 	/* Exact reads, and a key that is a prefix of others. */
 	assert_int_equal(store_get(m, "/t/a", &kv, &err), STORE_OK);
@@ -169,12 +174,15 @@ test_events_applied(void **state)
 	ev_add(&evs, STORE_EVENT_PUT, "/t/b", "2b", 18);
 	assert_int_equal(store_mirror_apply(m, &evs), 2);
 	assert_string_equal(dump(m, "/t/"), "/t/a=1b;/t/b=2b;/t/d=4;/t/e=5;");
+	assert_int_equal(store_mirror_changes(m, tb), 3);
+	assert_int_equal(store_mirror_changes(m, tu), 0);
 
 	/* A new snapshot replaces everything. */
 	kv_add(&snap, "/t/x", "9", 20);
 	snap.rev = 20;
 	store_mirror_load(m, &snap);
 	assert_string_equal(dump(m, "/t/"), "/t/x=9;");
+	assert_int_equal(store_mirror_changes(m, tu), 1);
 	/* Writes are refused. */
 	assert_int_equal(store_put(m, "/t/y", "1", 0, NULL, &err), STORE_ERR);
 	store_events_free(&evs);
