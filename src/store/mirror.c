@@ -17,6 +17,12 @@
 
 /* The longest one datastore call on the feed's thread waits (bounds closing, too). */
 #define FEED_TIMEOUT_MS 2000
+/*
+ * A backend without a descriptor (SQLite) is polled at most this far apart: a look that
+ * finds nothing new is one cheap query on this thread, and a change should not wait for
+ * the backend's own interval (100 ms) on its way to the agent.
+ */
+#define FEED_POLL_MS_MAX 20
 
 struct mirror {
 	struct store base;
@@ -470,7 +476,7 @@ feed_thread(void *arg)
 	struct store_feed *f = arg;
 	struct backoff b = {0};
 	struct err err;
-	int rc;
+	int rc, ms;
 
 	while (!atomic_load(&f->stop)) {
 		struct store_events evs = {0};
@@ -524,7 +530,10 @@ feed_thread(void *arg)
 			feed_wake(f);
 		}
 		store_events_free(&evs);
-		feed_wait(f, store_watch_fd(f->w), store_watch_interval_ms(f->w));
+		ms = store_watch_interval_ms(f->w);
+		if (store_watch_fd(f->w) < 0 && ms > FEED_POLL_MS_MAX)
+			ms = FEED_POLL_MS_MAX;
+		feed_wait(f, store_watch_fd(f->w), ms);
 	}
 	return NULL;
 }
