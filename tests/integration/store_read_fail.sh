@@ -11,7 +11,7 @@
 # once the table is back the change is applied by the agent's own retry (no further
 # change made), and status is written again.
 . "$(dirname "$0")/netns.bash"
-trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+trap 'rc=$?; [ -n "${PID_OF[n1]:-}" ] && kill -CONT "${PID_OF[n1]}" 2>/dev/null; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
 for h in n1 prov; do ip netns add "$(ns_of $h)"; NSS+=("$(ns_of $h)"); nsx $h ip link set lo up; done
 ip link add "a$$" netns "$(ns_of n1)" type veth peer name eth1 netns "$(ns_of prov)"
@@ -52,20 +52,16 @@ db() { sqlite3 -cmd ".timeout 5000" "$T/tabby.db" "$@"; }
 bird_has_ours() { birdc -s "$T/bird/bird.ctl" show route for 203.0.113.0/24 protocol c | grep -q 203.0.113.0/24; }
 export T; export -f bird_has_ours
 # The change, then the break: the table away and the history up to the change compacted,
-# so that the agent's watch, behind it, must re-read the broken table. Once in a while the
-# watch takes the change between the two commands: then the change is undone and made again.
-for attempt in 1 2 3 4 5; do
-	ctl node prefix add 203.0.113.0/24 --node=n1
-	db "ALTER TABLE kv RENAME TO kv_away; DELETE FROM log;
-		UPDATE meta SET v = (SELECT v FROM meta WHERE k = 'rev') + 1 WHERE k = 'compact_rev';"
-	broke_at=$SECONDS
-	sleep 1
-	grep -q "store watch: cannot re-read the configuration: .*no such table: kv.*as last read stays" "$T/n1.log" && break
-	echo "attempt $attempt: the agent took the change before the break; again"
-	db "ALTER TABLE kv_away RENAME TO kv;"
-	ctl node prefix remove 203.0.113.0/24 --node=n1
-	wait_until 10 "withdrawn from BIRD" bash -c '! bird_has_ours'
-done
+# so that the agent's watch, behind it, must re-read the broken table. The agent is held
+# (SIGSTOP, 1 s: less than the hold time) meanwhile, so that its watch cannot take the
+# change first.
+kill -STOP "${PID_OF[n1]}"
+ctl node prefix add 203.0.113.0/24 --node=n1
+db "ALTER TABLE kv RENAME TO kv_away; DELETE FROM log;
+	UPDATE meta SET v = (SELECT v FROM meta WHERE k = 'rev') + 1 WHERE k = 'compact_rev';"
+broke_at=$SECONDS
+kill -CONT "${PID_OF[n1]}"
+wait_until 5 "the agent's re-read failed" grep -q "store watch: cannot re-read the configuration: .*no such table: kv.*as last read stays" "$T/n1.log"
 grep "store watch: " "$T/n1.log" | tail -n 3
 bird_has_ours && die "the change was applied although the read that carries it failed"
 
