@@ -24,20 +24,23 @@
  */
 #define FEED_POLL_MS_MAX 20
 
+/* Counts the changes under one prefix (store_mirror_track). */
+struct tracker {
+	char *prefix;
+	size_t len;
+	uint64_t changes;
+};
+
 struct mirror {
 	struct store base;
 	char *skip;
 	size_t nskip;
 	struct store_kv *v; /* sorted by key */
 	size_t n, cap;
-	int64_t snap_rev;   /* the last load's revision: events up to it are in it */
+	int64_t snap_rev; /* the last load's revision: events up to it are in it */
 	int64_t rev;
 	uint64_t gen;
-	struct tracker {
-		char *prefix;
-		size_t len;
-		uint64_t changes;
-	} *track;
+	struct tracker *track;
 	size_t ntrack;
 };
 
@@ -61,8 +64,8 @@ skipped(const char *skip, size_t nskip, const char *key)
 static void
 kv_wipe(struct store_kv *kv)
 {
-	if (kv->value != NULL && strncmp(kv->key, STORE_SECRET_PREFIX,
-					 strlen(STORE_SECRET_PREFIX)) == 0)
+	if (kv->value != NULL &&
+	    strncmp(kv->key, STORE_SECRET_PREFIX, strlen(STORE_SECRET_PREFIX)) == 0)
 		explicit_bzero(kv->value, strlen(kv->value));
 	store_kv_clear(kv);
 }
@@ -258,8 +261,7 @@ kv_copy(struct store_kv *dst, const struct store_kv *src)
 }
 
 static int
-mirror_range(struct store *s, const char *key, bool prefix, struct store_kvs *out,
-	     struct err *err)
+mirror_range(struct store *s, const char *key, bool prefix, struct store_kvs *out, struct err *err)
 {
 	struct mirror *m = as_mirror(s);
 	size_t n = strlen(key);
@@ -305,8 +307,7 @@ read_only(struct err *err)
 }
 
 static int
-mirror_txn(struct store *s, const struct store_txn *t, struct store_txn_res *res,
-	   struct err *err)
+mirror_txn(struct store *s, const struct store_txn *t, struct store_txn_res *res, struct err *err)
 {
 	(void)s;
 	(void)t;
@@ -332,8 +333,8 @@ mirror_lease_grant(struct store *s, int64_t ttl, int64_t *id, struct err *err)
 }
 
 static int
-mirror_watch_open(struct store *s, const char *prefix, int64_t start_rev,
-		  struct store_watch **out, struct err *err)
+mirror_watch_open(struct store *s, const char *prefix, int64_t start_rev, struct store_watch **out,
+		  struct err *err)
 {
 	(void)s;
 	(void)prefix;
@@ -359,10 +360,10 @@ static const struct store_ops mirror_ops = {
 /* --- the feed --- */
 
 struct store_feed {
-	struct store *s;    /* the thread's own handle */
+	struct store *s; /* the thread's own handle */
 	char *prefix, *skip;
 	size_t nskip;
-	int64_t next_rev;   /* thread only: the watch starts here; 0: read first */
+	int64_t next_rev; /* thread only: the watch starts here; 0: read first */
 	struct store_watch *w;
 	pthread_t thread;
 	atomic_bool stop;

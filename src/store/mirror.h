@@ -50,9 +50,9 @@ uint64_t store_mirror_changes(const struct store *m, int id);
 struct store_feed;
 
 struct store_feed_stats {
-	uint64_t errors;    /* failed reads and watch reads */
-	uint64_t resyncs;   /* full re-reads after a compaction */
-	bool failing;       /* the last attempt failed */
+	uint64_t errors;  /* failed reads and watch reads */
+	uint64_t resyncs; /* full re-reads after a compaction */
+	bool failing;	  /* the last attempt failed */
 	char last_error[256];
 };
 
@@ -61,8 +61,8 @@ struct store_feed_stats {
  * snapshot the caller loaded). skip as for store_mirror_new. Opening connects no
  * more than store_open does; the thread does the rest.
  */
-int store_feed_open(struct store_feed **out, const char *url, const char *prefix,
-		    const char *skip, int64_t start_rev, struct err *err);
+int store_feed_open(struct store_feed **out, const char *url, const char *prefix, const char *skip,
+		    int64_t start_rev, struct err *err);
 /* Readable when something waits for store_feed_take. */
 int store_feed_fd(struct store_feed *f);
 /*

@@ -138,7 +138,7 @@ test_events_applied(void **state)
 	tb = store_mirror_track(m, "/t/b");
 	tu = store_mirror_track(m, "/u/");
 
-	ev_add(&evs, STORE_EVENT_PUT, "/t/z", "old", 9);   /* in the snapshot already */
+	ev_add(&evs, STORE_EVENT_PUT, "/t/z", "old", 9);    /* in the snapshot already */
 	ev_add(&evs, STORE_EVENT_DELETE, "/t/a", NULL, 10); /* so is this */
 	ev_add(&evs, STORE_EVENT_PUT, "/t/b", "2", 11);
 	ev_add(&evs, STORE_EVENT_PUT, "/t/a", "1b", 12);
@@ -239,9 +239,9 @@ test_feed_follows(void **state)
 	put(f->s, "/t/b", "2");
 	assert_int_equal(store_range(f->s, "/t/", &snap, &err), STORE_OK);
 	store_mirror_load(m, &snap);
-	assert_int_equal(store_feed_open(&feed, f->url, "/t/", "/t/status/",
-					 store_mirror_rev(m) + 1, &err),
-			 STORE_OK);
+	assert_int_equal(
+	    store_feed_open(&feed, f->url, "/t/", "/t/status/", store_mirror_rev(m) + 1, &err),
+	    STORE_OK);
 	put(f->s, "/t/c", "3");
 	put(f->s, "/t/a", "1b");
 	put(f->s, "/t/status/x", "s");
@@ -277,8 +277,7 @@ test_feed_compacted_rereads(void **state)
 	put(f->s, "/t/c", "3");
 	rev = put(f->s, "/t/d", "4");
 	assert_int_equal(store_compact(f->s, rev, &err), STORE_OK);
-	assert_int_equal(store_feed_open(&feed, f->url, "/t/", NULL, store_mirror_rev(m) + 1,
-					 &err),
+	assert_int_equal(store_feed_open(&feed, f->url, "/t/", NULL, store_mirror_rev(m) + 1, &err),
 			 STORE_OK);
 	assert_true(feed_until(feed, m, "/t/b=2;/t/c=3;/t/d=4;", &resynced));
 	assert_true(resynced);
@@ -298,9 +297,9 @@ main(int argc, char **argv)
 	int rc;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_events_applied),
-		T(test_feed_follows),
-		T(test_feed_compacted_rereads),
+	    cmocka_unit_test(test_events_applied),
+	    T(test_feed_follows),
+	    T(test_feed_compacted_rereads),
 	};
 
 	if (argc > 1)
