@@ -6,12 +6,16 @@
 # 2. With those N global peers configured, a tabbyd node (its own namespace, --no-fib):
 #    CHANGES times, a node peer is added and the time from the start of that
 #    `tabbyctl node bgp peer add` to tabbyd's "peer ...: starting" log line is taken
-#    (p50, p99; it includes the tabbyctl process, whose own time is printed too).
+#    (p50, p99; it includes the tabbyctl process, whose own time is printed too, and so
+#    is the time from its return, the change committed, to the log line).
 # 3. bench/etcd_nodes (C) against a three-member etcd on loopback: simulated nodes, each
 #    a writer with its own connection and lease putting status records; nodes doubled
 #    until the writes' p99 passes 100 ms.
 # STEPS="1 2 3" (default) picks steps; without step 1, step 2 loads the N peers with
-# `tabbyctl datastore restore`.
+# `tabbyctl datastore restore` (STEPS=2: the reconcile part alone).
+# BACKENDS="etcd sqlite" (default) picks the datastores of steps 1 and 2.
+# TABBY_BUILD=DIR takes tabbyd and tabbyctl from DIR instead of building build/ (to
+# compare two builds in one run, e.g. TABBY_BUILD=/tmp/base/build).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-10000}
@@ -19,7 +23,7 @@ changes=${2:-100}
 # Everything runs in a namespace of its own with only a loopback: etcd, tabbyctl, and a
 # tabbyd whose 10,000 peers (198.18.0.0/15) are unreachable, so no packet leaves it.
 if [ -z "${TABBY_BENCH_NS:-}" ]; then
-	make -C "$top" > /dev/null
+	[ -n "${TABBY_BUILD:-}" ] || make -C "$top" > /dev/null
 	ns=tbe$$
 	ip netns add "$ns"
 	trap 'ip netns del "$ns"' EXIT
@@ -28,7 +32,7 @@ if [ -z "${TABBY_BENCH_NS:-}" ]; then
 	TABBY_BENCH_NS=$ns ip netns exec "$ns" bash "$0" "$@"
 	exit
 fi
-B=$top/build
+B=${TABBY_BUILD:-$top/build}
 ctl=$B/tabbyctl
 T=$(mktemp -d /tmp/tabby-bench-XXXXXX)
 PIDS=()
@@ -63,12 +67,20 @@ etcd_member b1 "$cp" "$pp" "b1=http://127.0.0.1:$pp"
 wait_etcd "$cp"
 ETCD=etcd://127.0.0.1:$cp
 SQLITE=sqlite:$T/tabby.db
+dss=
+for b in ${BACKENDS:-etcd sqlite}; do
+	case $b in
+	etcd) dss="$dss $ETCD" ;;
+	sqlite) dss="$dss $SQLITE" ;;
+	*) echo "BACKENDS: unknown '$b' (etcd, sqlite)" >&2; exit 2 ;;
+	esac
+done
 
 steps=${STEPS:-1 2 3}
 step() { case " $steps " in *" $1 "*) return 0 ;; esac; return 1; }
 
 step 1 && echo "== 1. $n x tabbyctl bgp peer add (one process each)"
-step 1 && for ds in "$ETCD" "$SQLITE"; do
+step 1 && for ds in $dss; do
 	start=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
 		"$ctl" --datastore="$ds" bgp peer add "$(addr "$i")" as $((4200000000 + i))
@@ -88,10 +100,10 @@ for i in range(1, n + 1):
                  "value": json.dumps({"ip": a, "as_num": 4200000000 + i}, separators=(",", ":"))})
 print(json.dumps({"tabby_backup": 1, "revision": 0, "keys": keys}))
 PY
-	for ds in "$ETCD" "$SQLITE"; do "$ctl" --datastore="$ds" datastore restore "$T/peers.json"; done
+	for ds in $dss; do "$ctl" --datastore="$ds" datastore restore "$T/peers.json"; done
 fi
 step 2 && echo "== 2. watch event -> session starting, $n peers configured, $changes changes"
-step 2 && for ds in "$ETCD" "$SQLITE"; do
+step 2 && for ds in $dss; do
 	name=${ds%%:*}
 	log=$T/tabbyd-$name.log
 	"$B/tabbyd" --node bench --ip 192.0.2.1 --as 64512 --datastore "$ds" --no-fib \
@@ -100,7 +112,7 @@ step 2 && for ds in "$ETCD" "$SQLITE"; do
 	tpid=$!
 	for _ in $(seq 600); do grep -q "starting" "$log" && break; sleep 0.1; done
 	sleep 5 # the first $n sessions start and publish their status
-	: > "$T/lat-$name" && : > "$T/ctl-$name"
+	: > "$T/lat-$name" && : > "$T/ctl-$name" && : > "$T/agent-$name"
 	for i in $(seq 1 "$changes"); do
 		peer="203.0.113.$i"
 		[ "$name" = sqlite ] && peer="198.51.100.$i"
@@ -110,11 +122,14 @@ step 2 && for ds in "$ETCD" "$SQLITE"; do
 		for _ in $(seq 1500); do grep -q "peer $peer: starting" "$log" && break; sleep 0.005; done
 		ts=$(grep -m1 "peer $peer: starting" "$log" | cut -d' ' -f1)
 		[ -n "$ts" ] || { echo "$name: $peer never started" >&2; break; }
-		echo "$((($(date -d "${ts/T/ }" +%s%N) - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/lat-$name"
+		tst=$(date -d "${ts/T/ }" +%s%N)
+		echo "$(((tst - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/lat-$name"
+		echo "$(((tst - t1) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/agent-$name"
 		echo "$(((t1 - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/ctl-$name"
 	done
 	echo "$name: add -> starting p50 $(pct 50 < "$T/lat-$name") ms, p99 $(pct 99 < "$T/lat-$name") ms" \
-		"(the tabbyctl add itself: p50 $(pct 50 < "$T/ctl-$name") ms); RSS $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/$tpid/status)"
+		"(the tabbyctl add itself: p50 $(pct 50 < "$T/ctl-$name") ms; from its return: p50" \
+		"$(pct 50 < "$T/agent-$name") ms, p99 $(pct 99 < "$T/agent-$name") ms); RSS $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/$tpid/status)"
 	kill "$tpid"
 	wait "$tpid" 2> /dev/null || true
 done

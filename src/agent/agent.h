@@ -24,6 +24,7 @@
 #include "lib/addr.h"
 #include "lib/backoff.h"
 #include "model/bgpconf.h"
+#include "store/mirror.h"
 #include "store/store.h"
 
 enum peer_type { PEER_NODE, PEER_GLOBAL, PEER_MESH, PEER_CONNECTION };
@@ -197,8 +198,9 @@ struct agent_config {
 struct agent {
 	struct ev_loop *loop;
 	struct agent_config cfg;
-	struct store *store;
-	struct store_watch *watch;
+	struct store *store;         /* used before the loop runs (registering the node) */
+	struct store *view;          /* the mirror reconcile reads: memory, never the network */
+	struct store_feed *feed;     /* keeps view current from a thread (store/mirror.h) */
 	struct swr *writer;          /* status writes, off the loop (store_writer.h) */
 	time_t started;
 	struct session *sessions;
@@ -219,13 +221,14 @@ struct agent {
 	ev_timer accept_pause;       /* out of descriptors: the listeners rest a moment */
 	uint64_t accept_refused;     /* connections left waiting while they rested */
 	ev_tstamp accept_logged;
-	ev_timer watch_timer, reconcile_timer;
-	ev_io watch_io;  /* the watch's descriptor, when its backend has one (etcd) */
+	ev_timer reconcile_timer;
+	ev_io feed_io;               /* the feed has changes for view */
+	ev_tstamp reconciled;        /* when the last pass ran */
+	struct reconcile_cache *rc;  /* what reconcile parsed and can reuse (reconcile.c) */
 	ev_signal sigterm, sigint, sigusr1;
 	int control_fd;
 	ev_io control_io;
 	struct metrics *metrics;     /* the --metrics listener (metrics.c), or NULL */
-	uint64_t watch_errors;       /* failed reads of the store's watch on the loop */
 	bool stopping;
 	bool keep_fib;               /* stopping to restart: the kernel routes stay */
 	/* Restarting (RFC 4724 §4.1): routes an earlier run left in the kernel, kept
@@ -235,7 +238,7 @@ struct agent {
 	size_t nkept;
 	ev_timer defer_timer;
 	ev_tstamp defer_started;
-	struct backoff watch_retry, reconcile_retry;  /* the store failed: when to try again */
+	struct backoff reconcile_retry;  /* a read failed: when to try again */
 };
 
 /* session.c */
@@ -306,6 +309,7 @@ void routes_originate(struct agent *ag, const struct node_prefixes *want);
 /* reconcile.c */
 void reconcile(struct agent *ag);
 void reconcile_soon(struct agent *ag);
+void reconcile_stop(struct agent *ag);
 
 /* peerings.c */
 /* Adds this node's API peerings to the wanted sessions (they come last; a clash is an error). */

@@ -16,8 +16,8 @@
 #include "lib/log.h"
 #include "lib/notify.h"
 
-/* The longest a read on the event loop waits for another process's lock on the store. */
-#define LOOP_STORE_TIMEOUT_MS 100
+/* Written by every node's writer, read by no reconcile: the mirror leaves it out. */
+#define KEY_STATUS KEY_ROOT "status/"
 
 static const char usage[] =
 	"Usage: tabbyd [OPTION]...\n"
@@ -414,90 +414,44 @@ register_node(struct agent *ag, struct err *err)
 	return bgpconf_host_put(ag->store, &h, err) == STORE_OK ? 0 : -1;
 }
 
-/* The watch failed: sessions run on; try again one back-off step later. */
+/*
+ * The feed (its own thread) has changes: they go into the mirror, which reconcile reads.
+ * Nothing here waits on the datastore; a failing datastore only means no news.
+ */
 static void
-watch_retry(struct agent *ag, const char *what, const struct err *err)
-{
-	double d = backoff_next(&ag->watch_retry, ev_now(ag->loop));
-
-	ag->watch_errors++;
-	log_warnx("store watch: %s: %s; sessions run on, retrying in %.1f s", what, err->msg, d);
-	ag->watch_timer.repeat = d;
-	ev_timer_again(ag->loop, &ag->watch_timer);
-}
-
-static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents);
-
-/* The backend signals new events on a descriptor: take them now, not at the next poll. */
-static void
-watch_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+feed_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct agent *ag = w->data;
+	bool resynced;
 
-	watch_cb(loop, &ag->watch_timer, revents);
-}
-
-/* Follows the current watch's descriptor (none for SQLite, which is polled). */
-static void
-watch_io_sync(struct agent *ag)
-{
-	int fd = ag->watch != NULL ? store_watch_fd(ag->watch) : -1;
-
-	if (ev_is_active(&ag->watch_io) && ag->watch_io.fd == fd)
-		return;
-	ev_io_stop(ag->loop, &ag->watch_io);
-	if (fd >= 0) {
-		ev_io_set(&ag->watch_io, fd, EV_READ);
-		ev_io_start(ag->loop, &ag->watch_io);
-	}
-}
-
-static void
-watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct agent *ag = w->data;
-	struct store_events evs = {0};
-	struct err err;
-	bool relevant = false;
-	double was;
-	int rc;
-
+	(void)loop;
 	(void)revents;
-	if (ag->watch == NULL) {
-		/* History we needed is gone: watch from now and re-read everything. */
-		if (store_watch_open(ag->store, KEY_ROOT, 0, &ag->watch, &err) != STORE_OK) {
-			ag->watch = NULL;
-			watch_retry(ag, "cannot watch again after compaction", &err);
-			return;
-		}
-		relevant = true;
-	} else if ((rc = store_watch_next(ag->watch, &evs, &err)) == STORE_COMPACTED) {
-		log_warnx("store watch: %s; re-reading the configuration", err.msg);
-		ev_io_stop(loop, &ag->watch_io);
-		store_watch_close(ag->watch);
-		ag->watch = NULL;
-		store_events_free(&evs);
-		ev_feed_event(loop, w, EV_TIMER);
+	if (!store_feed_take(ag->feed, ag->view, &resynced))
 		return;
-	} else if (rc != STORE_OK) {
-		store_events_free(&evs);
-		watch_retry(ag, "cannot read", &err);
-		return;
-	}
-	if ((was = backoff_reset(&ag->watch_retry, ev_now(loop))) > 0) {
-		log_info("store watch: working again after %.1f s", was);
-		w->repeat = store_watch_interval_ms(ag->watch) / 1000.;
-		ev_timer_again(loop, w);
-	}
-	for (size_t i = 0; i < evs.n; i++)
-		if (strncmp(evs.v[i].kv.key, KEY_ROOT "status/", strlen(KEY_ROOT "status/")) != 0)
-			relevant = true;
-	store_events_free(&evs);
-	if (relevant) {
-		log_debug("store watch: desired state changed; reconciling");
-		reconcile_soon(ag);
-	}
-	watch_io_sync(ag);
+	if (resynced)
+		log_info("store watch: configuration re-read (revision %lld, %zu keys); reconciling",
+			 (long long)store_mirror_rev(ag->view), store_mirror_count(ag->view));
+	else
+		log_debug("store watch: desired state changed (revision %lld); reconciling",
+			  (long long)store_mirror_rev(ag->view));
+	reconcile_soon(ag);
+}
+
+/*
+ * The configuration as of one read (this may wait: the loop is not running yet), then
+ * followed from the revision after it by the feed's thread.
+ */
+static int
+view_start(struct agent *ag, struct err *err)
+{
+	struct store_kvs kvs;
+
+	if (store_range(ag->store, KEY_ROOT, &kvs, err) != STORE_OK)
+		return -1;
+	ag->view = store_mirror_new(KEY_STATUS);
+	store_mirror_load(ag->view, &kvs);
+	return store_feed_open(&ag->feed, ag->cfg.datastore, KEY_ROOT, KEY_STATUS,
+			       store_mirror_rev(ag->view) + 1, err) == STORE_OK ? 0 : -1;
 }
 
 static void
@@ -547,25 +501,23 @@ main(int argc, char **argv)
 	if (register_node(&ag, &err) != 0 || routes_start(&ag, &err) != 0 ||
 	    devices_start(&ag, &err) != 0 || listen_start(&ag, &err) != 0 ||
 	    control_start(&ag, &err) != 0 || metrics_start(&ag, &err) != 0 ||
-	    status_agent_start(&ag, &err) != STORE_OK ||
-	    store_watch_open(ag.store, KEY_ROOT, 0, &ag.watch, &err) != STORE_OK) {
+	    status_agent_start(&ag, &err) != STORE_OK || view_start(&ag, &err) != 0) {
 		log_error("%s", err.msg);
 		status_stop(&ag);
+		store_close(ag.view);
 		store_close(ag.store);
 		rib_free(ag.rib);
 		return 1;
 	}
-	/* From here on the loop's own reads fail fast (and are retried) rather than wait. */
-	store_set_timeout(ag.store, LOOP_STORE_TIMEOUT_MS);
+	/* The loop reads the mirror only: the handle is not needed until the end. */
+	store_close(ag.store);
+	ag.store = NULL;
 	log_info("node %s up: BGP port %u, control %s, datastore %s%s", ag.cfg.node,
 		 ag.cfg.listen_port, ag.cfg.control, ag.cfg.datastore,
 		 ag.cfg.no_fib ? ", no kernel routes" : "");
-	ev_timer_init(&ag.watch_timer, watch_cb, 0., store_watch_interval_ms(ag.watch) / 1000.);
-	ag.watch_timer.data = &ag;
-	ev_timer_again(ag.loop, &ag.watch_timer);
-	ev_io_init(&ag.watch_io, watch_io_cb, -1, EV_READ);
-	ag.watch_io.data = &ag;
-	watch_io_sync(&ag);
+	ev_io_init(&ag.feed_io, feed_cb, store_feed_fd(ag.feed), EV_READ);
+	ag.feed_io.data = &ag;
+	ev_io_start(ag.loop, &ag.feed_io);
 	ev_signal_init(&ag.sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&ag.sigint, stop_cb, SIGINT);
 	ev_signal_init(&ag.sigusr1, stop_cb, SIGUSR1);
@@ -578,18 +530,17 @@ main(int argc, char **argv)
 	notify_send("READY=1");
 	ev_run(ag.loop, 0);
 
-	ev_timer_stop(ag.loop, &ag.watch_timer);
-	ev_io_stop(ag.loop, &ag.watch_io);
+	ev_io_stop(ag.loop, &ag.feed_io);
 	ev_timer_stop(ag.loop, &ag.reconcile_timer);
+	reconcile_stop(&ag);
 	peerings_stop(&ag);
 	devices_stop(&ag);
 	routes_stop(&ag);
 	listen_stop(&ag);
 	control_stop(&ag);
 	metrics_stop(&ag);
-	if (ag.watch != NULL)
-		store_watch_close(ag.watch);
-	store_close(ag.store);
+	store_feed_close(ag.feed);
+	store_close(ag.view);
 	rib_free(ag.rib);
 	log_info("stopped");
 	return 0;

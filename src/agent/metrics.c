@@ -191,12 +191,14 @@ static void
 render_store(struct prom *p, struct agent *ag)
 {
 	struct swr_stats w = {0};
+	struct store_feed_stats f = {0};
 	bool down;
 
 	if (ag->writer != NULL)
 		swr_get_stats(ag->writer, &w);
-	down =
-	    w.failing || backoff_failing(&ag->watch_retry) || backoff_failing(&ag->reconcile_retry);
+	if (ag->feed != NULL)
+		store_feed_stats(ag->feed, &f);
+	down = w.failing || f.failing || backoff_failing(&ag->reconcile_retry);
 	prom_family(p, "tabby_datastore_up", PROM_GAUGE,
 		    "1 if the datastore answered the last status write and the last watch read.");
 	prom_sample(p, "tabby_datastore_up", NULL, !down);
@@ -207,7 +209,8 @@ render_store(struct prom *p, struct agent *ag)
 	prom_single(p, "tabby_datastore_write_errors_total", PROM_COUNTER,
 		    "Status writes, lease grants and renewals that failed.", w.errors);
 	prom_single(p, "tabby_datastore_watch_errors_total", PROM_COUNTER,
-		    "Reads of the datastore's watch that failed.", ag->watch_errors);
+		    "Reads of the datastore's watch (and re-reads after a compaction) that failed.",
+		    f.errors);
 	prom_single(p, "tabby_datastore_pending_writes", PROM_GAUGE,
 		    "Status keys waiting for the writer thread.", w.pending);
 }

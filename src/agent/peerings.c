@@ -233,13 +233,13 @@ peerings_want(struct agent *ag, struct peer_spec **v, size_t *n, size_t *cap, st
 	size_t i;
 
 	/* A failed read says nothing about which peerings exist: the caller keeps them all. */
-	if (ne_list(ag->store, "device", NULL, &devs, err) != STORE_OK)
+	if (ne_list(ag->view, "device", NULL, &devs, err) != STORE_OK)
 		goto fail;
-	if (ne_list(ag->store, "connection", NULL, &conns, err) != STORE_OK) {
+	if (ne_list(ag->view, "connection", NULL, &conns, err) != STORE_OK) {
 		json_decref(devs);
 		goto fail;
 	}
-	if (ne_list(ag->store, "bgp", NULL, &all, err) != STORE_OK) {
+	if (ne_list(ag->view, "bgp", NULL, &all, err) != STORE_OK) {
 		json_decref(devs);
 		json_decref(conns);
 		goto fail;

@@ -14,18 +14,140 @@
 #include "model/bgpfilter.h"
 #include "model/peers.h"
 
-#define RECONCILE_DELAY 0.05  /* coalesces a burst of changes into one pass */
+/*
+ * At most one pass per this long: a change after a quiet spell is applied at once,
+ * the rest of a burst waits for the next pass, which takes all of it.
+ */
+#define RECONCILE_INTERVAL 0.05
 
 struct specs {
 	struct peer_spec *v;
 	size_t n, cap;
 };
 
+/*
+ * The global peers parsed at the last pass, kept while nothing under their keys (or the
+ * Secrets their passwords may come from) changed: a node with 10,000 global peers then
+ * parses none of them for a change elsewhere. Everything else is small and read anew.
+ */
+static const char *const global_peer_keys[] = {
+	KEY_ROOT "bgp/global/peer_v4/", KEY_ROOT "bgp/global/peer_v6/", KEY_SECRETS,
+};
+#define NGLOBAL_KEYS (sizeof(global_peer_keys) / sizeof(global_peer_keys[0]))
+
+struct reconcile_cache {
+	int track[NGLOBAL_KEYS];
+	uint64_t changes;            /* the trackers' sum when global was read */
+	bool valid;
+	struct bgp_peers global;
+	/* Buffers kept from pass to pass: megabytes at 10,000 peers, which fresh from the
+	 * allocator would cost a page fault every 4 KiB, every pass. */
+	struct peer_wants wants;
+	struct specs sp;
+};
+
+/*
+ * One policy per distinct filter setting within a pass: peers configured alike share it
+ * (and compare equal by pointer), rather than 10,000 policies built and compared.
+ */
+struct policy_memo {
+	struct {
+		bool import_none, export_none;
+		const char *filters;
+		struct policy *policy;
+	} v[16];
+	size_t n;
+};
+
+static struct reconcile_cache *
+cache_of(struct agent *ag)
+{
+	if (ag->rc == NULL) {
+		ag->rc = xcalloc(1, sizeof(*ag->rc));
+		for (size_t i = 0; i < NGLOBAL_KEYS; i++)
+			ag->rc->track[i] = store_mirror_track(ag->view, global_peer_keys[i]);
+	}
+	return ag->rc;
+}
+
+static struct policy *
+memo_policy(struct policy_memo *m, const struct bgpfilter_set *fs, const struct bgp_peer *cfg)
+{
+	static const struct bgp_peer none;
+	struct policy *p;
+
+	if (cfg == NULL)
+		cfg = &none;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].import_none == cfg->import_none &&
+		    m->v[i].export_none == cfg->export_none &&
+		    strcmp(m->v[i].filters, cfg->filters) == 0)
+			return policy_ref(m->v[i].policy);
+	p = bgpfilter_policy(fs, cfg);
+	if (m->n < sizeof(m->v) / sizeof(m->v[0])) {
+		m->v[m->n].import_none = cfg->import_none;
+		m->v[m->n].export_none = cfg->export_none;
+		m->v[m->n].filters = cfg->filters;
+		m->v[m->n].policy = policy_ref(p);
+		m->n++;
+	}
+	return p;
+}
+
+static void
+memo_free(struct policy_memo *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		policy_unref(m->v[i].policy);
+	m->n = 0;
+}
+
+static uint64_t
+global_changes(struct agent *ag)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < NGLOBAL_KEYS; i++)
+		sum += store_mirror_changes(ag->view, ag->rc->track[i]);
+	return sum;
+}
+
+/* The global peers, parsed again only when their keys changed. */
+static int
+global_peers(struct agent *ag, const struct bgp_peers **out, struct err *err)
+{
+	struct reconcile_cache *c = cache_of(ag);
+	uint64_t now = global_changes(ag);
+
+	if (!c->valid || c->changes != now) {
+		bgp_peers_free(&c->global);
+		c->valid = false;
+		if (bgpconf_peer_list(ag->view, NULL, 0, &c->global, err) != STORE_OK)
+			return -1;
+		c->valid = true;
+		c->changes = now;
+	}
+	*out = &c->global;
+	return 0;
+}
+
+void
+reconcile_stop(struct agent *ag)
+{
+	if (ag->rc == NULL)
+		return;
+	bgp_peers_free(&ag->rc->global);
+	peer_wants_free(&ag->rc->wants);
+	free(ag->rc->sp.v);
+	free(ag->rc);
+	ag->rc = NULL;
+}
+
 static void
 add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	 const struct addr *remote, uint32_t remote_as, uint16_t port, const struct bgp_peer *cfg,
 	 uint32_t max_prefixes, enum peer_type type, const struct bgpfilter_set *fs,
-	 const struct bgp_peer *rr_peer)
+	 const struct bgp_peer *rr_peer, struct policy_memo *memo)
 {
 	struct peer_spec *p;
 	bool v4 = addr_is_v4(remote);
@@ -51,7 +173,7 @@ add_spec(struct specs *sp, const struct host_config *self, uint32_t local_as,
 	p->remote_as = remote_as;
 	p->remote_port = port ? port : BGP_PORT;
 	snprintf(p->password, sizeof(p->password), "%s", cfg ? cfg->password : "");
-	p->policy = bgpfilter_policy(fs, cfg);
+	p->policy = memo_policy(memo, fs, cfg);
 	if (cfg != NULL) {
 		p->keep_next_hop = cfg->keep_original_next_hop;
 		p->no_source_address = cfg->source_address_none;
@@ -126,10 +248,12 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 {
 	struct bgp_global g;
 	struct host_configs hosts;
-	struct bgp_peers node_peers, global_peers;
+	struct bgp_peers node_peers;
+	const struct bgp_peers *global;
+	struct policy_memo memo = {0};
 	struct bgp_selpeers selpeers;
 	struct host_config self = {0};
-	struct peer_wants wants;
+	struct peer_wants wants = cache_of(ag)->wants;
 	struct bgpfilter_set fs;
 	uint32_t local_as;
 	int rc = -1;
@@ -138,17 +262,17 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		[PEER_SRC_MESH] = PEER_MESH,
 	};
 
-	if (bgpconf_global_get(ag->store, &g, err) != STORE_OK)
+	if (bgpconf_global_get(ag->view, &g, err) != STORE_OK)
 		return -1;
-	if (bgpconf_host_list(ag->store, &hosts, err) != STORE_OK)
+	if (bgpconf_host_list(ag->view, &hosts, err) != STORE_OK)
 		return -1;
-	if (bgpconf_peer_list(ag->store, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
+	if (bgpconf_peer_list(ag->view, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
 		goto out_hosts;
-	if (bgpconf_peer_list(ag->store, NULL, 0, &global_peers, err) != STORE_OK)
+	if (global_peers(ag, &global, err) != 0)
 		goto out_node;
-	if (bgpconf_selpeer_list(ag->store, &selpeers, err) != STORE_OK)
+	if (bgpconf_selpeer_list(ag->view, &selpeers, err) != STORE_OK)
 		goto out_global;
-	if (bgpfilter_read(ag->store, ag->cfg.node, &fs, err) != STORE_OK) {
+	if (bgpfilter_read(ag->view, ag->cfg.node, &fs, err) != STORE_OK) {
 		bgp_selpeers_free(&selpeers);
 		goto out_global;
 	}
@@ -158,7 +282,7 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	/* The node's AS, else the default: changing the default re-peers inheriting nodes. */
 	local_as = self.has_as ? self.as_num : g.as_num;
 	peers_compute(&(struct peers_in){.node = ag->cfg.node, .global = &g, .hosts = &hosts,
-					 .node_peers = &node_peers, .global_peers = &global_peers,
+					 .node_peers = &node_peers, .global_peers = global,
 					 .selpeers = &selpeers},
 		      &wants);
 	sp->n = 0;
@@ -167,10 +291,11 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 
 		add_spec(sp, &self, local_as, &p->ip, p->as_num, p->port,
 			 wants.v[i].src == PEER_SRC_MESH ? NULL : p, p->max_prefixes,
-			 types[wants.v[i].src], &fs, p);
+			 types[wants.v[i].src], &fs, p, &memo);
 	}
+	memo_free(&memo);
 	bgpfilter_set_free(&fs);
-	peer_wants_free(&wants);
+	ag->rc->wants = wants;
 	bgp_selpeers_free(&selpeers);
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
@@ -179,7 +304,6 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	sort_specs(sp);
 	rc = 0;
 out_global:
-	bgp_peers_free(&global_peers);
 out_node:
 	bgp_peers_free(&node_peers);
 out_hosts:
@@ -200,12 +324,14 @@ same_session(const struct peer_spec *a, const struct peer_spec *b)
 	       strcmp(a->password, b->password) == 0;
 }
 
+/* Drops the specs' policies; the buffer goes back to the cache for the next pass. */
 static void
-specs_free(struct specs *sp)
+specs_clear(struct agent *ag, struct specs *sp)
 {
 	for (size_t i = 0; i < sp->n; i++)
 		policy_unref(sp->v[i].policy);
-	free(sp->v);
+	sp->n = 0;
+	ag->rc->sp = *sp;
 }
 
 static void reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -229,25 +355,30 @@ retry_later(struct agent *ag, const char *keeping, const struct err *err)
 void
 reconcile(struct agent *ag)
 {
-	struct specs sp = {0};
+	struct specs sp;
 	struct node_prefixes prefixes;
 	struct session *s, *next;
 	struct err err;
 	bool *matched;
-	double was;
+	double was, started;
+	size_t wanted;
 
 	if (ag->stopping)
 		return;
+	ag->reconciled = ev_now(ag->loop);
+	started = ev_time();
 	/* The prefixes this node originates. */
-	if (bgpconf_prefix_list(ag->store, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
+	if (bgpconf_prefix_list(ag->view, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
 		retry_later(ag, "the originated prefixes and the current sessions", &err);
 		return;
 	}
 	routes_originate(ag, &prefixes);
 	node_prefixes_free(&prefixes);
+	sp = cache_of(ag)->sp;
+	sp.n = 0;
 	if (desired(ag, &sp, &err) != 0) {
 		retry_later(ag, "the current sessions", &err);
-		specs_free(&sp);
+		specs_clear(ag, &sp);
 		return;
 	}
 	if ((was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
@@ -297,11 +428,14 @@ reconcile(struct agent *ag)
 		if (!matched[i])
 			session_start(session_new(ag, &sp.v[i]));
 	free(matched);
-	specs_free(&sp);
+	wanted = sp.n;
+	specs_clear(ag, &sp);
 	peerings_settle(ag);
 	devices_settle(ag);
 	/* A peer gone from the configuration is no longer waited for. */
 	routes_defer_check(ag);
+	log_debug("reconcile: %zu sessions wanted, %.1f ms", wanted,
+		  (ev_time() - started) * 1e3);
 }
 
 static void
@@ -315,8 +449,10 @@ reconcile_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 reconcile_soon(struct agent *ag)
 {
+	double wait = ag->reconciled + RECONCILE_INTERVAL - ev_now(ag->loop);
+
 	if (!ev_is_active(&ag->reconcile_timer)) {
-		ev_timer_init(&ag->reconcile_timer, reconcile_cb, RECONCILE_DELAY, 0.);
+		ev_timer_init(&ag->reconcile_timer, reconcile_cb, wait > 0 ? wait : 0., 0.);
 		ag->reconcile_timer.data = ag;
 		ev_timer_start(ag->loop, &ag->reconcile_timer);
 	}

@@ -9,7 +9,11 @@
 static void
 want(struct peer_wants *w, const struct bgp_peer *p, enum peer_src src, const char *name)
 {
-	w->v = xrealloc(w->v, (w->n + 1) * sizeof(*w->v));
+	/* Grown by doubling: a node with 10,000 peers computes them on every change. */
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->v = xrealloc(w->v, w->cap * sizeof(*w->v));
+	}
 	w->v[w->n].peer = *p;
 	w->v[w->n].src = src;
 	w->v[w->n].name = name;
@@ -88,7 +92,7 @@ peers_compute(const struct peers_in *in, struct peer_wants *out)
 {
 	static const struct bgp_peer no_options;
 
-	memset(out, 0, sizeof(*out));
+	out->n = 0;
 	for (size_t i = 0; i < in->node_peers->n; i++)
 		want(out, &in->node_peers->v[i], PEER_SRC_NODE, NULL);
 	selector_peers(in, out, false);

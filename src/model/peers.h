@@ -26,7 +26,7 @@ struct peer_want {
 
 struct peer_wants {
 	struct peer_want *v;
-	size_t n;
+	size_t n, cap;
 };
 
 struct peers_in {
@@ -37,7 +37,10 @@ struct peers_in {
 	const struct bgp_selpeers *selpeers;
 };
 
-/* Fills out in precedence order; the node's own addresses are not left out here. */
+/*
+ * Fills out in precedence order; the node's own addresses are not left out here. out's
+ * buffer is reused (a caller computing often keeps it warm): zero out before the first call.
+ */
 void peers_compute(const struct peers_in *in, struct peer_wants *out);
 void peer_wants_free(struct peer_wants *w);
 

@@ -77,7 +77,7 @@ static void
 peers_are(struct world *w, const char *node, const char *want)
 {
 	static const char *const src[] = {"node", "global", "mesh"};
-	struct peer_wants out;
+	struct peer_wants out = {0};
 	char buf[1024] = "", a[ADDR_STRLEN];
 	size_t at = 0;
 
@@ -124,7 +124,7 @@ static void
 test_mesh_options(void **state)
 {
 	struct world w;
-	struct peer_wants out;
+	struct peer_wants out = {0};
 
 	(void)state;
 	init(&w);
