@@ -6,6 +6,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,7 @@
 #define RCVBUF (4 << 20)        /* refusals: thousands of reports fit between two reads */
 #define SNDBUF (1 << 20)
 #define BATCH_BYTES (64 << 10)  /* one sendmsg: about 1,200 route requests */
-/* Requests sent per loop iteration: a quarter of the queue, within these bounds. */
-#define BUDGET_MIN 2048
-#define BUDGET_MAX 65536
+#define KEEP_CAP 65536          /* a drained queue larger than this gives its memory back */
 #define HASH_MIN 1024           /* slots of the coalescing index, at least */
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
@@ -40,39 +39,51 @@ struct fib_op {
 	uint8_t gw[16];
 };
 
+struct fib_queue {
+	struct fib_op *v;
+	size_t len, cap;
+};
+
 struct fib {
 	bool enabled;
 	struct ev_loop *loop;
 	struct mnl_socket *nl;  /* synchronous: dumps and interface addresses */
-	struct mnl_socket *rt;  /* non-blocking: batched route changes, no acknowledgements */
+	struct mnl_socket *rt;  /* the writer's: batched route changes, no acknowledgements */
 	unsigned portid, rt_portid;
 	uint32_t seq;
-	ev_io io;               /* refusals reported by the kernel */
-	ev_prepare prepare;     /* sends a share of the queue before the loop waits */
-	ev_idle idle;           /* keeps the loop from sleeping while changes are queued */
+	/* The loop thread's. */
+	ev_prepare prepare;     /* hands the queue to the writer before the loop waits */
+	ev_async wake;          /* the writer took its input, or has refusals to log */
 	ev_timer log_timer;     /* logs refusals held back by the rate limit */
-	/* ops[0, head): sent (the kernel has applied them); [head, len): queued. */
-	struct fib_op *ops;
-	size_t head, len, cap;
-	uint64_t base;          /* the position of ops[0] since the start */
+	struct fib_queue q;     /* changes not yet handed over */
+	uint64_t base;          /* the position of q.v[0] since the start */
 	/*
 	 * Coalescing index: the position + 1 of the queued change of a route (prefix and
-	 * metric), 0 if empty. A slot whose position has been sent is free to reuse but
-	 * does not end a probe; the table is rebuilt when half of it has been used.
+	 * metric), 0 if empty. A slot whose position has been handed over is free to
+	 * reuse but does not end a probe; the table is rebuilt when half of it is used.
 	 */
 	uint64_t *slot;
 	size_t nslot, used;
-	struct fib_stats stats;
-	/* Refused changes since the last warning, and the last one's text. */
-	uint64_t unlogged;
 	ev_tstamp last_log;
-	char last_error[256];
+	/* Shared with the writer, under mu. */
+	pthread_t thread;
+	bool have_thread, stopping, want_wake;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* the writer waits for input, the loop thread for the writer */
+	struct fib_queue in;    /* handed over, not yet taken */
+	size_t busy;            /* taken by the writer, not yet sent */
+	struct fib_stats stats;
+	uint64_t unlogged;      /* refused since the last warning */
+	char last_error[256];   /* the last refusal */
+	/* The writer's own. */
+	struct fib_queue work;
+	uint32_t wseq;
 };
 
-static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents);
-static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents);
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
 static void log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void *writer(void *arg);
 
 static struct mnl_socket *
 nl_open(unsigned *portid, bool nonblock, struct err *err)
@@ -126,17 +137,20 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, RCVBUF);
 	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, SNDBUF);
-	ev_io_init(&f->io, io_cb, fd, EV_READ);
-	f->io.data = f;
 	ev_prepare_init(&f->prepare, prepare_cb);
 	f->prepare.data = f;
-	ev_idle_init(&f->idle, idle_cb);
-	f->idle.data = f;
+	ev_async_init(&f->wake, wake_cb);
+	f->wake.data = f;
 	ev_init(&f->log_timer, log_timer_cb);
 	f->log_timer.data = f;
-	/* Always watched, but it alone does not keep the loop running. */
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	if (pthread_create(&f->thread, NULL, writer, f) != 0)
+		fatal("fib: cannot start the kernel route writer");
+	f->have_thread = true;
+	/* Watched always, but it alone does not keep the loop running. */
 	if (loop) {
-		ev_io_start(loop, &f->io);
+		ev_async_start(loop, &f->wake);
 		ev_unref(loop);
 	}
 	return f;
@@ -145,13 +159,29 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 size_t
 fib_pending(const struct fib *f)
 {
-	return f->len - f->head;
+	struct fib *w = (struct fib *)f;  /* the mutex only */
+	size_t n;
+
+	if (!f->have_thread)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	n = f->q.len + f->in.len + f->busy;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 void
 fib_get_stats(const struct fib *f, struct fib_stats *out)
 {
+	struct fib *w = (struct fib *)f;
+
+	if (!f->have_thread) {
+		*out = f->stats;
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
 	*out = f->stats;
+	pthread_mutex_unlock(&w->mu);
 }
 
 static size_t
@@ -170,7 +200,7 @@ put_route(char *buf, const struct fib_op *op, uint32_t seq)
 	/*
 	 * NLM_F_REPLACE replaces a route of the same destination and metric only: with
 	 * our own metric, that is ours, and the host's routes stay beside it. No
-	 * NLM_F_ACK: success is silent, a refusal is reported (io_cb).
+	 * NLM_F_ACK: success is silent, a refusal is reported (read_reports).
 	 */
 	nlh->nlmsg_flags = NLM_F_REQUEST | (op->kind == FIB_ADD ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	nlh->nlmsg_seq = seq;
@@ -188,12 +218,22 @@ put_route(char *buf, const struct fib_op *op, uint32_t seq)
 		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family), op->gw);
 }
 
+/* In the loop thread: says what the writer found refused, at most once per interval. */
 static void
 log_failures(struct fib *f, bool force)
 {
 	ev_tstamp now = f->loop ? ev_now(f->loop) : (ev_tstamp)time(NULL);
+	uint64_t unlogged, failed;
+	char last[sizeof(f->last_error)];
 
-	if (f->unlogged == 0)
+	pthread_mutex_lock(&f->mu);
+	unlogged = f->unlogged;
+	failed = f->stats.failed;
+	memcpy(last, f->last_error, sizeof(last));
+	if (unlogged == 0 || force || now - f->last_log >= FIB_LOG_INTERVAL)
+		f->unlogged = 0;
+	pthread_mutex_unlock(&f->mu);
+	if (unlogged == 0)
 		return;
 	if (!force && now - f->last_log < FIB_LOG_INTERVAL) {
 		/* Held back: said when the interval ends, even if nothing else fails. */
@@ -204,9 +244,8 @@ log_failures(struct fib *f, bool force)
 		return;
 	}
 	log_warnx("kernel refused %llu route change%s (%llu in all); the last: %s",
-		  (unsigned long long)f->unlogged, f->unlogged == 1 ? "" : "s",
-		  (unsigned long long)f->stats.failed, f->last_error);
-	f->unlogged = 0;
+		  (unsigned long long)unlogged, unlogged == 1 ? "" : "s",
+		  (unsigned long long)failed, last);
 	f->last_log = now;
 }
 
@@ -293,23 +332,25 @@ refused(struct fib *f, const struct nlmsghdr *nlh)
 	/* Deleting what is already gone is what we wanted. */
 	if (error == 0 || (e->msg.nlmsg_type == RTM_DELROUTE && error == ESRCH))
 		return;
-	f->stats.failed++;
-	f->unlogged++;
 	describe_request(&e->msg, echoed, what, sizeof(what));
 	why = e->msg.nlmsg_len <= echoed
 		      ? ext_ack_msg(nlh, sizeof(e->error) + MNL_ALIGN(e->msg.nlmsg_len))
 		      : NULL;
+	pthread_mutex_lock(&f->mu);
+	f->stats.failed++;
+	f->unlogged++;
 	if (why != NULL)
 		snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what, strerror(error), why);
 	else
 		snprintf(f->last_error, sizeof(f->last_error), "%s: %s", what, strerror(error));
-	log_debug("kernel route %s", f->last_error);
-	log_failures(f, false);
+	pthread_mutex_unlock(&f->mu);
+	log_debug("kernel route %s: %s", what, strerror(error));
 }
 
 /*
- * Reads the refusals waiting on the socket; unconfirmed is how many changes were
- * sent since the last read, whose outcome is unknown if reports were dropped.
+ * In the writer: reads the refusals waiting on the socket; unconfirmed is how many
+ * changes were sent since the last read, whose outcome is unknown if reports were
+ * dropped.
  */
 static void
 read_reports(struct fib *f, size_t unconfirmed)
@@ -331,7 +372,9 @@ read_reports(struct fib *f, size_t unconfirmed)
 		return;
 	if (errno == ENOBUFS) {
 		/* Reports were dropped: the last changes sent have an unknown outcome. */
+		pthread_mutex_lock(&f->mu);
 		f->stats.acks_lost += unconfirmed;
+		pthread_mutex_unlock(&f->mu);
 		log_warnx("kernel route refusals lost (receive buffer overflow): "
 			  "up to %zu changes unconfirmed", unconfirmed);
 		return;
@@ -339,61 +382,128 @@ read_reports(struct fib *f, size_t unconfirmed)
 	log_warn("netlink receive");
 }
 
-/* Forgets sent changes once they are most of the array. */
+/* In the writer: sends what it took, many changes per sendmsg. */
 static void
-compact(struct fib *f)
-{
-	if (f->head == f->len) {
-		f->base += f->len;
-		f->head = f->len = 0;
-	} else if (f->head > 4096 && f->head > f->len / 2) {
-		memmove(f->ops, f->ops + f->head, (f->len - f->head) * sizeof(*f->ops));
-		f->base += f->head;
-		f->len -= f->head;
-		f->head = 0;
-	}
-	/* A large queue drained: its array goes back to a modest size. */
-	if (f->len == 0 && f->cap > 65536) {
-		free(f->ops);
-		f->ops = NULL;
-		f->cap = 0;
-	}
-}
-
-/* Sends up to budget queued changes, many per sendmsg. */
-static void
-send_some(struct fib *f, size_t budget)
+send_work(struct fib *f)
 {
 	/* Twice the batch: the message that does not fit is written before it is refused. */
 	static char buf[BATCH_BYTES * 2];
-	size_t stop = f->len - f->head > budget ? f->head + budget : f->len;
+	size_t i = 0;
 
-	while (f->head < stop) {
+	while (i < f->work.len) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
-		size_t first = f->head, n = first;
+		size_t n = i;
 		ssize_t rc;
 
-		while (n < stop) {
-			put_route(mnl_nlmsg_batch_current(b), &f->ops[n], (uint32_t)(f->base + n));
+		while (n < f->work.len) {
+			put_route(mnl_nlmsg_batch_current(b), &f->work.v[n], ++f->wseq);
 			if (!mnl_nlmsg_batch_next(b))
 				break;  /* full: this one starts the next batch */
 			n++;
 		}
 		rc = mnl_socket_sendto(f->rt, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
 		mnl_nlmsg_batch_stop(b);
+		if (rc < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM)) {
+			/* The kernel is short of memory for the batch: a moment, then again. */
+			struct timespec ts = {0, 10 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (rc < 0)
+			log_warn("netlink send of %zu route changes", n - i);
+		pthread_mutex_lock(&f->mu);
 		if (rc < 0) {
-			if (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM)
-				break;  /* short of memory: again in the next iteration */
-			log_warn("netlink send of %zu route changes", n - first);
-			f->stats.failed += n - first;
+			f->stats.failed += n - i;
 		} else {
-			f->stats.requests += n - first;
+			f->stats.requests += n - i;
 			f->stats.batches++;
 		}
-		f->head = n;
-		read_reports(f, n - first);
+		f->busy -= n - i;
+		pthread_mutex_unlock(&f->mu);
+		read_reports(f, n - i);
+		i = n;
 	}
-	compact(f);
+}
+
+/*
+ * The writer thread: takes what the loop thread handed over and sends it. The
+ * kernel applies each sendmsg before it returns (under its routing lock), which
+ * can take seconds for a million routes: here, the BGP sessions go on meanwhile.
+ */
+static void *
+writer(void *arg)
+{
+	struct fib *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		struct fib_queue t;
+		bool wake;
+
+		while (f->in.len == 0 && !f->stopping)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->in.len == 0)
+			break;
+		t = f->work;
+		f->work = f->in;
+		f->in = t;
+		f->busy = f->work.len;
+		wake = f->want_wake;
+		f->want_wake = false;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		if (wake && f->loop)
+			ev_async_send(f->loop, &f->wake);
+		send_work(f);
+		f->work.len = 0;
+		if (f->work.cap > KEEP_CAP) {
+			free(f->work.v);
+			f->work.v = NULL;
+			f->work.cap = 0;
+		}
+		pthread_mutex_lock(&f->mu);
+		f->busy = 0;
+		wake = f->unlogged > 0;
+		pthread_cond_broadcast(&f->cv);
+		if (wake && f->loop)
+			ev_async_send(f->loop, &f->wake);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/*
+ * In the loop thread: the queue goes to the writer if it has taken the last; if
+ * not, it stays here (and changes to its routes still fold into it) until then.
+ */
+static void
+hand_over(struct fib *f, bool wait)
+{
+	struct fib_queue t;
+
+	if (f->q.len == 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	while (wait && f->in.len > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->in.len > 0) {
+		f->want_wake = true;
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	t = f->in;
+	f->in = f->q;
+	f->q = t;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	/* Every index slot now names a position handed over: free for reuse. */
+	f->base += f->in.len;
+	if (f->q.cap > KEEP_CAP) {
+		free(f->q.v);
+		f->q.v = NULL;
+		f->q.cap = 0;
+	}
 }
 
 static void
@@ -401,48 +511,29 @@ update_watchers(struct fib *f)
 {
 	if (f->loop == NULL)
 		return;
-	if (f->head < f->len) {
+	if (f->q.len > 0)
 		ev_prepare_start(f->loop, &f->prepare);
-		ev_idle_start(f->loop, &f->idle);
-	} else {
+	else
 		ev_prepare_stop(f->loop, &f->prepare);
-		ev_idle_stop(f->loop, &f->idle);
-	}
 }
 
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	read_reports(w->data, 0);
-}
-
-/*
- * Before the loop waits: a share of the queue goes to the kernel, at least what
- * this iteration queued when it is little; the rest in the next iterations, so a
- * million routes never hold the BGP sessions up for long.
- */
+/* Before the loop waits: what this iteration queued goes to the writer. */
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	struct fib *f = w->data;
-	size_t budget = (f->len - f->head) / 4;
-
 	(void)loop;
 	(void)revents;
-	budget = budget < BUDGET_MIN ? BUDGET_MIN : budget > BUDGET_MAX ? BUDGET_MAX : budget;
-	send_some(f, budget);
-	update_watchers(f);
+	hand_over(w->data, false);
+	update_watchers(w->data);
 }
 
-/* Does nothing: while it is active the loop polls instead of sleeping. */
+/* The writer took its input (the next share can go), or has refusals to log. */
 static void
-idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	(void)loop;
-	(void)w;
 	(void)revents;
+	log_failures(w->data, false);
 }
 
 static uint64_t
@@ -468,23 +559,23 @@ same_route(const struct fib_op *a, const struct fib_op *b)
 static bool
 queued_at(const struct fib *f, uint64_t pos)
 {
-	return pos >= f->base + f->head && pos < f->base + f->len;
+	return pos >= f->base && pos < f->base + f->q.len;
 }
 
-/* The index made anew for what is queued: sized for it, without the sent. */
+/* The index made anew for what is queued: sized for it, without what was handed over. */
 static void
 rehash(struct fib *f)
 {
-	size_t live = f->len - f->head, n = HASH_MIN;
+	size_t n = HASH_MIN;
 
-	while (n < 4 * live)
+	while (n < 4 * f->q.len)
 		n *= 2;
 	free(f->slot);
 	f->slot = xcalloc(n, sizeof(*f->slot));
 	f->nslot = n;
-	f->used = live;
-	for (size_t i = f->head; i < f->len; i++) {
-		size_t k = op_hash(&f->ops[i]) & (n - 1);
+	f->used = f->q.len;
+	for (size_t i = 0; i < f->q.len; i++) {
+		size_t k = op_hash(&f->q.v[i]) & (n - 1);
 
 		while (f->slot[k] != 0)
 			k = (k + 1) & (n - 1);
@@ -496,7 +587,7 @@ static int
 queue(struct fib *f, enum fib_op_kind kind, const struct prefix *p, const struct addr *gw,
       uint32_t metric)
 {
-	struct fib_op want = {0}, *op;
+	struct fib_op want = {0};
 	size_t k, reuse = SIZE_MAX;
 
 	want.kind = (uint8_t)kind;
@@ -515,25 +606,25 @@ queue(struct fib *f, enum fib_op_kind kind, const struct prefix *p, const struct
 		if (!queued_at(f, pos)) {
 			if (reuse == SIZE_MAX)
 				reuse = k;
-		} else if (same_route(&f->ops[pos - f->base], &want)) {
-			f->ops[pos - f->base] = want;
+		} else if (same_route(&f->q.v[pos - f->base], &want)) {
+			f->q.v[pos - f->base] = want;
 			return 0;
 		}
 	}
-	if (f->len == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 1024;
-		f->ops = xrealloc(f->ops, f->cap * sizeof(*f->ops));
+	if (f->q.len == f->q.cap) {
+		f->q.cap = f->q.cap ? f->q.cap * 2 : 1024;
+		f->q.v = xrealloc(f->q.v, f->q.cap * sizeof(*f->q.v));
 	}
-	op = &f->ops[f->len++];
-	*op = want;
+	f->q.v[f->q.len++] = want;
 	if (reuse == SIZE_MAX) {
 		reuse = k;
 		f->used++;
 	}
-	f->slot[reuse] = f->base + f->len;  /* the new op's position + 1 */
+	f->slot[reuse] = f->base + f->q.len;  /* the new change's position + 1 */
 	if (f->used > f->nslot / 2)
 		rehash(f);
-	update_watchers(f);
+	if (f->q.len == 1)
+		update_watchers(f);
 	return 0;
 }
 
@@ -559,8 +650,13 @@ fib_delete(struct fib *f, const struct prefix *p, struct err *err)
 static void
 drain(struct fib *f)
 {
-	send_some(f, SIZE_MAX);
-	read_reports(f, 0);
+	if (!f->have_thread)
+		return;
+	hand_over(f, true);
+	pthread_mutex_lock(&f->mu);
+	while (f->in.len > 0 || f->busy > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
 	update_watchers(f);
 }
 
@@ -569,19 +665,29 @@ fib_close(struct fib *f)
 {
 	if (f == NULL)
 		return;
-	if (f->rt) {
+	if (f->have_thread) {
 		drain(f);
+		pthread_mutex_lock(&f->mu);
+		f->stopping = true;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->thread, NULL);
 		if (f->loop) {
 			ev_ref(f->loop);
-			ev_io_stop(f->loop, &f->io);
+			ev_async_stop(f->loop, &f->wake);
 			ev_timer_stop(f->loop, &f->log_timer);
 		}
 		log_failures(f, true);
-		mnl_socket_close(f->rt);
+		pthread_mutex_destroy(&f->mu);
+		pthread_cond_destroy(&f->cv);
 	}
+	if (f->rt)
+		mnl_socket_close(f->rt);
 	if (f->nl)
 		mnl_socket_close(f->nl);
-	free(f->ops);
+	free(f->q.v);
+	free(f->in.v);
+	free(f->work.v);
 	free(f->slot);
 	free(f);
 }

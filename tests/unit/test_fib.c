@@ -88,8 +88,10 @@ static void
 settle(struct ctx *c)
 {
 	for (int i = 0; fib_pending(c->f) > 0; i++) {
-		assert_true(i < 100000);
+		assert_true(i < 60000);  /* a minute */
 		ev_run(c->loop, EVRUN_NOWAIT);
+		if (fib_pending(c->f) > 0)
+			usleep(1000);
 	}
 }
 
@@ -289,15 +291,14 @@ test_coalesced(void **state)
 	assert_string_equal(out("ip route show proto 201; ip -6 route show proto 201"), "");
 }
 
-/* A queue far larger than one iteration's share drains over several, all of it in. */
+/* 100,000 changes: the loop hands them over and goes on while the kernel works. */
 static void
-test_large_queue(void **state)
+test_loop_not_held(void **state)
 {
 	struct ctx *c = *state;
 	struct addr gw;
 	struct fib_stats st;
 	enum { N = 100000 };
-	int iterations = 0;
 
 	NEED_ROOT(c);
 	gw = ad("192.0.2.2");
@@ -310,11 +311,10 @@ test_large_queue(void **state)
 		p.addr.b[3] = (uint8_t)i;
 		assert_int_equal(fib_replace(c->f, &p, &gw, NULL), 0);
 	}
-	for (; fib_pending(c->f) > 0; iterations++) {
-		assert_true(iterations < 1000);
-		ev_run(c->loop, EVRUN_NOWAIT);
-	}
-	assert_true(iterations > 1);
+	ev_run(c->loop, EVRUN_NOWAIT);
+	/* Back from the iteration long before the kernel could have taken them all. */
+	assert_true(fib_pending(c->f) > 0);
+	settle(c);
 	fib_get_stats(c->f, &st);
 	assert_int_equal(st.requests, N);
 	assert_int_equal(st.failed, 0);
@@ -368,7 +368,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
 	};
