@@ -24,6 +24,7 @@
 #define RCVBUF (4 << 20)        /* refusals: thousands of reports fit between two reads */
 #define SNDBUF (1 << 20)
 #define BATCH_BYTES (64 << 10)  /* one sendmsg: about 1,200 route requests */
+#define SEND_RETRIES 100        /* 10 ms apart: a batch the kernel has no memory for */
 #define KEEP_CAP 65536          /* a drained queue larger than this gives its memory back */
 #define HASH_MIN 1024           /* slots of the coalescing index, at least */
 
@@ -148,6 +149,7 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 	if (pthread_create(&f->thread, NULL, writer, f) != 0)
 		fatal("fib: cannot start the kernel route writer");
 	f->have_thread = true;
+	pthread_setname_np(f->thread, "tabbyd-fib");
 	/* Watched always, but it alone does not keep the loop running. */
 	if (loop) {
 		ev_async_start(loop, &f->wake);
@@ -382,13 +384,12 @@ read_reports(struct fib *f, size_t unconfirmed)
 	log_warn("netlink receive");
 }
 
-/* In the writer: sends what it took, many changes per sendmsg. */
+/* In the writer: sends what it took, many changes per sendmsg, from buf (BATCH_BYTES * 2). */
 static void
-send_work(struct fib *f)
+send_work(struct fib *f, char *buf)
 {
-	/* Twice the batch: the message that does not fit is written before it is refused. */
-	static char buf[BATCH_BYTES * 2];
 	size_t i = 0;
+	int retries = 0;
 
 	while (i < f->work.len) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
@@ -403,13 +404,15 @@ send_work(struct fib *f)
 		}
 		rc = mnl_socket_sendto(f->rt, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
 		mnl_nlmsg_batch_stop(b);
-		if (rc < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM)) {
+		if (rc < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM) &&
+		    retries++ < SEND_RETRIES) {
 			/* The kernel is short of memory for the batch: a moment, then again. */
 			struct timespec ts = {0, 10 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		retries = 0;
 		if (rc < 0)
 			log_warn("netlink send of %zu route changes", n - i);
 		pthread_mutex_lock(&f->mu);
@@ -435,6 +438,8 @@ static void *
 writer(void *arg)
 {
 	struct fib *f = arg;
+	/* Twice the batch: the message that does not fit is written before it is refused. */
+	char *buf = xmalloc(BATCH_BYTES * 2);
 
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
@@ -455,7 +460,7 @@ writer(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		if (wake && f->loop)
 			ev_async_send(f->loop, &f->wake);
-		send_work(f);
+		send_work(f, buf);
 		f->work.len = 0;
 		if (f->work.cap > KEEP_CAP) {
 			free(f->work.v);
@@ -470,6 +475,7 @@ writer(void *arg)
 			ev_async_send(f->loop, &f->wake);
 	}
 	pthread_mutex_unlock(&f->mu);
+	free(buf);
 	return NULL;
 }
 
