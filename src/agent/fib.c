@@ -498,13 +498,13 @@ hand_over(struct fib *f, bool wait)
 		pthread_mutex_unlock(&f->mu);
 		return;
 	}
+	/* Every index slot now names a position handed over: free for reuse. */
+	f->base += f->q.len;
 	t = f->in;
 	f->in = f->q;
 	f->q = t;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
-	/* Every index slot now names a position handed over: free for reuse. */
-	f->base += f->in.len;
 	if (f->q.cap > KEEP_CAP) {
 		free(f->q.v);
 		f->q.v = NULL;
