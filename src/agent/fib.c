@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,7 @@ struct fib *
 fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 {
 	struct fib *f = xcalloc(1, sizeof(*f));
+	sigset_t all, old;
 	int one = 1, fd;
 
 	f->enabled = enabled;
@@ -146,8 +148,12 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 	f->log_timer.data = f;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
+	/* Signals are the loop thread's: the writer starts (and stays) with them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&f->thread, NULL, writer, f) != 0)
 		fatal("fib: cannot start the kernel route writer");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	f->have_thread = true;
 	pthread_setname_np(f->thread, "tabbyd-fib");
 	/* Watched always, but it alone does not keep the loop running. */
