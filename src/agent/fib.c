@@ -6,7 +6,10 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,47 +18,74 @@
 
 #include "lib/log.h"
 
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
 #endif
 
-#define RCVBUF (4 << 20)        /* room for FIB_WINDOW acks many times over */
-#define DRAIN_TIMEOUT_MS 5000   /* fib_close waits at most this long for the kernel */
-#define BATCH_BYTES (32 << 10)  /* one sendmsg: a window of route requests fits */
+#define RCVBUF (4 << 20)        /* refusals: thousands of reports fit between two reads */
+#define SNDBUF (1 << 20)
+#define BATCH_BYTES (64 << 10)  /* one sendmsg: about 1,200 route requests */
+#define SEND_RETRIES 100        /* 10 ms apart: a batch the kernel has no memory for */
+#define KEEP_CAP 65536          /* a drained queue larger than this gives its memory back */
+#define HASH_MIN 1024           /* slots of the coalescing index, at least */
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
 
+/* A queued change, packed: a million of them wait while the kernel catches up. */
 struct fib_op {
-	uint32_t seq;
 	uint8_t kind;
+	uint8_t family;
+	uint8_t len;
 	uint32_t metric;        /* FIB_METRIC, or what a stale route of an earlier run has */
-	struct prefix p;
-	struct addr gw;
+	uint8_t dst[16];
+	uint8_t gw[16];
+};
+
+struct fib_queue {
+	struct fib_op *v;
+	size_t len, cap;
 };
 
 struct fib {
 	bool enabled;
 	struct ev_loop *loop;
 	struct mnl_socket *nl;  /* synchronous: dumps and interface addresses */
-	struct mnl_socket *rt;  /* non-blocking: batched route changes */
+	struct mnl_socket *rt;  /* the writer's: batched route changes, no acknowledgements */
 	unsigned portid, rt_portid;
 	uint32_t seq;
-	ev_io io;
-	ev_prepare prepare;
+	/* The loop thread's. */
+	ev_prepare prepare;     /* hands the queue to the writer before the loop waits */
+	ev_async wake;          /* the writer took its input, or has refusals to log */
 	ev_timer log_timer;     /* logs refusals held back by the rate limit */
-	/* ops[0, acked): answered; [acked, sent): in flight; [sent, len): queued. */
-	struct fib_op *ops;
-	size_t acked, sent, len, cap;
-	struct fib_stats stats;
-	/* Refused changes since the last warning, and the last one's text. */
-	uint64_t unlogged;
+	struct fib_queue q;     /* changes not yet handed over */
+	uint64_t base;          /* the position of q.v[0] since the start */
+	/*
+	 * Coalescing index: the position + 1 of the queued change of a route (prefix and
+	 * metric), 0 if empty. A slot whose position has been handed over is free to
+	 * reuse but does not end a probe; the table is rebuilt when half of it is used.
+	 */
+	uint64_t *slot;
+	size_t nslot, used;
 	ev_tstamp last_log;
-	char last_error[160];
+	/* Shared with the writer, under mu. */
+	pthread_t thread;
+	bool have_thread, stopping, want_wake;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* the writer waits for input, the loop thread for the writer */
+	struct fib_queue in;    /* handed over, not yet taken */
+	size_t busy;            /* taken by the writer, not yet sent */
+	struct fib_stats stats;
+	uint64_t unlogged;      /* refused since the last warning */
+	char last_error[256];   /* the last refusal */
+	/* The writer's own. */
+	struct fib_queue work;
+	uint32_t wseq;
 };
 
-static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents);
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
 static void log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void *writer(void *arg);
 
 static struct mnl_socket *
 nl_open(unsigned *portid, bool nonblock, struct err *err)
@@ -72,11 +102,19 @@ nl_open(unsigned *portid, bool nonblock, struct err *err)
 	return nl;
 }
 
+static void
+set_buf(int fd, int force, int plain, int size)
+{
+	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) != 0)
+		setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
+}
+
 struct fib *
 fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 {
 	struct fib *f = xcalloc(1, sizeof(*f));
-	int one = 1, size = RCVBUF;
+	sigset_t all, old;
+	int one = 1, fd;
 
 	f->enabled = enabled;
 	f->loop = loop;
@@ -93,33 +131,75 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 		free(f);
 		return NULL;
 	}
-	/* Acks carry only the request's header, and there is room for all in flight. */
-	setsockopt(mnl_socket_get_fd(f->rt), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(mnl_socket_get_fd(f->rt), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-		setsockopt(mnl_socket_get_fd(f->rt), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	ev_io_init(&f->io, io_cb, mnl_socket_get_fd(f->rt), EV_READ);
-	f->io.data = f;
+	fd = mnl_socket_get_fd(f->rt);
+	/*
+	 * The kernel applies a sendmsg's requests before the call returns and answers
+	 * only those it refuses (no NLM_F_ACK): with the request echoed, which says
+	 * what was refused, and the kernel's own reason (extended ack).
+	 */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, RCVBUF);
+	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, SNDBUF);
 	ev_prepare_init(&f->prepare, prepare_cb);
 	f->prepare.data = f;
+	ev_async_init(&f->wake, wake_cb);
+	f->wake.data = f;
 	ev_init(&f->log_timer, log_timer_cb);
 	f->log_timer.data = f;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	/* Signals are the loop thread's: the writer starts (and stays) with them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&f->thread, NULL, writer, f) != 0)
+		fatal("fib: cannot start the kernel route writer");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	f->have_thread = true;
+	pthread_setname_np(f->thread, "tabbyd-fib");
+	/* Watched always, but it alone does not keep the loop running. */
+	if (loop) {
+		ev_async_start(loop, &f->wake);
+		ev_unref(loop);
+	}
 	return f;
 }
 
 size_t
 fib_pending(const struct fib *f)
 {
-	return f->len - f->acked;
+	struct fib *w = (struct fib *)f;  /* the mutex only */
+	size_t n;
+
+	if (!f->have_thread)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	n = f->q.len + f->in.len + f->busy;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 void
 fib_get_stats(const struct fib *f, struct fib_stats *out)
 {
+	struct fib *w = (struct fib *)f;
+
+	if (!f->have_thread) {
+		*out = f->stats;
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
 	*out = f->stats;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static size_t
+addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
 }
 
 static void
-put_route(char *buf, const struct fib_op *op)
+put_route(char *buf, const struct fib_op *op, uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -127,45 +207,41 @@ put_route(char *buf, const struct fib_op *op)
 	nlh->nlmsg_type = op->kind == FIB_ADD ? RTM_NEWROUTE : RTM_DELROUTE;
 	/*
 	 * NLM_F_REPLACE replaces a route of the same destination and metric only: with
-	 * our own metric, that is ours, and the host's routes stay beside it.
+	 * our own metric, that is ours, and the host's routes stay beside it. No
+	 * NLM_F_ACK: success is silent, a refusal is reported (read_reports).
 	 */
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-			   (op->kind == FIB_ADD ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	nlh->nlmsg_seq = op->seq;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (op->kind == FIB_ADD ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (unsigned char)op->p.addr.family;
-	rtm->rtm_dst_len = op->p.len;
+	rtm->rtm_family = op->family;
+	rtm->rtm_dst_len = op->len;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	/* A delete matches only a route with our protocol and metric. */
 	rtm->rtm_protocol = FIB_PROTO;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, addr_is_v4(&op->p.addr) ? 4 : 16, op->p.addr.b);
+	mnl_attr_put(nlh, RTA_DST, addr_len(op->family), op->dst);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, op->metric);
 	if (op->kind == FIB_ADD)
-		mnl_attr_put(nlh, RTA_GATEWAY, addr_is_v4(&op->gw) ? 4 : 16, op->gw.b);
+		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family), op->gw);
 }
 
-static void
-describe(const struct fib_op *op, int error, char *buf, size_t len)
-{
-	char p[PREFIX_STRLEN], gw[ADDR_STRLEN];
-
-	prefix_format(&op->p, p);
-	if (op->kind == FIB_ADD) {
-		addr_format(&op->gw, gw);
-		snprintf(buf, len, "add %s via %s: %s", p, gw, strerror(error));
-	} else {
-		snprintf(buf, len, "delete %s: %s", p, strerror(error));
-	}
-}
-
+/* In the loop thread: says what the writer found refused, at most once per interval. */
 static void
 log_failures(struct fib *f, bool force)
 {
 	ev_tstamp now = f->loop ? ev_now(f->loop) : (ev_tstamp)time(NULL);
+	uint64_t unlogged, failed;
+	char last[sizeof(f->last_error)];
 
-	if (f->unlogged == 0)
+	pthread_mutex_lock(&f->mu);
+	unlogged = f->unlogged;
+	failed = f->stats.failed;
+	memcpy(last, f->last_error, sizeof(last));
+	if (unlogged == 0 || force || now - f->last_log >= FIB_LOG_INTERVAL)
+		f->unlogged = 0;
+	pthread_mutex_unlock(&f->mu);
+	if (unlogged == 0)
 		return;
 	if (!force && now - f->last_log < FIB_LOG_INTERVAL) {
 		/* Held back: said when the interval ends, even if nothing else fails. */
@@ -176,9 +252,8 @@ log_failures(struct fib *f, bool force)
 		return;
 	}
 	log_warnx("kernel refused %llu route change%s (%llu in all); the last: %s",
-		  (unsigned long long)f->unlogged, f->unlogged == 1 ? "" : "s",
-		  (unsigned long long)f->stats.failed, f->last_error);
-	f->unlogged = 0;
+		  (unsigned long long)unlogged, unlogged == 1 ? "" : "s",
+		  (unsigned long long)failed, last);
 	f->last_log = now;
 }
 
@@ -190,31 +265,105 @@ log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_failures(w->data, true);
 }
 
-static void
-answered(struct fib *f, uint32_t seq, int error)
+static int
+collect_attr(const struct nlattr *a, void *data)
 {
-	size_t i = f->acked;
+	const struct nlattr **tb = data;
 
-	/* Answers come in the order of the requests; skip any the kernel never answered. */
-	while (i < f->sent && f->ops[i].seq != seq)
-		i++;
-	if (i == f->sent)
-		return;
-	f->acked = i + 1;
-	/* Deleting what is already gone is what we wanted. */
-	if (error == 0 || (f->ops[i].kind == FIB_DEL && error == ESRCH))
-		return;
-	f->stats.failed++;
-	f->unlogged++;
-	describe(&f->ops[i], error, f->last_error, sizeof(f->last_error));
-	log_debug("kernel route %s", f->last_error);
-	log_failures(f, false);
+	if (mnl_attr_get_type(a) <= RTA_MAX)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
 }
 
-/* Reads every answer waiting on the socket; false on a socket error. */
-static bool
-read_acks(struct fib *f)
+/* "add P via GW" or "delete P", from the request the kernel echoed back. */
+static void
+describe_request(const struct nlmsghdr *req, size_t room, char *buf, size_t len)
 {
+	const struct nlattr *tb[RTA_MAX + 1] = {0};
+	const struct rtmsg *rtm;
+	struct prefix p = {0};
+	struct addr gw = {0};
+	char ps[PREFIX_STRLEN] = "?", gs[ADDR_STRLEN] = "?";
+
+	if (room < mnl_nlmsg_size(sizeof(*rtm)) || req->nlmsg_len > room ||
+	    req->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm))) {
+		snprintf(buf, len, "route change");
+		return;
+	}
+	rtm = mnl_nlmsg_get_payload(req);
+	if (mnl_attr_parse(req, sizeof(*rtm), collect_attr, tb) >= 0) {
+		p.addr.family = gw.family = rtm->rtm_family;
+		p.len = rtm->rtm_dst_len;
+		if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) <= sizeof(p.addr.b)) {
+			memcpy(p.addr.b, mnl_attr_get_payload(tb[RTA_DST]),
+			       mnl_attr_get_payload_len(tb[RTA_DST]));
+			prefix_format(&p, ps);
+		}
+		if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) <= sizeof(gw.b)) {
+			memcpy(gw.b, mnl_attr_get_payload(tb[RTA_GATEWAY]),
+			       mnl_attr_get_payload_len(tb[RTA_GATEWAY]));
+			addr_format(&gw, gs);
+		}
+	}
+	if (req->nlmsg_type == RTM_NEWROUTE)
+		snprintf(buf, len, "add %s via %s", ps, gs);
+	else
+		snprintf(buf, len, "delete %s", ps);
+}
+
+/* The kernel's own words for a refusal, when it gave them (extended ack). */
+static const char *
+ext_ack_msg(const struct nlmsghdr *nlh, size_t skip)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	mnl_attr_for_each(a, nlh, skip) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
+static void
+refused(struct fib *f, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	/* From the echoed request's header to the end of the report. */
+	size_t echoed = mnl_nlmsg_get_payload_len(nlh) - sizeof(e->error);
+	int error = -e->error;
+	const char *why;
+	char what[160];
+
+	/* Deleting what is already gone is what we wanted. */
+	if (error == 0 || (e->msg.nlmsg_type == RTM_DELROUTE && error == ESRCH))
+		return;
+	describe_request(&e->msg, echoed, what, sizeof(what));
+	why = e->msg.nlmsg_len <= echoed
+		      ? ext_ack_msg(nlh, sizeof(e->error) + MNL_ALIGN(e->msg.nlmsg_len))
+		      : NULL;
+	pthread_mutex_lock(&f->mu);
+	f->stats.failed++;
+	f->unlogged++;
+	if (why != NULL)
+		snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what, strerror(error), why);
+	else
+		snprintf(f->last_error, sizeof(f->last_error), "%s: %s", what, strerror(error));
+	pthread_mutex_unlock(&f->mu);
+	log_debug("kernel route %s: %s", what, strerror(error));
+}
+
+/*
+ * In the writer: reads the refusals waiting on the socket; unconfirmed is how many
+ * changes were sent since the last read, whose outcome is unknown if reports were
+ * dropped.
+ */
+static void
+read_reports(struct fib *f, size_t unconfirmed)
+{
+	/* Room for a refusal with the request echoed and the kernel's message. */
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
@@ -222,75 +371,150 @@ read_acks(struct fib *f)
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)n;
 
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlmsgerr *e;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			answered(f, e->msg.nlmsg_seq, -e->error);
-		}
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_type == NLMSG_ERROR &&
+			    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+				refused(f, nlh);
 	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return true;
+	if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+		return;
 	if (errno == ENOBUFS) {
-		/* Answers were dropped: what is in flight has an unknown outcome. */
-		f->stats.acks_lost += f->sent - f->acked;
-		log_warnx("kernel route answers lost (receive buffer overflow): %zu changes unconfirmed",
-			  f->sent - f->acked);
-		f->acked = f->sent;
-		return true;
+		/* Reports were dropped: the last changes sent have an unknown outcome. */
+		pthread_mutex_lock(&f->mu);
+		f->stats.acks_lost += unconfirmed;
+		pthread_mutex_unlock(&f->mu);
+		log_warnx("kernel route refusals lost (receive buffer overflow): "
+			  "up to %zu changes unconfirmed", unconfirmed);
+		return;
 	}
 	log_warn("netlink receive");
-	return false;
 }
 
-/* Sends queued changes, many per sendmsg, while fewer than FIB_WINDOW are in flight. */
+/* In the writer: sends what it took, many changes per sendmsg, from buf (BATCH_BYTES * 2). */
 static void
-send_some(struct fib *f)
+send_work(struct fib *f, char *buf)
 {
-	/* Twice the batch: the message that does not fit is written before it is refused. */
-	static char buf[BATCH_BYTES * 2];
+	size_t i = 0;
+	int retries = 0;
 
-	while (f->sent < f->len && f->sent - f->acked < FIB_WINDOW) {
+	while (i < f->work.len) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
-		size_t first = f->sent, n = first;
+		size_t n = i;
 		ssize_t rc;
 
-		while (n < f->len && n - f->acked < FIB_WINDOW) {
-			put_route(mnl_nlmsg_batch_current(b), &f->ops[n]);
+		while (n < f->work.len) {
+			put_route(mnl_nlmsg_batch_current(b), &f->work.v[n], ++f->wseq);
 			if (!mnl_nlmsg_batch_next(b))
 				break;  /* full: this one starts the next batch */
 			n++;
 		}
 		rc = mnl_socket_sendto(f->rt, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
 		mnl_nlmsg_batch_stop(b);
-		if (rc < 0) {
-			if (errno == EAGAIN || errno == ENOBUFS)
-				return;  /* again once answers have been read */
-			log_warn("netlink send of %zu route changes", n - first);
-			f->stats.failed += n - first;
-			f->sent = f->acked = n;
-			return;
+		if (rc < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM) &&
+		    retries++ < SEND_RETRIES) {
+			/* The kernel is short of memory for the batch: a moment, then again. */
+			struct timespec ts = {0, 10 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+			continue;
 		}
-		f->stats.requests += n - first;
-		f->stats.batches++;
-		f->sent = n;
+		retries = 0;
+		if (rc < 0)
+			log_warn("netlink send of %zu route changes", n - i);
+		pthread_mutex_lock(&f->mu);
+		if (rc < 0) {
+			f->stats.failed += n - i;
+		} else {
+			f->stats.requests += n - i;
+			f->stats.batches++;
+		}
+		f->busy -= n - i;
+		pthread_mutex_unlock(&f->mu);
+		read_reports(f, n - i);
+		i = n;
 	}
 }
 
-/* Forgets answered changes once they are most of the array. */
-static void
-compact(struct fib *f)
+/*
+ * The writer thread: takes what the loop thread handed over and sends it. The
+ * kernel applies each sendmsg before it returns (under its routing lock), which
+ * can take seconds for a million routes: here, the BGP sessions go on meanwhile.
+ */
+static void *
+writer(void *arg)
 {
-	if (f->acked == f->len) {
-		f->acked = f->sent = f->len = 0;
-	} else if (f->acked > 4096 && f->acked > f->len / 2) {
-		memmove(f->ops, f->ops + f->acked, (f->len - f->acked) * sizeof(*f->ops));
-		f->sent -= f->acked;
-		f->len -= f->acked;
-		f->acked = 0;
+	struct fib *f = arg;
+	/* Twice the batch: the message that does not fit is written before it is refused. */
+	char *buf = xmalloc(BATCH_BYTES * 2);
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		struct fib_queue t;
+		bool wake;
+
+		while (f->in.len == 0 && !f->stopping)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->in.len == 0)
+			break;
+		t = f->work;
+		f->work = f->in;
+		f->in = t;
+		f->busy = f->work.len;
+		wake = f->want_wake;
+		f->want_wake = false;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		if (wake && f->loop)
+			ev_async_send(f->loop, &f->wake);
+		send_work(f, buf);
+		f->work.len = 0;
+		if (f->work.cap > KEEP_CAP) {
+			free(f->work.v);
+			f->work.v = NULL;
+			f->work.cap = 0;
+		}
+		pthread_mutex_lock(&f->mu);
+		f->busy = 0;
+		wake = f->unlogged > 0;
+		pthread_cond_broadcast(&f->cv);
+		if (wake && f->loop)
+			ev_async_send(f->loop, &f->wake);
+	}
+	pthread_mutex_unlock(&f->mu);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * In the loop thread: the queue goes to the writer if it has taken the last; if
+ * not, it stays here (and changes to its routes still fold into it) until then.
+ */
+static void
+hand_over(struct fib *f, bool wait)
+{
+	struct fib_queue t;
+
+	if (f->q.len == 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	while (wait && f->in.len > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->in.len > 0) {
+		f->want_wake = true;
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	/* Every index slot now names a position handed over: free for reuse. */
+	f->base += f->q.len;
+	t = f->in;
+	f->in = f->q;
+	f->q = t;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	if (f->q.cap > KEEP_CAP) {
+		free(f->q.v);
+		f->q.v = NULL;
+		f->q.cap = 0;
 	}
 }
 
@@ -299,63 +523,120 @@ update_watchers(struct fib *f)
 {
 	if (f->loop == NULL)
 		return;
-	if (f->sent > f->acked)
-		ev_io_start(f->loop, &f->io);
-	else
-		ev_io_stop(f->loop, &f->io);
-	if (f->sent < f->len)
+	if (f->q.len > 0)
 		ev_prepare_start(f->loop, &f->prepare);
 	else
 		ev_prepare_stop(f->loop, &f->prepare);
 }
 
-/* Sends what the window allows and sets the watchers for what is left. */
-static void
-pump(struct fib *f)
-{
-	send_some(f);
-	compact(f);
-	update_watchers(f);
-}
-
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	read_acks(w->data);
-	pump(w->data);
-}
-
-/* Before the loop sleeps: what this iteration queued goes out in one batch. */
+/* Before the loop waits: what this iteration queued goes to the writer. */
 static void
 prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	pump(w->data);
+	hand_over(w->data, false);
+	update_watchers(w->data);
+}
+
+/* The writer took its input (the next share can go), or has refusals to log. */
+static void
+wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_failures(w->data, false);
+}
+
+static uint64_t
+op_hash(const struct fib_op *op)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)op->family << 40 | (uint64_t)op->len << 32 |
+					      op->metric);
+	uint64_t w[2];
+
+	memcpy(w, op->dst, sizeof(w));
+	h = (h ^ w[0]) * 0xff51afd7ed558ccdull;
+	h = (h ^ w[1]) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+static bool
+same_route(const struct fib_op *a, const struct fib_op *b)
+{
+	return a->family == b->family && a->len == b->len && a->metric == b->metric &&
+	       memcmp(a->dst, b->dst, sizeof(a->dst)) == 0;
+}
+
+static bool
+queued_at(const struct fib *f, uint64_t pos)
+{
+	return pos >= f->base && pos < f->base + f->q.len;
+}
+
+/* The index made anew for what is queued: sized for it, without what was handed over. */
+static void
+rehash(struct fib *f)
+{
+	size_t n = HASH_MIN;
+
+	while (n < 4 * f->q.len)
+		n *= 2;
+	free(f->slot);
+	f->slot = xcalloc(n, sizeof(*f->slot));
+	f->nslot = n;
+	f->used = f->q.len;
+	for (size_t i = 0; i < f->q.len; i++) {
+		size_t k = op_hash(&f->q.v[i]) & (n - 1);
+
+		while (f->slot[k] != 0)
+			k = (k + 1) & (n - 1);
+		f->slot[k] = f->base + i + 1;
+	}
 }
 
 static int
 queue(struct fib *f, enum fib_op_kind kind, const struct prefix *p, const struct addr *gw,
       uint32_t metric)
 {
-	struct fib_op *op;
+	struct fib_op want = {0};
+	size_t k, reuse = SIZE_MAX;
 
-	if (f->len == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 1024;
-		f->ops = xrealloc(f->ops, f->cap * sizeof(*f->ops));
-	}
-	op = &f->ops[f->len++];
-	memset(op, 0, sizeof(*op));
-	op->seq = ++f->seq;
-	op->kind = (uint8_t)kind;
-	op->metric = metric;
-	op->p = *p;
+	want.kind = (uint8_t)kind;
+	want.family = (uint8_t)p->addr.family;
+	want.len = p->len;
+	want.metric = metric;
+	memcpy(want.dst, p->addr.b, addr_len(p->addr.family));
 	if (gw)
-		op->gw = *gw;
-	if (f->loop)
-		ev_prepare_start(f->loop, &f->prepare);
+		memcpy(want.gw, gw->b, addr_len(p->addr.family));
+	if (f->nslot == 0)
+		rehash(f);
+	/* A change of a route still queued replaces it there: the kernel sees the last. */
+	for (k = op_hash(&want) & (f->nslot - 1); f->slot[k] != 0; k = (k + 1) & (f->nslot - 1)) {
+		uint64_t pos = f->slot[k] - 1;
+
+		if (!queued_at(f, pos)) {
+			if (reuse == SIZE_MAX)
+				reuse = k;
+		} else if (same_route(&f->q.v[pos - f->base], &want)) {
+			f->q.v[pos - f->base] = want;
+			return 0;
+		}
+	}
+	if (f->q.len == f->q.cap) {
+		f->q.cap = f->q.cap ? f->q.cap * 2 : 1024;
+		f->q.v = xrealloc(f->q.v, f->q.cap * sizeof(*f->q.v));
+	}
+	f->q.v[f->q.len++] = want;
+	if (reuse == SIZE_MAX) {
+		reuse = k;
+		f->used++;
+	}
+	f->slot[reuse] = f->base + f->q.len;  /* the new change's position + 1 */
+	if (f->used > f->nslot / 2)
+		rehash(f);
+	if (f->q.len == 1)
+		update_watchers(f);
 	return 0;
 }
 
@@ -377,23 +658,17 @@ fib_delete(struct fib *f, const struct prefix *p, struct err *err)
 	return queue(f, FIB_DEL, p, NULL, FIB_METRIC);
 }
 
-/* Outside the loop (start, shutdown): sends and waits until all is answered or timeout. */
+/* Outside the loop (start, shutdown): everything queued goes to the kernel now. */
 static void
 drain(struct fib *f)
 {
-	struct pollfd pfd = {.fd = mnl_socket_get_fd(f->rt), .events = POLLIN};
-
-	while (f->acked < f->len) {
-		send_some(f);
-		if (poll(&pfd, 1, DRAIN_TIMEOUT_MS) <= 0) {
-			log_warnx("kernel routes: no answer for %zu changes after %d ms",
-				  f->len - f->acked, DRAIN_TIMEOUT_MS);
-			break;
-		}
-		if (!read_acks(f))
-			break;
-	}
-	f->acked = f->sent = f->len = 0;
+	if (!f->have_thread)
+		return;
+	hand_over(f, true);
+	pthread_mutex_lock(&f->mu);
+	while (f->in.len > 0 || f->busy > 0)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
 	update_watchers(f);
 }
 
@@ -402,16 +677,30 @@ fib_close(struct fib *f)
 {
 	if (f == NULL)
 		return;
-	if (f->rt) {
+	if (f->have_thread) {
 		drain(f);
-		if (f->loop)
+		pthread_mutex_lock(&f->mu);
+		f->stopping = true;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->thread, NULL);
+		if (f->loop) {
+			ev_ref(f->loop);
+			ev_async_stop(f->loop, &f->wake);
 			ev_timer_stop(f->loop, &f->log_timer);
+		}
 		log_failures(f, true);
-		mnl_socket_close(f->rt);
+		pthread_mutex_destroy(&f->mu);
+		pthread_cond_destroy(&f->cv);
 	}
+	if (f->rt)
+		mnl_socket_close(f->rt);
 	if (f->nl)
 		mnl_socket_close(f->nl);
-	free(f->ops);
+	free(f->q.v);
+	free(f->in.v);
+	free(f->work.v);
+	free(f->slot);
 	free(f);
 }
 
@@ -439,16 +728,6 @@ transact(struct fib *f, struct nlmsghdr *nlh, struct err *err)
 	}
 	err_set(err, "netlink receive: %s", strerror(errno));
 	return -1;
-}
-
-static int
-collect_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-
-	if (mnl_attr_get_type(a) <= RTA_MAX)
-		tb[mnl_attr_get_type(a)] = a;
-	return MNL_CB_OK;
 }
 
 /* What a dump collects: the routes of ours, with the metric each has. */

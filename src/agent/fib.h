@@ -8,10 +8,13 @@
  * metric. Routes left by an earlier run are found at start: flushed, or (graceful
  * restart, routes.c) kept until the peers have sent their tables again.
  *
- * Route changes are queued and sent in batches (many requests per sendmsg) from
- * the event loop, at most FIB_WINDOW unacknowledged at a time; acknowledgements
- * are read as they come on a non-blocking socket. A refused change is logged
- * at warning level, at most once per FIB_LOG_INTERVAL, with the count.
+ * Route changes are queued in the event loop, where a change to a route still
+ * queued replaces the earlier one, and handed once per loop iteration to a writer
+ * thread of the fib's own, which sends them in large batches (about 1,200 requests
+ * per sendmsg) without acknowledgements: the kernel applies a batch before sendmsg
+ * returns and answers only what it refuses, so the BGP sessions go on while the
+ * kernel works. A refused change is logged at warning level, at most once per
+ * FIB_LOG_INTERVAL, with the count and the kernel's reason.
  * fib_close sends what is still queued and waits for it (at shutdown).
  *
  * A disabled fib (--no-fib) accepts every route call and does nothing;
@@ -32,7 +35,6 @@
 #define FIB_PROTO 201
 /* Below DHCP's and NetworkManager's 100+, above a static route's 0, not BIRD's 32. */
 #define FIB_METRIC 40
-#define FIB_WINDOW 256          /* requests in flight: their acks fit the receive buffer */
 #define FIB_LOG_INTERVAL 10.0   /* seconds between warnings about refused changes */
 
 struct fib;
@@ -41,7 +43,7 @@ struct fib_stats {
 	uint64_t requests;      /* route changes sent to the kernel */
 	uint64_t batches;       /* sendmsg calls that carried them */
 	uint64_t failed;        /* refused by the kernel */
-	uint64_t acks_lost;     /* unknown outcome: the receive buffer overflowed */
+	uint64_t acks_lost;     /* unknown outcome: refusal reports overflowed the buffer */
 };
 
 struct fib *fib_open(struct ev_loop *loop, bool enabled, struct err *err);
@@ -65,7 +67,7 @@ int fib_flush_stale(struct fib *f, struct err *err);
  */
 int fib_replace(struct fib *f, const struct prefix *p, const struct addr *gw, struct err *err);
 int fib_delete(struct fib *f, const struct prefix *p, struct err *err);
-/* Route changes queued or sent and not yet answered by the kernel. */
+/* Route changes queued and not yet applied by the kernel. */
 size_t fib_pending(const struct fib *f);
 void fib_get_stats(const struct fib *f, struct fib_stats *out);
 /*

@@ -229,10 +229,10 @@ render_fib(struct prom *p, struct agent *ag)
 	prom_single(p, "tabby_kernel_route_batches_total", PROM_COUNTER,
 		    "rtnetlink messages that carried the route changes.", f.batches);
 	prom_single(p, "tabby_kernel_route_acks_lost_total", PROM_COUNTER,
-		    "Route changes of unknown outcome (the acknowledgements overflowed).",
+		    "Route changes of unknown outcome (the kernel's refusal reports overflowed).",
 		    f.acks_lost);
 	prom_single(p, "tabby_kernel_routes_pending", PROM_GAUGE,
-		    "Route changes queued or not yet answered by the kernel.",
+		    "Route changes queued and not yet applied by the kernel.",
 		    ag->fib ? fib_pending(ag->fib) : 0);
 }
 
