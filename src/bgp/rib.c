@@ -44,12 +44,17 @@ hash_bytes(const void *p, size_t len)
 	return XXH3_64bits_withSecret(p, len, hash_secret, sizeof(hash_secret));
 }
 
-/* Open addressing with linear probing; slots hold pointers, NULL is empty, TOMB deleted. */
-#define TOMB ((void *)1)
+/*
+ * Chained hash tables, intrusive: an item carries its link and its hash, so a
+ * lookup touches the bucket and the items of one short chain, never hashes an
+ * item again, and growing relinks items without hashing them. The load stays at
+ * most one item per bucket: 8 to 16 bytes of buckets per item.
+ */
+#define hnode rib_hnode
 
 struct table {
-	void **slot;
-	size_t cap, used, live;   /* used counts tombstones too */
+	struct hnode **b;
+	size_t cap, live;
 };
 
 /* Every hash is taken for a table, so the secret is drawn before the first one. */
@@ -58,100 +63,166 @@ table_init(struct table *t)
 {
 	pthread_once(&hash_once, hash_secret_init);
 	t->cap = 64;
-	t->slot = xcalloc(t->cap, sizeof(*t->slot));
-	t->used = t->live = 0;
+	t->b = xcalloc(t->cap, sizeof(*t->b));
+	t->live = 0;
 }
 
-/* Finds the slot for an item with this hash that eq() accepts, or where it would go. */
-static size_t
-table_find(const struct table *t, uint64_t h, const void *key,
-	   int (*eq)(const void *item, const void *key), uint64_t (*hash_of)(const void *item),
-	   bool *found)
+/*
+ * The link that points at the item with this hash that eq() accepts, or the
+ * chain's terminating NULL link (where a new item goes).
+ */
+static struct hnode **
+table_find(const struct table *t, uint32_t h, const void *key,
+	   bool (*eq)(const struct hnode *item, const void *key))
 {
-	size_t mask = t->cap - 1, i = (size_t)h & mask, first_tomb = SIZE_MAX;
+	struct hnode **l = &t->b[h & (t->cap - 1)];
 
-	for (;; i = (i + 1) & mask) {
-		void *it = t->slot[i];
-
-		if (it == NULL) {
-			*found = false;
-			return first_tomb != SIZE_MAX ? first_tomb : i;
-		}
-		if (it == TOMB) {
-			if (first_tomb == SIZE_MAX)
-				first_tomb = i;
-			continue;
-		}
-		if (hash_of(it) == h && eq(it, key)) {
-			*found = true;
-			return i;
-		}
-	}
+	for (; *l != NULL; l = &(*l)->next)
+		if ((*l)->hash == h && eq(*l, key))
+			return l;
+	return l;
 }
 
 static void
-table_grow(struct table *t, uint64_t (*hash_of)(const void *item))
+table_grow(struct table *t)
 {
-	struct table n = {.cap = t->cap * 2};
+	size_t cap = t->cap * 2;
+	struct hnode **b = xcalloc(cap, sizeof(*b));
 
-	/* Grow only when live items fill half; otherwise a rehash just sweeps tombstones. */
-	if (t->live * 2 < t->cap / 2)
-		n.cap = t->cap;
-	n.slot = xcalloc(n.cap, sizeof(*n.slot));
 	for (size_t i = 0; i < t->cap; i++) {
-		void *it = t->slot[i];
-		size_t j;
+		struct hnode *it = t->b[i], *next;
 
-		if (it == NULL || it == TOMB)
-			continue;
-		for (j = (size_t)hash_of(it) & (n.cap - 1); n.slot[j]; j = (j + 1) & (n.cap - 1))
-			;
-		n.slot[j] = it;
+		for (; it != NULL; it = next) {
+			next = it->next;
+			it->next = b[it->hash & (cap - 1)];
+			b[it->hash & (cap - 1)] = it;
+		}
 	}
-	n.used = n.live = t->live;
-	free(t->slot);
-	*t = n;
+	free(t->b);
+	t->b = b;
+	t->cap = cap;
 }
 
-struct rib {
-	struct table attrs;
+/* Links item (hash set) at l, the NULL link table_find returned. */
+static void
+table_link(struct table *t, struct hnode **l, struct hnode *item)
+{
+	item->next = NULL;
+	*l = item;
+	if (++t->live > t->cap)
+		table_grow(t);
+}
+
+static void
+table_unlink(struct table *t, struct hnode **l)
+{
+	*l = (*l)->next;
+	t->live--;
+}
+
+#define TABLE_FOREACH(t, it)                                                      \
+	for (size_t it##_i = 0; it##_i < (t)->cap; it##_i++)                          \
+		for (struct hnode *it = (t)->b[it##_i], *it##_n; it != NULL &&          \
+		     (it##_n = it->next, 1); it = it##_n)
+
+#define ITEM(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * Fixed-size items carved from 64 KiB chunks, with a free list: no allocator
+ * header per item (a path record is a few words), and freeing is O(1). Chunks
+ * go back to the system with the rib.
+ */
+#define SLAB_CHUNK 65536
+
+struct slab {
+	size_t size;
+	void *free;
+	char *cur, *end;
+	void **chunks;
+	size_t nchunks, live;
 };
 
-static uint64_t
-attr_hash_of(const void *item)
+static void *
+slab_alloc(struct slab *s)
 {
-	return ((const struct rib_attr *)item)->hash;
+	void *p = s->free;
+
+	if (p != NULL) {
+		s->free = *(void **)p;
+	} else {
+		if (s->cur == NULL || (size_t)(s->end - s->cur) < s->size) {
+			s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof(*s->chunks));
+			s->cur = s->chunks[s->nchunks++] = xmalloc(SLAB_CHUNK);
+			s->end = s->cur + SLAB_CHUNK;
+		}
+		p = s->cur;
+		s->cur += s->size;
+	}
+	s->live++;
+	return p;
 }
+
+static void
+slab_free(struct slab *s, void *p)
+{
+	*(void **)p = s->free;
+	s->free = p;
+	s->live--;
+}
+
+static void
+slab_destroy(struct slab *s)
+{
+	for (size_t i = 0; i < s->nchunks; i++)
+		free(s->chunks[i]);
+	free(s->chunks);
+}
+
+/* A path's source, shared by the paths learnt with it (one per session and connection). */
+struct rib_src {
+	struct rib_source s;   /* first: paths point here */
+	uint32_t refs;
+};
+
+static bool
+source_eq(const struct rib_source *a, const struct rib_source *b)
+{
+	return a->local == b->local && a->ebgp == b->ebgp && a->peer_as == b->peer_as &&
+	       a->router_id == b->router_id && a->rr_client == b->rr_client &&
+	       addr_cmp(&a->addr, &b->addr) == 0;
+}
+struct rib {
+	struct table attrs;
+	struct slab routes;        /* struct route: Adj-RIB-In and Adj-RIB-Out items */
+	struct slab dests;         /* struct dest: Loc-RIB destinations */
+	struct rib_src *last_src;  /* the source of the last path set, with a reference */
+};
 
 /* The fixed fields that make two sets equal, then the blob. */
-static uint64_t
+static uint32_t
 attrs_hash(const struct bgp_attrs *a)
 {
-	XXH3_state_t *st = XXH3_createState();
-	uint64_t h;
+	XXH3_state_t st;
 
-	if (st == NULL)
-		fatal("out of memory");
-	XXH3_64bits_reset_withSecret(st, hash_secret, sizeof(hash_secret));
-	XXH3_64bits_update(st, &a->has, sizeof(a->has));
-	XXH3_64bits_update(st, &a->origin, 1);
-	XXH3_64bits_update(st, &a->med, sizeof(a->med));
-	XXH3_64bits_update(st, &a->local_pref, sizeof(a->local_pref));
-	XXH3_64bits_update(st, &a->next_hop, sizeof(a->next_hop));
-	XXH3_64bits_update(st, &a->next_hop_ll, sizeof(a->next_hop_ll));
-	XXH3_64bits_update(st, &a->aggregator_as, sizeof(a->aggregator_as));
-	XXH3_64bits_update(st, &a->originator_id, sizeof(a->originator_id));
-	XXH3_64bits_update(st, &a->otc, sizeof(a->otc));
-	XXH3_64bits_update(st, a->blob, a->blob_len);
-	h = XXH3_64bits_digest(st);
-	XXH3_freeState(st);
-	return h;
+	XXH3_INITSTATE(&st);
+	XXH3_64bits_reset_withSecret(&st, hash_secret, sizeof(hash_secret));
+	XXH3_64bits_update(&st, &a->has, sizeof(a->has));
+	XXH3_64bits_update(&st, &a->origin, 1);
+	XXH3_64bits_update(&st, &a->med, sizeof(a->med));
+	XXH3_64bits_update(&st, &a->local_pref, sizeof(a->local_pref));
+	XXH3_64bits_update(&st, &a->next_hop, sizeof(a->next_hop));
+	XXH3_64bits_update(&st, &a->next_hop_ll, sizeof(a->next_hop_ll));
+	XXH3_64bits_update(&st, &a->aggregator_as, sizeof(a->aggregator_as));
+	XXH3_64bits_update(&st, &a->originator_id, sizeof(a->originator_id));
+	XXH3_64bits_update(&st, &a->otc, sizeof(a->otc));
+	XXH3_64bits_update(&st, a->blob, a->blob_len);
+	return (uint32_t)XXH3_64bits_digest(&st);
 }
 
-static int
-attrs_eq(const void *item, const void *key)
+static bool
+attrs_eq(const struct hnode *item, const void *key)
 {
-	const struct bgp_attrs *x = &((const struct rib_attr *)item)->a, *y = key;
+	const struct bgp_attrs *x = &ITEM(item, struct rib_attr, node)->a, *y = key;
 
 	return x->has == y->has && x->origin == y->origin && x->med == y->med &&
 	       x->local_pref == y->local_pref && addr_cmp(&x->next_hop, &y->next_hop) == 0 &&
@@ -167,13 +238,36 @@ attrs_eq(const void *item, const void *key)
 	       x->blob_len == y->blob_len && memcmp(x->blob, y->blob, x->blob_len) == 0;
 }
 
+/* An Adj-RIB-In or Adj-RIB-Out item: 48 bytes from a slab. */
+struct route {
+	struct hnode node;
+	struct prefix p;
+	struct rib_attr *attr;
+};
+
+/* A Loc-RIB destination; its one path (the common case) is stored inline. */
+struct dest {
+	struct hnode node;
+	struct rib_dest d;
+	struct rib_path one;
+};
+
 struct rib *
 rib_new(void)
 {
 	struct rib *r = xcalloc(1, sizeof(*r));
 
 	table_init(&r->attrs);
+	r->routes.size = sizeof(struct route);
+	r->dests.size = sizeof(struct dest);
 	return r;
+}
+
+static void
+src_unref(struct rib_src *x)
+{
+	if (x != NULL && --x->refs == 0)
+		free(x);
 }
 
 void
@@ -181,57 +275,50 @@ rib_free(struct rib *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->attrs.cap; i++) {
-		struct rib_attr *x = r->attrs.slot[i];
+	src_unref(r->last_src);
+	TABLE_FOREACH(&r->attrs, it) {
+		struct rib_attr *x = ITEM(it, struct rib_attr, node);
 
-		if (x != NULL && x != TOMB) {
-			bgp_attrs_free(&x->a);
-			free(x);
-		}
+		bgp_attrs_free(&x->a);
+		free(x);
 	}
-	free(r->attrs.slot);
+	free(r->attrs.b);
+	slab_destroy(&r->routes);
+	slab_destroy(&r->dests);
 	free(r);
 }
 
 struct rib_attr *
 rib_attr_intern(struct rib *r, const struct bgp_attrs *a)
 {
-	uint64_t h = attrs_hash(a);
-	bool found;
-	size_t i = table_find(&r->attrs, h, a, attrs_eq, attr_hash_of, &found);
+	uint32_t h = attrs_hash(a);
+	struct hnode **l = table_find(&r->attrs, h, a, attrs_eq);
 	struct rib_attr *x;
 
-	if (found) {
-		x = r->attrs.slot[i];
+	if (*l != NULL) {
+		x = ITEM(*l, struct rib_attr, node);
 		x->refs++;
 		return x;
 	}
 	x = xcalloc(1, sizeof(*x));
+	x->node.hash = h;
 	x->hash = h;
 	x->refs = 1;
 	bgp_attrs_copy(&x->a, a);
-	if (r->attrs.slot[i] == NULL)
-		r->attrs.used++;
-	r->attrs.slot[i] = x;
-	r->attrs.live++;
-	if (r->attrs.used * 4 >= r->attrs.cap * 3)
-		table_grow(&r->attrs, attr_hash_of);
+	table_link(&r->attrs, l, &x->node);
 	return x;
 }
 
 void
 rib_attr_unref(struct rib *r, struct rib_attr *x)
 {
-	bool found;
-	size_t i;
+	struct hnode **l;
 
 	if (x == NULL || --x->refs > 0)
 		return;
-	i = table_find(&r->attrs, x->hash, &x->a, attrs_eq, attr_hash_of, &found);
-	if (found) {
-		r->attrs.slot[i] = TOMB;
-		r->attrs.live--;
-	}
+	for (l = &r->attrs.b[x->node.hash & (r->attrs.cap - 1)]; *l != &x->node; l = &(*l)->next)
+		;
+	table_unlink(&r->attrs, l);
 	bgp_attrs_free(&x->a);
 	free(x);
 }
@@ -246,7 +333,7 @@ struct adj_in {
 	struct table routes;
 };
 
-static uint64_t
+static uint32_t
 prefix_hash(const struct prefix *p)
 {
 	uint8_t key[18];
@@ -254,19 +341,21 @@ prefix_hash(const struct prefix *p)
 	key[0] = (uint8_t)p->addr.family;
 	key[1] = p->len;
 	memcpy(key + 2, p->addr.b, 16);
-	return hash_bytes(key, sizeof(key));
+	return (uint32_t)hash_bytes(key, sizeof(key));
 }
 
-static uint64_t
-route_hash_of(const void *item)
+/* Prefixes compared for equality only: the hot path of every lookup. */
+static inline bool
+prefix_same(const struct prefix *a, const struct prefix *b)
 {
-	return prefix_hash(&((const struct adj_in_route *)item)->p);
+	return a->len == b->len && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.b, b->addr.b, 16) == 0;
 }
 
-static int
-route_eq(const void *item, const void *key)
+static bool
+route_eq(const struct hnode *item, const void *key)
 {
-	return prefix_cmp(&((const struct adj_in_route *)item)->p, key) == 0;
+	return prefix_same(&ITEM(item, struct route, node)->p, key);
 }
 
 struct adj_in *
@@ -283,62 +372,53 @@ adj_in_free(struct adj_in *t, struct rib *r)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->routes.cap; i++) {
-		struct adj_in_route *e = t->routes.slot[i];
+	TABLE_FOREACH(&t->routes, it) {
+		struct route *e = ITEM(it, struct route, node);
 
-		if (e != NULL && e != TOMB) {
-			rib_attr_unref(r, e->attr);
-			free(e);
-		}
+		rib_attr_unref(r, e->attr);
+		slab_free(&r->routes, e);
 	}
-	free(t->routes.slot);
+	free(t->routes.b);
 	free(t);
 }
 
 int
 adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x)
 {
-	uint64_t h = prefix_hash(p);
-	bool found;
-	size_t i = table_find(&t->routes, h, p, route_eq, route_hash_of, &found);
-	struct adj_in_route *e = found ? t->routes.slot[i] : NULL;
+	uint32_t h = prefix_hash(p);
+	struct hnode **l = table_find(&t->routes, h, p, route_eq);
+	struct route *e = *l != NULL ? ITEM(*l, struct route, node) : NULL;
 
 	if (x == NULL) {
-		if (!found)
+		if (e == NULL)
 			return 0;
+		table_unlink(&t->routes, l);
 		rib_attr_unref(r, e->attr);
-		free(e);
-		t->routes.slot[i] = TOMB;
-		t->routes.live--;
+		slab_free(&r->routes, e);
 		return 1;
 	}
 	x->refs++;
-	if (found) {
+	if (e != NULL) {
 		struct rib_attr *old = e->attr;
 
 		e->attr = x;
 		rib_attr_unref(r, old);
 		return old != x;
 	}
-	e = xmalloc(sizeof(*e));
+	e = slab_alloc(&r->routes);
+	e->node.hash = h;
 	e->p = *p;
 	e->attr = x;
-	if (t->routes.slot[i] == NULL)
-		t->routes.used++;
-	t->routes.slot[i] = e;
-	t->routes.live++;
-	if (t->routes.used * 4 >= t->routes.cap * 3)
-		table_grow(&t->routes, route_hash_of);
+	table_link(&t->routes, l, &e->node);
 	return 1;
 }
 
 struct rib_attr *
 adj_in_get(const struct adj_in *t, const struct prefix *p)
 {
-	bool found;
-	size_t i = table_find(&t->routes, prefix_hash(p), p, route_eq, route_hash_of, &found);
+	struct hnode **l = table_find(&t->routes, prefix_hash(p), p, route_eq);
 
-	return found ? ((struct adj_in_route *)t->routes.slot[i])->attr : NULL;
+	return *l != NULL ? ITEM(*l, struct route, node)->attr : NULL;
 }
 
 size_t
@@ -359,13 +439,24 @@ adj_in_sorted(const struct adj_in *t, size_t *n)
 	struct adj_in_route *v = xcalloc(t->routes.live ? t->routes.live : 1, sizeof(*v));
 	size_t k = 0;
 
-	for (size_t i = 0; i < t->routes.cap; i++) {
-		const struct adj_in_route *e = t->routes.slot[i];
+	TABLE_FOREACH(&t->routes, it) {
+		const struct route *e = ITEM(it, struct route, node);
 
-		if (e != NULL && e != TOMB)
-			v[k++] = *e;
+		v[k++] = (struct adj_in_route){.p = e->p, .attr = e->attr};
 	}
 	qsort(v, k, sizeof(*v), route_cmp);
+	*n = k;
+	return v;
+}
+
+struct prefix *
+adj_in_prefixes(const struct adj_in *t, size_t *n)
+{
+	struct prefix *v = xcalloc(t->routes.live ? t->routes.live : 1, sizeof(*v));
+	size_t k = 0;
+
+	TABLE_FOREACH(&t->routes, it)
+		v[k++] = ITEM(it, struct route, node)->p;
 	*n = k;
 	return v;
 }
@@ -374,48 +465,22 @@ struct loc_rib {
 	struct table dests;
 };
 
-/*
- * Every prefix in t, in table order: one pass, no sort, so a caller on an event loop
- * can take a snapshot of a large table. Items begin with their prefix.
- */
-static struct prefix *
-table_prefixes(const struct table *t, size_t *n)
+struct prefix *
+loc_rib_prefixes(const struct loc_rib *t, size_t *n)
 {
-	struct prefix *v = xcalloc(t->live ? t->live : 1, sizeof(*v));
+	struct prefix *v = xcalloc(t->dests.live ? t->dests.live : 1, sizeof(*v));
 	size_t k = 0;
 
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slot[i] != NULL && t->slot[i] != TOMB)
-			v[k++] = *(const struct prefix *)t->slot[i];
+	TABLE_FOREACH(&t->dests, it)
+		v[k++] = ITEM(it, struct dest, node)->d.p;
 	*n = k;
 	return v;
 }
 
-_Static_assert(offsetof(struct adj_in_route, p) == 0, "an Adj-RIB-In item begins with its prefix");
-_Static_assert(offsetof(struct rib_dest, p) == 0, "a Loc-RIB item begins with its prefix");
-
-struct prefix *
-adj_in_prefixes(const struct adj_in *t, size_t *n)
+static bool
+dest_eq(const struct hnode *item, const void *key)
 {
-	return table_prefixes(&t->routes, n);
-}
-
-struct prefix *
-loc_rib_prefixes(const struct loc_rib *t, size_t *n)
-{
-	return table_prefixes(&t->dests, n);
-}
-
-static uint64_t
-dest_hash_of(const void *item)
-{
-	return prefix_hash(&((const struct rib_dest *)item)->p);
-}
-
-static int
-dest_eq(const void *item, const void *key)
-{
-	return prefix_cmp(&((const struct rib_dest *)item)->p, key) == 0;
+	return prefix_same(&ITEM(item, struct dest, node)->d.p, key);
 }
 
 struct loc_rib *
@@ -427,22 +492,31 @@ loc_rib_new(void)
 	return t;
 }
 
+static void
+path_release(struct rib *r, struct rib_path *p)
+{
+	rib_attr_unref(r, p->attr);
+	src_unref((struct rib_src *)(void *)p->src);
+}
+
+static void
+dest_release(struct rib *r, struct dest *e)
+{
+	for (uint16_t k = 0; k < e->d.npaths; k++)
+		path_release(r, &e->d.paths[k]);
+	if (e->d.paths != &e->one)
+		free(e->d.paths);
+	slab_free(&r->dests, e);
+}
+
 void
 loc_rib_free(struct loc_rib *t, struct rib *r)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->dests.cap; i++) {
-		struct rib_dest *d = t->dests.slot[i];
-
-		if (d == NULL || d == TOMB)
-			continue;
-		for (uint16_t k = 0; k < d->npaths; k++)
-			rib_attr_unref(r, d->paths[k].attr);
-		free(d->paths);
-		free(d);
-	}
-	free(t->dests.slot);
+	TABLE_FOREACH(&t->dests, it)
+		dest_release(r, ITEM(it, struct dest, node));
+	free(t->dests.b);
 	free(t);
 }
 
@@ -454,66 +528,96 @@ select_best(const struct rib_dest *d)
 
 	for (uint16_t k = 0; k < d->npaths; k++) {
 		if (best == RIB_NO_BEST ||
-		    rib_path_cmp(&d->paths[k].attr->a, &d->paths[k].src, &d->paths[best].attr->a,
-				 &d->paths[best].src) < 0)
+		    rib_path_cmp(&d->paths[k].attr->a, d->paths[k].src, &d->paths[best].attr->a,
+				 d->paths[best].src) < 0)
 			best = k;
 	}
 	return best;
 }
 
+/* The shared source equal to src (a new reference): the last one used, most of the time. */
+static const struct rib_source *
+source_get(struct rib *r, const struct rib_source *src)
+{
+	struct rib_src *x = r->last_src;
+
+	if (x == NULL || !source_eq(&x->s, src)) {
+		x = xmalloc(sizeof(*x));
+		x->s = *src;
+		x->refs = 1;   /* the cache's */
+		src_unref(r->last_src);
+		r->last_src = x;
+	}
+	x->refs++;
+	return &x->s;
+}
+
 bool
 loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
-	    const struct rib_source *src, struct rib_attr *attr)
+	    const struct rib_source *src, struct rib_attr *attr, bool *had)
 {
-	uint64_t h = prefix_hash(p);
-	bool found;
-	size_t i = table_find(&t->dests, h, p, dest_eq, dest_hash_of, &found);
-	struct rib_dest *d = found ? t->dests.slot[i] : NULL;
+	uint32_t h = prefix_hash(p);
+	struct hnode **l = table_find(&t->dests, h, p, dest_eq);
+	struct dest *e = *l != NULL ? ITEM(*l, struct dest, node) : NULL;
+	struct rib_dest *d;
 	const void *old_owner = NULL;
 	struct rib_attr *old_attr = NULL;
 	uint16_t k;
 
-	if (d == NULL) {
+	if (had != NULL)
+		*had = false;
+	if (e == NULL) {
+		/* Nothing to withdraw. */
 		if (attr == NULL)
 			return false;
-		d = xcalloc(1, sizeof(*d));
-		d->p = *p;
-		d->best = RIB_NO_BEST;
-		if (t->dests.slot[i] == NULL)
-			t->dests.used++;
-		t->dests.slot[i] = d;
-		t->dests.live++;
-		if (t->dests.used * 4 >= t->dests.cap * 3)
-			table_grow(&t->dests, dest_hash_of);
+		e = slab_alloc(&r->dests);
+		e->node.hash = h;
+		e->d = (struct rib_dest){.p = *p, .paths = &e->one, .best = RIB_NO_BEST};
+		/* A new destination gets a path below, so l (stale after a grow) is not used again. */
+		table_link(&t->dests, l, &e->node);
 	}
+	d = &e->d;
 	if (d->best != RIB_NO_BEST) {
 		old_owner = d->paths[d->best].owner;
 		old_attr = d->paths[d->best].attr;
 	}
 	for (k = 0; k < d->npaths && d->paths[k].owner != owner; k++)
 		;
+	if (had != NULL)
+		*had = k < d->npaths;
 	if (attr == NULL) {
 		if (k == d->npaths)
 			return false;
-		rib_attr_unref(r, d->paths[k].attr);
+		path_release(r, &d->paths[k]);
 		d->paths[k] = d->paths[--d->npaths];
+		if (d->npaths == 1 && d->paths != &e->one) {
+			e->one = d->paths[0];
+			free(d->paths);
+			d->paths = &e->one;
+		}
 	} else {
 		attr->refs++;
 		if (k == d->npaths) {
-			d->paths = xrealloc(d->paths, (size_t)(d->npaths + 1) * sizeof(*d->paths));
+			if (d->npaths == 1) {
+				struct rib_path *v = xmalloc(2 * sizeof(*v));
+
+				v[0] = e->one;
+				d->paths = v;
+			} else if (d->npaths > 1) {
+				d->paths = xrealloc(d->paths,
+						    (size_t)(d->npaths + 1) * sizeof(*d->paths));
+			}
 			d->npaths++;
 		} else {
-			rib_attr_unref(r, d->paths[k].attr);
+			path_release(r, &d->paths[k]);
 		}
-		d->paths[k] = (struct rib_path){.owner = owner, .src = *src, .attr = attr};
+		d->paths[k] =
+			(struct rib_path){.owner = owner, .src = source_get(r, src), .attr = attr};
 	}
 	if (d->npaths == 0) {
-		/* No path left: the destination goes. */
-		i = table_find(&t->dests, h, p, dest_eq, dest_hash_of, &found);
-		t->dests.slot[i] = TOMB;
-		t->dests.live--;
-		free(d->paths);
-		free(d);
+		/* No path left: the destination goes (it existed before: l is current). */
+		table_unlink(&t->dests, l);
+		dest_release(r, e);
 		return old_owner != NULL || old_attr != NULL;
 	}
 	d->best = select_best(d);
@@ -523,10 +627,9 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 const struct rib_dest *
 loc_rib_get(const struct loc_rib *t, const struct prefix *p)
 {
-	bool found;
-	size_t i = table_find(&t->dests, prefix_hash(p), p, dest_eq, dest_hash_of, &found);
+	struct hnode **l = table_find(&t->dests, prefix_hash(p), p, dest_eq);
 
-	return found ? t->dests.slot[i] : NULL;
+	return *l != NULL ? &ITEM(*l, struct dest, node)->d : NULL;
 }
 
 const struct rib_path *
@@ -554,12 +657,8 @@ loc_rib_sorted(const struct loc_rib *t, size_t *n)
 	const struct rib_dest **v = xcalloc(t->dests.live ? t->dests.live : 1, sizeof(*v));
 	size_t k = 0;
 
-	for (size_t i = 0; i < t->dests.cap; i++) {
-		const struct rib_dest *d = t->dests.slot[i];
-
-		if (d != NULL && d != TOMB)
-			v[k++] = d;
-	}
+	TABLE_FOREACH(&t->dests, it)
+		v[k++] = &ITEM(it, struct dest, node)->d;
 	qsort(v, k, sizeof(*v), dest_ptr_cmp);
 	*n = k;
 	return v;

@@ -1,9 +1,9 @@
 /*
  * rib: where routes live. Each distinct attribute set is stored once
  * (interned, reference counted); each peer's Adj-RIB-In maps prefixes to an
- * interned set. Open-addressing hash tables keep the per-path cost small
- * (one 8-byte slot and one entry); the decision process and the Loc-RIB
- * build on this (routes issue).
+ * interned set. Chained hash tables whose items carry their link and hash, and
+ * items from slabs, keep the per-path cost small; the decision process and the
+ * Loc-RIB build on this (routes issue).
  */
 #ifndef TABBY_BGP_RIB_H
 #define TABBY_BGP_RIB_H
@@ -14,7 +14,14 @@
 #include "bgp/attr.h"
 #include "bgp/decision.h"
 
+/* The link of a hash table item (the rib's own business). */
+struct rib_hnode {
+	struct rib_hnode *next;
+	uint32_t hash;
+};
+
 struct rib_attr {
+	struct rib_hnode node;
 	uint64_t hash;
 	uint32_t refs;
 	struct bgp_attrs a;
@@ -50,11 +57,13 @@ struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
 /*
  * The Loc-RIB: per prefix, every usable path (one per source) and the best one
  * by the decision process. A source is identified by an opaque owner pointer
- * (a session, or the node itself for its own prefixes).
+ * (a session, or the node itself for its own prefixes). A path is three words:
+ * what the decision needs about its source is shared by the paths learnt with
+ * the same source (reference counted by the rib).
  */
 struct rib_path {
 	const void *owner;
-	struct rib_source src;
+	const struct rib_source *src;
 	struct rib_attr *attr;
 };
 
@@ -71,11 +80,12 @@ struct loc_rib;
 struct loc_rib *loc_rib_new(void);
 void loc_rib_free(struct loc_rib *t, struct rib *r);
 /*
- * Sets owner's path to p (attr NULL: removes it), taking a reference. Returns
- * true when the best path changed (another path, or none).
+ * Sets owner's path to p (attr NULL: removes it), taking a reference; src is
+ * copied. Returns true when the best path changed (another path, or none).
+ * *had (if not NULL): whether owner had a path to p before.
  */
 bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
-		 const struct rib_source *src, struct rib_attr *attr);
+		 const struct rib_source *src, struct rib_attr *attr, bool *had);
 const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
 const struct rib_path *loc_rib_best(const struct rib_dest *d);
 size_t loc_rib_count(const struct loc_rib *t);
