@@ -208,7 +208,12 @@ dest_elems(struct client *c, const struct rib_dest *d)
 	prefix_format(&d->p, pfx);
 	for (uint16_t k = 0; k < d->npaths; k++) {
 		const struct rib_path *p = &d->paths[k];
-		json_t *o = attrs_json(&p->attr->a);
+		json_t *o;
+
+		/* An entry of a peer's Adj-RIB routes only: no path. */
+		if (p->attr == NULL)
+			continue;
+		o = attrs_json(&p->attr->a);
 
 		if (p->src->local)
 			snprintf(from, sizeof(from), "local");

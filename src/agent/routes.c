@@ -426,7 +426,7 @@ routes_session_down(struct session *s, bool keep_stale)
 		/* What the peer sent stays in the Loc-RIB and the kernel, listed as stale
 		 * (with what is still stale from a restart before). */
 		if (s->stale == NULL)
-			s->stale = adj_in_new();
+			s->stale = adj_in_new(loc_of(ag, s->dev), s, RIB_ADJ_STALE);
 		for (size_t i = 0; i < n; i++)
 			adj_in_set(s->stale, ag->rib, &v[i].p, v[i].attr);
 		free(v);
@@ -682,7 +682,7 @@ routes_pull(struct session *s)
 	if (!established(s) || !session_out_room(s) || deferred(s))
 		return;
 	if (s->adj_out == NULL)
-		s->adj_out = adj_in_new();
+		s->adj_out = adj_in_new(loc_of(s->ag, s->dev), s, RIB_ADJ_OUT);
 	if (s->refresh_wanted) {
 		/* RFC 2918: the whole Adj-RIB-Out again. Withdrawals still pending stay so:
 		 * the Adj-RIB-Out is kept, and this pass sends even what it already holds. */

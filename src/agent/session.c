@@ -572,7 +572,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		return;
 	}
 	if (s->adj_in == NULL)
-		s->adj_in = adj_in_new();
+		s->adj_in = adj_in_new(s->dev != NULL ? s->dev->loc : s->ag->loc, s, RIB_ADJ_IN);
 	for (size_t i = 0; i < u.withdraw.n; i++) {
 		/* A stale route withdrawn goes at once (RFC 4724 §4.2). */
 		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);

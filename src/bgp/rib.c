@@ -223,8 +223,7 @@ source_eq(const struct rib_source *a, const struct rib_source *b)
 }
 struct rib {
 	struct table attrs;
-	struct slab routes;        /* struct route: Adj-RIB-In and Adj-RIB-Out items */
-	struct slab dests;         /* struct dest: Loc-RIB destinations */
+	struct slab dests;         /* struct dest */
 	struct rib_src *last_src;  /* the source of the last path set, with a reference */
 };
 
@@ -268,18 +267,18 @@ attrs_eq(const struct hnode *item, const void *key)
 	       x->blob_len == y->blob_len && memcmp(x->blob, y->blob, x->blob_len) == 0;
 }
 
-/* An Adj-RIB-In or Adj-RIB-Out item: 48 bytes from a slab. */
-struct route {
-	struct hnode node;
-	struct prefix p;
-	struct rib_attr *attr;
-};
+/*
+ * A destination: its prefix, and per owner (a session, or the node) one entry
+ * holding the owner's path in the Loc-RIB and its Adj-RIB-In, stale and
+ * Adj-RIB-Out routes. Two entries (one peer in, one out: the common shape) are
+ * stored inline; more go to an array of their own.
+ */
+#define DEST_INLINE 2
 
-/* A Loc-RIB destination; its one path (the common case) is stored inline. */
 struct dest {
 	struct hnode node;
 	struct rib_dest d;
-	struct rib_path one;
+	struct rib_path inl[DEST_INLINE];
 };
 
 struct rib *
@@ -288,14 +287,15 @@ rib_new(void)
 	struct rib *r = xcalloc(1, sizeof(*r));
 
 	table_init(&r->attrs);
-	r->routes.size = sizeof(struct route);
 	r->dests.size = sizeof(struct dest);
 	return r;
 }
 
 static void
-src_unref(struct rib_src *x)
+src_unref(const struct rib_source *s)
 {
+	struct rib_src *x = (struct rib_src *)(void *)s;
+
 	if (x != NULL && --x->refs == 0)
 		free(x);
 }
@@ -305,7 +305,7 @@ rib_free(struct rib *r)
 {
 	if (r == NULL)
 		return;
-	src_unref(r->last_src);
+	src_unref(r->last_src != NULL ? &r->last_src->s : NULL);
 	TABLE_FOREACH(&r->attrs, it) {
 		struct rib_attr *x = ITEM(it, struct rib_attr, node);
 
@@ -313,7 +313,6 @@ rib_free(struct rib *r)
 		free(x);
 	}
 	free(r->attrs.b);
-	slab_destroy(&r->routes);
 	slab_destroy(&r->dests);
 	free(r);
 }
@@ -359,10 +358,6 @@ rib_attr_count(const struct rib *r)
 	return r->attrs.live;
 }
 
-struct adj_in {
-	struct table routes;
-};
-
 static uint32_t
 prefix_hash(const struct prefix *p)
 {
@@ -382,79 +377,200 @@ prefix_same(const struct prefix *a, const struct prefix *b)
 	       memcmp(a->addr.b, b->addr.b, 16) == 0;
 }
 
+struct loc_rib {
+	struct table dests;
+	size_t nloc;   /* destinations with a path in the Loc-RIB */
+};
+
 static bool
-route_eq(const struct hnode *item, const void *key)
+dest_eq(const struct hnode *item, const void *key)
 {
-	return prefix_same(&ITEM(item, struct route, node)->p, key);
+	return prefix_same(&ITEM(item, struct dest, node)->d.p, key);
 }
 
-struct adj_in *
-adj_in_new(void)
+/* A new destination for p, linked at l (the link table_find gave for h). */
+static struct dest *
+dest_new(struct loc_rib *t, struct rib *r, struct hnode **l, uint32_t h, const struct prefix *p)
 {
-	struct adj_in *t = xcalloc(1, sizeof(*t));
+	struct dest *e = slab_alloc(&r->dests);
 
-	table_init(&t->routes);
-	return t;
+	e->node.hash = h;
+	e->d = (struct rib_dest){.p = *p, .paths = e->inl, .best = RIB_NO_BEST};
+	table_link(&t->dests, l, &e->node);
+	return e;
+}
+
+static uint16_t
+entry_find(const struct rib_dest *d, const void *owner)
+{
+	uint16_t k;
+
+	for (k = 0; k < d->npaths && d->paths[k].owner != owner; k++)
+		;
+	return k;
+}
+
+/* A new, empty entry for owner; its index. The entries may move. */
+static uint16_t
+entry_add(struct dest *e, const void *owner)
+{
+	struct rib_dest *d = &e->d;
+	uint16_t n = d->npaths;
+
+	if (n == DEST_INLINE) {
+		struct rib_path *v = xmalloc((n + 1) * sizeof(*v));
+
+		memcpy(v, e->inl, sizeof(e->inl));
+		d->paths = v;
+	} else if (n > DEST_INLINE) {
+		d->paths = xrealloc(d->paths, (size_t)(n + 1) * sizeof(*d->paths));
+	}
+	d->paths[n] = (struct rib_path){.owner = owner};
+	d->npaths++;
+	return n;
+}
+
+/* Drops entry k if it holds nothing any more. The entries may move (best follows). */
+static void
+entry_gc(struct dest *e, uint16_t k)
+{
+	struct rib_dest *d = &e->d;
+	const struct rib_path *x = &d->paths[k];
+	uint16_t last = d->npaths - 1;
+
+	if (x->attr != NULL || x->adj[0] != NULL || x->adj[1] != NULL || x->adj[2] != NULL)
+		return;
+	d->paths[k] = d->paths[last];
+	if (d->best == last)
+		d->best = k;
+	d->npaths--;
+	if (d->npaths == DEST_INLINE) {
+		memcpy(e->inl, d->paths, sizeof(e->inl));
+		free(d->paths);
+		d->paths = e->inl;
+	}
+}
+
+/* Unlinks and frees a destination without entries (l: its link). */
+static void
+dest_drop(struct loc_rib *t, struct rib *r, struct hnode **l, struct dest *e)
+{
+	table_unlink(&t->dests, l);
+	slab_free(&r->dests, e);
+}
+
+/*
+ * A view of one owner's routes of one kind in a Loc-RIB's destinations: an
+ * Adj-RIB is not a table of its own (one lookup finds a prefix's paths and every
+ * peer's routes for it, and a prefix is stored once).
+ */
+struct adj_in {
+	struct loc_rib *t;
+	const void *owner;
+	enum rib_adj kind;
+	size_t n;
+};
+
+struct adj_in *
+adj_in_new(struct loc_rib *t, const void *owner, enum rib_adj kind)
+{
+	struct adj_in *a = xcalloc(1, sizeof(*a));
+
+	a->t = t;
+	a->owner = owner;
+	a->kind = kind;
+	return a;
 }
 
 void
-adj_in_free(struct adj_in *t, struct rib *r)
+adj_in_free(struct adj_in *a, struct rib *r)
 {
-	if (t == NULL)
-		return;
-	TABLE_FOREACH(&t->routes, it) {
-		struct route *e = ITEM(it, struct route, node);
+	struct table *tb;
 
-		rib_attr_unref(r, e->attr);
-		slab_free(&r->routes, e);
+	if (a == NULL)
+		return;
+	tb = &a->t->dests;
+	for (size_t i = 0; a->n > 0 && i < tb->cap; i++) {
+		struct hnode **l = &tb->b[i];
+
+		while (*l != NULL) {
+			struct dest *e = ITEM(*l, struct dest, node);
+			uint16_t k = entry_find(&e->d, a->owner);
+
+			if (k < e->d.npaths && e->d.paths[k].adj[a->kind] != NULL) {
+				rib_attr_unref(r, e->d.paths[k].adj[a->kind]);
+				e->d.paths[k].adj[a->kind] = NULL;
+				a->n--;
+				entry_gc(e, k);
+				if (e->d.npaths == 0) {
+					dest_drop(a->t, r, l, e);
+					continue;
+				}
+			}
+			l = &(*l)->next;
+		}
 	}
-	free(t->routes.b);
-	free(t);
+	free(a);
 }
 
 int
-adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x)
+adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x)
 {
 	uint32_t h = prefix_hash(p);
-	struct hnode **l = table_find(&t->routes, h, p, route_eq);
-	struct route *e = *l != NULL ? ITEM(*l, struct route, node) : NULL;
+	struct hnode **l = table_find(&a->t->dests, h, p, dest_eq);
+	struct dest *e = *l != NULL ? ITEM(*l, struct dest, node) : NULL;
+	struct rib_attr *old;
+	uint16_t k;
 
-	if (x == NULL) {
-		if (e == NULL)
+	if (e == NULL) {
+		if (x == NULL)
 			return 0;
-		table_unlink(&t->routes, l);
-		rib_attr_unref(r, e->attr);
-		slab_free(&r->routes, e);
+		e = dest_new(a->t, r, l, h, p);
+	}
+	k = entry_find(&e->d, a->owner);
+	if (x == NULL) {
+		if (k == e->d.npaths || e->d.paths[k].adj[a->kind] == NULL)
+			return 0;
+		rib_attr_unref(r, e->d.paths[k].adj[a->kind]);
+		e->d.paths[k].adj[a->kind] = NULL;
+		a->n--;
+		entry_gc(e, k);
+		/* The destination was there before: l is its link. */
+		if (e->d.npaths == 0)
+			dest_drop(a->t, r, l, e);
 		return 1;
 	}
 	x->refs++;
-	if (e != NULL) {
-		struct rib_attr *old = e->attr;
-
-		e->attr = x;
-		rib_attr_unref(r, old);
-		return old != x;
+	if (k == e->d.npaths)
+		k = entry_add(e, a->owner);
+	old = e->d.paths[k].adj[a->kind];
+	e->d.paths[k].adj[a->kind] = x;
+	if (old == NULL) {
+		a->n++;
+		return 1;
 	}
-	e = slab_alloc(&r->routes);
-	e->node.hash = h;
-	e->p = *p;
-	e->attr = x;
-	table_link(&t->routes, l, &e->node);
-	return 1;
+	rib_attr_unref(r, old);
+	return old != x;
 }
 
 struct rib_attr *
-adj_in_get(const struct adj_in *t, const struct prefix *p)
+adj_in_get(const struct adj_in *a, const struct prefix *p)
 {
-	struct hnode **l = table_find(&t->routes, prefix_hash(p), p, route_eq);
+	struct hnode **l = table_find(&a->t->dests, prefix_hash(p), p, dest_eq);
+	const struct rib_dest *d;
+	uint16_t k;
 
-	return *l != NULL ? ITEM(*l, struct route, node)->attr : NULL;
+	if (*l == NULL)
+		return NULL;
+	d = &ITEM(*l, struct dest, node)->d;
+	k = entry_find(d, a->owner);
+	return k < d->npaths ? d->paths[k].adj[a->kind] : NULL;
 }
 
 size_t
-adj_in_count(const struct adj_in *t)
+adj_in_count(const struct adj_in *a)
 {
-	return t->routes.live;
+	return a->n;
 }
 
 static int
@@ -463,54 +579,59 @@ route_cmp(const void *a, const void *b)
 	return prefix_cmp(&((const struct adj_in_route *)a)->p, &((const struct adj_in_route *)b)->p);
 }
 
-struct adj_in_route *
-adj_in_sorted(const struct adj_in *t, size_t *n)
+/* The view's routes in table order (a walk of the whole table). */
+static struct adj_in_route *
+adj_in_list(const struct adj_in *a, size_t *n)
 {
-	struct adj_in_route *v = xcalloc(t->routes.live ? t->routes.live : 1, sizeof(*v));
-	size_t k = 0;
+	struct adj_in_route *v = xcalloc(a->n ? a->n : 1, sizeof(*v));
+	size_t m = 0;
 
-	TABLE_FOREACH(&t->routes, it) {
-		const struct route *e = ITEM(it, struct route, node);
+	TABLE_FOREACH(&a->t->dests, it) {
+		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
+		uint16_t k = entry_find(d, a->owner);
 
-		v[k++] = (struct adj_in_route){.p = e->p, .attr = e->attr};
+		if (k < d->npaths && d->paths[k].adj[a->kind] != NULL && m < a->n)
+			v[m++] = (struct adj_in_route){.p = d->p, .attr = d->paths[k].adj[a->kind]};
 	}
-	qsort(v, k, sizeof(*v), route_cmp);
-	*n = k;
+	*n = m;
+	return v;
+}
+
+struct adj_in_route *
+adj_in_sorted(const struct adj_in *a, size_t *n)
+{
+	struct adj_in_route *v = adj_in_list(a, n);
+
+	qsort(v, *n, sizeof(*v), route_cmp);
 	return v;
 }
 
 struct prefix *
-adj_in_prefixes(const struct adj_in *t, size_t *n)
+adj_in_prefixes(const struct adj_in *a, size_t *n)
 {
-	struct prefix *v = xcalloc(t->routes.live ? t->routes.live : 1, sizeof(*v));
-	size_t k = 0;
+	struct adj_in_route *v = adj_in_list(a, n);
+	struct prefix *ps = xcalloc(*n ? *n : 1, sizeof(*ps));
 
-	TABLE_FOREACH(&t->routes, it)
-		v[k++] = ITEM(it, struct route, node)->p;
-	*n = k;
-	return v;
+	for (size_t i = 0; i < *n; i++)
+		ps[i] = v[i].p;
+	free(v);
+	return ps;
 }
-
-struct loc_rib {
-	struct table dests;
-};
 
 struct prefix *
 loc_rib_prefixes(const struct loc_rib *t, size_t *n)
 {
-	struct prefix *v = xcalloc(t->dests.live ? t->dests.live : 1, sizeof(*v));
+	struct prefix *v = xcalloc(t->nloc ? t->nloc : 1, sizeof(*v));
 	size_t k = 0;
 
-	TABLE_FOREACH(&t->dests, it)
-		v[k++] = ITEM(it, struct dest, node)->d.p;
+	TABLE_FOREACH(&t->dests, it) {
+		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
+
+		if (d->best != RIB_NO_BEST && k < t->nloc)
+			v[k++] = d->p;
+	}
 	*n = k;
 	return v;
-}
-
-static bool
-dest_eq(const struct hnode *item, const void *key)
-{
-	return prefix_same(&ITEM(item, struct dest, node)->d.p, key);
 }
 
 struct loc_rib *
@@ -522,30 +643,26 @@ loc_rib_new(void)
 	return t;
 }
 
-static void
-path_release(struct rib *r, struct rib_path *p)
-{
-	rib_attr_unref(r, p->attr);
-	src_unref((struct rib_src *)(void *)p->src);
-}
-
-static void
-dest_release(struct rib *r, struct dest *e)
-{
-	for (uint16_t k = 0; k < e->d.npaths; k++)
-		path_release(r, &e->d.paths[k]);
-	if (e->d.paths != &e->one)
-		free(e->d.paths);
-	slab_free(&r->dests, e);
-}
-
 void
 loc_rib_free(struct loc_rib *t, struct rib *r)
 {
 	if (t == NULL)
 		return;
-	TABLE_FOREACH(&t->dests, it)
-		dest_release(r, ITEM(it, struct dest, node));
+	TABLE_FOREACH(&t->dests, it) {
+		struct dest *e = ITEM(it, struct dest, node);
+
+		for (uint16_t k = 0; k < e->d.npaths; k++) {
+			struct rib_path *x = &e->d.paths[k];
+
+			rib_attr_unref(r, x->attr);
+			src_unref(x->src);
+			for (int j = 0; j < 3; j++)
+				rib_attr_unref(r, x->adj[j]);
+		}
+		if (e->d.paths != e->inl)
+			free(e->d.paths);
+		slab_free(&r->dests, e);
+	}
 	free(t->dests.b);
 	free(t);
 }
@@ -557,6 +674,8 @@ select_best(const struct rib_dest *d)
 	uint16_t best = RIB_NO_BEST;
 
 	for (uint16_t k = 0; k < d->npaths; k++) {
+		if (d->paths[k].attr == NULL)
+			continue;
 		if (best == RIB_NO_BEST ||
 		    rib_path_cmp(&d->paths[k].attr->a, d->paths[k].src, &d->paths[best].attr->a,
 				 d->paths[best].src) < 0)
@@ -575,7 +694,7 @@ source_get(struct rib *r, const struct rib_source *src)
 		x = xmalloc(sizeof(*x));
 		x->s = *src;
 		x->refs = 1;   /* the cache's */
-		src_unref(r->last_src);
+		src_unref(r->last_src != NULL ? &r->last_src->s : NULL);
 		r->last_src = x;
 	}
 	x->refs++;
@@ -592,6 +711,7 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 	struct rib_dest *d;
 	const void *old_owner = NULL;
 	struct rib_attr *old_attr = NULL;
+	struct rib_path *x;
 	uint16_t k;
 
 	if (had != NULL)
@@ -600,57 +720,47 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 		/* Nothing to withdraw. */
 		if (attr == NULL)
 			return false;
-		e = slab_alloc(&r->dests);
-		e->node.hash = h;
-		e->d = (struct rib_dest){.p = *p, .paths = &e->one, .best = RIB_NO_BEST};
 		/* A new destination gets a path below, so l (stale after a grow) is not used again. */
-		table_link(&t->dests, l, &e->node);
+		e = dest_new(t, r, l, h, p);
 	}
 	d = &e->d;
 	if (d->best != RIB_NO_BEST) {
 		old_owner = d->paths[d->best].owner;
 		old_attr = d->paths[d->best].attr;
 	}
-	for (k = 0; k < d->npaths && d->paths[k].owner != owner; k++)
-		;
+	k = entry_find(d, owner);
 	if (had != NULL)
-		*had = k < d->npaths;
+		*had = k < d->npaths && d->paths[k].attr != NULL;
 	if (attr == NULL) {
-		if (k == d->npaths)
+		if (k == d->npaths || d->paths[k].attr == NULL)
 			return false;
-		path_release(r, &d->paths[k]);
-		d->paths[k] = d->paths[--d->npaths];
-		if (d->npaths == 1 && d->paths != &e->one) {
-			e->one = d->paths[0];
-			free(d->paths);
-			d->paths = &e->one;
-		}
+		x = &d->paths[k];
+		rib_attr_unref(r, x->attr);
+		src_unref(x->src);
+		x->attr = NULL;
+		x->src = NULL;
+		entry_gc(e, k);
 	} else {
 		attr->refs++;
-		if (k == d->npaths) {
-			if (d->npaths == 1) {
-				struct rib_path *v = xmalloc(2 * sizeof(*v));
-
-				v[0] = e->one;
-				d->paths = v;
-			} else if (d->npaths > 1) {
-				d->paths = xrealloc(d->paths,
-						    (size_t)(d->npaths + 1) * sizeof(*d->paths));
-			}
-			d->npaths++;
-		} else {
-			path_release(r, &d->paths[k]);
-		}
-		d->paths[k] =
-			(struct rib_path){.owner = owner, .src = source_get(r, src), .attr = attr};
-	}
-	if (d->npaths == 0) {
-		/* No path left: the destination goes (it existed before: l is current). */
-		table_unlink(&t->dests, l);
-		dest_release(r, e);
-		return old_owner != NULL || old_attr != NULL;
+		if (k == d->npaths)
+			k = entry_add(e, owner);
+		x = &d->paths[k];
+		rib_attr_unref(r, x->attr);
+		src_unref(x->src);
+		x->attr = attr;
+		x->src = source_get(r, src);
 	}
 	d->best = select_best(d);
+	if (d->best == RIB_NO_BEST) {
+		/* No path left in the Loc-RIB; nor anything else: the destination goes. */
+		if (old_attr != NULL)
+			t->nloc--;
+		if (d->npaths == 0)
+			dest_drop(t, r, l, e);
+		return old_attr != NULL;
+	}
+	if (old_attr == NULL)
+		t->nloc++;
 	return d->paths[d->best].owner != old_owner || d->paths[d->best].attr != old_attr;
 }
 
@@ -671,7 +781,7 @@ loc_rib_best(const struct rib_dest *d)
 size_t
 loc_rib_count(const struct loc_rib *t)
 {
-	return t->dests.live;
+	return t->nloc;
 }
 
 static int
@@ -684,11 +794,15 @@ dest_ptr_cmp(const void *a, const void *b)
 const struct rib_dest **
 loc_rib_sorted(const struct loc_rib *t, size_t *n)
 {
-	const struct rib_dest **v = xcalloc(t->dests.live ? t->dests.live : 1, sizeof(*v));
+	const struct rib_dest **v = xcalloc(t->nloc ? t->nloc : 1, sizeof(*v));
 	size_t k = 0;
 
-	TABLE_FOREACH(&t->dests, it)
-		v[k++] = &ITEM(it, struct dest, node)->d;
+	TABLE_FOREACH(&t->dests, it) {
+		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
+
+		if (d->best != RIB_NO_BEST && k < t->nloc)
+			v[k++] = d;
+	}
 	qsort(v, k, sizeof(*v), dest_ptr_cmp);
 	*n = k;
 	return v;
