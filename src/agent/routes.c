@@ -29,6 +29,7 @@
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
 #define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
 #define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
+#define PREFETCH_AHEAD 32  /* prefixes whose destinations are loaded ahead of their lookup */
 /* RFC 4724 §4.1: the longest a restart waits for its peers' End-of-RIB. */
 #define GR_DEFER_TIME 120.0
 
@@ -616,6 +617,14 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	v = xcalloc(k, sizeof(*v));
 	for (i = 0; i < k; i++) {
 		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
+
+		/* The next block's destinations load while this block is judged. */
+		if (i == 0)
+			loc_rib_prefetch(loc_of(ag, s->dev), p, k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD);
+		if (i % PREFETCH_AHEAD == 0 && i + PREFETCH_AHEAD < k)
+			loc_rib_prefetch(loc_of(ag, s->dev), p + PREFETCH_AHEAD,
+					 k - i - PREFETCH_AHEAD < PREFETCH_AHEAD ? k - i - PREFETCH_AHEAD
+										 : PREFETCH_AHEAD);
 		const struct rib_path *best = loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p));
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
 

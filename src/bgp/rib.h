@@ -100,6 +100,8 @@ bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const
 		 const struct rib_source *src, struct rib_attr *attr, bool *had);
 /* The destination, or NULL; it may have no path (only Adj-RIB routes). */
 const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
+/* A hint: lookups of ps[0..n) follow soon (loads them into the cache together). */
+void loc_rib_prefetch(const struct loc_rib *t, const struct prefix *ps, size_t n);
 const struct rib_path *loc_rib_best(const struct rib_dest *d);
 size_t loc_rib_count(const struct loc_rib *t);
 /* Every destination with a path, sorted by prefix; the caller frees the array (not the dests). */
