@@ -510,6 +510,8 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 
 		for (size_t i = 0; i < k; i++)
 			pfx[i] = v[done + i].p;
+		/* Their destinations load while the message is encoded (recorded below). */
+		loc_rib_prefetch(loc_of(s->ag, s->dev), pfx, k);
 		if (attrs == NULL)
 			bgp_update_encode(&wr, max, pfx, k, NULL, 0, NULL, ectx, &uw, &ua);
 		else
