@@ -29,6 +29,7 @@
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
 #define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
 #define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
+#define PREFETCH_AHEAD 32  /* prefixes whose destinations are loaded ahead of their lookup */
 /* RFC 4724 §4.1: the longest a restart waits for its peers' End-of-RIB. */
 #define GR_DEFER_TIME 120.0
 
@@ -121,7 +122,7 @@ fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 		return;
 	best = loc_rib_best(loc_rib_get(loc_of(ag, dev), p));
 	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
-	if (best != NULL && !best->src.local)
+	if (best != NULL && !best->src->local)
 		rc = fib_replace(fib, p, &best->attr->a.next_hop, &err);
 	else
 		rc = fib_delete(fib, p, &err);
@@ -149,22 +150,13 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 	schedule_flush(ag);
 }
 
-/* Whether the owner has a path to d (for the count of accepted prefixes). */
-static int
-owns_path(const struct rib_dest *d, const void *owner)
-{
-	for (uint16_t k = 0; d != NULL && k < d->npaths; k++)
-		if (d->paths[k].owner == owner)
-			return 1;
-	return 0;
-}
-
 void
 routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 {
 	static const struct policy_route from_peer = {.from_peer = true};
 	struct agent *ag = s->ag;
 	struct rib_source src = source_of(s);
+	bool had, changed;
 
 	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
 	 * allowed that many (allowas-in); RFC 4456 §8: so is our own route reflected back
@@ -178,8 +170,9 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	s->n.prefixes_accepted += (x != NULL) - owns_path(loc_rib_get(loc_of(ag, s->dev), p), s);
-	if (loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, &src, x))
+	changed = loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, &src, x, &had);
+	s->n.prefixes_accepted += (x != NULL) - had;
+	if (changed)
 		best_changed(ag, s->dev, p);
 }
 
@@ -248,7 +241,7 @@ routes_stale_drop(struct session *s, const char *why)
 		return;
 	v = adj_in_sorted(s->stale, &n);
 	for (size_t i = 0; i < n; i++)
-		if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+		if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL, NULL))
 			best_changed(ag, s->dev, &v[i].p);
 	free(v);
 	adj_in_free(s->stale, ag->rib);
@@ -277,7 +270,7 @@ routes_llgr_begin(struct session *s)
 		/* RFC 9494 §4.2: a route marked NO_LLGR goes now. */
 		if (bgp_attrs_has_community(&x->a, BGP_COMM_NO_LLGR)) {
 			adj_in_set(s->stale, ag->rib, &v[i].p, NULL);
-			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL, NULL))
 				best_changed(ag, s->dev, &v[i].p);
 			gone++;
 			continue;
@@ -346,7 +339,7 @@ defer_end(struct agent *ag, const char *why)
 		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, &ag->kept[i].p));
 
 		/* Chosen again: the route was replaced in place. Else it is stale. */
-		if (best == NULL || best->src.local) {
+		if (best == NULL || best->src->local) {
 			fib_remove(ag->fib, &ag->kept[i]);
 			removed++;
 		}
@@ -434,7 +427,7 @@ routes_session_down(struct session *s, bool keep_stale)
 		/* What the peer sent stays in the Loc-RIB and the kernel, listed as stale
 		 * (with what is still stale from a restart before). */
 		if (s->stale == NULL)
-			s->stale = adj_in_new();
+			s->stale = adj_in_new(loc_of(ag, s->dev), s, RIB_ADJ_STALE);
 		for (size_t i = 0; i < n; i++)
 			adj_in_set(s->stale, ag->rib, &v[i].p, v[i].attr);
 		free(v);
@@ -443,7 +436,7 @@ routes_session_down(struct session *s, bool keep_stale)
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
 
 		for (size_t i = 0; i < n; i++)
-			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL))
+			if (loc_rib_set(loc_of(ag, s->dev), ag->rib, &v[i].p, s, NULL, NULL, NULL))
 				best_changed(ag, s->dev, &v[i].p);
 		free(v);
 	}
@@ -517,6 +510,8 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 
 		for (size_t i = 0; i < k; i++)
 			pfx[i] = v[done + i].p;
+		/* Their destinations load while the message is encoded (recorded below). */
+		loc_rib_prefetch(loc_of(s->ag, s->dev), pfx, k);
 		if (attrs == NULL)
 			bgp_update_encode(&wr, max, pfx, k, NULL, 0, NULL, ectx, &uw, &ua);
 		else
@@ -554,20 +549,54 @@ send_staged(struct session *s, const struct bgp_encode_ctx *ectx)
 	return true;
 }
 
-/* What the peer is sent for p: the advertisement rules, then its export policy. */
-static bool
-export_judge(const struct session *s, const struct prefix *p, const struct rib_path *best,
-	     const struct rib_target *t, struct bgp_attrs *out)
-{
-	struct policy_route rt = {.from_peer = !best->src.local};
+/*
+ * The advertisement rules give the same result for every prefix whose best path
+ * has the same attribute set and source: a chunk remembers the last one (most
+ * prefixes of a table share a few sets), with a reference to the result.
+ */
+struct export_memo {
+	const struct rib_attr *attr;
+	const struct rib_source *src;
+	struct rib_attr *x;
+};
 
-	if (policy_eval(s->spec.policy, POLICY_EXPORT, p, &rt) == POLICY_REJECT ||
-	    !rib_export(&best->attr->a, &best->src, t, out))
-		return false;
-	/* BGPConfiguration prefixAdvertisements: communities on what this node originates. */
-	if (best->src.local)
-		policy_communities(s->spec.policy, p, out);
-	return true;
+/*
+ * What the peer is sent for p (a new reference, or NULL for nothing): the
+ * advertisement rules, then its export policy.
+ */
+static struct rib_attr *
+export_judge(const struct session *s, const struct prefix *p, const struct rib_path *best,
+	     const struct rib_target *t, struct export_memo *m)
+{
+	struct policy_route rt = {.from_peer = !best->src->local};
+	struct rib *rib = s->ag->rib;
+	struct rib_attr *x = NULL;
+	struct bgp_attrs out;
+
+	if (policy_eval(s->spec.policy, POLICY_EXPORT, p, &rt) == POLICY_REJECT)
+		return NULL;
+	/* Our own prefixes get per-prefix communities: never from the memo. */
+	if (!best->src->local && m->attr == best->attr && m->src == best->src) {
+		if (m->x != NULL)
+			m->x->refs++;
+		return m->x;
+	}
+	if (rib_export(&best->attr->a, best->src, t, &out)) {
+		/* BGPConfiguration prefixAdvertisements: communities on what this node originates. */
+		if (best->src->local)
+			policy_communities(s->spec.policy, p, &out);
+		x = rib_attr_intern(rib, &out);
+		bgp_attrs_free(&out);
+	}
+	if (!best->src->local) {
+		rib_attr_unref(rib, m->x);
+		m->attr = best->attr;
+		m->src = best->src;
+		m->x = x;
+		if (x != NULL)
+			x->refs++;
+	}
+	return x;
 }
 
 /*
@@ -583,26 +612,33 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	size_t k = s->dirty.n - s->dirty_off, n = 0, i, j;
 	int family = s->spec.remote.family;
 	struct route_out *v;
+	struct export_memo memo = {0};
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
 	v = xcalloc(k, sizeof(*v));
 	for (i = 0; i < k; i++) {
 		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
+
+		/* The next block's destinations load while this block is judged. */
+		if (i == 0)
+			loc_rib_prefetch(loc_of(ag, s->dev), p, k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD);
+		if (i % PREFETCH_AHEAD == 0 && i + PREFETCH_AHEAD < k)
+			loc_rib_prefetch(loc_of(ag, s->dev), p + PREFETCH_AHEAD,
+					 k - i - PREFETCH_AHEAD < PREFETCH_AHEAD ? k - i - PREFETCH_AHEAD
+										 : PREFETCH_AHEAD);
 		const struct rib_path *best = loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p));
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
-		struct bgp_attrs exp;
 
-		if (best != NULL && export_judge(s, p, best, t, &exp)) {
-			x = rib_attr_intern(ag->rib, &exp);
-			bgp_attrs_free(&exp);
-		}
+		if (best != NULL)
+			x = export_judge(s, p, best, t, &memo);
 		if (x == cur && (x == NULL || !s->resending)) {
 			rib_attr_unref(ag->rib, x);
 			continue;
 		}
 		v[n++] = (struct route_out){.p = *p, .x = x};
 	}
+	rib_attr_unref(ag->rib, memo.x);
 	s->dirty_off += k;
 	qsort(v, n, sizeof(*v), staged_cmp);
 	for (i = 0; i < n; i = j) {
@@ -657,7 +693,7 @@ routes_pull(struct session *s)
 	if (!established(s) || !session_out_room(s) || deferred(s))
 		return;
 	if (s->adj_out == NULL)
-		s->adj_out = adj_in_new();
+		s->adj_out = adj_in_new(loc_of(s->ag, s->dev), s, RIB_ADJ_OUT);
 	if (s->refresh_wanted) {
 		/* RFC 2918: the whole Adj-RIB-Out again. Withdrawals still pending stay so:
 		 * the Adj-RIB-Out is kept, and this pass sends even what it already holds. */
@@ -758,11 +794,11 @@ routes_originate(struct agent *ag, const struct node_prefixes *want)
 					   : prefix_cmp(&ag->local.v[i], &sorted.v[j]);
 
 		if (c < 0) {
-			if (loc_rib_set(ag->loc, ag->rib, &ag->local.v[i], ag, &local, NULL))
+			if (loc_rib_set(ag->loc, ag->rib, &ag->local.v[i], ag, &local, NULL, NULL))
 				best_changed(ag, NULL, &ag->local.v[i]);
 			i++;
 		} else if (c > 0) {
-			if (loc_rib_set(ag->loc, ag->rib, &sorted.v[j], ag, &local, ag->local_attr))
+			if (loc_rib_set(ag->loc, ag->rib, &sorted.v[j], ag, &local, ag->local_attr, NULL))
 				best_changed(ag, NULL, &sorted.v[j]);
 			j++;
 		} else {
@@ -859,7 +895,7 @@ routes_stop(struct agent *ag)
 		const struct rib_path *best = loc_rib_best(v[i]);
 		struct err err;
 
-		if (best != NULL && !best->src.local)
+		if (best != NULL && !best->src->local)
 			fib_delete(ag->fib, &v[i]->p, &err);
 	}
 	free(v);

@@ -548,6 +548,9 @@ session_set_max_prefixes(struct session *s, uint32_t limit)
 		session_settle(s);
 }
 
+/* Prefixes of an UPDATE whose destinations are loaded together before their lookups. */
+#define UPDATE_PREFETCH 64
+
 /* An UPDATE on an established session: judged (RFC 7606), then into the Adj-RIB-In. */
 static void
 handle_update(struct conn *c, const uint8_t *body, size_t len)
@@ -562,6 +565,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		.local = s->spec.local,
 	};
 	struct bgp_update_decoded u;
+	struct loc_rib *loc = s->dev != NULL ? s->dev->loc : s->ag->loc;
 
 	bgp_update_decode(body, len, &ctx, &u);
 	for (int i = 0; i < u.nlog; i++)
@@ -572,7 +576,10 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		return;
 	}
 	if (s->adj_in == NULL)
-		s->adj_in = adj_in_new();
+		s->adj_in = adj_in_new(loc, s, RIB_ADJ_IN);
+	/* The destinations of the message's prefixes load together (a large table is
+	 * cache misses more than work). */
+	loc_rib_prefetch(loc, u.withdraw.v, u.withdraw.n);
 	for (size_t i = 0; i < u.withdraw.n; i++) {
 		/* A stale route withdrawn goes at once (RFC 4724 §4.2). */
 		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);
@@ -584,6 +591,10 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
 
 		for (size_t i = 0; i < u.announce.n; i++) {
+			if (i % UPDATE_PREFETCH == 0)
+				loc_rib_prefetch(loc, u.announce.v + i,
+						 u.announce.n - i < UPDATE_PREFETCH ? u.announce.n - i
+										    : UPDATE_PREFETCH);
 			/* Sent again: no longer stale (RFC 4724 §4.2). */
 			routes_unstale(s, &u.announce.v[i]);
 			if (!adj_in_set(s->adj_in, rib, &u.announce.v[i], x))

@@ -1,9 +1,12 @@
 /*
  * rib: where routes live. Each distinct attribute set is stored once
- * (interned, reference counted); each peer's Adj-RIB-In maps prefixes to an
- * interned set. Open-addressing hash tables keep the per-path cost small
- * (one 8-byte slot and one entry); the decision process and the Loc-RIB
- * build on this (routes issue).
+ * (interned, reference counted). A routing instance has one table of
+ * destinations (a Loc-RIB), shared by all its peers: a destination holds, per
+ * owner, the owner's path in the Loc-RIB and its Adj-RIB-In, stale and
+ * Adj-RIB-Out routes, so one lookup finds all of a prefix and a prefix is
+ * stored once. An Adj-RIB is a view of one owner's routes of one kind, with
+ * its count. Chained hash tables whose items carry their link and hash, and
+ * destinations from slabs, keep the per-path cost small.
  */
 #ifndef TABBY_BGP_RIB_H
 #define TABBY_BGP_RIB_H
@@ -14,7 +17,14 @@
 #include "bgp/attr.h"
 #include "bgp/decision.h"
 
+/* The link of a hash table item (the rib's own business). */
+struct rib_hnode {
+	struct rib_hnode *next;
+	uint32_t hash;
+};
+
 struct rib_attr {
+	struct rib_hnode node;
 	uint64_t hash;
 	uint32_t refs;
 	struct bgp_attrs a;
@@ -22,6 +32,7 @@ struct rib_attr {
 
 struct rib;
 struct adj_in;
+struct loc_rib;
 
 struct rib *rib_new(void);
 void rib_free(struct rib *r);
@@ -30,8 +41,16 @@ struct rib_attr *rib_attr_intern(struct rib *r, const struct bgp_attrs *a);
 void rib_attr_unref(struct rib *r, struct rib_attr *x);
 size_t rib_attr_count(const struct rib *r);
 
-struct adj_in *adj_in_new(void);
-/* Drops every route (releasing their attribute references). */
+/* The kinds of an owner's routes a destination holds besides its Loc-RIB path. */
+enum rib_adj {
+	RIB_ADJ_IN,      /* as received (before import policy) */
+	RIB_ADJ_STALE,   /* kept from before a peer's restart (RFC 4724) */
+	RIB_ADJ_OUT,     /* as sent */
+};
+
+/* owner's routes of a kind in t (which must outlive the view). */
+struct adj_in *adj_in_new(struct loc_rib *t, const void *owner, enum rib_adj kind);
+/* Drops every route (releasing their attribute references): a walk of the whole table. */
 void adj_in_free(struct adj_in *t, struct rib *r);
 /* Installs p with x (taking a reference), or withdraws it when x is NULL. 1 if it changed. */
 int adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x);
@@ -42,7 +61,7 @@ struct adj_in_route {
 	struct prefix p;
 	struct rib_attr *attr;
 };
-/* Every route, sorted by prefix; the caller frees the array. */
+/* Every route, sorted by prefix (a walk of the whole table); the caller frees the array. */
 struct adj_in_route *adj_in_sorted(const struct adj_in *t, size_t *n);
 /* Every prefix, in table order (no sort: cheap on a large table); the caller frees it. */
 struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
@@ -50,38 +69,44 @@ struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
 /*
  * The Loc-RIB: per prefix, every usable path (one per source) and the best one
  * by the decision process. A source is identified by an opaque owner pointer
- * (a session, or the node itself for its own prefixes).
+ * (a session, or the node itself for its own prefixes). What the decision needs
+ * about a path's source is shared by the paths learnt with the same source
+ * (reference counted by the rib). An entry without attr is no path: it holds
+ * only the owner's Adj-RIB routes (adj, by enum rib_adj).
  */
 struct rib_path {
 	const void *owner;
-	struct rib_source src;
-	struct rib_attr *attr;
+	const struct rib_source *src;   /* with attr */
+	struct rib_attr *attr;          /* the path in the Loc-RIB, or NULL */
+	struct rib_attr *adj[3];
 };
 
 struct rib_dest {
 	struct prefix p;
-	struct rib_path *paths;
-	uint16_t npaths, best;    /* best: index into paths, or RIB_NO_BEST */
+	struct rib_path *paths;   /* entries: paths where attr is set */
+	uint16_t npaths, best;    /* best: index into paths, or RIB_NO_BEST (no path) */
 };
 
 #define RIB_NO_BEST 0xffff
 
-struct loc_rib;
-
 struct loc_rib *loc_rib_new(void);
 void loc_rib_free(struct loc_rib *t, struct rib *r);
 /*
- * Sets owner's path to p (attr NULL: removes it), taking a reference. Returns
- * true when the best path changed (another path, or none).
+ * Sets owner's path to p (attr NULL: removes it), taking a reference; src is
+ * copied. Returns true when the best path changed (another path, or none).
+ * *had (if not NULL): whether owner had a path to p before.
  */
 bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
-		 const struct rib_source *src, struct rib_attr *attr);
+		 const struct rib_source *src, struct rib_attr *attr, bool *had);
+/* The destination, or NULL; it may have no path (only Adj-RIB routes). */
 const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
+/* A hint: lookups of ps[0..n) follow soon (loads them into the cache together). */
+void loc_rib_prefetch(const struct loc_rib *t, const struct prefix *ps, size_t n);
 const struct rib_path *loc_rib_best(const struct rib_dest *d);
 size_t loc_rib_count(const struct loc_rib *t);
-/* Every destination, sorted by prefix; the caller frees the array (not the dests). */
+/* Every destination with a path, sorted by prefix; the caller frees the array (not the dests). */
 const struct rib_dest **loc_rib_sorted(const struct loc_rib *t, size_t *n);
-/* Every destination's prefix, in table order; the caller frees the array. */
+/* Every prefix with a path, in table order; the caller frees the array. */
 struct prefix *loc_rib_prefixes(const struct loc_rib *t, size_t *n);
 
 #endif

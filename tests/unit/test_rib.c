@@ -1,4 +1,4 @@
-/* Attribute interning and the Adj-RIB-In table. */
+/* Attribute interning, the shared table of destinations and its Adj-RIB views. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +63,9 @@ static void
 test_adj_in(void **state)
 {
 	struct rib *r = rib_new();
-	struct adj_in *t = adj_in_new();
+	struct loc_rib *L = loc_rib_new();
+	static const int owner;
+	struct adj_in *t = adj_in_new(L, &owner, RIB_ADJ_IN);
 	struct bgp_attrs a, b;
 	struct rib_attr *x, *y;
 	struct adj_in_route *v;
@@ -120,13 +122,155 @@ test_adj_in(void **state)
 		free(ps);
 	}
 	free(v);
+	/* Routes of an Adj-RIB only: no path in the Loc-RIB. */
+	assert_int_equal(loc_rib_count(L), 0);
 	adj_in_free(t, r);
 	assert_int_equal(x->refs, 1);
+	loc_rib_free(L, r);
 	rib_attr_unref(r, x);
 	rib_attr_unref(r, y);
 	assert_int_equal(rib_attr_count(r), 0);
 	bgp_attrs_free(&a);
 	bgp_attrs_free(&b);
+	rib_free(r);
+}
+
+static struct prefix
+pfx(uint32_t i)
+{
+	return (struct prefix){.addr = {.family = AF_INET, .b = {10, (uint8_t)(i >> 16),
+							       (uint8_t)(i >> 8), (uint8_t)i}},
+			       .len = 32};
+}
+
+/*
+ * One destination holds every owner's path and Adj-RIB routes for a prefix:
+ * the Loc-RIB lists and counts only destinations with a path, each view counts
+ * its own routes, and a destination goes when nothing holds it any more.
+ */
+static void
+test_shared_dest(void **state)
+{
+	static const int peer_a, peer_b;
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	struct adj_in *in_a = adj_in_new(L, &peer_a, RIB_ADJ_IN),
+		      *stale_a = adj_in_new(L, &peer_a, RIB_ADJ_STALE),
+		      *out_b = adj_in_new(L, &peer_b, RIB_ADJ_OUT);
+	struct rib_source src_a = {.ebgp = true, .peer_as = 65001, .router_id = 1},
+			  src_b = {.ebgp = true, .peer_as = 65002, .router_id = 2};
+	struct bgp_attrs a, b;
+	struct rib_attr *x, *y;
+	const struct rib_dest *d;
+	struct prefix p = pfx(1), q = pfx(2), *ps;
+	bool had;
+	size_t n;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	make_attrs(&b, 64556);
+	x = rib_attr_intern(r, &a);
+	y = rib_attr_intern(r, &b);
+	/* Received from a, into the Loc-RIB, sent to b: one destination. */
+	assert_int_equal(adj_in_set(in_a, r, &p, x), 1);
+	assert_true(loc_rib_set(L, r, &p, &peer_a, &src_a, x, &had));
+	assert_false(had);
+	assert_int_equal(adj_in_set(out_b, r, &p, y), 1);
+	d = loc_rib_get(L, &p);
+	assert_non_null(d);
+	assert_int_equal(d->npaths, 2);
+	assert_ptr_equal(loc_rib_best(d)->owner, &peer_a);
+	assert_ptr_equal(loc_rib_best(d)->adj[RIB_ADJ_IN], x);
+	assert_ptr_equal(adj_in_get(out_b, &p), y);
+	assert_null(adj_in_get(stale_a, &p));
+	/* Only in a's Adj-RIB-In (its import policy refused it): no path. */
+	assert_int_equal(adj_in_set(in_a, r, &q, x), 1);
+	assert_non_null(loc_rib_get(L, &q));
+	assert_null(loc_rib_best(loc_rib_get(L, &q)));
+	assert_int_equal(loc_rib_count(L), 1);
+	ps = loc_rib_prefixes(L, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(prefix_cmp(&ps[0], &p), 0);
+	free(ps);
+	free(loc_rib_sorted(L, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(adj_in_count(in_a), 2);
+	assert_int_equal(adj_in_count(out_b), 1);
+	/* b's path too; a's goes: b's is best, a's entry stays for its Adj-RIB-In. */
+	assert_false(loc_rib_set(L, r, &p, &peer_b, &src_b, y, &had));
+	assert_true(loc_rib_set(L, r, &p, &peer_a, NULL, NULL, &had));
+	assert_true(had);
+	d = loc_rib_get(L, &p);
+	assert_ptr_equal(loc_rib_best(d)->owner, &peer_b);
+	assert_int_equal(d->npaths, 2);
+	/* a's Adj-RIB-In goes (a walk of the table): q's destination with it. */
+	adj_in_free(in_a, r);
+	assert_null(loc_rib_get(L, &q));
+	assert_int_equal(loc_rib_get(L, &p)->npaths, 1);
+	/* The last path and the last route: the destination goes. */
+	assert_true(loc_rib_set(L, r, &p, &peer_b, NULL, NULL, NULL));
+	assert_int_equal(loc_rib_count(L), 0);
+	assert_non_null(loc_rib_get(L, &p));
+	assert_int_equal(adj_in_set(out_b, r, &p, NULL), 1);
+	assert_null(loc_rib_get(L, &p));
+	assert_int_equal(x->refs, 1);
+	assert_int_equal(y->refs, 1);
+	adj_in_free(stale_a, r);
+	adj_in_free(out_b, r);
+	loc_rib_free(L, r);
+	rib_attr_unref(r, x);
+	rib_attr_unref(r, y);
+	assert_int_equal(rib_attr_count(r), 0);
+	bgp_attrs_free(&a);
+	bgp_attrs_free(&b);
+	rib_free(r);
+}
+
+/* Many owners on one destination (past the inline entries), in and out of the Loc-RIB. */
+static void
+test_many_owners(void **state)
+{
+	static int owners[40];
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	struct adj_in *out[40];
+	struct bgp_attrs a;
+	struct rib_attr *x;
+	struct prefix p = pfx(7);
+	const struct rib_dest *d;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	for (int i = 0; i < 40; i++) {
+		struct rib_source src = {.ebgp = true, .peer_as = 65000, .router_id = (uint32_t)i + 1};
+
+		out[i] = adj_in_new(L, &owners[i], RIB_ADJ_OUT);
+		assert_int_equal(adj_in_set(out[i], r, &p, x), 1);
+		loc_rib_set(L, r, &p, &owners[i], &src, x, NULL);
+	}
+	d = loc_rib_get(L, &p);
+	assert_int_equal(d->npaths, 40);
+	/* The lowest router ID wins (RFC 4271 §9.1.2.2 f). */
+	assert_ptr_equal(loc_rib_best(d)->owner, &owners[0]);
+	for (int i = 0; i < 40; i++) {
+		loc_rib_set(L, r, &p, &owners[i], NULL, NULL, NULL);
+		d = loc_rib_get(L, &p);
+		assert_non_null(d);
+		if (i < 39)
+			assert_ptr_equal(loc_rib_best(d)->owner, &owners[i + 1]);
+		else
+			assert_null(loc_rib_best(d));
+	}
+	for (int i = 0; i < 40; i++) {
+		assert_ptr_equal(adj_in_get(out[i], &p), x);
+		adj_in_free(out[i], r);
+	}
+	assert_null(loc_rib_get(L, &p));
+	assert_int_equal(x->refs, 1);
+	loc_rib_free(L, r);
+	rib_attr_unref(r, x);
+	bgp_attrs_free(&a);
 	rib_free(r);
 }
 
@@ -203,6 +347,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interning),
 		cmocka_unit_test(test_adj_in),
+		cmocka_unit_test(test_shared_dest),
+		cmocka_unit_test(test_many_owners),
 		cmocka_unit_test(test_hash_keyed_per_process),
 	};
 
