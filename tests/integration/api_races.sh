@@ -157,9 +157,12 @@ req dup POST /ne/v1/bgp "$(peering "$C")"
 kill -CONT "$AGENT"
 wait_until 10 "the agent removed it" gone "$P" > /dev/null
 req dup POST /ne/v1/bgp "$(peering "$C")"; [ "$(st dup)" = 202 ] || fail "POST once gone: $(st dup)"
-# Its agent stops: DELETE no longer waits for anyone.
+# Its agent stops (for good: SIGUSR1; device_isolation stops one with SIGTERM), and takes
+# the device's namespace with it: DELETE no longer waits for anyone.
 P=$(uuid_of dup)
-kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null || true
+wait_until 10 "the device's namespace for its peering" test -e "/run/netns/$(dev_ns "$N1")" > /dev/null
+kill -USR1 "$AGENT"; wait "$AGENT" 2>/dev/null || true
+[ -e "/run/netns/$(dev_ns "$N1")" ] && fail "the agent's stop for good left $(dev_ns "$N1") behind"
 wait_until 10 "agent record gone" bash -c "! sqlite3 '$T/tabby.db' \"select key from kv where key = '/tabby/v1/status/n1/agent'\" | grep -q agent" > /dev/null
 req del DELETE "/ne/v1/bgp/$P"; [ "$(st del)" = 202 ] || fail "DELETE, no agent: $(st del)"
 gone "$P" || fail "DELETE with no agent left it: $(body s)"
