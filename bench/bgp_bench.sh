@@ -424,7 +424,7 @@ ratio_of() {
 # The chart: converge time and peak memory per scenario (and family), one bar per
 # daemon, from the medians ("-" where a daemon has none), with gnuplot.
 chart() {  # DATAFILE SVG
-	local cols=() d i=2 plots1="" plots2=""
+	local d i=2 plots1="" plots2=""
 	command -v gnuplot > /dev/null || { echo "gnuplot not installed (scripts/deps bench): no chart" >&2; return; }
 	for d in $daemons; do
 		plots1+="${plots1:+, }'$1' using $i:xtic(1) title '$d'"
@@ -438,10 +438,11 @@ chart() {  # DATAFILE SVG
 		set style data histogram
 		set style histogram clustered gap 1
 		set style fill solid 0.85 border -1
-		set key top left horizontal
 		set grid ytics
 		set logscale y
-		set xtics rotate by -30 nomirror
+		set xtics nomirror rotate by 30 right font ",10"
+		set bmargin 7
+		set key outside top center horizontal Left reverse samplen 2 width 2
 		set multiplot layout 2,1 title "BGP benchmark, median of $runs run(s), $(date -u '+%Y-%m-%d'); lower is better"
 		set ylabel "converge, s (log)"
 		set format y "%g"
