@@ -19,6 +19,8 @@
 #   BENCH_MEM_FLOOR_MB (1536): a run stops, reported as one the machine cannot hold,
 #   when less memory than that is left; BENCH_QUICK=1: one run per cell, IPv4 only.
 #
+#   bench/bgp_bench.sh chart TABLE SVG   redraws the chart of a saved table (BENCH_OUT)
+#
 # Per run: a fresh namespace for the daemon under test, one for the generators and one
 # for the sink, on a bridge (198.18.0.0/15 and 2001:db8::/64). bench/bgpgen encodes
 # everything first, opens the N eBGP sessions, and sends once the sink's session is up;
@@ -63,6 +65,7 @@ for d in $daemons; do
 	bird) command -v bird >/dev/null || { echo "bird not installed (scripts/deps bench)" >&2; exit 1; } ;;
 	frr) [ -x /usr/lib/frr/bgpd ] || { echo "frr not installed (scripts/deps bench)" >&2; exit 1; } ;;
 	gobgp) command -v gobgpd >/dev/null || { echo "gobgpd not installed (scripts/deps bench)" >&2; exit 1; } ;;
+	chart) [ "$daemons" = chart ] || { echo "chart: bench/bgp_bench.sh chart TABLE SVG" >&2; exit 2; } ;;
 	openbgpd) command -v bgpd >/dev/null || { echo "openbgpd not installed (scripts/deps bench)" >&2; exit 1; } ;;
 	*) echo "unknown daemon '$d': accepted are tabbyd bird frr gobgp openbgpd" >&2; exit 2 ;;
 	esac
@@ -421,14 +424,37 @@ ratio_of() {
 		'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}'
 }
 
-# The chart: converge time and peak memory per scenario (and family), one bar per
-# daemon, from the medians ("-" where a daemon has none), with gnuplot.
-chart() {  # DATAFILE SVG
-	local d i=2 plots1="" plots2=""
+# The chart of a table file (this script's output): converge time and peak memory per
+# scenario and family, one bar per daemon (the kernel's reference too), with gnuplot.
+chart() {  # TABLE SVG
+	local d i=2 plots1="" plots2="" names title
 	command -v gnuplot > /dev/null || { echo "gnuplot not installed (scripts/deps bench): no chart" >&2; return; }
-	for d in $daemons; do
-		plots1+="${plots1:+, }'$1' using $i:xtic(1) title '$d'"
-		plots2+="${plots2:+, }'$1' using $((i + 1)):xtic(1) title '$d'"
+	# Rows "scenario/v4 conv mem conv mem ..." in the daemons' order of appearance; "-" for none.
+	awk -F'|' '
+		/^\*\*IPv/ { fam = ($0 ~ /IPv6/) ? "v6" : "v4" }
+		/^\| [0-9]/ {
+			for (f = 2; f <= 8; f++) gsub(/^ +| +$/, "", $f)
+			sc = $2 "/" fam; d = $3
+			if (!(sc in seen)) { seen[sc] = 1; rows[++nr] = sc }
+			if (!(d in col)) { col[d] = ++nd; names[nd] = d }
+			if ($4 ~ /^[0-9.]+ \(/) { split($4, c, " "); conv[sc, d] = c[1]; mem[sc, d] = ($7 == "" ? "-" : $7) }
+		}
+		END {
+			printf "#"; for (k = 1; k <= nd; k++) printf " %s", names[k]; print ""
+			for (r = 1; r <= nr; r++) {
+				printf "%s", rows[r]
+				for (k = 1; k <= nd; k++) {
+					d = names[k]
+					printf " %s %s", ((rows[r], d) in conv ? conv[rows[r], d] : "-"), ((rows[r], d) in mem ? mem[rows[r], d] : "-")
+				}
+				print ""
+			}
+		}' "$1" > "$T/chart.dat"
+	names=$(head -n 1 "$T/chart.dat" | cut -c3-)
+	title=$(grep -m 1 '^Measured' "$1" | cut -d';' -f1-2)
+	for d in $names; do
+		plots1+="${plots1:+, }'$T/chart.dat' using $i:xtic(1) title '$d'"
+		plots2+="${plots2:+, }'$T/chart.dat' using $((i + 1)):xtic(1) title '$d'"
 		i=$((i + 2))
 	done
 	gnuplot <<-GP 2> "$T/gnuplot.log" || { echo "chart: gnuplot failed: $(tail -n 1 "$T/gnuplot.log")" >&2; return; }
@@ -443,7 +469,7 @@ chart() {  # DATAFILE SVG
 		set xtics nomirror rotate by 30 right font ",10"
 		set bmargin 7
 		set key outside top center horizontal Left reverse samplen 2 width 2
-		set multiplot layout 2,1 title "BGP benchmark, median of $runs run(s), $(date -u '+%Y-%m-%d'); lower is better"
+		set multiplot layout 2,1 title "BGP benchmark (lower is better): ${title//\"/}"
 		set ylabel "converge, s (log)"
 		set format y "%g"
 		plot $plots1
@@ -453,6 +479,10 @@ chart() {  # DATAFILE SVG
 	GP
 	echo "chart: $2"
 }
+if [ "$daemons" = chart ]; then   # bench/bgp_bench.sh chart TABLE SVG: redraws a saved table
+	chart "$2" "$3"
+	exit 0
+fi
 
 # Markdown tables, aligned for the terminal too.
 hdr=$(printf '| %-15s | %-8s | %-24s | %10s | %7s | %8s | %10s | %s |\n|---|---|---|---|---|---|---|---|' \
@@ -467,11 +497,10 @@ version() {
 	esac
 }
 vs=""; for d in $daemons; do vs+="${vs:+, }$(version "$d")"; done
-echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); median of $runs runs; $vs" | tee -a "$out"
-: > "$T/chart.dat"
+echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo); median of $runs runs; $vs" | tee -a "$out" "$T/table.md"
 for fam in $families; do
 	case $fam in ipv4 | ipv6) ;; *) echo "unknown family '$fam': accepted are ipv4 ipv6" >&2; exit 2 ;; esac
-	printf '\n**%s**\n\n%s\n' "${fam/ip/IP}" "$hdr" | tee -a "$out"
+	printf '\n**%s**\n\n%s\n' "${fam/ip/IP}" "$hdr" | tee -a "$out" "$T/table.md"
 	for sc in $scenarios; do
 		nm=${sc%%-*}; mode=plain; [ "$nm" != "$sc" ] && mode=${sc#*-}
 		n=${nm%x*}; m=${nm#*x}
@@ -510,12 +539,9 @@ for fam in $families; do
 			line[$d]=$(printf '| %-15s | %-8s | %-24s | %10s | %7s | %8s | %10s |' "$sc" "$d" "$cm ($cmin-$cmax)" \
 				"$(median "${es[@]}")" "$(median "${us[@]}")" "${mem[$d]}" "$(median "${bs[@]}")")
 		done
-		row="$sc/${fam#ip}"
 		for d in $daemons; do
-			printf '%s %s |\n' "${line[$d]}" "$(ratio_of "$d")" | tee -a "$out"
-			row+=" ${conv[$d]:--} ${mem[$d]:--}"
+			printf '%s %s |\n' "${line[$d]}" "$(ratio_of "$d")" | tee -a "$out" "$T/table.md"
 		done
-		echo "$row" >> "$T/chart.dat"
 		if [ $mode = fib ]; then
 			cs=(); fail=""
 			for r in $(seq "$runs"); do
@@ -526,15 +552,15 @@ for fam in $families; do
 				cs+=("$a")
 			done
 			if [ -n "$fail" ]; then
-				printf '| %-15s | %-8s | %s | | | | | |\n' "$sc" kernel "$fail" | tee -a "$out"
+				printf '| %-15s | %-8s | %s | | | | | |\n' "$sc" kernel "$fail" | tee -a "$out" "$T/table.md"
 			else
 				read -r cm cmin cmax <<< "$(stats "${cs[@]}")"
 				printf '| %-15s | %-8s | %-24s | %10s | %7s | %8s | %10s | %s |\n' "$sc" kernel "$cm ($cmin-$cmax)" \
-					"" "" "" "" "reference: ip -batch of the $((n * m)) routes alone" | tee -a "$out"
+					"" "" "" "" "reference: ip -batch of the $((n * m)) routes alone" | tee -a "$out" "$T/table.md"
 			fi
 		fi
 		unset conv line mem
 	done
 done
-[ -n "$chart_out" ] && chart "$T/chart.dat" "$chart_out"
+[ -n "$chart_out" ] && [ -s "$T/table.md" ] && chart "$T/table.md" "$chart_out"
 exit 0
