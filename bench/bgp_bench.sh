@@ -382,6 +382,91 @@ run_one() {  # DAEMON N M MODE
 		-v paths=$((n * m)) 'BEGIN{printf "%.3f %.3f %s %.0f %.0f\n", (c - t) / 1e9, (e - s) / 1e9, cpu, kb / 1024, kb * 1024 / paths}'
 }
 
+# Many routing instances (tabbyd only): N virtual devices (tabbyd's per-tenant routing
+# instances, namespaces tby-<hex>) with one peering each, from a generator session with M
+# prefixes over a link of its own (a /30 of 198.18.0.0/15: the device .1, the generator
+# .2). Devices, connections and an API client are written with tabbyctl, the peerings
+# posted to tabby-api as that tenant. Converged = all N x M routes in the devices' kernel
+# tables (a fibcount in each, started once all sessions are up). No sink: a device's only
+# peer is its generator. Prints what run_one prints.
+dev_ip() { local v=$(((198 << 24) + (18 << 16) + 4 * $1 + $2)); echo "$((v >> 24 & 255)).$((v >> 16 & 255)).$((v >> 8 & 255)).$((v & 255))"; }
+run_dev() {  # N M
+	local n=$1 m=$2 i cid sec tok port dev con dpid est t0 last=0 t have=0
+	[ $fam = ipv4 ] || { echo "FAIL IPv4 only"; return; }
+	cleanup
+	R=$((R + 1)); P="bb$$r$R"
+	for h in dut gen; do ip netns add "$P-$h"; NSS+=("$P-$h"); ip -n "$P-$h" link set lo up; done
+	ip -n "$P-dut" addr add 198.19.255.1/32 dev lo
+	for i in $(seq 0 $((n - 1))); do
+		echo "link add conn$i netns $P-dut type veth peer name e$i"
+		echo "link set e$i up"
+		echo "addr add $(dev_ip "$i" 2)/30 dev e$i"
+	done > "$T/links"
+	ip -n "$P-gen" -batch "$T/links" 2>&1 | head -n 3
+	for i in $(seq 0 $((n - 1))); do echo "link set conn$i up"; done > "$T/links"
+	ip -n "$P-dut" -batch "$T/links"
+	rm -f "$T/go" "$T/gen.out" "$T/dut.log" "$T"/fib.*.out
+	BGPGEN_STEP=4 ip netns exec "$P-gen" "$B/bgpgen" gen "$(dev_ip 0 2)" "$n" "$(dev_ip 0 1)" 4200000000 "$m" "$T/go" \
+		> "$T/gen.out" 2>&1 &
+	PIDS+=($!); DPIDS=($!); who=generator; wholog=$T/gen.out
+	wait_for '^encoded' "$limit" "$T/gen.out" || { echo "FAIL $why"; return; }
+	export TABBY_DATASTORE="sqlite:$T/tabby.db"
+	rm -f "$T/tabby.db"*
+	"$B/tabbyctl" bgp node-mesh off > /dev/null
+	cid=$("$B/tabbyctl" api-client create bench -o json)
+	sec=$(echo "$cid" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p'); cid=$(echo "$cid" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p')
+	port=$((20000 + $$ % 20000))
+	"$B/tabby-api" --listen "127.0.0.1:$port" > "$T/api.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+	tok=$(curl -s -u "$cid:$sec" -d grant_type=client_credentials "http://127.0.0.1:$port/oauth2/v1/token" |
+		sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/')
+	: > "$T/devs"
+	for i in $(seq 0 $((n - 1))); do
+		dev=$("$B/tabbyctl" device create --node=dut --owner="$cid")
+		con=$("$B/tabbyctl" connection create --device="$dev" --interface="conn$i" --max-prefixes=none)
+		curl -s -o "$T/post.out" -w '%{http_code}' -X POST "http://127.0.0.1:$port/ne/v1/bgp" -H "Authorization: Bearer $tok" \
+			-H 'Content-Type: application/json' -d "{\"connectionUuid\":\"$con\",\"localAsn\":64512,\"localIpAddress\":\"$(dev_ip "$i" 1)/30\",\"remoteAsn\":$(gen_as "$i"),\"remoteIpAddress\":\"$(dev_ip "$i" 2)\"}" \
+			> "$T/post.code"
+		grep -q '^20' "$T/post.code" || { echo "FAIL peering $i: HTTP $(cat "$T/post.code") $(head -c 100 "$T/post.out")"; return; }
+		dev=${dev//-/}; echo "tby-${dev:0:12}" >> "$T/devs"
+		NSS+=("tby-${dev:0:12}")   # tabbyd's bind mount reaches /run/netns: removed after the run
+	done
+	who=daemon; wholog=$T/dut.log
+	START=$(date +%s%N)   # configuration written: the daemon starts now
+	ip netns exec "$P-dut" "$B/tabbyd" --node dut --ip 198.19.255.1 --as 64512 --no-fib --hold-time 240 \
+		--control "$T/dut.sock" --log-level warn > "$T/dut.log" 2>&1 &
+	dpid=$!; DPIDS=($dpid); PIDS+=($dpid)
+	if ! wait_for '^ready' "$limit" "$T/gen.out"; then
+		[ "$why" = timeout ] && why="sessions not all up in ${limit} s ($(tail -n 1 "$T/gen.out"))"
+		echo "FAIL $why"; return
+	fi
+	est=$(awk '/^established/ {print $2}' "$T/gen.out")
+	# The devices' namespaces are bound in tabbyd's mount namespace (it runs under ip netns exec).
+	i=0
+	while read -r dev; do
+		nsenter -t "$dpid" -m ip netns exec "$dev" "$B/fibcount" "$m" $((i * m)) > "$T/fib.$i.out" 2>&1 &
+		PIDS+=($!)
+		i=$((i + 1))
+	done < "$T/devs"
+	for i in $(seq 0 $((n - 1))); do
+		wait_for '^ready' 30 "$T/fib.$i.out" || { echo "FAIL fibcount in device $i: $(tail -n 1 "$T/fib.$i.out")"; return; }
+	done
+	touch "$T/go"
+	for i in $(seq 0 $((n - 1))); do
+		if ! wait_for '^done' "$limit" "$T/fib.$i.out"; then
+			have=$(cat "$T"/fib.*.out | awk '$1 == "done" {s += $3} END {print s + 0}')
+			[ "$why" = timeout ] && why="not in the devices' kernels in ${limit} s: $have of $((n * m)) routes (in devices done)"
+			echo "FAIL $why"; return
+		fi
+		t=$(awk '/^done/ {print $2}' "$T/fib.$i.out")
+		[ "$t" -gt "$last" ] && last=$t
+	done
+	t0=$(awk '/^sent/ {print $2}' "$T/gen.out")
+	awk -v c="$last" -v t="$t0" -v e="$est" -v s="$START" -v cpu="$(daemon_cpu)" -v kb="$(daemon_kb VmHWM)" \
+		-v paths=$((n * m)) 'BEGIN{printf "%.3f %.3f %s %.0f %.0f\n", (c - t) / 1e9, (e - s) / 1e9, cpu, kb / 1024, kb * 1024 / paths}'
+}
+
 # The kernel alone, the reference row of a kernel-routes scenario: N x M routes to the
 # same prefixes, via a generator's address, with one `ip -batch` into a fresh namespace.
 # Prints "seconds" or "FAIL reason".
@@ -504,7 +589,7 @@ for fam in $families; do
 	for sc in $scenarios; do
 		nm=${sc%%-*}; mode=plain; [ "$nm" != "$sc" ] && mode=${sc#*-}
 		n=${nm%x*}; m=${nm#*x}
-		case $mode in plain | fib | churn) ;; *) echo "unknown scenario '$sc': NxM, NxM-fib or NxM-churn" >&2; exit 2 ;; esac
+		case $mode in plain | fib | churn | dev) ;; *) echo "unknown scenario '$sc': NxM, NxM-fib, NxM-churn or NxM-dev" >&2; exit 2 ;; esac
 		# The kernel-routes and churn scenarios run for IPv4 only unless asked (BENCH_NEW_V6=1):
 		# the kernel's and the daemons' paths are alike per family, and the hour stays an hour.
 		[ $mode != plain ] && [ $fam = ipv6 ] && [ "${BENCH_NEW_V6:-0}" != 1 ] && continue
@@ -513,6 +598,10 @@ for fam in $families; do
 			if [ $mode = fib ] && [ $d = gobgp ]; then
 				line[$d]=$(printf '| %-15s | %-8s | %s | | | | |' "$sc" "$d" \
 					"n/a: GoBGP has no kernel FIB of its own (only through FRR's zebra)")
+				continue
+			fi
+			if [ $mode = dev ] && [ $d != tabbyd ]; then
+				line[$d]=$(printf '| %-15s | %-8s | %s | | | | |' "$sc" "$d" "n/a: tabbyd's virtual devices")
 				continue
 			fi
 			# Portable bgpd on Linux accepts "fib-update yes" but its kernel interface is a
@@ -524,7 +613,11 @@ for fam in $families; do
 			fi
 			cs=(); es=(); us=(); ks=(); bs=(); fail=""
 			for r in $(seq "$runs"); do
-				run_one "$d" "$n" "$m" "$mode" > "$T/result"   # not $(...): processes and namespaces stay ours
+				if [ $mode = dev ]; then
+					run_dev "$n" "$m" > "$T/result"
+				else
+					run_one "$d" "$n" "$m" "$mode" > "$T/result"   # not $(...): processes and namespaces stay ours
+				fi
 				cleanup
 				read -r a b c k bp < "$T/result"
 				if [ "$a" = FAIL ]; then fail="$(cut -c6- "$T/result") (run $r of $runs)"; break; fi

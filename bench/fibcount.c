@@ -2,10 +2,11 @@
  * fibcount: when did the benchmark's routes reach the kernel? (bench/bgp_bench.sh's
  * kernel-routes scenario runs it in the namespace of the daemon under test.)
  *
- *   fibcount [-6] COUNT
+ *   fibcount [-6] COUNT [FIRST]
  *       follows the namespace's routes of one family (RTM_NEWROUTE/RTM_DELROUTE),
  *       after a first dump, and counts those whose destination is one of the
- *       benchmark's prefixes 0..COUNT-1 (bench/bgpgen/prefixes.h), in any table but
+ *       benchmark's prefixes FIRST..FIRST+COUNT-1 (bench/bgpgen/prefixes.h; FIRST
+ *       is 0 unless given: a device gets one session's share), in any table but
  *       local; prints "ready", "progress COUNT" each second, and "done NS COUNT"
  *       (CLOCK_REALTIME of the message that completed them) once all are there.
  *       If the kernel drops notifications (ENOBUFS) it dumps the table again.
@@ -29,7 +30,7 @@
 
 static struct {
 	int family;
-	uint32_t total, have;
+	uint32_t first, total, have;
 	uint8_t *bits;
 } fc;
 
@@ -85,8 +86,9 @@ route(const struct nlmsghdr *nlh, void *data)
 	p.addr.family = fc.family;
 	p.len = rm->rtm_dst_len;
 	memcpy(p.addr.b, mnl_attr_get_payload(tb[RTA_DST]), alen);
-	if (!bench_prefix_index(&p, &i) || i >= fc.total)
+	if (!bench_prefix_index(&p, &i) || i < fc.first || i - fc.first >= fc.total)
 		return MNL_CB_OK;
+	i -= fc.first;
 	on = nlh->nlmsg_type == RTM_NEWROUTE;
 	if (on == !!(fc.bits[i / 8] & (1u << (i % 8))))
 		return MNL_CB_OK;
@@ -168,10 +170,12 @@ main(int argc, char **argv)
 		fc.family = AF_INET6, argv++, argc--;
 	if (mode == 1)
 		return batch(argc, argv) == 2 ? (fputs("usage: fibcount batch [-6] COUNT VIA\n", stderr), 2) : 0;
-	if (argc != 1 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
-		fputs("usage: fibcount [-6] COUNT | fibcount batch [-6] COUNT VIA\n", stderr);
+	if (argc < 1 || argc > 2 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
+		fputs("usage: fibcount [-6] COUNT [FIRST] | fibcount batch [-6] COUNT VIA\n", stderr);
 		return 2;
 	}
+	if (argc == 2)
+		fc.first = (uint32_t)strtoul(argv[1], NULL, 10);
 	fc.bits = calloc(fc.total / 8 + 1, 1);
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (fc.bits == NULL || nl == NULL)

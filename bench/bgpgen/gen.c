@@ -261,6 +261,8 @@ bgpgen_gen(int family, int argc, char **argv)
 	uint32_t m = (uint32_t)strtoul(argv[4], NULL, 10);
 	uint32_t per = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 10;
 	const char *gofile = argv[5], *par = getenv("BGPGEN_PARALLEL"), *ch = getenv("BGPGEN_CHURN");
+	const char *st = getenv("BGPGEN_STEP");
+	uint32_t step = st ? (uint32_t)strtoul(st, NULL, 10) : 0;
 	uint32_t every = ch ? (uint32_t)strtoul(ch, NULL, 10) : 0, nchurn = 0;
 	char churnfile[4096];
 	struct stream *streams, *churns;
@@ -288,10 +290,12 @@ bgpgen_gen(int family, int argc, char **argv)
 	if (streams == NULL || churns == NULL || g.conns == NULL || g.queue == NULL || g.ep < 0)
 		die("setup failed");
 	for (int s = 0; s < g.n; s++) {
-		struct addr local = addr_plus(&base, (uint32_t)s);
+		/* With a step, session s is from base + s x step to PEER + s x step (a link each). */
+		struct addr local = addr_plus(&base, step ? (uint32_t)s * step : (uint32_t)s);
+		struct addr remote = step ? addr_plus(&peer, (uint32_t)s * step) : peer;
 
 		/* BGP identifiers 198.19.0.1 up: unique, never the daemon's */
-		conn_init(&g.conns[s], &local, &peer, first_as + (uint32_t)s, 0xc6130001u + (uint32_t)s);
+		conn_init(&g.conns[s], &local, &remote, first_as + (uint32_t)s, 0xc6130001u + (uint32_t)s);
 		g.conns[s].index = s;
 		g.conns[s].on_msg = on_msg;
 		g.queue[g.q_len++] = s;

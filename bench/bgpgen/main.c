@@ -13,6 +13,8 @@
  *       index is a multiple of K is withdrawn, then announced again with the
  *       community 64999:1 instead of its own; once everything is written and
  *       GOFILE.churn exists it prints "churn NS" and sends that ("churn-flushed NS").
+ *       With $BGPGEN_STEP = K session s goes from LOCAL_BASE + s x K to PEER + s x K
+ *       (one link, one peer per session: the benchmark's virtual devices).
  *   bgpgen sink [-6] LOCAL PEER AS N M
  *       one session to PEER that receives; maps every prefix back to its index
  *       and prints "up NS", "progress COUNT" each second, "done NS COUNT" when all
