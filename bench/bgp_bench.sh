@@ -8,11 +8,13 @@
 #                the last route is in the kernel table), plus a reference row for the
 #                kernel alone (ip -batch); NxM-churn: after NxM converged, every 10th
 #                prefix is withdrawn and announced again with another community
-#                (converged = the sink has them all again, with the new one);
+#                (converged = the sink has them all again, with the new one); NxM-dev
+#                (tabbyd only): N virtual devices with one peering of M prefixes each
+#                (converged = all in the devices' kernel tables);
 #                default "1x1000000 10x100000 50x100000 200x500 1000x100 1x1000000-fib
-#                1x1000000-churn"
-#     FAMILIES   default "ipv4 ipv6" (the -fib and -churn scenarios: IPv4 only unless
-#                BENCH_NEW_V6=1)
+#                1x1000000-churn 1x100000-fib 100x1000-dev"
+#     FAMILIES   default "ipv4 ipv6" (the -fib, -churn and -dev scenarios: IPv4 only
+#                unless BENCH_NEW_V6=1 for -fib and -churn)
 #   BENCH_RUNS (3) runs per cell, median with min and max; BENCH_TIMEOUT (300) seconds
 #   a run may take to converge; BENCH_OUT=FILE also writes the tables there, and the
 #   chart (gnuplot, SVG) next to it as FILE with .svg (or BENCH_CHART=FILE.svg);
@@ -33,7 +35,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=${BENCH_QUICK:-0}
 daemons=${1:-"tabbyd bird frr gobgp openbgpd"}
-scenarios=${2:-"1x1000000 10x100000 50x100000 200x500 1000x100 1x1000000-fib 1x1000000-churn"}
+scenarios=${2:-"1x1000000 10x100000 50x100000 200x500 1000x100 1x1000000-fib 1x1000000-churn 1x100000-fib 100x1000-dev"}
 families=${3:-$([ "$quick" = 1 ] && echo ipv4 || echo "ipv4 ipv6")}
 runs=${BENCH_RUNS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 limit=${BENCH_TIMEOUT:-300}
@@ -592,7 +594,7 @@ for fam in $families; do
 		case $mode in plain | fib | churn | dev) ;; *) echo "unknown scenario '$sc': NxM, NxM-fib, NxM-churn or NxM-dev" >&2; exit 2 ;; esac
 		# The kernel-routes and churn scenarios run for IPv4 only unless asked (BENCH_NEW_V6=1):
 		# the kernel's and the daemons' paths are alike per family, and the hour stays an hour.
-		[ $mode != plain ] && [ $fam = ipv6 ] && [ "${BENCH_NEW_V6:-0}" != 1 ] && continue
+		[ $mode != plain ] && [ $fam = ipv6 ] && { [ "${BENCH_NEW_V6:-0}" != 1 ] || [ $mode = dev ]; } && continue
 		declare -A conv=() line=() mem=()
 		for d in $daemons; do
 			if [ $mode = fib ] && [ $d = gobgp ]; then
