@@ -80,7 +80,8 @@ route(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(*rm), route_attr, tb);
 	if (tb[RTA_TABLE] != NULL)
 		table = mnl_attr_get_u32(tb[RTA_TABLE]);
-	if (table == RT_TABLE_LOCAL || tb[RTA_DST] == NULL || mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+	if (table == RT_TABLE_LOCAL || tb[RTA_DST] == NULL ||
+	    mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
 		return MNL_CB_OK;
 	memset(&p, 0, sizeof(p));
 	p.addr.family = fc.family;
@@ -168,8 +169,13 @@ main(int argc, char **argv)
 		mode = 1, argv++, argc--;
 	if (argc > 0 && strcmp(argv[0], "-6") == 0)
 		fc.family = AF_INET6, argv++, argc--;
-	if (mode == 1)
-		return batch(argc, argv) == 2 ? (fputs("usage: fibcount batch [-6] COUNT VIA\n", stderr), 2) : 0;
+	if (mode == 1) {
+		int rc = batch(argc, argv);
+
+		if (rc == 2)
+			fputs("usage: fibcount batch [-6] COUNT VIA\n", stderr);
+		return rc;
+	}
 	if (argc < 1 || argc > 2 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
 		fputs("usage: fibcount [-6] COUNT [FIRST] | fibcount batch [-6] COUNT VIA\n", stderr);
 		return 2;
