@@ -38,11 +38,13 @@ run:
 	scripts/deps run
 	@if [ -t 0 ]; then bash -mc 'scripts/run' ; else scripts/run; fi
 
-# The BGP benchmark: tabbyd, BIRD, FRR and GoBGP side by side (about an hour); the
-# table is printed and kept in build/bgp-bench.txt.
+# The BGP benchmark: tabbyd, BIRD, FRR, GoBGP and OpenBGPD side by side (about 90
+# minutes; BENCH_QUICK=1 for one run each, IPv4 only); the table is printed and kept in
+# build/bgp-bench.txt, its chart in build/bgp-bench.svg and docs/bgp-bench.svg (the README's).
 bench-bgp:
 	scripts/deps bench
 	BENCH_OUT=$(BUILD)/bgp-bench.txt bench/bgp_bench.sh
+	cp $(BUILD)/bgp-bench.svg docs/bgp-bench.svg
 
 golden-regen: all
 	tests/golden/run --regen

@@ -4,6 +4,8 @@
 #include "conn.h"
 
 #define KEEPALIVE_EVERY_NS (30 * 1000000000LL)
+/* The community a churned route is announced again with (64999:1), $BGPGEN_CHURN. */
+#define BGPGEN_CHURN_COMMUNITY 0xfde70001u
 #define RETRY_AFTER_NS (50 * 1000000LL)   /* the daemon may not listen yet */
 
 /* argv after "gen" / "sink" and the optional -6. */

@@ -27,11 +27,15 @@ stream_room(struct stream *st, size_t n)
 		die("out of memory encoding UPDATEs");
 }
 
-/* Attribute set number k of session s: AS path of 2-6 4-octet ASNs, some MED, a community. */
+/*
+ * Attribute set number k of session s: AS path of 2-6 4-octet ASNs, some MED, a
+ * community. A churned route carries BGPGEN_CHURN_COMMUNITY instead (a
+ * transitive attribute the daemon passes on: MED would stop at its eBGP border).
+ */
 static void
-attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct addr *nh)
+attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct addr *nh, bool churn)
 {
-	uint32_t hops = 2 + set % 5, comm = 0xfde80000u | (set & 0xffff);
+	uint32_t hops = 2 + set % 5, comm = churn ? BGPGEN_CHURN_COMMUNITY : 0xfde80000u | (set & 0xffff);
 	uint8_t path[2 + 4 * 8];
 
 	path[0] = BGP_AS_SEQUENCE;
@@ -44,7 +48,7 @@ attrs_of(struct bgp_attrs *a, uint32_t first_hop, uint32_t set, const struct add
 		path[4 + 4 * h] = (uint8_t)(asn >> 8);
 		path[5 + 4 * h] = (uint8_t)asn;
 	}
-	bgp_attrs_build(a, path, 2 + 4 * hops, &comm, set % 3 == 0);
+	bgp_attrs_build(a, path, 2 + 4 * hops, &comm, churn || set % 3 == 0);
 	a->next_hop = *nh;   /* IPv6: MP_REACH carries it */
 	if (addr_is_v4(nh))
 		a->has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
@@ -69,7 +73,7 @@ encode_session(struct stream *st, int family, uint32_t s, uint32_t as, uint32_t 
 		struct bgp_attrs attrs;
 		size_t done = 0, nw, na;
 
-		attrs_of(&attrs, as, (i / per) % 997, nh);
+		attrs_of(&attrs, as, (i / per) % 997, nh, false);
 		for (uint32_t j = 0; j < k; j++)
 			bench_prefix(family, s * m + i + j, &pfx[j]);
 		while (done < k) {
@@ -87,6 +91,58 @@ encode_session(struct stream *st, int family, uint32_t s, uint32_t as, uint32_t 
 		bgp_attrs_free(&attrs);
 	}
 	free(pfx);
+}
+
+/*
+ * Session s's churn: its prefixes whose global index is a multiple of EVERY are
+ * withdrawn (full UPDATEs of withdrawals), then announced again carrying the churn
+ * community, PER to an attribute set. Returns how many.
+ */
+static uint32_t
+encode_churn(struct stream *st, int family, uint32_t s, uint32_t as, uint32_t m, uint32_t per,
+	     uint32_t every, const struct addr *nh)
+{
+	struct bgp_encode_ctx ectx = {.as4 = true, .ebgp = true};
+	struct prefix *pfx = calloc(m / every + 1, sizeof(*pfx));
+	uint32_t n = 0;
+	size_t done = 0, nw, na;
+
+	if (pfx == NULL)
+		die("out of memory");
+	for (uint64_t g = (uint64_t)s * m; g < (uint64_t)(s + 1) * m; g++)
+		if (g % every == 0)
+			bench_prefix(family, (uint32_t)g, &pfx[n++]);
+	while (done < n) {
+		struct wr w;
+
+		stream_room(st, BGP_MAX_LEN);
+		w = wr_init(st->p + st->len, BGP_MAX_LEN);
+		bgp_update_encode(&w, BGP_MAX_LEN, pfx + done, n - done, NULL, 0, NULL, &ectx, &nw, &na);
+		if (w.overflow || nw == 0)
+			die("could not encode a withdrawal");
+		st->len += w.len;
+		done += nw;
+	}
+	for (uint32_t i = 0; i < n; i += per) {
+		uint32_t k = n - i < per ? n - i : per;
+		struct bgp_attrs attrs;
+
+		attrs_of(&attrs, as, (i / per) % 997, nh, true);
+		for (done = 0; done < k; done += na) {
+			struct wr w;
+
+			stream_room(st, BGP_MAX_LEN);
+			w = wr_init(st->p + st->len, BGP_MAX_LEN);
+			bgp_update_encode(&w, BGP_MAX_LEN, NULL, 0, pfx + i + done, k - done, &attrs, &ectx,
+					  &nw, &na);
+			if (w.overflow || na == 0)
+				die("could not encode an UPDATE");
+			st->len += w.len;
+		}
+		bgp_attrs_free(&attrs);
+	}
+	free(pfx);
+	return n;
 }
 
 /* UPDATEs the daemon sent back to generators (it should send none; End-of-RIB aside). */
@@ -204,9 +260,14 @@ bgpgen_gen(int family, int argc, char **argv)
 	uint32_t first_as = (uint32_t)strtoul(argv[3], NULL, 10);
 	uint32_t m = (uint32_t)strtoul(argv[4], NULL, 10);
 	uint32_t per = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 10;
-	const char *gofile = argv[5], *par = getenv("BGPGEN_PARALLEL");
-	struct stream *streams;
+	const char *gofile = argv[5], *par = getenv("BGPGEN_PARALLEL"), *ch = getenv("BGPGEN_CHURN");
+	const char *st = getenv("BGPGEN_STEP");
+	uint32_t step = st ? (uint32_t)strtoul(st, NULL, 10) : 0;
+	uint32_t every = ch ? (uint32_t)strtoul(ch, NULL, 10) : 0, nchurn = 0;
+	char churnfile[4096];
+	struct stream *streams, *churns;
 	size_t total = 0;
+	bool churned = false;
 	long long last_up = 0, t0;
 	int drained = 0;
 	uint64_t told = 0;
@@ -220,22 +281,32 @@ bgpgen_gen(int family, int argc, char **argv)
 	if ((uint64_t)g.n * m > UINT32_MAX - 65536)
 		die("N x M too large");
 	streams = calloc((size_t)g.n, sizeof(*streams));
+	churns = calloc((size_t)g.n, sizeof(*churns));
+	if ((size_t)snprintf(churnfile, sizeof(churnfile), "%s.churn", gofile) >= sizeof(churnfile))
+		die("GOFILE name too long");
 	g.conns = calloc((size_t)g.n, sizeof(*g.conns));
 	g.queue = calloc((size_t)g.n, sizeof(*g.queue));
 	g.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (streams == NULL || g.conns == NULL || g.queue == NULL || g.ep < 0)
+	if (streams == NULL || churns == NULL || g.conns == NULL || g.queue == NULL || g.ep < 0)
 		die("setup failed");
 	for (int s = 0; s < g.n; s++) {
-		struct addr local = addr_plus(&base, (uint32_t)s);
+		/* With a step, session s is from base + s x step to PEER + s x step (a link each). */
+		struct addr local = addr_plus(&base, step ? (uint32_t)s * step : (uint32_t)s);
+		struct addr remote = step ? addr_plus(&peer, (uint32_t)s * step) : peer;
 
 		/* BGP identifiers 198.19.0.1 up: unique, never the daemon's */
-		conn_init(&g.conns[s], &local, &peer, first_as + (uint32_t)s, 0xc6130001u + (uint32_t)s);
+		conn_init(&g.conns[s], &local, &remote, first_as + (uint32_t)s, 0xc6130001u + (uint32_t)s);
 		g.conns[s].index = s;
 		g.conns[s].on_msg = on_msg;
 		g.queue[g.q_len++] = s;
 		encode_session(&streams[s], family, (uint32_t)s, first_as + (uint32_t)s, m, per, &local);
 		total += streams[s].len;
+		if (every > 0)
+			nchurn += encode_churn(&churns[s], family, (uint32_t)s, first_as + (uint32_t)s, m, per,
+					       every, &local);
 	}
+	if (every > 0)
+		say("churn-prefixes %u", nchurn);
 	say("encoded %zu bytes", total);
 	g.last_ka = now_ns();
 	while (g.up < g.n) {
@@ -255,13 +326,22 @@ bgpgen_gen(int family, int argc, char **argv)
 		if (conn_send(&g.conns[s], streams[s].p, streams[s].len) != 0)
 			lost(&g.conns[s]);
 	for (;;) {
-		poll_once(&g, drained < g.n ? 50 : 1000, false);
+		poll_once(&g, drained < g.n || (every > 0 && !churned) ? 20 : 1000, false);
 		if (drained < g.n) {
 			drained = 0;
 			for (int s = 0; s < g.n; s++)
 				drained += conn_drained(&g.conns[s]);
 			if (drained == g.n)
-				say("flushed %lld", now_ns());
+				say("%s %lld", churned ? "churn-flushed" : "flushed", now_ns());
+		}
+		/* The churn: once everything is written and the runner says so. */
+		if (every > 0 && !churned && drained == g.n && access(churnfile, F_OK) == 0) {
+			churned = true;
+			drained = 0;
+			say("churn %lld", now_ns());
+			for (int s = 0; s < g.n; s++)
+				if (conn_send(&g.conns[s], churns[s].p, churns[s].len) != 0)
+					lost(&g.conns[s]);
 		}
 		if (returned != told) {
 			told = returned;

@@ -9,11 +9,22 @@
  *       "ready", waits for GOFILE to exist, prints "sent NS" and sends everything,
  *       "flushed NS" once written; then keeps the sessions up ("returned COUNT"
  *       if the daemon sends UPDATEs back, which it should not).
+ *       With $BGPGEN_CHURN = K it also encodes, first, a churn: every prefix whose
+ *       index is a multiple of K is withdrawn, then announced again with the
+ *       community 64999:1 instead of its own; once everything is written and
+ *       GOFILE.churn exists it prints "churn NS" and sends that ("churn-flushed NS").
+ *       With $BGPGEN_STEP = K session s goes from LOCAL_BASE + s x K to PEER + s x K
+ *       (one link, one peer per session: the benchmark's virtual devices).
  *   bgpgen sink [-6] LOCAL PEER AS N M
  *       one session to PEER that receives; maps every prefix back to its index
  *       and prints "up NS", "progress COUNT" each second, "done NS COUNT" when all
  *       N x M prefixes are in, then, after 2 s without UPDATEs, "final seen=...
  *       unexpected=... duplicate=... withdrawn=... malformed=...".
+ *       With $BGPGEN_CHURN = K it then follows the churn: withdrawals take prefixes
+ *       away, and "churned NS" says all N x M are there again, every multiple of K
+ *       with the community 64999:1 (the final line then waits for it and ends with
+ *       " churned=COUNT"; a churned prefix without the community, or any other with
+ *       it, is a stale/unexpected one).
  *
  * Times are CLOCK_REALTIME in nanoseconds, so the runner can compare the two.
  */

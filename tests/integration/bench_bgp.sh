@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The BGP benchmark instrument itself (bench/bgp_bench.sh, bench/bgpgen): a tiny run with
-# all four daemons and both families must give a full table with figures in every row, a
-# run short of memory must say so;
+# The BGP benchmark instrument itself (bench/bgp_bench.sh, bench/bgpgen, bench/fibcount): a
+# tiny run with all five daemons and both families, and the churn, kernel-routes and
+# virtual-device scenarios, must give a full table with figures in every row (or n/a where
+# a daemon cannot) and a chart, a run short of memory must say so;
 # and the sink and generator must catch a daemon that sends what it should not (a prefix
 # that was never generated, routes back to the generators).
 . "$(dirname "$0")/netns.bash"
@@ -9,14 +10,24 @@ trap 'rc=$?; [ $rc = 0 ] || { cat "$T"/*.out "$T"/*.log 2>/dev/null | tail -n 40
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-# 1. The runner: 2 scenarios x 2 families x 4 daemons, every row with figures.
-BENCH_RUNS=1 BENCH_TIMEOUT=60 "$top/bench/bgp_bench.sh" "tabbyd bird frr gobgp" "3x400 30x20" \
-	"ipv4 ipv6" > "$T/table.out"
+# 1. The runner: 2 scenarios x 2 families x 5 daemons, every row with figures; over IPv4
+# also the churn (the sink checks every churned prefix came back with the new community),
+# the kernel-routes scenario (n/a for GoBGP and OpenBGPD, and the kernel's reference row)
+# and virtual devices (tabbyd only); and the chart.
+BENCH_RUNS=1 BENCH_TIMEOUT=60 BENCH_CHART="$T/chart.svg" "$top/bench/bgp_bench.sh" "tabbyd bird frr gobgp openbgpd" \
+	"3x400 30x20 3x400-churn 1x300-fib 3x100-dev" "ipv4 ipv6" > "$T/table.out"
 cat "$T/table.out"
-rows=$(grep -cE '^\| (3x400|30x20) ' "$T/table.out")
+rows=$(grep -cE '^\| (3x400|30x20|3x400-churn|1x300-fib|3x100-dev) ' "$T/table.out")
 num='\| +[0-9.]+ +'
-good=$(grep -cE "^\\| (3x400|30x20) +\\| (tabbyd|bird|frr|gobgp) +\\| [0-9.]+ \\([0-9.]+-[0-9.]+\\) +$num$num$num$num\\| [0-9.]+x, [0-9.]+x \\|\$" "$T/table.out")
-[ "$rows" = 16 ] && [ "$good" = 16 ] || die "expected 16 rows with figures, got $rows rows, $good with figures"
+figures="\\| [0-9.]+ \\([0-9.]+-[0-9.]+\\) +$num$num$num$num\\|"
+good=$(grep -cE "^\\| (3x400|30x20|3x400-churn) +\\| (tabbyd|bird|frr|gobgp|openbgpd) +$figures [0-9.]+x, [0-9.]+x \\|\$" "$T/table.out")
+fib=$(grep -cE "^\\| 1x300-fib +\\| (tabbyd|bird|frr) +$figures [0-9.]+x, [0-9.]+x \\|\$" "$T/table.out")
+na=$(grep -cE '^\| (1x300-fib +\| (gobgp|openbgpd)|3x100-dev +\| (bird|frr|gobgp|openbgpd)) +\| n/a: ' "$T/table.out")
+dev=$(grep -cE "^\\| 3x100-dev +\\| tabbyd +$figures +\\|\$" "$T/table.out")
+kernel=$(grep -cE '^\| 1x300-fib +\| kernel +\| [0-9.]+ \(' "$T/table.out")
+[ "$rows" = 36 ] && [ "$good" = 25 ] && [ "$fib" = 3 ] && [ "$na" = 6 ] && [ "$dev" = 1 ] && [ "$kernel" = 1 ] ||
+	die "expected 36 rows: 25+3+1 with figures, 6 n/a, the kernel's; got $rows rows, $good+$fib+$dev with figures, $na n/a, $kernel kernel"
+grep -q '<svg' "$T/chart.svg" || die "no chart"
 
 # A run the machine cannot hold is reported as such (here: a floor above what is free).
 floor=$(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) / 1024 + 100000))

@@ -1,0 +1,223 @@
+/*
+ * fibcount: when did the benchmark's routes reach the kernel? (bench/bgp_bench.sh's
+ * kernel-routes scenario runs it in the namespace of the daemon under test.)
+ *
+ *   fibcount [-6] COUNT [FIRST]
+ *       follows the namespace's routes of one family (RTM_NEWROUTE/RTM_DELROUTE),
+ *       after a first dump, and counts those whose destination is one of the
+ *       benchmark's prefixes FIRST..FIRST+COUNT-1 (bench/bgpgen/prefixes.h; FIRST
+ *       is 0 unless given: a device gets one session's share), in any table but
+ *       local; prints "ready", "progress COUNT" each second, and "done NS COUNT"
+ *       (CLOCK_REALTIME of the message that completed them) once all are there.
+ *       If the kernel drops notifications (ENOBUFS) it dumps the table again.
+ *   fibcount batch [-6] COUNT VIA
+ *       prints an `ip -batch` file adding the same COUNT prefixes via VIA: the
+ *       kernel's own insertion rate, the reference row.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "prefixes.h"
+
+#define RCVBUF (256 * 1024 * 1024)
+
+static struct {
+	int family;
+	uint32_t first, total, have;
+	uint8_t *bits;
+} fc;
+
+static long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void __attribute__((noreturn))
+die(const char *what)
+{
+	fprintf(stderr, "fibcount: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int
+route_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, RTA_MAX) >= 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* One route message: marks or clears its prefix if it is one of ours. */
+static int
+route(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = {0};
+	size_t alen = fc.family == AF_INET ? 4 : 16;
+	uint32_t table = rm->rtm_table, i;
+	struct prefix p;
+	bool on;
+
+	(void)data;
+	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
+		return MNL_CB_OK;
+	if (rm->rtm_family != fc.family || rm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rm), route_attr, tb);
+	if (tb[RTA_TABLE] != NULL)
+		table = mnl_attr_get_u32(tb[RTA_TABLE]);
+	if (table == RT_TABLE_LOCAL || tb[RTA_DST] == NULL ||
+	    mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+		return MNL_CB_OK;
+	memset(&p, 0, sizeof(p));
+	p.addr.family = fc.family;
+	p.len = rm->rtm_dst_len;
+	memcpy(p.addr.b, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (!bench_prefix_index(&p, &i) || i < fc.first || i - fc.first >= fc.total)
+		return MNL_CB_OK;
+	i -= fc.first;
+	on = nlh->nlmsg_type == RTM_NEWROUTE;
+	if (on == !!(fc.bits[i / 8] & (1u << (i % 8))))
+		return MNL_CB_OK;
+	fc.bits[i / 8] ^= (uint8_t)(1u << (i % 8));
+	if (on)
+		fc.have++;
+	else
+		fc.have--;
+	return MNL_CB_OK;
+}
+
+/* A whole dump of the family's routes, on its own socket. */
+static void
+dump(void)
+{
+	static char buf[1 << 20];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rm;
+	unsigned seq = (unsigned)time(NULL), port;
+	ssize_t n;
+	int rc;
+
+	if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		die("netlink");
+	port = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
+	rm->rtm_family = (unsigned char)fc.family;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		die("route dump");
+	do {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			die("route dump");
+		rc = mnl_cb_run(buf, (size_t)n, seq, port, route, NULL);
+	} while (rc > 0);
+	if (rc < 0)
+		die("route dump");
+	mnl_socket_close(nl);
+}
+
+static int
+batch(int argc, char **argv)
+{
+	struct prefix p;
+	char text[PREFIX_STRLEN];
+	uint32_t total;
+
+	if (argc != 2)
+		return 2;
+	total = (uint32_t)strtoul(argv[0], NULL, 10);
+	for (uint32_t i = 0; i < total; i++) {
+		bench_prefix(fc.family, i, &p);
+		prefix_format(&p, text);
+		printf("route add %s via %s\n", text, argv[1]);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char buf[1 << 20];
+	struct mnl_socket *nl;
+	long long last_progress = 0;
+	uint32_t shown = UINT32_MAX;
+	int rcvbuf = RCVBUF, fd, mode = 0;
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+
+	fc.family = AF_INET;
+	argv++, argc--;
+	if (argc > 0 && strcmp(argv[0], "batch") == 0)
+		mode = 1, argv++, argc--;
+	if (argc > 0 && strcmp(argv[0], "-6") == 0)
+		fc.family = AF_INET6, argv++, argc--;
+	if (mode == 1) {
+		int rc = batch(argc, argv);
+
+		if (rc == 2)
+			fputs("usage: fibcount batch [-6] COUNT VIA\n", stderr);
+		return rc;
+	}
+	if (argc < 1 || argc > 2 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
+		fputs("usage: fibcount [-6] COUNT [FIRST] | fibcount batch [-6] COUNT VIA\n", stderr);
+		return 2;
+	}
+	if (argc == 2)
+		fc.first = (uint32_t)strtoul(argv[1], NULL, 10);
+	fc.bits = calloc(fc.total / 8 + 1, 1);
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (fc.bits == NULL || nl == NULL)
+		die("setup");
+	fd = mnl_socket_get_fd(nl);
+	/* Room for a burst of a million notifications; past that, a dump catches up. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (mnl_socket_bind(nl, fc.family == AF_INET ? RTMGRP_IPV4_ROUTE : RTMGRP_IPV6_ROUTE,
+			    MNL_SOCKET_AUTOPID) < 0)
+		die("netlink bind");
+	dump();   /* subscribed first: nothing falls between the dump and the events */
+	printf("ready %u\n", fc.have);
+	fflush(stdout);
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		long long now;
+
+		if (n < 0 && errno == ENOBUFS) {
+			dump();
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			die("netlink receive");
+		} else if (n > 0) {
+			mnl_cb_run(buf, (size_t)n, 0, 0, route, NULL);
+		}
+		now = now_ns();
+		if (fc.have == fc.total) {
+			printf("done %lld %u\n", now, fc.have);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if (now - last_progress >= 1000000000LL && fc.have != shown) {
+			last_progress = now;
+			shown = fc.have;
+			printf("progress %u\n", fc.have);
+			fflush(stdout);
+		}
+	}
+}
