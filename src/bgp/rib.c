@@ -417,13 +417,20 @@ entry_add(struct dest *e, const void *owner)
 	struct rib_dest *d = &e->d;
 	uint16_t n = d->npaths;
 
+	/* One entry per session that holds the prefix: fewer than 65,535 (RIB_NO_BEST). */
+	if (n >= RIB_NO_BEST - 1)
+		fatal("rib: more than %u entries on one destination", RIB_NO_BEST - 2);
+	/*
+	 * The heap array's capacity doubles at every power of two, so a prefix that many
+	 * peers hold costs O(peers) copies in all, not O(peers^2).
+	 */
 	if (n == DEST_INLINE) {
-		struct rib_path *v = xmalloc((n + 1) * sizeof(*v));
+		struct rib_path *v = xmalloc(2 * DEST_INLINE * sizeof(*v));
 
 		memcpy(v, e->inl, sizeof(e->inl));
 		d->paths = v;
-	} else if (n > DEST_INLINE) {
-		d->paths = xrealloc(d->paths, (size_t)(n + 1) * sizeof(*d->paths));
+	} else if (n > DEST_INLINE && (n & (n - 1)) == 0) {
+		d->paths = xrealloc(d->paths, 2 * (size_t)n * sizeof(*d->paths));
 	}
 	d->paths[n] = (struct rib_path){.owner = owner};
 	d->npaths++;
@@ -586,13 +593,20 @@ adj_in_list(const struct adj_in *a, size_t *n)
 	struct adj_in_route *v = xcalloc(a->n ? a->n : 1, sizeof(*v));
 	size_t m = 0;
 
+	/* An empty view (a peer sent nothing, or is sent nothing) costs no walk. */
+	if (a->n == 0)
+		goto done;
 	TABLE_FOREACH(&a->t->dests, it) {
 		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
 		uint16_t k = entry_find(d, a->owner);
 
-		if (k < d->npaths && d->paths[k].adj[a->kind] != NULL && m < a->n)
+		if (k < d->npaths && d->paths[k].adj[a->kind] != NULL) {
 			v[m++] = (struct adj_in_route){.p = d->p, .attr = d->paths[k].adj[a->kind]};
+			if (m == a->n)
+				goto done;
+		}
 	}
+done:
 	*n = m;
 	return v;
 }

@@ -70,6 +70,23 @@ kv_wipe(struct store_kv *kv)
 	store_kv_clear(kv);
 }
 
+/* Frees what the feed drops unused (a replaced snapshot, queued events), secrets wiped. */
+static void
+kvs_discard(struct store_kvs *kvs)
+{
+	for (size_t i = 0; i < kvs->n; i++)
+		kv_wipe(&kvs->v[i]);
+	store_kvs_free(kvs);
+}
+
+static void
+events_discard(struct store_events *evs)
+{
+	for (size_t i = 0; i < evs->n; i++)
+		kv_wipe(&evs->v[i].kv);
+	store_events_free(evs);
+}
+
 /* The index of the first key >= key. */
 static size_t
 lower_bound(const struct mirror *m, const char *key)
@@ -461,10 +478,10 @@ feed_reread(struct store_feed *f, struct err *err)
 		return STORE_ERR;
 	f->next_rev = kvs.rev + 1;
 	pthread_mutex_lock(&f->mu);
-	store_kvs_free(&f->snap);
+	kvs_discard(&f->snap);
 	f->snap = kvs;
 	f->has_snap = true;
-	store_events_free(&f->q);
+	events_discard(&f->q);
 	f->stats.resyncs++;
 	pthread_mutex_unlock(&f->mu);
 	feed_wake(f);
@@ -507,14 +524,14 @@ feed_thread(void *arg)
 		rc = store_watch_next(f->w, &evs, &err);
 		if (rc == STORE_COMPACTED) {
 			log_warnx("store watch: %s; re-reading the configuration", err.msg);
-			store_events_free(&evs);
+			events_discard(&evs);
 			store_watch_close(f->w);
 			f->w = NULL;
 			f->next_rev = 0;
 			continue;
 		}
 		if (rc != STORE_OK) {
-			store_events_free(&evs);
+			events_discard(&evs);
 			feed_failed(f, &b, "cannot read", &err);
 			continue;
 		}
@@ -627,8 +644,8 @@ store_feed_close(struct store_feed *f)
 		close(f->wake_pipe[i]);
 	}
 	pthread_mutex_destroy(&f->mu);
-	store_kvs_free(&f->snap);
-	store_events_free(&f->q);
+	kvs_discard(&f->snap);
+	events_discard(&f->q);
 	free(f->prefix);
 	free(f->skip);
 	free(f);
