@@ -144,8 +144,12 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 	/* Stopping: every session is closing, none is owed anything. */
 	if (ag->stopping)
 		return;
+	/* A peer sent nothing by its policy (--export=none) is not told: with many
+	 * such peers (route collectors, one-way feeds) every change would otherwise be
+	 * listed and judged once per peer. A new policy judges the whole table again. */
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family)
+		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family &&
+		    !policy_rejects_all(s->spec.policy, POLICY_EXPORT, p->addr.family))
 			mark_dirty(s, p);
 	schedule_flush(ag);
 }

@@ -213,6 +213,19 @@ policy_eval(const struct policy *p, enum policy_dir dir, const struct prefix *pf
 	return POLICY_ACCEPT;
 }
 
+bool
+policy_rejects_all(const struct policy *p, enum policy_dir dir, int family)
+{
+	const struct policy_rule *r;
+	int f = fam_index(family);
+
+	if (p == NULL || p->nrules[dir][f] == 0)
+		return false;
+	r = &p->rules[dir][f][0];
+	return r->action == POLICY_REJECT && r->op == POLICY_OP_NONE && !r->has_min &&
+	       !r->has_max && !r->remote_peers && r->iface[0] == '\0';
+}
+
 void
 policy_communities(const struct policy *p, const struct prefix *pfx, struct bgp_attrs *out)
 {

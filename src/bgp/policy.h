@@ -75,6 +75,12 @@ bool policy_rule_match(const struct policy_rule *r, const struct prefix *pfx,
 /* The first matching rule decides; none matching accepts (Calico's default). */
 enum policy_action policy_eval(const struct policy *p, enum policy_dir dir,
 			       const struct prefix *pfx, const struct policy_route *rt);
+/*
+ * Whether every route of this family is rejected in dir (the first rule is an
+ * unconditional Reject, as --export=none makes): such a peer need not be told
+ * of changes at all.
+ */
+bool policy_rejects_all(const struct policy *p, enum policy_dir dir, int family);
 /* Adds the communities of every advert covering pfx to out (a route being sent). */
 void policy_communities(const struct policy *p, const struct prefix *pfx,
 			struct bgp_attrs *out);

@@ -215,7 +215,38 @@ test_reject_all(void **state)
 	assert_int_equal(imp(p, "2001:db8::/32"), POLICY_REJECT);
 	v6 = P("2001:db8::/32");
 	assert_int_equal(policy_eval(p, POLICY_EXPORT, &v6, &own_route), POLICY_ACCEPT);
+	/* Known to reject everything (the agent then skips the peer's change list). */
+	assert_true(policy_rejects_all(p, POLICY_IMPORT, AF_INET));
+	assert_true(policy_rejects_all(p, POLICY_IMPORT, AF_INET6));
+	assert_false(policy_rejects_all(p, POLICY_EXPORT, AF_INET));
+	assert_false(policy_rejects_all(NULL, POLICY_EXPORT, AF_INET));
 	policy_unref(p);
+}
+
+/* A first Reject with any condition, or a first Accept, does not reject everything. */
+static void
+test_rejects_all_conditions(void **state)
+{
+	struct policy *p = policy_new(), *q = policy_new();
+	struct policy_rule in = rule(POLICY_REJECT, POLICY_IN, "198.51.100.0/24");
+	struct policy_rule len = rule(POLICY_REJECT, POLICY_OP_NONE, "0.0.0.0/0");
+	struct policy_rule acc = rule(POLICY_ACCEPT, POLICY_OP_NONE, "0.0.0.0/0");
+
+	(void)state;
+	len.has_max = true;
+	len.max = 24;
+	policy_add_rule(p, POLICY_EXPORT, AF_INET, &in);
+	assert_false(policy_rejects_all(p, POLICY_EXPORT, AF_INET));
+	policy_add_rule(q, POLICY_EXPORT, AF_INET, &len);
+	assert_false(policy_rejects_all(q, POLICY_EXPORT, AF_INET));
+	policy_unref(q);
+	q = policy_new();
+	policy_add_rule(q, POLICY_EXPORT, AF_INET, &acc);
+	policy_reject_all(q, POLICY_EXPORT);
+	assert_false(policy_rejects_all(q, POLICY_EXPORT, AF_INET));
+	assert_true(policy_rejects_all(q, POLICY_EXPORT, AF_INET6));
+	policy_unref(p);
+	policy_unref(q);
 }
 
 static void
@@ -293,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_source_remote_peers),
 		cmocka_unit_test(test_interface),
 		cmocka_unit_test(test_reject_all),
+		cmocka_unit_test(test_rejects_all_conditions),
 		cmocka_unit_test(test_equal_policies),
 		cmocka_unit_test(test_communities),
 	};
