@@ -14,6 +14,7 @@
 
 #include "agent/store_queue.h"
 #include "lib/backoff.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "store/store.h"
 
@@ -39,20 +40,11 @@ struct swr {
 	struct swr_stats stats;      /* under mu */
 };
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A store call that began at t0 ended (ok or not). */
 static void
 timed(struct swr *w, double t0, bool ok)
 {
-	double d = now_mono() - t0;
+	double d = clock_mono() - t0;
 
 	pthread_mutex_lock(&w->mu);
 	w->stats.calls++;
@@ -66,7 +58,7 @@ timed(struct swr *w, double t0, bool ok)
 static void
 failed(struct swr *w, const char *what, const struct err *err)
 {
-	double now = now_mono(), delay = backoff_next(&w->retry, now);
+	double now = clock_mono(), delay = backoff_next(&w->retry, now);
 
 	w->retry_at = now + delay;
 	log_warnx("datastore: %s: %s; status writes wait, retrying in %.1f s", what, err->msg,
@@ -76,7 +68,7 @@ failed(struct swr *w, const char *what, const struct err *err)
 static void
 succeeded(struct swr *w)
 {
-	double was = backoff_reset(&w->retry, now_mono());
+	double was = backoff_reset(&w->retry, clock_mono());
 
 	if (was > 0)
 		log_info("datastore: writing again after %.1f s", was);
@@ -87,7 +79,7 @@ static int
 clear_prefixes(struct swr *w, struct err *err)
 {
 	for (size_t i = 0; i < w->nclear; i++) {
-		double t0 = now_mono();
+		double t0 = clock_mono();
 		bool ok = store_delete_prefix(w->store, w->clear[i], err) != STORE_ERR;
 
 		timed(w, t0, ok);
@@ -112,7 +104,7 @@ write_batch(struct swr *w, struct swq_op *v, size_t n, struct err *err)
 		    .lease = v[i].value && v[i].leased ? w->lease : 0,
 		};
 	}
-	double t0 = now_mono();
+	double t0 = clock_mono();
 	bool ok = store_txn(w->store, &t, NULL, err) == STORE_OK;
 
 	timed(w, t0, ok);
@@ -125,7 +117,7 @@ step(struct swr *w)
 {
 	struct swq_op v[BATCH];
 	struct err err;
-	double t0 = now_mono();
+	double t0 = clock_mono();
 	size_t n;
 	int rc;
 
@@ -147,13 +139,13 @@ step(struct swr *w)
 			return true;
 		}
 		succeeded(w);
-		w->renew_at = now_mono() + w->renew;
+		w->renew_at = clock_mono() + w->renew;
 		pthread_mutex_lock(&w->mu);
 		swq_repend_leased(w->q);
 		pthread_mutex_unlock(&w->mu);
 		return true;
 	}
-	if (now_mono() >= w->renew_at) {
+	if (clock_mono() >= w->renew_at) {
 		rc = store_lease_keepalive(w->store, w->lease, &err);
 		timed(w, t0, rc == STORE_OK || rc == STORE_NOTFOUND);
 		if (rc == STORE_NOTFOUND) {
@@ -164,7 +156,7 @@ step(struct swr *w)
 			failed(w, "renewing the status lease", &err);
 		} else {
 			succeeded(w);
-			w->renew_at = now_mono() + w->renew;
+			w->renew_at = clock_mono() + w->renew;
 		}
 		return true;
 	}
@@ -189,7 +181,7 @@ step(struct swr *w)
 static void
 wait_until(struct swr *w, double until)
 {
-	double d = until - now_mono();
+	double d = until - clock_mono();
 	struct timespec ts;
 
 	if (d <= 0)
@@ -213,7 +205,7 @@ run(void *arg)
 	while (!w->stopping) {
 		bool worked;
 
-		if (w->retry_at > now_mono()) {
+		if (w->retry_at > clock_mono()) {
 			wait_until(w, w->retry_at);
 			continue;
 		}
@@ -286,7 +278,7 @@ swr_get_stats(struct swr *w, struct swr_stats *out)
 void
 swr_stop(struct swr *w, double wait_s)
 {
-	double deadline = now_mono() + wait_s;
+	double deadline = clock_mono() + wait_s;
 	struct err err;
 
 	if (w == NULL)
@@ -297,7 +289,7 @@ swr_stop(struct swr *w, double wait_s)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	/* The thread is gone: what is left is ours to finish, for a bounded time. */
-	while (w->lease != 0 && swq_pending(w->q) > 0 && now_mono() < deadline) {
+	while (w->lease != 0 && swq_pending(w->q) > 0 && clock_mono() < deadline) {
 		w->retry_at = 0;
 		w->renew_at = deadline;
 		if (!step(w))

@@ -128,7 +128,6 @@ bool api_media_type_is(const char *header, const char *type);
 /* limit.c: failed client authentications, per address and per client and address. */
 bool api_limit_allow(const char *peer, const char *client_id, int *retry_after);
 void api_limit_fail(const char *peer, const char *client_id);
-double api_monotonic(void);  /* seconds, CLOCK_MONOTONIC */
 
 /* metrics.c: what /metrics shows; every function is safe from any thread. */
 /* One answered request: target as sent (only its path is looked at), its latency. */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define PEER_BURST 20     /* failures an address may have in a row... */
@@ -30,15 +31,6 @@ struct entry {
 static struct entry *chains[CHAINS];
 static size_t entries;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-double
-api_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned
 hash(const char *s)
@@ -118,7 +110,7 @@ bool
 api_limit_allow(const char *peer, const char *client_id, int *retry_after)
 {
 	char pk[80], ck[160];
-	double now = api_monotonic(), wait = 0;
+	double now = clock_mono(), wait = 0;
 	struct entry *e;
 
 	keys(peer, client_id, pk, sizeof(pk), ck, sizeof(ck));
@@ -139,7 +131,7 @@ void
 api_limit_fail(const char *peer, const char *client_id)
 {
 	char pk[80], ck[160];
-	double now = api_monotonic();
+	double now = clock_mono();
 	struct entry *e;
 
 	api_metrics_auth_failure(false);

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/server.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 /*
@@ -72,7 +73,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	static double window;
 	static unsigned shown, dropped;
 	char msg[256];
-	double now = api_monotonic();
+	double now = clock_mono();
 	size_t n;
 
 	(void)cls;
@@ -108,7 +109,7 @@ set_deadline(struct api_server *srv, struct MHD_Connection *conn, unsigned secs)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&srv->lock);
-	w->deadline = secs ? api_monotonic() + secs : 0;
+	w->deadline = secs ? clock_mono() + secs : 0;
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -125,7 +126,7 @@ conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 
 		w = xcalloc(1, sizeof(*w));
 		w->fd = ci ? ci->connect_fd : -1;
-		w->deadline = api_monotonic() + srv->conf.header_timeout;
+		w->deadline = clock_mono() + srv->conf.header_timeout;
 		pthread_mutex_lock(&srv->lock);
 		w->next = srv->watched;
 		if (w->next)
@@ -161,7 +162,7 @@ reaper(void *arg)
 
 	pthread_mutex_lock(&srv->lock);
 	while (!srv->stopping) {
-		double now = api_monotonic();
+		double now = clock_mono();
 		unsigned closed = 0;
 
 		for (struct watch *w = srv->watched; w; w = w->next)
@@ -194,7 +195,7 @@ respond(struct MHD_Connection *conn, const struct pending *p, const char *method
 	enum MHD_Result rc;
 	char retry[16];
 
-	api_metrics_request(method, p->target, r->status, api_monotonic() - p->t0);
+	api_metrics_request(method, p->target, r->status, clock_mono() - p->t0);
 	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, "Content-Type",
 				r->body ? r->content_type : "application/json");
@@ -231,7 +232,7 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)cls;
 	(void)conn;
 	p->target = xstrdup(uri);
-	p->t0 = api_monotonic();
+	p->t0 = clock_mono();
 	if ((qm = strchr(uri, '?')) != NULL)
 		qm[1] = '\0';
 	return p;

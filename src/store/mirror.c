@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/backoff.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 /* The longest one datastore call on the feed's thread waits (bounds closing, too). */
@@ -393,15 +394,6 @@ struct store_feed {
 	struct store_feed_stats stats;
 };
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 feed_wake(struct store_feed *f)
 {
@@ -428,7 +420,7 @@ feed_wait(struct store_feed *f, int fd, int ms)
 static void
 feed_failed(struct store_feed *f, struct backoff *b, const char *what, const struct err *err)
 {
-	double d = backoff_next(b, mono_now());
+	double d = backoff_next(b, clock_mono());
 
 	pthread_mutex_lock(&f->mu);
 	f->stats.errors++;
@@ -443,7 +435,7 @@ feed_failed(struct store_feed *f, struct backoff *b, const char *what, const str
 static void
 feed_ok(struct store_feed *f, struct backoff *b)
 {
-	double was = backoff_reset(b, mono_now());
+	double was = backoff_reset(b, clock_mono());
 
 	if (was > 0) {
 		log_info("store watch: working again after %.1f s", was);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "lib/clock.h"
 
 static void
 decodes(const char *in, bool plus, const char *want)
@@ -162,12 +163,12 @@ static double
 finish(struct api_resp *r)
 {
 	struct api_check *c = r->check;
-	double t0 = api_monotonic(), took;
+	double t0 = clock_mono(), took;
 
 	assert_non_null(c);
 	assert_null(r->doc);
 	api_check_run(c);
-	took = api_monotonic() - t0;
+	took = clock_mono() - t0;
 	api_token_finish(c, r);
 	api_check_free(c);
 	return took;
