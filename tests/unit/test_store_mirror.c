@@ -24,12 +24,13 @@
 #include "etcd_cluster.h"
 #include "store/mirror.h"
 #include "store/store.h"
+#include "tmp_store.h"
 
 static const char *mode = "sqlite";
 static struct etcd_cluster cluster;
 
 struct fx {
-	char dir[64];
+	char dir[TMP_DIR_LEN];
 	char url[300];
 	struct store *s;
 };
@@ -40,8 +41,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct err err;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tabby-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmp_dir_make(f->dir) != 0)
 		return -1;
 	if (strcmp(mode, "sqlite") == 0)
 		snprintf(f->url, sizeof(f->url), "sqlite:%s/t.db", f->dir);
@@ -63,11 +63,8 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (tmp_store_close(f->s, f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;
