@@ -120,6 +120,7 @@ struct conn {
 	enum bgp_gr_down down_how;
 	uint8_t down_code, down_subcode;
 	bool quiet;                  /* closing for a restart: no NOTIFICATION (RFC 4724) */
+	bool notified;               /* a NOTIFICATION was sent on fd (linger.c closes it) */
 };
 
 /* A prefix judged for a peer and waiting for room: its attribute set, or NULL to withdraw. */
@@ -239,11 +240,21 @@ struct agent {
 	ev_timer defer_timer;
 	ev_tstamp defer_started;
 	struct backoff reconcile_retry;  /* a read failed: when to try again */
+	struct lingering *lingers;      /* ended connections waiting for the peer to close */
 };
+
+/* linger.c: a connection ended with a NOTIFICATION is closed once the peer closes it */
+void linger_start(struct agent *ag, int fd, const struct device *dev, const struct addr *remote);
+/* true: s is started (session_go) when the peer's old connection is closed */
+bool linger_defer(struct agent *ag, struct session *s);
+void linger_forget(struct agent *ag, const struct session *s);
+void linger_close_all(struct agent *ag);
 
 /* session.c */
 struct session *session_new(struct agent *ag, const struct peer_spec *spec);
 void session_start(struct session *s);
+/* Starts its connection (session_start does, unless an old one to the peer lingers). */
+void session_go(struct session *s);
 /* Closes with a Cease of the given subcode (RFC 4486) and frees the session. */
 void session_free(struct session *s, uint8_t cease_subcode, const char *why);
 /*

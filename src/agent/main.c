@@ -530,6 +530,7 @@ main(int argc, char **argv)
 	notify_send("READY=1");
 	ev_run(ag.loop, 0);
 
+	linger_close_all(&ag);
 	ev_io_stop(ag.loop, &ag.feed_io);
 	ev_timer_stop(ag.loop, &ag.reconcile_timer);
 	reconcile_stop(&ag);

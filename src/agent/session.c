@@ -60,6 +60,12 @@ peer_str(const struct session *s)
 	return buf;
 }
 
+static size_t
+conn_pending(const struct conn *c)
+{
+	return c->wlen - c->woff;
+}
+
 static void
 conn_close_fd(struct conn *c)
 {
@@ -69,9 +75,13 @@ conn_close_fd(struct conn *c)
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->send_hold);
 	c->want_write = false;
-	if (c->fd >= 0)
+	/* Ended with a NOTIFICATION that went out whole: closed once the peer closes. */
+	if (c->fd >= 0 && c->notified && conn_pending(c) == 0)
+		linger_start(c->s->ag, c->fd, c->s->dev, &c->s->spec.remote);
+	else if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->notified = false;
 	c->rlen = c->woff = c->wlen = 0;
 	c->connecting = false;
 	c->have_open = false;
@@ -86,12 +96,6 @@ conn_attach(struct conn *c, int fd, bool outgoing)
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);
 	ev_io_start(c->s->ag->loop, &c->rio);
-}
-
-static size_t
-conn_pending(const struct conn *c)
-{
-	return c->wlen - c->woff;
 }
 
 static ev_tstamp
@@ -269,6 +273,7 @@ send_notif(struct conn *c, const struct bgp_notif *given)
 	c->s->n.notifs_out++;
 	c->s->n.notifs_out_code[NOTIF_SLOT(n->code)]++;
 	conn_send(c, &w);
+	c->notified = c->fd >= 0;
 }
 
 /* Starts our connection attempt; an immediate outcome comes back as an event. */
@@ -948,6 +953,16 @@ session_start(struct session *s)
 		 s->spec.password[0] ? ", TCP MD5" : "");
 	if (s->spec.password[0])
 		listen_md5_update(s->ag, s->dev, &s->spec.remote, s->spec.password);
+	if (linger_defer(s->ag, s)) {
+		log_debug("peer %s: starts once the peer has closed the old connection", peer_str(s));
+		return;
+	}
+	session_go(s);
+}
+
+void
+session_go(struct session *s)
+{
 	conn_simple_event(s->conn[0], FSM_EV_MANUAL_START, NULL);
 	session_settle(s);
 }
@@ -993,6 +1008,7 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 		s->conn[i] = NULL;
 	}
 	ev_timer_stop(s->ag->loop, &s->gr_timer);
+	linger_forget(ag, s);
 	if (s->spec.password[0])
 		listen_md5_update(s->ag, s->dev, &s->spec.remote, "");
 	routes_session_down(s, false);

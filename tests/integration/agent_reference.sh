@@ -3,6 +3,8 @@
 # 192.0.2.10 (AS 64555). `tabbyctl bgp peer add 192.0.2.10 as 64555` brings the session
 # up on both sides within 5 s; `tabbyctl bgp peer remove 192.0.2.10` makes BIRD report a
 # Cease (Peer de-configured) and the session is gone. SIGTERM closes with RFC 9003 text.
+# A changed AS restarts the session only once BIRD has read the old one's Cease (linger.c):
+# connecting at once made BIRD reset the old connection unread, about one run in ten.
 . "$(dirname "$0")/netns.bash"
 trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
 set -e
