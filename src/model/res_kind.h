@@ -24,7 +24,7 @@ struct res_found {
 
 struct res_list {
 	struct res_found *v;
-	size_t n;
+	size_t n, cap;    /* v grows by doubling: an apply of N resources scans N times */
 };
 
 /* How a spec field is checked, and how it is stored. */

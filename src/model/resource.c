@@ -79,7 +79,10 @@ res_list_add(struct res_list *l, const char *name, const struct store_kv *kv)
 		json_decref(o);
 		return;
 	}
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
 	f = &l->v[l->n++];
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(f->key, sizeof(f->key), "%s", kv->key);
