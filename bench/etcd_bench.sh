@@ -127,6 +127,7 @@ step 2 && for ds in $dss; do
 		echo "$(((tst - t1) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/agent-$name"
 		echo "$(((t1 - t0) / 1000))" | awk '{ print $1 / 1000 }' >> "$T/ctl-$name"
 	done
+	echo "$name: slowest ten (ms): $(sort -n "$T/lat-$name" | tail -n 10 | tr "\n" " ")"
 	echo "$name: add -> starting p50 $(pct 50 < "$T/lat-$name") ms, p99 $(pct 99 < "$T/lat-$name") ms" \
 		"(the tabbyctl add itself: p50 $(pct 50 < "$T/ctl-$name") ms; from its return: p50" \
 		"$(pct 50 < "$T/agent-$name") ms, p99 $(pct 99 < "$T/agent-$name") ms); RSS $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/$tpid/status)"

@@ -4,6 +4,7 @@
  * while a collision (RFC 4271 §6.8) is being resolved.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,20 @@ conn_connect(struct conn *c, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * RFC 4271 §10: the ConnectRetry and Keepalive timers run for a random 75-100 % of their
+ * time. Sessions started together (10,000 peers configured at once) otherwise retry and
+ * send KEEPALIVEs in step: a burst of 10,000 connects every 5 s that a configuration
+ * change arriving then waits behind.
+ */
+static ev_tstamp
+jittered(enum fsm_timer t, uint32_t seconds)
+{
+	if (t != FSM_TIMER_CONNECT_RETRY && t != FSM_TIMER_KEEPALIVE)
+		return (ev_tstamp)seconds;
+	return seconds * (0.75 + 0.25 * randombytes_uniform(1001) / 1000.);
+}
+
 static void
 conn_apply(struct conn *c, const struct fsm_actions *a)
 {
@@ -338,7 +353,7 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			break;
 		case FSM_ACT_TIMER_START:
 			ev_timer_stop(loop, t);
-			ev_timer_set(t, (ev_tstamp)x->seconds, 0.);
+			ev_timer_set(t, jittered(x->timer, x->seconds), 0.);
 			ev_timer_start(loop, t);
 			break;
 		case FSM_ACT_TIMER_STOP:
