@@ -43,6 +43,10 @@ struct mirror {
 	uint64_t gen;
 	struct tracker *track;
 	size_t ntrack;
+	/* The keys changed since store_mirror_journal_take; journal_all: it cannot tell. */
+	char *journal[STORE_JOURNAL_MAX];
+	size_t njournal;
+	bool journal_all;
 };
 
 static const struct store_ops mirror_ops;
@@ -119,12 +123,53 @@ kv_cmp(const void *a, const void *b)
 	return strcmp(((const struct store_kv *)a)->key, ((const struct store_kv *)b)->key);
 }
 
+static void
+journal_clear(struct mirror *m, bool all)
+{
+	for (size_t i = 0; i < m->njournal; i++)
+		free(m->journal[i]);
+	m->njournal = 0;
+	m->journal_all = all;
+}
+
+static void
+journal_add(struct mirror *m, const char *key)
+{
+	if (m->journal_all)
+		return;
+	if (m->njournal == STORE_JOURNAL_MAX)
+		journal_clear(m, true);
+	else
+		m->journal[m->njournal++] = xstrdup(key);
+}
+
+void
+store_mirror_journal_take(struct store *s, struct store_journal *out)
+{
+	struct mirror *m = as_mirror(s);
+
+	memcpy(out->keys, m->journal, m->njournal * sizeof(*out->keys));
+	out->n = m->njournal;
+	out->all = m->journal_all;
+	m->njournal = 0;
+	m->journal_all = false;
+}
+
+void
+store_journal_free(struct store_journal *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		free(j->keys[i]);
+	j->n = 0;
+}
+
 struct store *
 store_mirror_new(const char *skip)
 {
 	struct mirror *m = xcalloc(1, sizeof(*m));
 
 	m->base.ops = &mirror_ops;
+	m->journal_all = true;
 	if (skip != NULL) {
 		m->skip = xstrdup(skip);
 		m->nskip = strlen(skip);
@@ -158,6 +203,7 @@ store_mirror_load(struct store *s, struct store_kvs *kvs)
 	}
 	m->snap_rev = m->rev = kvs->rev;
 	m->gen++;
+	journal_clear(m, true);
 	for (size_t i = 0; i < m->ntrack; i++)
 		m->track[i].changes++;
 	memset(kvs, 0, sizeof(*kvs));
@@ -189,6 +235,7 @@ apply_one(struct mirror *m, struct store_event *ev)
 	for (size_t t = 0; t < m->ntrack; t++)
 		if (strncmp(kv->key, m->track[t].prefix, m->track[t].len) == 0)
 			m->track[t].changes++;
+	journal_add(m, kv->key);
 	if (ev->type == STORE_EVENT_DELETE) {
 		kv_wipe(&m->v[i]);
 		memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
@@ -302,6 +349,7 @@ mirror_close(struct store *s)
 	struct mirror *m = as_mirror(s);
 
 	mirror_clear(m);
+	journal_clear(m, true);
 	free(m->v);
 	free(m->skip);
 	for (size_t i = 0; i < m->ntrack; i++)

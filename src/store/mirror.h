@@ -47,6 +47,20 @@ uint64_t store_mirror_generation(const struct store *m);
 int store_mirror_track(struct store *m, const char *prefix);
 uint64_t store_mirror_changes(const struct store *m, int id);
 
+/*
+ * The keys changed since the last take (a reader looks at those alone), at most
+ * STORE_JOURNAL_MAX; all is set when it cannot tell which: a load replaced the contents,
+ * more keys changed, or nothing was taken yet. out owns the keys: store_journal_free.
+ */
+#define STORE_JOURNAL_MAX 64
+struct store_journal {
+	char *keys[STORE_JOURNAL_MAX];
+	size_t n;
+	bool all;
+};
+void store_mirror_journal_take(struct store *m, struct store_journal *out);
+void store_journal_free(struct store_journal *j);
+
 struct store_feed;
 
 struct store_feed_stats {

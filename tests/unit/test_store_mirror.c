@@ -288,6 +288,56 @@ test_feed_compacted_rereads(void **state)
 	store_close(m);
 }
 
+/* The journal: the keys events changed since the last take; "all" after a load or too many. */
+static void
+test_journal(void **state)
+{
+	struct store *m = store_mirror_new("/t/status/");
+	struct store_kvs snap = {0};
+	struct store_events evs = {0};
+	struct store_journal j;
+	char key[64];
+
+	(void)state;
+	store_mirror_journal_take(m, &j);
+	assert_true(j.all);   /* nothing taken yet: anything may have changed */
+	kv_add(&snap, "/t/a", "1", 4);
+	snap.rev = 10;
+	store_mirror_load(m, &snap);
+	store_mirror_journal_take(m, &j);
+	assert_true(j.all);   /* a load replaced everything */
+	store_mirror_journal_take(m, &j);
+	assert_false(j.all);
+	assert_int_equal(j.n, 0);
+
+	ev_add(&evs, STORE_EVENT_PUT, "/t/b", "2", 11);
+	ev_add(&evs, STORE_EVENT_DELETE, "/t/a", NULL, 12);
+	ev_add(&evs, STORE_EVENT_PUT, "/t/status/n1", "s", 13);   /* skipped: not kept */
+	ev_add(&evs, STORE_EVENT_DELETE, "/t/zz", NULL, 14);      /* nothing there: no change */
+	ev_add(&evs, STORE_EVENT_PUT, "/t/b", "2", 9);            /* in the snapshot already */
+	store_mirror_apply(m, &evs);
+	store_mirror_journal_take(m, &j);
+	assert_false(j.all);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.keys[0], "/t/b");
+	assert_string_equal(j.keys[1], "/t/a");
+	store_journal_free(&j);
+	store_mirror_journal_take(m, &j);
+	assert_int_equal(j.n, 0);
+
+	/* One key more than the journal holds: it can no longer tell which. */
+	for (int i = 0; i <= STORE_JOURNAL_MAX; i++) {
+		snprintf(key, sizeof(key), "/t/k%03d", i);
+		ev_add(&evs, STORE_EVENT_PUT, key, "v", 20 + i);
+	}
+	store_mirror_apply(m, &evs);
+	store_mirror_journal_take(m, &j);
+	assert_true(j.all);
+	assert_int_equal(j.n, 0);
+	store_events_free(&evs);
+	store_close(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -295,6 +345,7 @@ main(int argc, char **argv)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_events_applied),
+	    cmocka_unit_test(test_journal),
 	    T(test_feed_follows),
 	    T(test_feed_compacted_rereads),
 	};
