@@ -454,6 +454,25 @@ peer_options(struct store *s, json_t *o, struct bgp_peer *p)
 	peer_filters(o, p);
 }
 
+/* One stored peer of a family; false (logged) if its value is not one. */
+static bool
+peer_from_kv(struct store *s, const struct store_kv *kv, int family, struct bgp_peer *p)
+{
+	json_t *o = parse_object(kv);
+
+	if (o == NULL)
+		return false;
+	memset(p, 0, sizeof(*p));
+	if (!json_addr(o, "ip", family, &p->ip) || !json_asn(o, "as_num", &p->as_num)) {
+		log_warnx("ignoring malformed peer at %s", kv->key);
+		json_decref(o);
+		return false;
+	}
+	peer_options(s, o, p);
+	json_decref(o);
+	return true;
+}
+
 static int
 peer_list_family(struct store *s, const char *node, int family, struct bgp_peers *out,
 		 struct err *err)
@@ -466,23 +485,32 @@ peer_list_family(struct store *s, const char *node, int family, struct bgp_peers
 	if ((rc = store_range(s, dir.s, &kvs, err)) != STORE_OK)
 		return rc;
 	out->v = xrealloc(out->v, (out->n + kvs.n) * sizeof(*out->v));
-	for (size_t i = 0; i < kvs.n; i++) {
-		struct bgp_peer *p = &out->v[out->n];
-		json_t *o = parse_object(&kvs.v[i]);
-
-		if (o == NULL)
-			continue;
-		memset(p, 0, sizeof(*p));
-		if (!json_addr(o, "ip", family, &p->ip) || !json_asn(o, "as_num", &p->as_num)) {
-			log_warnx("ignoring malformed peer at %s", kvs.v[i].key);
-			json_decref(o);
-			continue;
-		}
-		peer_options(s, o, p);
-		json_decref(o);
-		out->n++;
-	}
+	for (size_t i = 0; i < kvs.n; i++)
+		if (peer_from_kv(s, &kvs.v[i], family, &out->v[out->n]))
+			out->n++;
 	store_kvs_free(&kvs);
+	return STORE_OK;
+}
+
+int
+bgpconf_peer_get(struct store *s, const char *node, const struct addr *ip, struct bgp_peers *out,
+		 struct err *err)
+{
+	struct store_kv kv;
+	struct key k;
+	int rc;
+
+	if (check_node(node, err) != STORE_OK)
+		return STORE_ERR;
+	key_peer(&k, node, ip);
+	if ((rc = store_get(s, k.s, &kv, err)) == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	if (peer_from_kv(s, &kv, ip->family, &out->v[out->n]))
+		out->n++;
+	store_kv_clear(&kv);
 	return STORE_OK;
 }
 

@@ -114,6 +114,9 @@ int bgpconf_peer_remove(struct store *s, const char *node, const struct addr *ip
 			struct err *err);
 int bgpconf_peer_list(struct store *s, const char *node, int family, struct bgp_peers *out,
 		      struct err *err);
+/* Appends the peer stored at ip (node NULL: the global one) to out, if there is one. */
+int bgpconf_peer_get(struct store *s, const char *node, const struct addr *ip, struct bgp_peers *out,
+		     struct err *err);
 void bgp_peers_free(struct bgp_peers *p);
 /* The BGPPeers chosen by selectors, by name; malformed ones are logged and skipped. */
 int bgpconf_selpeer_list(struct store *s, struct bgp_selpeers *out, struct err *err);

@@ -126,3 +126,32 @@ key_host_node(const char *key, char *buf, size_t len)
 	buf[n] = '\0';
 	return 0;
 }
+
+int
+key_peer_parse(const char *key, char *node, size_t len, struct addr *ip)
+{
+	static const char global[] = KEY_ROOT "bgp/global/";
+	const char *rest;
+	int family;
+
+	if (strncmp(key, global, strlen(global)) == 0) {
+		node[0] = '\0';
+		rest = key + strlen(global);
+	} else if (key_host_node(key, node, len) == 0) {
+		rest = key + strlen(KEY_HOSTS) + strlen(node);
+		if (strncmp(rest, "/bgp/", 5) != 0)
+			return -1;
+		rest += 5;
+	} else {
+		return -1;
+	}
+	if (strncmp(rest, "peer_v4/", 8) == 0)
+		family = AF_INET;
+	else if (strncmp(rest, "peer_v6/", 8) == 0)
+		family = AF_INET6;
+	else
+		return -1;
+	if (addr_parse(rest + 8, ip) != 0 || ip->family != family)
+		return -1;
+	return 0;
+}

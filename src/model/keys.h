@@ -43,5 +43,7 @@ void key_host_bgpconfig(struct key *k, const char *node);
 
 /* The node name in a key under KEY_HOSTS, copied into buf; -1 if it is not one. */
 int key_host_node(const char *key, char *buf, size_t len);
+/* A peer's key (key_peer): its node (empty for a global peer) and address; -1 if not one. */
+int key_peer_parse(const char *key, char *node, size_t len, struct addr *ip);
 
 #endif

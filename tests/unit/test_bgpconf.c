@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "model/bgpconf.h"
+#include "model/keys.h"
 #include "tmp_store.h"
 
 struct fx {
@@ -334,6 +335,51 @@ test_max_restart_time(void **state)
 	assert_int_equal(g.mesh_max_restart_time, 90);
 }
 
+/* One peer by address (reconcile's pass over changed peers), and its key read back. */
+static void
+test_peer_get_and_key(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_peer p = peer("2001:db8::7", 64590), v4 = peer("192.0.2.1", 1);
+	struct bgp_peers got = {0};
+	struct key k;
+	struct addr ip;
+	struct err err;
+	char node[NODE_NAME_MAX + 1], a[ADDR_STRLEN];
+
+	assert_int_equal(bgpconf_peer_put(f->s, "n1", &p, &err), STORE_OK);
+	assert_int_equal(bgpconf_peer_get(f->s, "n1", &p.ip, &got, &err), STORE_OK);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v[0].as_num, 64590);
+	/* Not there (globally; another address): nothing appended, no error. */
+	assert_int_equal(bgpconf_peer_get(f->s, NULL, &p.ip, &got, &err), STORE_OK);
+	assert_int_equal(bgpconf_peer_get(f->s, "n1", &v4.ip, &got, &err), STORE_OK);
+	assert_int_equal(got.n, 1);
+	bgp_peers_free(&got);
+
+	key_peer(&k, "n1", &p.ip);
+	assert_int_equal(key_peer_parse(k.s, node, sizeof(node), &ip), 0);
+	assert_string_equal(node, "n1");
+	addr_format(&ip, a);
+	assert_string_equal(a, "2001:db8::7");
+	key_peer(&k, NULL, &v4.ip);
+	assert_int_equal(key_peer_parse(k.s, node, sizeof(node), &ip), 0);
+	assert_string_equal(node, "");
+	addr_format(&ip, a);
+	assert_string_equal(a, "192.0.2.1");
+	/* Not peers: other keys of a node, the global configuration, a family mismatch. */
+	assert_int_equal(key_peer_parse("/tabby/v1/host/n1/config", node, sizeof(node), &ip), -1);
+	assert_int_equal(key_peer_parse("/tabby/v1/host/n1/bgp/prefix/192.0.2.0-24", node,
+					sizeof(node), &ip),
+			 -1);
+	assert_int_equal(key_peer_parse(KEY_GLOBAL_CONFIG, node, sizeof(node), &ip), -1);
+	assert_int_equal(key_peer_parse("/tabby/v1/bgp/global/peer_v4/2001:db8::1", node,
+					sizeof(node), &ip),
+			 -1);
+	assert_int_equal(key_peer_parse("/tabby/v1/bgp/global/peer_v4/", node, sizeof(node), &ip),
+			 -1);
+}
+
 int
 main(void)
 {
@@ -343,6 +389,7 @@ main(void)
 		T(test_peer_validation),             T(test_malformed_values_skipped),
 		T(test_hosts),                       T(test_prefixes),
 		T(test_max_prefixes),                T(test_max_restart_time),
+		T(test_peer_get_and_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
