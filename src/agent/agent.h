@@ -173,6 +173,7 @@ struct session {
 	uint32_t max_prefixes_hold;  /* the last back-off after the limit was passed, seconds */
 	time_t max_prefixes_last;    /* when the limit was last passed */
 	struct session *next;
+	struct session *hnext;       /* the next in its slot of the agent's session index */
 };
 
 struct agent_config {
@@ -205,6 +206,8 @@ struct agent {
 	struct swr *writer;          /* status writes, off the loop (store_writer.h) */
 	time_t started;
 	struct session *sessions;
+	struct session **sindex;     /* the sessions by device and remote address (session.c) */
+	size_t sindex_cap, nsessions;
 	struct rib *rib;
 	struct loc_rib *loc;
 	struct fib *fib;
@@ -265,7 +268,8 @@ void session_free(struct session *s, uint8_t cease_subcode, const char *why);
  */
 void session_free_restart(struct session *s);
 void session_accept(struct session *s, int fd);
-/* The session with remote in a routing instance (dev NULL: the node's). */
+void session_index_free(struct agent *ag);
+/* The session with remote in a routing instance (dev NULL: the node's); one probe. */
 struct session *session_find(struct agent *ag, const struct device *dev,
 			     const struct addr *remote);
 const char *peer_type_name(enum peer_type t);

@@ -12,7 +12,9 @@
 #include "agent/agent.h"
 #include "lib/log.h"
 #include "model/bgpfilter.h"
+#include "model/keys.h"
 #include "model/peers.h"
+#include "store/mirror.h"
 
 /*
  * At most one pass per this long: a change after a quiet spell is applied at once,
@@ -44,6 +46,7 @@ struct reconcile_cache {
 	 * allocator would cost a page fault every 4 KiB, every pass. */
 	struct peer_wants wants;
 	struct specs sp;
+	bool need_full;              /* the last pass failed: the next one looks at everything */
 };
 
 /*
@@ -100,6 +103,74 @@ memo_free(struct policy_memo *m)
 	for (size_t i = 0; i < m->n; i++)
 		policy_unref(m->v[i].policy);
 	m->n = 0;
+}
+
+/*
+ * The peer addresses a pass looks at when only peers changed since the last one (global
+ * peers, or this node's): a change then costs the same with 10 peers or 10,000.
+ */
+struct delta {
+	struct addr v[STORE_JOURNAL_MAX];
+	size_t n;
+};
+
+/*
+ * Fills d from the keys changed since the last pass, and says whether they allow a pass
+ * over those addresses alone: not after a re-read or a failed pass, nor when anything
+ * but a peer changed, nor on a node with API peerings (whose addresses are checked
+ * against every configured peer's). Another node's peers do not concern this one.
+ */
+static bool
+delta_of(struct agent *ag, struct delta *d)
+{
+	struct store_journal j;
+	bool ok;
+
+	store_mirror_journal_take(ag->view, &j);
+	ok = !j.all && !cache_of(ag)->need_full && ag->napi == 0;
+	d->n = 0;
+	for (size_t i = 0; ok && i < j.n; i++) {
+		char node[NODE_NAME_MAX + 1];
+		struct addr ip;
+		size_t k = 0;
+
+		if (key_peer_parse(j.keys[i], node, sizeof(node), &ip) != 0) {
+			ok = false;
+			break;
+		}
+		if (node[0] != '\0' && strcmp(node, ag->cfg.node) != 0)
+			continue;
+		while (k < d->n && addr_cmp(&d->v[k], &ip) != 0)
+			k++;
+		if (k == d->n)
+			d->v[d->n++] = ip;
+	}
+	store_journal_free(&j);
+	return ok;
+}
+
+static bool
+in_delta(const struct delta *d, const struct addr *ip)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (addr_cmp(&d->v[i], ip) == 0)
+			return true;
+	return false;
+}
+
+/* The node's (node) or the global (NULL) peers at the delta's addresses. */
+static int
+delta_peers(struct agent *ag, const char *node, const struct delta *d, struct bgp_peers *out,
+	    struct err *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < d->n; i++) {
+		if (bgpconf_peer_get(ag->view, node, &d->v[i], out, err) != STORE_OK) {
+			bgp_peers_free(out);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static uint64_t
@@ -242,13 +313,16 @@ dedupe(struct specs *sp)
 	sp->n = out;
 }
 
-/* Reads everything a node's sessions depend on. */
+/*
+ * Reads everything a node's sessions depend on: the specs of all its peers, or with d,
+ * of the peers at d's addresses (the same specs, computed from just their peers).
+ */
 static int
-desired(struct agent *ag, struct specs *sp, struct err *err)
+desired(struct agent *ag, const struct delta *d, struct specs *sp, struct err *err)
 {
 	struct bgp_global g;
 	struct host_configs hosts;
-	struct bgp_peers node_peers;
+	struct bgp_peers node_peers, global_d = {0};
 	const struct bgp_peers *global;
 	struct policy_memo memo = {0};
 	struct bgp_selpeers selpeers;
@@ -266,10 +340,14 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 		return -1;
 	if (bgpconf_host_list(ag->view, &hosts, err) != STORE_OK)
 		return -1;
-	if (bgpconf_peer_list(ag->view, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
+	if (d != NULL ? delta_peers(ag, ag->cfg.node, d, &node_peers, err) != 0
+		      : bgpconf_peer_list(ag->view, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
 		goto out_hosts;
-	if (global_peers(ag, &global, err) != 0)
+	if (d != NULL ? delta_peers(ag, NULL, d, &global_d, err) != 0
+		      : global_peers(ag, &global, err) != 0)
 		goto out_node;
+	if (d != NULL)
+		global = &global_d;
 	if (bgpconf_selpeer_list(ag->view, &selpeers, err) != STORE_OK)
 		goto out_global;
 	if (bgpfilter_read(ag->view, ag->cfg.node, &fs, err) != STORE_OK) {
@@ -289,6 +367,9 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	for (size_t i = 0; i < wants.n; i++) {
 		const struct bgp_peer *p = &wants.v[i].peer;
 
+		/* The mesh and selectors are computed whole; their other addresses are not ours. */
+		if (d != NULL && !in_delta(d, &p->ip))
+			continue;
 		add_spec(sp, &self, local_as, &p->ip, p->as_num, p->port,
 			 wants.v[i].src == PEER_SRC_MESH ? NULL : p, p->max_prefixes,
 			 types[wants.v[i].src], &fs, p, &memo);
@@ -299,11 +380,12 @@ desired(struct agent *ag, struct specs *sp, struct err *err)
 	bgp_selpeers_free(&selpeers);
 	dedupe(sp);
 	/* API peerings last: one naming a configured peer's address is an error, not merged. */
-	if (peerings_want(ag, &sp->v, &sp->n, &sp->cap, err) != 0)
+	if (d == NULL && peerings_want(ag, &sp->v, &sp->n, &sp->cap, err) != 0)
 		goto out_global;
 	sort_specs(sp);
 	rc = 0;
 out_global:
+	bgp_peers_free(&global_d);
 out_node:
 	bgp_peers_free(&node_peers);
 out_hosts:
@@ -352,90 +434,136 @@ retry_later(struct agent *ag, const char *keeping, const struct err *err)
 	ev_timer_start(ag->loop, &ag->reconcile_timer);
 }
 
+/* Brings a running session in line with the spec wanted for its peer. */
+static void
+session_update(struct agent *ag, struct session *s, const struct peer_spec *want)
+{
+	if (!same_session(&s->spec, want)) {
+		/* RFC 4486: Other Configuration Change; then start afresh. */
+		session_free(s, BGP_CEASE_CONFIG_CHANGE, NULL);
+		session_start(session_new(ag, want));
+		return;
+	}
+	if (s->spec.type != want->type || s->spec.generation != want->generation) {
+		/* Only where it came from (or a no-op PUT) changed: not disturbed. */
+		s->spec.type = want->type;
+		s->spec.generation = want->generation;
+		snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", want->peering);
+		status_session(s);
+	}
+	/* A new restart time is announced in the next OPEN: no reason to reset now. */
+	s->spec.restart_time = want->restart_time;
+	/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
+	if (s->spec.max_prefixes != want->max_prefixes)
+		session_set_max_prefixes(s, want->max_prefixes);
+	/* So does a new policy: the routes are judged again, the session stays up. */
+	if (!policy_equal(s->spec.policy, want->policy)) {
+		policy_unref(s->spec.policy);
+		s->spec.policy = policy_ref(want->policy);
+		routes_policy_changed(s);
+	}
+}
+
+/* Every session against the specs (sorted): the ones not wanted go, the missing start. */
+static void
+apply_all(struct agent *ag, const struct specs *sp)
+{
+	bool *matched = xcalloc(sp->n ? sp->n : 1, sizeof(*matched));
+	struct session *s, *next;
+
+	for (s = ag->sessions; s; s = next) {
+		const struct peer_spec *want;
+
+		next = s->next;
+		/* No peers wanted: sp->v is NULL, which bsearch must not be given (UBSan). */
+		want = sp->n == 0 ? NULL
+				  : bsearch(&s->spec, sp->v, sp->n, sizeof(*sp->v), spec_remote_cmp);
+		if (want == NULL) {
+			/* RFC 4486: Peer De-configured. */
+			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
+			continue;
+		}
+		matched[want - sp->v] = true;
+		session_update(ag, s, want);
+	}
+	for (size_t i = 0; i < sp->n; i++)
+		if (!matched[i])
+			session_start(session_new(ag, &sp->v[i]));
+	free(matched);
+}
+
+/* The sessions at d's addresses against their specs (the node's own, no device's). */
+static void
+apply_delta(struct agent *ag, const struct delta *d, const struct specs *sp)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct session *s = session_find(ag, NULL, &d->v[i]);
+		const struct peer_spec *want = NULL;
+
+		for (size_t j = 0; j < sp->n && want == NULL; j++)
+			if (addr_cmp(&sp->v[j].remote, &d->v[i]) == 0)
+				want = &sp->v[j];
+		if (s != NULL && want == NULL)
+			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
+		else if (s == NULL && want != NULL)
+			session_start(session_new(ag, want));
+		else if (s != NULL)
+			session_update(ag, s, want);
+	}
+}
+
 void
 reconcile(struct agent *ag)
 {
 	struct specs sp;
 	struct node_prefixes prefixes;
-	struct session *s, *next;
+	struct delta d;
 	struct err err;
-	bool *matched;
 	double was, started;
 	size_t wanted;
+	bool partial;
 
 	if (ag->stopping)
 		return;
 	ag->reconciled = ev_now(ag->loop);
 	started = ev_time();
-	/* The prefixes this node originates. */
-	if (bgpconf_prefix_list(ag->view, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
-		retry_later(ag, "the originated prefixes and the current sessions", &err);
-		return;
+	partial = delta_of(ag, &d);
+	cache_of(ag)->need_full = true;  /* until this pass has done its work */
+	/* The prefixes this node originates (a pass over some peers: they did not change). */
+	if (!partial) {
+		if (bgpconf_prefix_list(ag->view, ag->cfg.node, 0, &prefixes, &err) != STORE_OK) {
+			retry_later(ag, "the originated prefixes and the current sessions", &err);
+			return;
+		}
+		routes_originate(ag, &prefixes);
+		node_prefixes_free(&prefixes);
 	}
-	routes_originate(ag, &prefixes);
-	node_prefixes_free(&prefixes);
-	sp = cache_of(ag)->sp;
+	sp = ag->rc->sp;
 	sp.n = 0;
-	if (desired(ag, &sp, &err) != 0) {
+	if ((!partial || d.n > 0) && desired(ag, partial ? &d : NULL, &sp, &err) != 0) {
 		retry_later(ag, "the current sessions", &err);
 		specs_clear(ag, &sp);
 		return;
 	}
 	if ((was = backoff_reset(&ag->reconcile_retry, ev_now(ag->loop))) > 0)
 		log_info("reconcile: the datastore reads again after %.1f s", was);
-	matched = xcalloc(sp.n ? sp.n : 1, sizeof(*matched));
-	for (s = ag->sessions; s; s = next) {
-		const struct peer_spec *want;
-		size_t i;
-
-		next = s->next;
-		/* No peers wanted: sp.v is NULL, which bsearch must not be given (UBSan). */
-		want = sp.n == 0 ? NULL
-				 : bsearch(&s->spec, sp.v, sp.n, sizeof(*sp.v), spec_remote_cmp);
-		if (want == NULL) {
-			/* RFC 4486: Peer De-configured. */
-			session_free(s, BGP_CEASE_PEER_DECONFIGURED, NULL);
-			continue;
-		}
-		i = (size_t)(want - sp.v);
-		matched[i] = true;
-		if (!same_session(&s->spec, &sp.v[i])) {
-			/* RFC 4486: Other Configuration Change; then start afresh. */
-			session_free(s, BGP_CEASE_CONFIG_CHANGE, NULL);
-			session_start(session_new(ag, &sp.v[i]));
-			continue;
-		}
-		if (s->spec.type != sp.v[i].type || s->spec.generation != sp.v[i].generation) {
-			/* Only where it came from (or a no-op PUT) changed: not disturbed. */
-			s->spec.type = sp.v[i].type;
-			s->spec.generation = sp.v[i].generation;
-			snprintf(s->spec.peering, sizeof(s->spec.peering), "%s", sp.v[i].peering);
-			status_session(s);
-		}
-		/* A new restart time is announced in the next OPEN: no reason to reset now. */
-		s->spec.restart_time = sp.v[i].restart_time;
-		/* A new limit applies in place, without a restart (as BIRD reconfigures one). */
-		if (s->spec.max_prefixes != sp.v[i].max_prefixes)
-			session_set_max_prefixes(s, sp.v[i].max_prefixes);
-		/* So does a new policy: the routes are judged again, the session stays up. */
-		if (!policy_equal(s->spec.policy, sp.v[i].policy)) {
-			policy_unref(s->spec.policy);
-			s->spec.policy = policy_ref(sp.v[i].policy);
-			routes_policy_changed(s);
-		}
-	}
-	for (size_t i = 0; i < sp.n; i++)
-		if (!matched[i])
-			session_start(session_new(ag, &sp.v[i]));
-	free(matched);
+	if (partial)
+		apply_delta(ag, &d, &sp);
+	else
+		apply_all(ag, &sp);
+	ag->rc->need_full = false;
 	wanted = sp.n;
 	specs_clear(ag, &sp);
 	peerings_settle(ag);
 	devices_settle(ag);
 	/* A peer gone from the configuration is no longer waited for. */
 	routes_defer_check(ag);
-	log_debug("reconcile: %zu sessions wanted, %.1f ms", wanted,
-		  (ev_time() - started) * 1e3);
+	if (partial)
+		log_debug("reconcile: %zu changed peer addresses, %zu sessions wanted there, %.1f ms",
+			  d.n, wanted, (ev_time() - started) * 1e3);
+	else
+		log_debug("reconcile: %zu sessions wanted, %.1f ms", wanted,
+			  (ev_time() - started) * 1e3);
 }
 
 static void

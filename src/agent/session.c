@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include "agent/agent.h"
 #include "agent/sock.h"
 #include "lib/log.h"
+/* Inlined: the hash of a fixed-size key compiles to a few multiplications. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
 /*
@@ -941,6 +945,84 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/*
+ * The session index: every accepted connection and every changed peer finds its session
+ * in one probe instead of a walk over all of them (10,000 peers connecting at once made
+ * that walk quadratic). Chained through hnext, one slot per session at most; the seed is
+ * random, as the addresses come from tenants too.
+ */
+static uint64_t index_seed;
+
+static struct session **
+index_slot(const struct agent *ag, const struct device *dev, const struct addr *remote)
+{
+	uint64_t h = XXH3_64bits_withSeed(remote->b, sizeof(remote->b),
+					  index_seed ^ (uint64_t)(uintptr_t)dev ^
+						  (uint64_t)remote->family);
+
+	return &ag->sindex[h & (ag->sindex_cap - 1)];
+}
+
+static void
+index_grow(struct agent *ag)
+{
+	struct session **old = ag->sindex;
+	size_t n = ag->sindex_cap;
+
+	if (index_seed == 0)
+		randombytes_buf(&index_seed, sizeof(index_seed));
+	ag->sindex_cap = n ? 2 * n : 64;
+	ag->sindex = xcalloc(ag->sindex_cap, sizeof(*ag->sindex));
+	for (size_t i = 0; i < n; i++) {
+		struct session *s, *next;
+
+		for (s = old[i]; s; s = next) {
+			struct session **slot = index_slot(ag, s->dev, &s->spec.remote);
+
+			next = s->hnext;
+			s->hnext = *slot;
+			*slot = s;
+		}
+	}
+	free(old);
+}
+
+static void
+index_add(struct session *s)
+{
+	struct agent *ag = s->ag;
+	struct session **slot;
+
+	if (ag->nsessions >= ag->sindex_cap)
+		index_grow(ag);
+	slot = index_slot(ag, s->dev, &s->spec.remote);
+	s->hnext = *slot;
+	*slot = s;
+	ag->nsessions++;
+}
+
+static void
+index_remove(struct session *s)
+{
+	struct agent *ag = s->ag;
+
+	for (struct session **pp = index_slot(ag, s->dev, &s->spec.remote); *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			ag->nsessions--;
+			return;
+		}
+	}
+}
+
+void
+session_index_free(struct agent *ag)
+{
+	free(ag->sindex);
+	ag->sindex = NULL;
+	ag->sindex_cap = ag->nsessions = 0;
+}
+
 struct session *
 session_new(struct agent *ag, const struct peer_spec *spec)
 {
@@ -957,6 +1039,7 @@ session_new(struct agent *ag, const struct peer_spec *spec)
 	s->gr_timer.data = s;
 	s->next = ag->sessions;
 	ag->sessions = s;
+	index_add(s);
 	return s;
 }
 
@@ -1035,6 +1118,7 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 			break;
 		}
 	}
+	index_remove(s);
 	policy_unref(s->spec.policy);
 	free(s);
 	routes_defer_check(ag);
@@ -1063,7 +1147,9 @@ session_free_restart(struct session *s)
 struct session *
 session_find(struct agent *ag, const struct device *dev, const struct addr *remote)
 {
-	for (struct session *s = ag->sessions; s; s = s->next)
+	if (ag->sindex_cap == 0)
+		return NULL;
+	for (struct session *s = *index_slot(ag, dev, remote); s; s = s->hnext)
 		if (s->dev == dev && addr_cmp(&s->spec.remote, remote) == 0)
 			return s;
 	return NULL;

@@ -42,6 +42,13 @@ before=$(transitions)
 "$TABBYCTL" bgp peer add 2001:db8::99 as 64999
 "$TABBYCTL" node prefix add 203.0.113.0/24 --node=node1
 "$TABBYCTL" bgp peer add 192.0.2.10 as 64555
+# The same peer configured for the node too: it is the node's (precedence), then global again.
+"$TABBYCTL" node bgp peer add 192.0.2.10 as 64555 --node=node1
+wait_until 5 "the node-specific peer takes precedence" bash -c \
+	"'$TABBYCTL' status --node=node1 | grep -qE '^\| 192\.0\.2\.10 +\| node specific +\| up '"
+"$TABBYCTL" node bgp peer remove 192.0.2.10 --node=node1
+wait_until 5 "the global peer again" bash -c \
+	"'$TABBYCTL' status --node=node1 | grep -qE '^\| 192\.0\.2\.10 +\| global +\| up '"
 sleep 1
 [ "$(transitions | head -1)" = "$(echo "$before" | head -1)" ] || { echo "session was disturbed"; exit 1; }
 bird_up bird tabby
