@@ -243,7 +243,8 @@ struct agent {
 	ev_timer defer_timer;
 	ev_tstamp defer_started;
 	struct backoff reconcile_retry;  /* a read failed: when to try again */
-	struct lingering *lingers;      /* ended connections waiting for the peer to close */
+	struct lingering *lingers;   /* ended connections waiting for the peer to close */
+	size_t nlingers;
 };
 
 /* linger.c: a connection ended with a NOTIFICATION is closed once the peer closes it */

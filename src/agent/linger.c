@@ -8,7 +8,9 @@
  * old session's peer restarting and resets the old one, so it never learns why it
  * ended. So the old connection sends its FIN after the NOTIFICATION, reads and drops
  * whatever the peer still sends, and is closed when the peer closes (or after
- * LINGER_MAX); a new session to the same peer starts then.
+ * LINGER_MAX); a session_start to the same peer waits for that. (The FSM's own
+ * reconnects wait their IdleHold time instead.) While tabbyd stops, and past
+ * LINGER_COUNT_MAX lingering connections, a connection is closed at once as before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,17 +22,26 @@
 
 /* How long a peer that never closes keeps the descriptor and the next session waiting. */
 #define LINGER_MAX 2.0
+/* At most this many at once (10,000 peers reset together would hold as many descriptors). */
+#define LINGER_COUNT_MAX 256
 
 struct lingering {
 	struct agent *ag;
 	int fd;
-	const struct device *dev;  /* compared, never followed: the device may be gone */
+	const struct device *dev;  /* compared, never followed: the device may be gone (a new
+	                            * one at the same address: a wait of LINGER_MAX at worst) */
 	struct addr remote;
 	struct session *waiting;   /* starts when this connection is closed */
 	ev_io io;
 	ev_timer timer;
 	struct lingering *next;
 };
+
+static bool
+same_peer(const struct lingering *l, const struct device *dev, const struct addr *remote)
+{
+	return l->dev == dev && addr_cmp(&l->remote, remote) == 0;
+}
 
 static void
 linger_end(struct lingering *l)
@@ -44,9 +55,17 @@ linger_end(struct lingering *l)
 			break;
 		}
 	}
+	ag->nlingers--;
 	ev_io_stop(ag->loop, &l->io);
 	ev_timer_stop(ag->loop, &l->timer);
 	close(l->fd);
+	/* Another connection to the peer still lingering (a collision's): the session waits for it. */
+	for (struct lingering *o = ag->lingers; s != NULL && o != NULL; o = o->next) {
+		if (o->waiting == NULL && same_peer(o, l->dev, &l->remote)) {
+			o->waiting = s;
+			s = NULL;
+		}
+	}
 	free(l);
 	if (s != NULL)
 		session_go(s);
@@ -61,10 +80,10 @@ linger_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	/* Whatever the peer still sends is not for us any more: read and dropped. */
-	while ((n = read(l->fd, buf, sizeof(buf))) > 0)
-		;
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+	/* Whatever the peer still sends is not for us any more: read and dropped, one read
+	 * per wake-up (a peer that floods it cannot hold the loop here). */
+	n = read(l->fd, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		linger_end(l);
 }
 
@@ -82,7 +101,7 @@ linger_start(struct agent *ag, int fd, const struct device *dev, const struct ad
 	struct lingering *l;
 
 	/* Stopping, nothing is left to start after it: closed now. */
-	if (ag->stopping || shutdown(fd, SHUT_WR) != 0) {
+	if (ag->stopping || ag->nlingers >= LINGER_COUNT_MAX || shutdown(fd, SHUT_WR) != 0) {
 		close(fd);
 		return;
 	}
@@ -98,13 +117,14 @@ linger_start(struct agent *ag, int fd, const struct device *dev, const struct ad
 	ev_timer_start(ag->loop, &l->timer);
 	l->next = ag->lingers;
 	ag->lingers = l;
+	ag->nlingers++;
 }
 
 bool
 linger_defer(struct agent *ag, struct session *s)
 {
 	for (struct lingering *l = ag->lingers; l; l = l->next) {
-		if (l->waiting == NULL && l->dev == s->dev && addr_cmp(&l->remote, &s->spec.remote) == 0) {
+		if (l->waiting == NULL && same_peer(l, s->dev, &s->spec.remote)) {
 			l->waiting = s;
 			return true;
 		}

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,11 @@ main(int argc, char **argv)
 
 	log_set_prefix("tabbyd");
 	signal(SIGPIPE, SIG_IGN);
+	/* Random numbers (timer jitter, the session index's seed) come from libsodium. */
+	if (sodium_init() < 0) {
+		log_error("libsodium could not be initialised");
+		return 1;
+	}
 	if ((rc = parse_args(argc, argv, &ag.cfg)) != 0)
 		return rc;
 	raise_nofile();

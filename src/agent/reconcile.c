@@ -134,12 +134,21 @@ delta_of(struct agent *ag, struct delta *d)
 		struct addr ip;
 		size_t k = 0;
 
+		struct key canon;
+
 		if (key_peer_parse(j.keys[i], node, sizeof(node), &ip) != 0) {
 			ok = false;
 			break;
 		}
 		if (node[0] != '\0' && strcmp(node, ag->cfg.node) != 0)
 			continue;
+		/* A key another tool wrote (2001:DB8::1): the peer is found by its value's "ip"
+		 * in a whole pass, not by its key here. */
+		key_peer(&canon, node[0] ? node : NULL, &ip);
+		if (strcmp(canon.s, j.keys[i]) != 0) {
+			ok = false;
+			break;
+		}
 		while (k < d->n && addr_cmp(&d->v[k], &ip) != 0)
 			k++;
 		if (k == d->n)
@@ -158,7 +167,10 @@ in_delta(const struct delta *d, const struct addr *ip)
 	return false;
 }
 
-/* The node's (node) or the global (NULL) peers at the delta's addresses. */
+/*
+ * The node's (node) or the global (NULL) peers at the delta's addresses; -2 when one
+ * stored there names another address in its value (a whole pass sorts that out).
+ */
 static int
 delta_peers(struct agent *ag, const char *node, const struct delta *d, struct bgp_peers *out,
 	    struct err *err)
@@ -168,6 +180,10 @@ delta_peers(struct agent *ag, const char *node, const struct delta *d, struct bg
 		if (bgpconf_peer_get(ag->view, node, &d->v[i], out, err) != STORE_OK) {
 			bgp_peers_free(out);
 			return -1;
+		}
+		if (out->n > 0 && !in_delta(d, &out->v[out->n - 1].ip)) {
+			bgp_peers_free(out);
+			return -2;
 		}
 	}
 	return 0;
@@ -316,6 +332,7 @@ dedupe(struct specs *sp)
 /*
  * Reads everything a node's sessions depend on: the specs of all its peers, or with d,
  * of the peers at d's addresses (the same specs, computed from just their peers).
+ * -1: a read failed; -2 (with d): those peers need a whole pass (delta_peers).
  */
 static int
 desired(struct agent *ag, const struct delta *d, struct specs *sp, struct err *err)
@@ -340,12 +357,13 @@ desired(struct agent *ag, const struct delta *d, struct specs *sp, struct err *e
 		return -1;
 	if (bgpconf_host_list(ag->view, &hosts, err) != STORE_OK)
 		return -1;
-	if (d != NULL ? delta_peers(ag, ag->cfg.node, d, &node_peers, err) != 0
+	if (d != NULL ? (rc = delta_peers(ag, ag->cfg.node, d, &node_peers, err)) != 0
 		      : bgpconf_peer_list(ag->view, ag->cfg.node, 0, &node_peers, err) != STORE_OK)
 		goto out_hosts;
-	if (d != NULL ? delta_peers(ag, NULL, d, &global_d, err) != 0
+	if (d != NULL ? (rc = delta_peers(ag, NULL, d, &global_d, err)) != 0
 		      : global_peers(ag, &global, err) != 0)
 		goto out_node;
+	rc = -1;
 	if (d != NULL)
 		global = &global_d;
 	if (bgpconf_selpeer_list(ag->view, &selpeers, err) != STORE_OK)
@@ -522,6 +540,7 @@ reconcile(struct agent *ag)
 	double was, started;
 	size_t wanted;
 	bool partial;
+	int rc;
 
 	if (ag->stopping)
 		return;
@@ -540,7 +559,12 @@ reconcile(struct agent *ag)
 	}
 	sp = ag->rc->sp;
 	sp.n = 0;
-	if ((!partial || d.n > 0) && desired(ag, partial ? &d : NULL, &sp, &err) != 0) {
+	rc = !partial || d.n > 0 ? desired(ag, partial ? &d : NULL, &sp, &err) : 0;
+	if (rc == -2) {
+		partial = false;
+		rc = desired(ag, NULL, &sp, &err);
+	}
+	if (rc != 0) {
 		retry_later(ag, "the current sessions", &err);
 		specs_clear(ag, &sp);
 		return;

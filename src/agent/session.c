@@ -956,7 +956,8 @@ static uint64_t index_seed;
 static struct session **
 index_slot(const struct agent *ag, const struct device *dev, const struct addr *remote)
 {
-	uint64_t h = XXH3_64bits_withSeed(remote->b, sizeof(remote->b),
+	/* The bytes addr_cmp compares: an IPv4 address is its first four. */
+	uint64_t h = XXH3_64bits_withSeed(remote->b, addr_is_v4(remote) ? 4 : sizeof(remote->b),
 					  index_seed ^ (uint64_t)(uintptr_t)dev ^
 						  (uint64_t)remote->family);
 

@@ -49,6 +49,9 @@ wait_until 5 "the node-specific peer takes precedence" bash -c \
 "$TABBYCTL" node bgp peer remove 192.0.2.10 --node=node1
 wait_until 5 "the global peer again" bash -c \
 	"'$TABBYCTL' status --node=node1 | grep -qE '^\| 192\.0\.2\.10 +\| global +\| up '"
+# Changes of single peers went through reconcile's pass over the changed addresses alone.
+grep -q "reconcile: 1 changed peer addresses, 1 sessions wanted there" "$T/node1.log" ||
+	{ echo "no change of one peer was a pass over that peer alone"; exit 1; }
 sleep 1
 [ "$(transitions | head -1)" = "$(echo "$before" | head -1)" ] || { echo "session was disturbed"; exit 1; }
 bird_up bird tabby

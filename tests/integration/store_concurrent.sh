@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Three processes add peers at the same time with tabbyctl (250 each, or
+# Three processes add peers at the same time with tabbyctl (150 each, or
 # $STORE_CONCURRENT_N): every one of them is there afterwards, none twice.
 . "$(dirname "$0")/lib.bash"
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
-N=${STORE_CONCURRENT_N:-250}
+N=${STORE_CONCURRENT_N:-150}
 add() {  # hex group
 	for i in $(seq 1 "$N"); do
 		"$TABBYCTL" bgp peer add "2001:db8:$1::$(printf '%x' "$i")" as $((4200000000 + i)) || exit 1
