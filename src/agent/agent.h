@@ -208,6 +208,9 @@ struct agent {
 	struct session *sessions;
 	struct session **sindex;     /* the sessions by device and remote address (session.c) */
 	size_t sindex_cap, nsessions;
+	struct session **exporters;  /* the sessions best-path changes are listed for (routes.c) */
+	size_t nexporters, exporters_cap;
+	bool exporters_ok;           /* false: to be built again before the next use */
 	struct rib *rib;
 	struct loc_rib *loc;
 	struct fib *fib;
@@ -298,6 +301,8 @@ void routes_policy_changed(struct session *s);
 void routes_session_up(struct session *s);
 /* The session went down; keep_stale: the peer restarts, its routes stay (stale). */
 void routes_session_down(struct session *s, bool keep_stale);
+/* A session was freed (or changed how it exports): the exporters are listed again. */
+void routes_exporters_changed(struct agent *ag);
 /* The peer's End-of-RIB (RFC 4724 §2). */
 void routes_eor(struct session *s);
 /* A prefix the peer sent again (or withdrew): no longer stale. True if it was. */

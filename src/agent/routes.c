@@ -132,6 +132,37 @@ fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 	}
 }
 
+void
+routes_exporters_changed(struct agent *ag)
+{
+	ag->exporters_ok = false;
+}
+
+/*
+ * The sessions a best-path change is listed for: established ones their export policy
+ * lets send something. A peer sent nothing (--export=none: route collectors, one-way
+ * feeds, a benchmark's 1,000 generators) is not told; a new policy judges the whole
+ * table again. Built when sessions come up, go down or change policy, not walked
+ * whole for every changed prefix (1,000 sessions x 100,000 prefixes).
+ */
+static void
+exporters_build(struct agent *ag)
+{
+	ag->nexporters = 0;
+	for (struct session *s = ag->sessions; s; s = s->next) {
+		if (!established(s) ||
+		    policy_rejects_all(s->spec.policy, POLICY_EXPORT, s->spec.remote.family))
+			continue;
+		if (ag->nexporters == ag->exporters_cap) {
+			ag->exporters_cap = ag->exporters_cap ? 2 * ag->exporters_cap : 16;
+			ag->exporters = xrealloc(ag->exporters,
+						 ag->exporters_cap * sizeof(*ag->exporters));
+		}
+		ag->exporters[ag->nexporters++] = s;
+	}
+	ag->exporters_ok = true;
+}
+
 /*
  * The best path for p in a routing instance changed: tell its kernel table and
  * every peer of its family in that instance -- a device's routes never leave the
@@ -144,13 +175,15 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 	/* Stopping: every session is closing, none is owed anything. */
 	if (ag->stopping)
 		return;
-	/* A peer sent nothing by its policy (--export=none) is not told: with many
-	 * such peers (route collectors, one-way feeds) every change would otherwise be
-	 * listed and judged once per peer. A new policy judges the whole table again. */
-	for (struct session *s = ag->sessions; s; s = s->next)
-		if (s->dev == dev && established(s) && s->spec.remote.family == p->addr.family &&
-		    !policy_rejects_all(s->spec.policy, POLICY_EXPORT, p->addr.family))
+	if (!ag->exporters_ok)
+		exporters_build(ag);
+	for (size_t i = 0; i < ag->nexporters; i++) {
+		struct session *s = ag->exporters[i];
+
+		/* established again: one that went down since is no longer owed anything. */
+		if (s->dev == dev && s->spec.remote.family == p->addr.family && established(s))
 			mark_dirty(s, p);
+	}
 	schedule_flush(ag);
 }
 
@@ -389,6 +422,7 @@ deferred(const struct session *s)
 void
 routes_policy_changed(struct session *s)
 {
+	routes_exporters_changed(s->ag);
 	if (s->adj_in != NULL) {
 		size_t n;
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
@@ -412,6 +446,7 @@ routes_session_up(struct session *s)
 	 * forwarding state: the stale routes go at once. */
 	if (s->stale != NULL && !(bgp_gr_peer_af(&s->conn[0]->peer_open, afi_of(s), &fwd) && fwd))
 		routes_stale_drop(s, "the peer came back without preserved forwarding state");
+	routes_exporters_changed(s->ag);
 	/* The whole table, then End-of-RIB (RFC 4724 §2). */
 	mark_table(s);
 	s->need_eor = true;
@@ -424,6 +459,7 @@ routes_session_down(struct session *s, bool keep_stale)
 {
 	struct agent *ag = s->ag;
 
+	routes_exporters_changed(ag);
 	if (s->adj_in != NULL && keep_stale) {
 		size_t n;
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
@@ -884,6 +920,10 @@ routes_stop(struct agent *ag)
 	ev_timer_stop(ag->loop, &ag->flush_timer);
 	ev_timer_stop(ag->loop, &ag->stats_timer);
 	ev_timer_stop(ag->loop, &ag->defer_timer);
+	free(ag->exporters);
+	ag->exporters = NULL;
+	ag->nexporters = ag->exporters_cap = 0;
+	ag->exporters_ok = false;
 	/* Stopping for good during a restart's deferral: what the earlier run left goes too. */
 	for (size_t i = 0; !ag->keep_fib && i < ag->nkept; i++)
 		fib_remove(ag->fib, &ag->kept[i]);

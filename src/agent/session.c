@@ -1120,6 +1120,7 @@ release(struct session *s, uint8_t cease_subcode, const char *why, bool restart)
 		}
 	}
 	index_remove(s);
+	routes_exporters_changed(s->ag);
 	policy_unref(s->spec.policy);
 	free(s);
 	routes_defer_check(ag);
