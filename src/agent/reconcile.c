@@ -114,6 +114,15 @@ struct delta {
 	size_t n;
 };
 
+static bool
+in_delta(const struct delta *d, const struct addr *ip)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (addr_cmp(&d->v[i], ip) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Fills d from the keys changed since the last pass, and says whether they allow a pass
  * over those addresses alone: not after a re-read or a failed pass, nor when anything
@@ -132,7 +141,6 @@ delta_of(struct agent *ag, struct delta *d)
 	for (size_t i = 0; ok && i < j.n; i++) {
 		char node[NODE_NAME_MAX + 1];
 		struct addr ip;
-		size_t k = 0;
 
 		struct key canon;
 
@@ -149,22 +157,11 @@ delta_of(struct agent *ag, struct delta *d)
 			ok = false;
 			break;
 		}
-		while (k < d->n && addr_cmp(&d->v[k], &ip) != 0)
-			k++;
-		if (k == d->n)
+		if (!in_delta(d, &ip))
 			d->v[d->n++] = ip;
 	}
 	store_journal_free(&j);
 	return ok;
-}
-
-static bool
-in_delta(const struct delta *d, const struct addr *ip)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (addr_cmp(&d->v[i], ip) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -578,8 +575,11 @@ reconcile(struct agent *ag)
 	ag->rc->need_full = false;
 	wanted = sp.n;
 	specs_clear(ag, &sp);
-	peerings_settle(ag);
-	devices_settle(ag);
+	/* A pass over some peers changed no API peering, so no device either. */
+	if (!partial) {
+		peerings_settle(ag);
+		devices_settle(ag);
+	}
 	/* A peer gone from the configuration is no longer waited for. */
 	routes_defer_check(ag);
 	if (partial)
