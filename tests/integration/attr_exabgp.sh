@@ -24,20 +24,20 @@ CASES="198.51.100.0/26   | $N 192.0.2.20 attribute [ 0x01 0x40 0x05 ]           
 field() { echo "$1" | cut -d'|' -f"$2" | sed 's/^ *//; s/ *$//'; }
 
 {
-	echo '#!/bin/bash'
-	echo 'sleep 1'
+	echo "$EXA_FEED_HEAD"
+	echo 'pause 1'
 	while IFS= read -r line; do
 		echo "echo 'announce route $(field "$line" 1) next-hop 192.0.2.20'"
 	done <<< "$CASES"
 	echo 'echo "announce route 192.0.2.128/28 next-hop 192.0.2.20 community [ 64555:1 ]"'
-	echo "while [ ! -e '$T/exa/phase2' ]; do sleep 0.2; done"
+	echo "while [ ! -e '$T/exa/phase2' ]; do pause 0.2; done"
 	while IFS= read -r line; do
 		echo "echo 'announce route $(field "$line" 1) $(field "$line" 2)'"
 	done <<< "$CASES"
-	echo "while [ ! -e '$T/exa/phase3' ]; do sleep 0.2; done"
+	echo "while [ ! -e '$T/exa/phase3' ]; do pause 0.2; done"
 	# MP_REACH_NLRI for IPv4 unicast with an 8-byte next hop: the NLRI cannot be found.
 	echo "echo 'announce route 198.18.14.0/24 next-hop 192.0.2.20 attribute [ 0x0e 0x80 0x000101080000000000000000001018c612 ]'"
-	echo 'while true; do sleep 10; done'
+	echo 'while :; do pause 1; done'
 } > "$T/exa/feed.sh"
 exabgp_start exa exa 20
 

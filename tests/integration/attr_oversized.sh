@@ -14,15 +14,15 @@ host_add bird 30
 
 comms=$(for i in $(seq 1 1100); do printf '64555:%d ' "$i"; done)
 # Phase 1: both routes small. Phase 2: 198.51.100.0/24 again, with 1,100 communities.
-# The feed ends with ExaBGP (it watches its parent), never left behind.
+# The feed ends with ExaBGP (EXA_FEED_HEAD's pause), never left behind.
 cat > "$T/exa/feed.sh" <<EOF
-#!/bin/bash
-sleep 1
+$EXA_FEED_HEAD
+pause 1
 echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20'
 echo 'announce route 203.0.113.0/24 next-hop 192.0.2.20'
-while [ ! -e '$T/exa/phase2' ]; do sleep 0.2; kill -0 \$PPID 2>/dev/null || exit 0; done
+while [ ! -e '$T/exa/phase2' ]; do pause 0.2; done
 echo 'announce route 198.51.100.0/24 next-hop 192.0.2.20 community [ $comms]'
-while kill -0 \$PPID 2>/dev/null; do sleep 0.5; done
+while :; do pause 1; done
 EOF
 exabgp_start exa exa 20 "capability { extended-message enable; }"
 bird_start bird b "router id 192.0.2.30;

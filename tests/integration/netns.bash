@@ -127,6 +127,11 @@ protocol bgp t6 { local $(v6 "$1") as $2; neighbor 2001:db8::1 as 64512;
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
 
+# The start of an ExaBGP feed script. Its pause waits with the read builtin on the pipe from
+# ExaBGP and ends the feed when ExaBGP is gone; it forks nothing (a sleep forked just as the
+# test kills the feed would be left behind).
+EXA_FEED_HEAD='#!/bin/bash
+pause() { read -r -t "$1" _; [ $? != 1 ] || exit 0; }'
 # ExaBGP in HOST's namespace, its files in $T/NAME: router 192.0.2.N, AS 64555, IPv4
 # unicast with tabbyd at 192.0.2.1 (AS 64512), announcing what the script $T/NAME/feed.sh
 # (written first) prints to its text API. Extra lines go into the neighbor block.
