@@ -2,27 +2,33 @@
  * fibcount: when did the benchmark's routes reach the kernel? (bench/bgp_bench.sh's
  * kernel-routes scenario runs it in the namespace of the daemon under test.)
  *
- *   fibcount [-6] COUNT [FIRST]
+ *   fibcount [-6] COUNT [FIRST [NETNS...]]
  *       follows the namespace's routes of one family (RTM_NEWROUTE/RTM_DELROUTE),
  *       after a first dump, and counts those whose destination is one of the
- *       benchmark's prefixes FIRST..FIRST+COUNT-1 (bench/bgpgen/prefixes.h; FIRST
- *       is 0 unless given: a device gets one session's share), in any table but
- *       local; prints "ready", "progress COUNT" each second, and "done NS COUNT"
- *       (CLOCK_REALTIME of the message that completed them) once all are there.
- *       If the kernel drops notifications (ENOBUFS) it dumps the table again.
+ *       benchmark's prefixes FIRST..FIRST+COUNT-1 (bench/bgpgen/prefixes.h), in any
+ *       table but local; prints "ready", "progress COUNT" each second, and "done NS
+ *       COUNT" (CLOCK_REALTIME of the message that completed them) once all are
+ *       there. If the kernel drops notifications (ENOBUFS) it dumps the table again.
+ *       With NETNS paths (the devices' namespaces of the many-instances scenario) it
+ *       follows each of them instead, the i-th for the i-th share of COUNT prefixes
+ *       from FIRST: one process for all the devices, as for one kernel table.
  *   fibcount batch [-6] COUNT VIA
  *       prints an `ip -batch` file adding the same COUNT prefixes via VIA: the
  *       kernel's own insertion rate, the reference row.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "prefixes.h"
 
@@ -101,38 +107,70 @@ route(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* A whole dump of the family's routes, on its own socket. */
+/* One namespace followed: its notifications, and a socket of its own for dumps. */
+struct watch {
+	struct mnl_socket *ev, *dump;
+};
+
+/* A whole dump of the family's routes in a watch's namespace. */
 static void
-dump(void)
+dump(const struct watch *w)
 {
 	static char buf[1 << 20];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	struct nlmsghdr *nlh;
 	struct rtmsg *rm;
-	unsigned seq = (unsigned)time(NULL), port;
+	unsigned seq = (unsigned)time(NULL), port = mnl_socket_get_portid(w->dump);
 	ssize_t n;
 	int rc;
 
-	if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		die("netlink");
-	port = mnl_socket_get_portid(nl);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
 	rm->rtm_family = (unsigned char)fc.family;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(w->dump, nlh, nlh->nlmsg_len) < 0)
 		die("route dump");
 	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(w->dump, buf, sizeof(buf));
 		if (n < 0)
 			die("route dump");
 		rc = mnl_cb_run(buf, (size_t)n, seq, port, route, NULL);
 	} while (rc > 0);
 	if (rc < 0)
 		die("route dump");
-	mnl_socket_close(nl);
+}
+
+/*
+ * Opens a watch in the namespace at path (NULL: this one), subscribed and dumped. A
+ * netlink socket stays in the namespace it was made in: this process goes back.
+ */
+static void
+watch_open(struct watch *w, const char *path)
+{
+	int rcvbuf = RCVBUF, self = -1, fd;
+
+	if (path != NULL) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (self < 0 || fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			die(path);
+		close(fd);
+	}
+	w->ev = mnl_socket_open(NETLINK_ROUTE);
+	w->dump = mnl_socket_open(NETLINK_ROUTE);
+	if (w->ev == NULL || w->dump == NULL || mnl_socket_bind(w->dump, 0, MNL_SOCKET_AUTOPID) < 0)
+		die("netlink");
+	fd = mnl_socket_get_fd(w->ev);
+	/* Room for a burst of a million notifications; past that, a dump catches up. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (mnl_socket_bind(w->ev, fc.family == AF_INET ? RTMGRP_IPV4_ROUTE : RTMGRP_IPV6_ROUTE,
+			    MNL_SOCKET_AUTOPID) < 0)
+		die("netlink bind");
+	if (self >= 0 && (setns(self, CLONE_NEWNET) < 0 || close(self) < 0))
+		die("back to the first namespace");
+	dump(w);   /* subscribed first: nothing falls between the dump and the events */
 }
 
 static int
@@ -157,11 +195,12 @@ int
 main(int argc, char **argv)
 {
 	static char buf[1 << 20];
-	struct mnl_socket *nl;
 	long long last_progress = 0;
 	uint32_t shown = UINT32_MAX;
-	int rcvbuf = RCVBUF, fd, mode = 0;
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+	struct watch *w;
+	struct pollfd *pfd;
+	size_t nw;
+	int mode = 0;
 
 	fc.family = AF_INET;
 	argv++, argc--;
@@ -176,37 +215,43 @@ main(int argc, char **argv)
 			fputs("usage: fibcount batch [-6] COUNT VIA\n", stderr);
 		return rc;
 	}
-	if (argc < 1 || argc > 2 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
-		fputs("usage: fibcount [-6] COUNT [FIRST] | fibcount batch [-6] COUNT VIA\n", stderr);
+	if (argc < 1 || (fc.total = (uint32_t)strtoul(argv[0], NULL, 10)) == 0) {
+		fputs("usage: fibcount [-6] COUNT [FIRST [NETNS...]] | fibcount batch [-6] COUNT VIA\n",
+		      stderr);
 		return 2;
 	}
-	if (argc == 2)
+	if (argc >= 2)
 		fc.first = (uint32_t)strtoul(argv[1], NULL, 10);
+	nw = argc > 2 ? (size_t)argc - 2 : 1;
 	fc.bits = calloc(fc.total / 8 + 1, 1);
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (fc.bits == NULL || nl == NULL)
+	w = calloc(nw, sizeof(*w));
+	pfd = calloc(nw, sizeof(*pfd));
+	if (fc.bits == NULL || w == NULL || pfd == NULL)
 		die("setup");
-	fd = mnl_socket_get_fd(nl);
-	/* Room for a burst of a million notifications; past that, a dump catches up. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (mnl_socket_bind(nl, fc.family == AF_INET ? RTMGRP_IPV4_ROUTE : RTMGRP_IPV6_ROUTE,
-			    MNL_SOCKET_AUTOPID) < 0)
-		die("netlink bind");
-	dump();   /* subscribed first: nothing falls between the dump and the events */
+	for (size_t i = 0; i < nw; i++) {
+		watch_open(&w[i], argc > 2 ? argv[2 + i] : NULL);
+		pfd[i].fd = mnl_socket_get_fd(w[i].ev);
+		pfd[i].events = POLLIN;
+	}
 	printf("ready %u\n", fc.have);
 	fflush(stdout);
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		long long now;
 
-		if (n < 0 && errno == ENOBUFS) {
-			dump();
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			die("netlink receive");
-		} else if (n > 0) {
-			mnl_cb_run(buf, (size_t)n, 0, 0, route, NULL);
+		if (poll(pfd, nw, 200) < 0 && errno != EINTR)
+			die("poll");
+		for (size_t i = 0; i < nw; i++) {
+			ssize_t n;
+
+			if (pfd[i].revents == 0)
+				continue;
+			n = mnl_socket_recvfrom(w[i].ev, buf, sizeof(buf));
+			if (n < 0 && errno == ENOBUFS)
+				dump(&w[i]);
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				die("netlink receive");
+			else if (n > 0)
+				mnl_cb_run(buf, (size_t)n, 0, 0, route, NULL);
 		}
 		now = now_ns();
 		if (fc.have == fc.total) {
