@@ -10,8 +10,9 @@
  *       COUNT" (CLOCK_REALTIME of the message that completed them) once all are
  *       there. If the kernel drops notifications (ENOBUFS) it dumps the table again.
  *       With NETNS paths (the devices' namespaces of the many-instances scenario) it
- *       follows each of them instead, the i-th for the i-th share of COUNT prefixes
- *       from FIRST: one process for all the devices, as for one kernel table.
+ *       follows all of them instead and counts the COUNT prefixes over them together
+ *       (each device gets its own share): one process for all the devices, as for
+ *       one kernel table.
  *   fibcount batch [-6] COUNT VIA
  *       prints an `ip -batch` file adding the same COUNT prefixes via VIA: the
  *       kernel's own insertion rate, the reference row.
