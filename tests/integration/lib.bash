@@ -15,17 +15,26 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_DIR/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_DIR/ubsan"
 
 # Kills every process the test started (PIDS) and everything those started in turn
-# (ExaBGP's API scripts, say): the process tree is read once, then each pid in it is
-# killed, parents first so that none starts another.
+# (ExaBGP's API scripts, say). The tree is stopped first, and read again until no new
+# process shows up: a stopped process forks no more, so none started between a reading
+# and the kill escapes it.
 kill_started() {
-	local p pp c all=() queue=("${PIDS[@]}")
-	local -A kids=()
-	while read -r p pp; do kids[$pp]+=" $p"; done < <(ps -e -o pid=,ppid=)
-	while [ ${#queue[@]} -gt 0 ]; do
-		p=${queue[0]}
-		queue=("${queue[@]:1}")
-		all+=("$p")
-		for c in ${kids[$p]:-}; do queue+=("$c"); done
+	local p pp c all=() queue more=1
+	local -A kids=() seen=()
+	while [ $more = 1 ]; do
+		more=0
+		kids=()
+		while read -r p pp; do kids[$pp]+=" $p"; done < <(ps -e -o pid=,ppid=)
+		queue=("${PIDS[@]}")
+		while [ ${#queue[@]} -gt 0 ]; do
+			p=${queue[0]}
+			queue=("${queue[@]:1}")
+			if [ -z "${seen[$p]:-}" ]; then
+				seen[$p]=1; all+=("$p"); more=1
+				kill -STOP "$p" 2>/dev/null
+			fi
+			for c in ${kids[$p]:-}; do queue+=("$c"); done
+		done
 	done
 	for p in "${all[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
