@@ -293,11 +293,11 @@ daemon_kb() {  # VmHWM or VmRSS (kB) summed over the daemon's processes
 	for p in "${DPIDS[@]}"; do k=$((k + $(awk -v f="$1:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
 	echo $k
 }
-mem_available_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
-# The same check without a process: wait_for runs it 20 times a second beside the daemon.
+# True when less than the floor is left, with MEM_KB set to what is left; no process
+# (wait_for checks it 20 times a second beside the daemon).
 mem_low() {
 	local k v _
-	while read -r k v _; do [ "$k" = MemAvailable: ] && { [ "$v" -lt $MEM_FLOOR_KB ]; return; }; done < /proc/meminfo
+	while read -r k v _; do [ "$k" = MemAvailable: ] && { MEM_KB=$v; [ "$v" -lt $MEM_FLOOR_KB ]; return; }; done < /proc/meminfo
 	return 1
 }
 daemon_alive() { local p; for p in "${DPIDS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done; }
@@ -311,7 +311,7 @@ wait_for() {
 		grep -qs "$1" "$3" && return 0
 		if ! daemon_alive; then why="$who exited ($(tail -n 1 "$wholog" 2>/dev/null | cut -c1-80))"; return 1; fi
 		if mem_low; then
-			why="machine cannot hold it: stopped with $(($(daemon_kb VmRSS) / 1024)) MB in the $who and $(($(mem_available_kb) / 1024)) MB left"
+			why="machine cannot hold it: stopped with $(($(daemon_kb VmRSS) / 1024)) MB in the $who and $((MEM_KB / 1024)) MB left"
 			return 1
 		fi
 		sleep 0.05
