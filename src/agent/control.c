@@ -204,27 +204,26 @@ static void
 dest_elems(struct client *c, const struct rib_dest *d)
 {
 	char pfx[PREFIX_STRLEN], from[ADDR_STRLEN];
+	struct prefix dp;
+	struct rib_path p;
+	size_t k = 0;
+	bool best;
 
-	prefix_format(&d->p, pfx);
-	for (uint16_t k = 0; k < d->npaths; k++) {
-		const struct rib_path *p = &d->paths[k];
-		json_t *o;
+	rib_dest_prefix(d, &dp);
+	prefix_format(&dp, pfx);
+	while (rib_dest_next_path(d, &k, &p, &best)) {
+		json_t *o = attrs_json(&p.attr->a);
 
-		/* An entry of a peer's Adj-RIB routes only: no path. */
-		if (p->attr == NULL)
-			continue;
-		o = attrs_json(&p->attr->a);
-
-		if (p->src->local)
+		if (p.src->local)
 			snprintf(from, sizeof(from), "local");
 		else
-			addr_format(&p->src->addr, from);
+			addr_format(&p.src->addr, from);
 		json_object_set_new(o, "prefix", json_string(pfx));
 		json_object_set_new(o, "from", json_string(from));
-		json_object_set_new(o, "best", json_boolean(k == d->best));
+		json_object_set_new(o, "best", json_boolean(best));
 		/* Kept from a restarting peer until it sends it again (RFC 4724 §4.2). */
 		json_object_set_new(o, "stale",
-				    json_boolean(!p->src->local && path_stale(p->owner, &d->p)));
+				    json_boolean(!p.src->local && path_stale(p.owner, &dp)));
 		out_elem(c, o);
 	}
 }

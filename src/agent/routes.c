@@ -110,7 +110,7 @@ static void
 fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 {
 	struct fib *fib = dev != NULL ? dev->fib : ag->fib;
-	const struct rib_path *best;
+	struct rib_path best;
 	char buf[PREFIX_STRLEN];
 	struct err err;
 	int rc;
@@ -120,10 +120,9 @@ fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 	 * stay as they are. */
 	if ((ag->cfg.no_fib && dev == NULL) || ag->keep_fib)
 		return;
-	best = loc_rib_best(loc_rib_get(loc_of(ag, dev), p));
 	/* The kernel refuses a next hop it cannot reach: such a route stays out. */
-	if (best != NULL && !best->src->local)
-		rc = fib_replace(fib, p, &best->attr->a.next_hop, &err);
+	if (loc_rib_best(loc_rib_get(loc_of(ag, dev), p), &best) && !best.src->local)
+		rc = fib_replace(fib, p, &best.attr->a.next_hop, &err);
 	else
 		rc = fib_delete(fib, p, &err);
 	if (rc != 0) {
@@ -229,12 +228,12 @@ static void
 mark_table(struct session *s)
 {
 	size_t n;
-	const struct rib_dest **v;
+	struct prefix *v;
 
 	v = loc_rib_sorted(loc_of(s->ag, s->dev), &n);
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->p.addr.family == s->spec.remote.family)
-			mark_dirty(s, &v[i]->p);
+		if (v[i].addr.family == s->spec.remote.family)
+			mark_dirty(s, &v[i]);
 	free(v);
 }
 
@@ -373,10 +372,10 @@ defer_end(struct agent *ag, const char *why)
 	ag->restarting = false;
 	ev_timer_stop(ag->loop, &ag->defer_timer);
 	for (size_t i = 0; i < ag->nkept; i++) {
-		const struct rib_path *best = loc_rib_best(loc_rib_get(ag->loc, &ag->kept[i].p));
+		struct rib_path best;
 
 		/* Chosen again: the route was replaced in place. Else it is stale. */
-		if (best == NULL || best->src->local) {
+		if (!loc_rib_best(loc_rib_get(ag->loc, &ag->kept[i].p), &best) || best.src->local) {
 			fib_remove(ag->fib, &ag->kept[i]);
 			removed++;
 		}
@@ -667,11 +666,11 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 			loc_rib_prefetch(loc_of(ag, s->dev), p + PREFETCH_AHEAD,
 					 k - i - PREFETCH_AHEAD < PREFETCH_AHEAD ? k - i - PREFETCH_AHEAD
 										 : PREFETCH_AHEAD);
-		const struct rib_path *best = loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p));
+		struct rib_path best;
 		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
 
-		if (best != NULL)
-			x = export_judge(s, p, best, t, &memo);
+		if (loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p), &best))
+			x = export_judge(s, p, &best, t, &memo);
 		if (x == cur && (x == NULL || !s->resending)) {
 			rib_attr_unref(ag->rib, x);
 			continue;
@@ -915,7 +914,7 @@ void
 routes_stop(struct agent *ag)
 {
 	size_t n = 0;
-	const struct rib_dest **v;
+	struct prefix *v;
 
 	ev_timer_stop(ag->loop, &ag->flush_timer);
 	ev_timer_stop(ag->loop, &ag->stats_timer);
@@ -936,11 +935,11 @@ routes_stop(struct agent *ag)
 		log_info("kernel routes kept for the restart (graceful restart)");
 	v = ag->keep_fib ? NULL : loc_rib_sorted(ag->loc, &n);
 	for (size_t i = 0; v != NULL && i < n; i++) {
-		const struct rib_path *best = loc_rib_best(v[i]);
+		struct rib_path best;
 		struct err err;
 
-		if (best != NULL && !best->src->local)
-			fib_delete(ag->fib, &v[i]->p, &err);
+		if (loc_rib_best(loc_rib_get(ag->loc, &v[i]), &best) && !best.src->local)
+			fib_delete(ag->fib, &v[i], &err);
 	}
 	free(v);
 	loc_rib_free(ag->loc, ag->rib);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 /* Inlined: the hash of a fixed-size key compiles to a few multiplications. */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -221,10 +222,24 @@ source_eq(const struct rib_source *a, const struct rib_source *b)
 	       a->router_id == b->router_id && a->rr_client == b->rr_client &&
 	       addr_cmp(&a->addr, &b->addr) == 0;
 }
+
+/*
+ * A Loc-RIB path's attribute set with its source, interned: a path record then
+ * needs one pointer for both, and the paths of one UPDATE share one route.
+ */
+struct rib_route {
+	struct hnode node;
+	struct rib_attr *attr;
+	const struct rib_source *src;
+	uint32_t refs;
+};
+
 struct rib {
 	struct table attrs;
-	struct slab dests;         /* struct dest */
-	struct rib_src *last_src;  /* the source of the last path set, with a reference */
+	struct table routes;            /* struct rib_route */
+	struct slab dests[2];           /* struct rib_dest, IPv4 and IPv6 sized */
+	struct rib_src *last_src;       /* the source of the last path set, with a reference */
+	struct rib_route *last_route;   /* the route of the last path set (no reference) */
 };
 
 /* The fixed fields that make two sets equal, then the blob. */
@@ -268,18 +283,133 @@ attrs_eq(const struct hnode *item, const void *key)
 }
 
 /*
- * A destination: its prefix, and per owner (a session, or the node) one entry
- * holding the owner's path in the Loc-RIB and its Adj-RIB-In, stale and
- * Adj-RIB-Out routes. Two entries (one peer in, one out: the common shape) are
- * stored inline; more go to an array of their own.
+ * A route record: whose, and a tagged pointer: an attribute set (an Adj-RIB
+ * route, its kind in the low bits) or a route (REC_LOC: the owner's path).
+ * Both are heap objects, aligned to more than the tag needs.
  */
-#define DEST_INLINE 2
+#define REC_LOC 3u
+#define REC_TAG 3u
+_Static_assert((unsigned)RIB_ADJ_IN < REC_LOC && (unsigned)RIB_ADJ_STALE < REC_LOC &&
+		       (unsigned)RIB_ADJ_OUT < REC_LOC,
+	       "an Adj-RIB kind must fit the tag beside REC_LOC");
 
-struct dest {
-	struct hnode node;
-	struct rib_dest d;
-	struct rib_path inl[DEST_INLINE];
+struct rec {
+	const void *owner;
+	uintptr_t p;
 };
+
+static inline unsigned
+rec_kind(const struct rec *x)
+{
+	return (unsigned)(x->p & REC_TAG);
+}
+
+static inline void *
+rec_ptr(const struct rec *x)
+{
+	return (void *)(x->p & ~(uintptr_t)REC_TAG);
+}
+
+static inline uintptr_t
+rec_make(const void *ptr, unsigned kind)
+{
+	return (uintptr_t)ptr | kind;
+}
+
+/*
+ * A destination: its link (which holds the record count and the best path's
+ * record), its prefix in 4 or 16 bytes, then its records: three inline (a peer's
+ * Adj-RIB-In route and path, and one peer's Adj-RIB-Out route: the common shape),
+ * more in an array of their own. An IPv4 destination takes 72 bytes.
+ */
+#define DEST_INLINE 3
+
+struct rib_dest {
+	struct hnode node;
+	uint8_t family, len;
+	uint8_t addr[];
+};
+
+union dest_recs {
+	struct rec inl[DEST_INLINE];
+	struct rec *heap;   /* more than DEST_INLINE records */
+};
+
+/* Where the records start: after the prefix, 8-byte aligned. */
+#define DEST_RECS_V4 24
+#define DEST_RECS_V6 40
+_Static_assert(offsetof(struct rib_dest, addr) + 4 <= DEST_RECS_V4, "IPv4 prefix overlaps");
+_Static_assert(offsetof(struct rib_dest, addr) + 16 <= DEST_RECS_V6, "IPv6 prefix overlaps");
+
+static inline bool
+fam_v6(int family)
+{
+	return family != AF_INET;
+}
+
+static inline size_t
+dest_size(int family)
+{
+	return (fam_v6(family) ? DEST_RECS_V6 : DEST_RECS_V4) + sizeof(union dest_recs);
+}
+
+static inline union dest_recs *
+dest_u(const struct rib_dest *e)
+{
+	return (union dest_recs *)((char *)e + (fam_v6(e->family) ? DEST_RECS_V6 : DEST_RECS_V4));
+}
+
+static inline struct rec *
+dest_recs(const struct rib_dest *e)
+{
+	union dest_recs *u = dest_u(e);
+
+	return e->node.nrec > DEST_INLINE ? u->heap : u->inl;
+}
+
+static inline size_t
+addr_len(int family)
+{
+	return fam_v6(family) ? 16 : 4;
+}
+
+/* Only the address bytes that count: an IPv4 prefix is 4. */
+static uint32_t
+prefix_hash(const struct prefix *p)
+{
+	uint8_t key[18];
+	size_t n = addr_len(p->addr.family);
+
+	key[0] = (uint8_t)p->addr.family;
+	key[1] = p->len;
+	memcpy(key + 2, p->addr.b, n);
+	return (uint32_t)hash_bytes(key, 2 + n);
+}
+
+static bool
+dest_eq(const struct hnode *item, const void *key)
+{
+	const struct rib_dest *e = ITEM(item, struct rib_dest, node);
+	const struct prefix *p = key;
+
+	return e->len == p->len && e->family == p->addr.family &&
+	       memcmp(e->addr, p->addr.b, addr_len(p->addr.family)) == 0;
+}
+
+void
+rib_dest_prefix(const struct rib_dest *d, struct prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr.family = d->family;
+	p->len = d->len;
+	memcpy(p->addr.b, d->addr, addr_len(d->family));
+}
+
+size_t
+rib_dest_records(const struct rib_dest *d)
+{
+	return d->node.nrec;
+}
 
 struct rib *
 rib_new(void)
@@ -287,7 +417,9 @@ rib_new(void)
 	struct rib *r = xcalloc(1, sizeof(*r));
 
 	table_init(&r->attrs);
-	r->dests.size = sizeof(struct dest);
+	table_init(&r->routes);
+	r->dests[0].size = dest_size(AF_INET);
+	r->dests[1].size = dest_size(AF_INET6);
 	return r;
 }
 
@@ -313,7 +445,10 @@ rib_free(struct rib *r)
 		free(x);
 	}
 	free(r->attrs.b);
-	slab_destroy(&r->dests);
+	/* Every Loc-RIB is gone before the rib, and its routes with it. */
+	free(r->routes.b);
+	slab_destroy(&r->dests[0]);
+	slab_destroy(&r->dests[1]);
 	free(r);
 }
 
@@ -338,16 +473,23 @@ rib_attr_intern(struct rib *r, const struct bgp_attrs *a)
 	return x;
 }
 
+/* Unlinks item from t: its own chain, found by its hash. */
+static void
+table_remove(struct table *t, struct hnode *item)
+{
+	struct hnode **l = &t->b[item->hash & (t->cap - 1)];
+
+	while (*l != item)
+		l = &(*l)->next;
+	table_unlink(t, l);
+}
+
 void
 rib_attr_unref(struct rib *r, struct rib_attr *x)
 {
-	struct hnode **l;
-
 	if (x == NULL || --x->refs > 0)
 		return;
-	for (l = &r->attrs.b[x->node.hash & (r->attrs.cap - 1)]; *l != &x->node; l = &(*l)->next)
-		;
-	table_unlink(&r->attrs, l);
+	table_remove(&r->attrs, &x->node);
 	bgp_attrs_free(&x->a);
 	free(x);
 }
@@ -358,23 +500,92 @@ rib_attr_count(const struct rib *r)
 	return r->attrs.live;
 }
 
-static uint32_t
-prefix_hash(const struct prefix *p)
+/* The shared source equal to src (a new reference): the last one used, most of the time. */
+static const struct rib_source *
+source_get(struct rib *r, const struct rib_source *src)
 {
-	uint8_t key[18];
+	struct rib_src *x = r->last_src;
 
-	key[0] = (uint8_t)p->addr.family;
-	key[1] = p->len;
-	memcpy(key + 2, p->addr.b, 16);
-	return (uint32_t)hash_bytes(key, sizeof(key));
+	if (x == NULL || !source_eq(&x->s, src)) {
+		x = xmalloc(sizeof(*x));
+		x->s = *src;
+		x->refs = 1;   /* the cache's */
+		src_unref(r->last_src != NULL ? &r->last_src->s : NULL);
+		r->last_src = x;
+	}
+	x->refs++;
+	return &x->s;
 }
 
-/* Prefixes compared for equality only: the hot path of every lookup. */
-static inline bool
-prefix_same(const struct prefix *a, const struct prefix *b)
+struct route_key {
+	const struct rib_attr *attr;
+	const struct rib_source *src;
+};
+
+static bool
+route_eq(const struct hnode *item, const void *key)
 {
-	return a->len == b->len && a->addr.family == b->addr.family &&
-	       memcmp(a->addr.b, b->addr.b, 16) == 0;
+	const struct rib_route *x = ITEM(item, struct rib_route, node);
+	const struct route_key *k = key;
+
+	return x->attr == k->attr && x->src == k->src;
+}
+
+/* The route of attr with (a source equal to) src: a new reference. */
+static struct rib_route *
+route_get(struct rib *r, struct rib_attr *attr, const struct rib_source *src)
+{
+	struct rib_route *x = r->last_route;
+	struct route_key k;
+	struct hnode **l;
+	uint32_t h;
+
+	/* The paths of one UPDATE: the same route again. */
+	if (x != NULL && x->attr == attr && source_eq(x->src, src)) {
+		x->refs++;
+		return x;
+	}
+	k = (struct route_key){.attr = attr, .src = source_get(r, src)};
+	h = (uint32_t)hash_bytes(&k, sizeof(k));
+	l = table_find(&r->routes, h, &k, route_eq);
+	if (*l != NULL) {
+		x = ITEM(*l, struct rib_route, node);
+		src_unref(k.src);
+	} else {
+		x = xmalloc(sizeof(*x));
+		x->node.hash = h;
+		x->attr = attr;
+		attr->refs++;
+		x->src = k.src;   /* source_get's reference */
+		x->refs = 0;
+		table_link(&r->routes, l, &x->node);
+	}
+	r->last_route = x;
+	x->refs++;
+	return x;
+}
+
+static void
+route_unref(struct rib *r, struct rib_route *x)
+{
+	if (--x->refs > 0)
+		return;
+	if (r->last_route == x)
+		r->last_route = NULL;
+	table_remove(&r->routes, &x->node);
+	rib_attr_unref(r, x->attr);
+	src_unref(x->src);
+	free(x);
+}
+
+/* Releases what record x refers to. */
+static void
+rec_release(struct rib *r, const struct rec *x)
+{
+	if (rec_kind(x) == REC_LOC)
+		route_unref(r, rec_ptr(x));
+	else
+		rib_attr_unref(r, rec_ptr(x));
 }
 
 struct loc_rib {
@@ -382,88 +593,86 @@ struct loc_rib {
 	size_t nloc;   /* destinations with a path in the Loc-RIB */
 };
 
-static bool
-dest_eq(const struct hnode *item, const void *key)
-{
-	return prefix_same(&ITEM(item, struct dest, node)->d.p, key);
-}
-
 /* A new destination for p, linked at l (the link table_find gave for h). */
-static struct dest *
+static struct rib_dest *
 dest_new(struct loc_rib *t, struct rib *r, struct hnode **l, uint32_t h, const struct prefix *p)
 {
-	struct dest *e = slab_alloc(&r->dests);
+	struct rib_dest *e = slab_alloc(&r->dests[fam_v6(p->addr.family)]);
 
 	e->node.hash = h;
-	e->d = (struct rib_dest){.p = *p, .paths = e->inl, .best = RIB_NO_BEST};
+	e->node.nrec = 0;
+	e->node.best = RIB_NO_BEST;
+	e->family = (uint8_t)p->addr.family;
+	e->len = p->len;
+	memcpy(e->addr, p->addr.b, addr_len(p->addr.family));
 	table_link(&t->dests, l, &e->node);
 	return e;
 }
 
+/* The index of owner's record of kind, or the count when there is none. */
 static uint16_t
-entry_find(const struct rib_dest *d, const void *owner)
+rec_find(const struct rib_dest *e, const void *owner, unsigned kind)
 {
+	const struct rec *v = dest_recs(e);
 	uint16_t k;
 
-	for (k = 0; k < d->npaths && d->paths[k].owner != owner; k++)
+	for (k = 0; k < e->node.nrec && (v[k].owner != owner || rec_kind(&v[k]) != kind); k++)
 		;
 	return k;
 }
 
-/* A new, empty entry for owner; its index. The entries may move. */
+/* Appends a record; its index. The records may move. */
 static uint16_t
-entry_add(struct dest *e, const void *owner)
+rec_add(struct rib_dest *e, const void *owner, uintptr_t p)
 {
-	struct rib_dest *d = &e->d;
-	uint16_t n = d->npaths;
+	union dest_recs *u = dest_u(e);
+	uint16_t n = e->node.nrec;
+	struct rec *v;
 
-	/* One entry per session that holds the prefix: fewer than 65,535 (RIB_NO_BEST). */
+	/* A few records per session that holds the prefix: fewer than RIB_NO_BEST. */
 	if (n >= RIB_NO_BEST - 1)
-		fatal("rib: more than %u entries on one destination", RIB_NO_BEST - 2);
+		fatal("rib: more than %u records on one destination", RIB_NO_BEST - 2);
 	/*
 	 * The heap array's capacity doubles at every power of two, so a prefix that many
 	 * peers hold costs O(peers) copies in all, not O(peers^2).
 	 */
 	if (n == DEST_INLINE) {
-		struct rib_path *v = xmalloc(2 * DEST_INLINE * sizeof(*v));
-
-		memcpy(v, e->inl, sizeof(e->inl));
-		d->paths = v;
+		v = xmalloc(4 * sizeof(*v));
+		memcpy(v, u->inl, sizeof(u->inl));
+		u->heap = v;
 	} else if (n > DEST_INLINE && (n & (n - 1)) == 0) {
-		d->paths = xrealloc(d->paths, 2 * (size_t)n * sizeof(*d->paths));
+		u->heap = xrealloc(u->heap, 2 * (size_t)n * sizeof(*u->heap));
 	}
-	d->paths[n] = (struct rib_path){.owner = owner};
-	d->npaths++;
+	e->node.nrec = n + 1;
+	v = dest_recs(e);
+	v[n] = (struct rec){.owner = owner, .p = p};
 	return n;
 }
 
-/* Drops entry k if it holds nothing any more. The entries may move (best follows). */
+/* Drops record k (released already): the last takes its place, and best follows. */
 static void
-entry_gc(struct dest *e, uint16_t k)
+rec_del(struct rib_dest *e, uint16_t k)
 {
-	struct rib_dest *d = &e->d;
-	const struct rib_path *x = &d->paths[k];
-	uint16_t last = d->npaths - 1;
+	union dest_recs *u = dest_u(e);
+	struct rec *v = dest_recs(e);
+	uint16_t last = e->node.nrec - 1;
 
-	if (x->attr != NULL || x->adj[0] != NULL || x->adj[1] != NULL || x->adj[2] != NULL)
-		return;
-	d->paths[k] = d->paths[last];
-	if (d->best == last)
-		d->best = k;
-	d->npaths--;
-	if (d->npaths == DEST_INLINE) {
-		memcpy(e->inl, d->paths, sizeof(e->inl));
-		free(d->paths);
-		d->paths = e->inl;
+	v[k] = v[last];
+	if (e->node.best == last)
+		e->node.best = k;
+	e->node.nrec = last;
+	if (last == DEST_INLINE) {
+		memcpy(u->inl, v, sizeof(u->inl));
+		free(v);
 	}
 }
 
-/* Unlinks and frees a destination without entries (l: its link). */
+/* Unlinks and frees a destination without records (l: its link). */
 static void
-dest_drop(struct loc_rib *t, struct rib *r, struct hnode **l, struct dest *e)
+dest_drop(struct loc_rib *t, struct rib *r, struct hnode **l, struct rib_dest *e)
 {
 	table_unlink(&t->dests, l);
-	slab_free(&r->dests, e);
+	slab_free(&r->dests[fam_v6(e->family)], e);
 }
 
 /*
@@ -501,15 +710,14 @@ adj_in_free(struct adj_in *a, struct rib *r)
 		struct hnode **l = &tb->b[i];
 
 		while (*l != NULL) {
-			struct dest *e = ITEM(*l, struct dest, node);
-			uint16_t k = entry_find(&e->d, a->owner);
+			struct rib_dest *e = ITEM(*l, struct rib_dest, node);
+			uint16_t k = rec_find(e, a->owner, a->kind);
 
-			if (k < e->d.npaths && e->d.paths[k].adj[a->kind] != NULL) {
-				rib_attr_unref(r, e->d.paths[k].adj[a->kind]);
-				e->d.paths[k].adj[a->kind] = NULL;
+			if (k < e->node.nrec) {
+				rec_release(r, &dest_recs(e)[k]);
+				rec_del(e, k);
 				a->n--;
-				entry_gc(e, k);
-				if (e->d.npaths == 0) {
+				if (e->node.nrec == 0) {
 					dest_drop(a->t, r, l, e);
 					continue;
 				}
@@ -525,8 +733,9 @@ adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_a
 {
 	uint32_t h = prefix_hash(p);
 	struct hnode **l = table_find(&a->t->dests, h, p, dest_eq);
-	struct dest *e = *l != NULL ? ITEM(*l, struct dest, node) : NULL;
+	struct rib_dest *e = *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
 	struct rib_attr *old;
+	struct rec *v;
 	uint16_t k;
 
 	if (e == NULL) {
@@ -534,28 +743,27 @@ adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_a
 			return 0;
 		e = dest_new(a->t, r, l, h, p);
 	}
-	k = entry_find(&e->d, a->owner);
+	k = rec_find(e, a->owner, a->kind);
 	if (x == NULL) {
-		if (k == e->d.npaths || e->d.paths[k].adj[a->kind] == NULL)
+		if (k == e->node.nrec)
 			return 0;
-		rib_attr_unref(r, e->d.paths[k].adj[a->kind]);
-		e->d.paths[k].adj[a->kind] = NULL;
+		rec_release(r, &dest_recs(e)[k]);
+		rec_del(e, k);
 		a->n--;
-		entry_gc(e, k);
 		/* The destination was there before: l is its link. */
-		if (e->d.npaths == 0)
+		if (e->node.nrec == 0)
 			dest_drop(a->t, r, l, e);
 		return 1;
 	}
 	x->refs++;
-	if (k == e->d.npaths)
-		k = entry_add(e, a->owner);
-	old = e->d.paths[k].adj[a->kind];
-	e->d.paths[k].adj[a->kind] = x;
-	if (old == NULL) {
+	if (k == e->node.nrec) {
+		rec_add(e, a->owner, rec_make(x, a->kind));
 		a->n++;
 		return 1;
 	}
+	v = dest_recs(e);
+	old = rec_ptr(&v[k]);
+	v[k].p = rec_make(x, a->kind);
 	rib_attr_unref(r, old);
 	return old != x;
 }
@@ -564,14 +772,14 @@ struct rib_attr *
 adj_in_get(const struct adj_in *a, const struct prefix *p)
 {
 	struct hnode **l = table_find(&a->t->dests, prefix_hash(p), p, dest_eq);
-	const struct rib_dest *d;
+	const struct rib_dest *e;
 	uint16_t k;
 
 	if (*l == NULL)
 		return NULL;
-	d = &ITEM(*l, struct dest, node)->d;
-	k = entry_find(d, a->owner);
-	return k < d->npaths ? d->paths[k].adj[a->kind] : NULL;
+	e = ITEM(*l, struct rib_dest, node);
+	k = rec_find(e, a->owner, a->kind);
+	return k < e->node.nrec ? rec_ptr(&dest_recs(e)[k]) : NULL;
 }
 
 size_t
@@ -597,11 +805,12 @@ adj_in_list(const struct adj_in *a, size_t *n)
 	if (a->n == 0)
 		goto done;
 	TABLE_FOREACH(&a->t->dests, it) {
-		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
-		uint16_t k = entry_find(d, a->owner);
+		const struct rib_dest *e = ITEM(it, struct rib_dest, node);
+		uint16_t k = rec_find(e, a->owner, a->kind);
 
-		if (k < d->npaths && d->paths[k].adj[a->kind] != NULL) {
-			v[m++] = (struct adj_in_route){.p = d->p, .attr = d->paths[k].adj[a->kind]};
+		if (k < e->node.nrec) {
+			rib_dest_prefix(e, &v[m].p);
+			v[m++].attr = rec_ptr(&dest_recs(e)[k]);
 			if (m == a->n)
 				goto done;
 		}
@@ -639,12 +848,27 @@ loc_rib_prefixes(const struct loc_rib *t, size_t *n)
 	size_t k = 0;
 
 	TABLE_FOREACH(&t->dests, it) {
-		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
+		const struct rib_dest *e = ITEM(it, struct rib_dest, node);
 
-		if (d->best != RIB_NO_BEST && k < t->nloc)
-			v[k++] = d->p;
+		if (e->node.best != RIB_NO_BEST && k < t->nloc)
+			rib_dest_prefix(e, &v[k++]);
 	}
 	*n = k;
+	return v;
+}
+
+static int
+prefix_qcmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+struct prefix *
+loc_rib_sorted(const struct loc_rib *t, size_t *n)
+{
+	struct prefix *v = loc_rib_prefixes(t, n);
+
+	qsort(v, *n, sizeof(*v), prefix_qcmp);
 	return v;
 }
 
@@ -663,56 +887,50 @@ loc_rib_free(struct loc_rib *t, struct rib *r)
 	if (t == NULL)
 		return;
 	TABLE_FOREACH(&t->dests, it) {
-		struct dest *e = ITEM(it, struct dest, node);
+		struct rib_dest *e = ITEM(it, struct rib_dest, node);
+		struct rec *v = dest_recs(e);
 
-		for (uint16_t k = 0; k < e->d.npaths; k++) {
-			struct rib_path *x = &e->d.paths[k];
-
-			rib_attr_unref(r, x->attr);
-			src_unref(x->src);
-			for (int j = 0; j < 3; j++)
-				rib_attr_unref(r, x->adj[j]);
-		}
-		if (e->d.paths != e->inl)
-			free(e->d.paths);
-		slab_free(&r->dests, e);
+		for (uint16_t k = 0; k < e->node.nrec; k++)
+			rec_release(r, &v[k]);
+		if (e->node.nrec > DEST_INLINE)
+			free(v);
+		slab_free(&r->dests[fam_v6(e->family)], e);
 	}
 	free(t->dests.b);
 	free(t);
 }
 
-/* §9.1.2: the best of all paths, compared pairwise in a fixed order. */
-static uint16_t
-select_best(const struct rib_dest *d)
+/* Record k as a path (it is a REC_LOC record). */
+static void
+rec_path(const struct rec *x, struct rib_path *out)
 {
+	const struct rib_route *y = rec_ptr(x);
+
+	*out = (struct rib_path){.owner = x->owner, .src = y->src, .attr = y->attr};
+}
+
+static inline int
+rec_cmp(const struct rec *a, const struct rec *b)
+{
+	const struct rib_route *x = rec_ptr(a), *y = rec_ptr(b);
+
+	return rib_path_cmp(&x->attr->a, x->src, &y->attr->a, y->src);
+}
+
+/* §9.1.2: the best of all paths, compared pairwise in a fixed order (the records'). */
+static uint16_t
+select_best(const struct rib_dest *e)
+{
+	const struct rec *v = dest_recs(e);
 	uint16_t best = RIB_NO_BEST;
 
-	for (uint16_t k = 0; k < d->npaths; k++) {
-		if (d->paths[k].attr == NULL)
+	for (uint16_t k = 0; k < e->node.nrec; k++) {
+		if (rec_kind(&v[k]) != REC_LOC)
 			continue;
-		if (best == RIB_NO_BEST ||
-		    rib_path_cmp(&d->paths[k].attr->a, d->paths[k].src, &d->paths[best].attr->a,
-				 d->paths[best].src) < 0)
+		if (best == RIB_NO_BEST || rec_cmp(&v[k], &v[best]) < 0)
 			best = k;
 	}
 	return best;
-}
-
-/* The shared source equal to src (a new reference): the last one used, most of the time. */
-static const struct rib_source *
-source_get(struct rib *r, const struct rib_source *src)
-{
-	struct rib_src *x = r->last_src;
-
-	if (x == NULL || !source_eq(&x->s, src)) {
-		x = xmalloc(sizeof(*x));
-		x->s = *src;
-		x->refs = 1;   /* the cache's */
-		src_unref(r->last_src != NULL ? &r->last_src->s : NULL);
-		r->last_src = x;
-	}
-	x->refs++;
-	return &x->s;
 }
 
 bool
@@ -721,12 +939,11 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 {
 	uint32_t h = prefix_hash(p);
 	struct hnode **l = table_find(&t->dests, h, p, dest_eq);
-	struct dest *e = *l != NULL ? ITEM(*l, struct dest, node) : NULL;
-	struct rib_dest *d;
+	struct rib_dest *e = *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
 	const void *old_owner = NULL;
-	struct rib_attr *old_attr = NULL;
-	struct rib_path *x;
-	uint16_t k;
+	const struct rib_attr *old_attr = NULL;
+	uint16_t k, best;
+	struct rec *v;
 
 	if (had != NULL)
 		*had = false;
@@ -737,45 +954,54 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 		/* A new destination gets a path below, so l (stale after a grow) is not used again. */
 		e = dest_new(t, r, l, h, p);
 	}
-	d = &e->d;
-	if (d->best != RIB_NO_BEST) {
-		old_owner = d->paths[d->best].owner;
-		old_attr = d->paths[d->best].attr;
+	if (e->node.best != RIB_NO_BEST) {
+		const struct rec *b = &dest_recs(e)[e->node.best];
+
+		old_owner = b->owner;
+		old_attr = ((const struct rib_route *)rec_ptr(b))->attr;
 	}
-	k = entry_find(d, owner);
+	k = rec_find(e, owner, REC_LOC);
 	if (had != NULL)
-		*had = k < d->npaths && d->paths[k].attr != NULL;
+		*had = k < e->node.nrec;
 	if (attr == NULL) {
-		if (k == d->npaths || d->paths[k].attr == NULL)
+		if (k == e->node.nrec)
 			return false;
-		x = &d->paths[k];
-		rib_attr_unref(r, x->attr);
-		src_unref(x->src);
-		x->attr = NULL;
-		x->src = NULL;
-		entry_gc(e, k);
+		rec_release(r, &dest_recs(e)[k]);
+		rec_del(e, k);
+		best = select_best(e);
+	} else if (k == e->node.nrec) {
+		/*
+		 * A new path goes last: the pairwise fold over the records in order then
+		 * gives what it gave before, compared with the new one (one comparison,
+		 * not one per path; the same choice as a whole new selection).
+		 */
+		k = rec_add(e, owner, rec_make(route_get(r, attr, src), REC_LOC));
+		v = dest_recs(e);
+		best = e->node.best;
+		if (best == RIB_NO_BEST || rec_cmp(&v[k], &v[best]) < 0)
+			best = k;
 	} else {
-		attr->refs++;
-		if (k == d->npaths)
-			k = entry_add(e, owner);
-		x = &d->paths[k];
-		rib_attr_unref(r, x->attr);
-		src_unref(x->src);
-		x->attr = attr;
-		x->src = source_get(r, src);
+		struct rib_route *y = route_get(r, attr, src);
+
+		v = dest_recs(e);
+		rec_release(r, &v[k]);
+		v[k].p = rec_make(y, REC_LOC);
+		best = select_best(e);
 	}
-	d->best = select_best(d);
-	if (d->best == RIB_NO_BEST) {
+	e->node.best = best;
+	if (best == RIB_NO_BEST) {
 		/* No path left in the Loc-RIB; nor anything else: the destination goes. */
 		if (old_attr != NULL)
 			t->nloc--;
-		if (d->npaths == 0)
+		if (e->node.nrec == 0)
 			dest_drop(t, r, l, e);
 		return old_attr != NULL;
 	}
 	if (old_attr == NULL)
 		t->nloc++;
-	return d->paths[d->best].owner != old_owner || d->paths[d->best].attr != old_attr;
+	v = dest_recs(e);
+	return v[best].owner != old_owner ||
+	       ((const struct rib_route *)rec_ptr(&v[best]))->attr != old_attr;
 }
 
 const struct rib_dest *
@@ -783,7 +1009,7 @@ loc_rib_get(const struct loc_rib *t, const struct prefix *p)
 {
 	struct hnode **l = table_find(&t->dests, prefix_hash(p), p, dest_eq);
 
-	return *l != NULL ? &ITEM(*l, struct dest, node)->d : NULL;
+	return *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
 }
 
 /*
@@ -811,38 +1037,33 @@ loc_rib_prefetch(const struct loc_rib *t, const struct prefix *ps, size_t n)
 	}
 }
 
-const struct rib_path *
-loc_rib_best(const struct rib_dest *d)
+bool
+loc_rib_best(const struct rib_dest *d, struct rib_path *out)
 {
-	return d == NULL || d->best == RIB_NO_BEST ? NULL : &d->paths[d->best];
+	if (d == NULL || d->node.best == RIB_NO_BEST)
+		return false;
+	rec_path(&dest_recs(d)[d->node.best], out);
+	return true;
+}
+
+bool
+rib_dest_next_path(const struct rib_dest *d, size_t *k, struct rib_path *out, bool *best)
+{
+	const struct rec *v = dest_recs(d);
+
+	for (; *k < d->node.nrec; (*k)++) {
+		if (rec_kind(&v[*k]) != REC_LOC)
+			continue;
+		rec_path(&v[*k], out);
+		*best = *k == d->node.best;
+		(*k)++;
+		return true;
+	}
+	return false;
 }
 
 size_t
 loc_rib_count(const struct loc_rib *t)
 {
 	return t->nloc;
-}
-
-static int
-dest_ptr_cmp(const void *a, const void *b)
-{
-	return prefix_cmp(&(*(const struct rib_dest *const *)a)->p,
-			  &(*(const struct rib_dest *const *)b)->p);
-}
-
-const struct rib_dest **
-loc_rib_sorted(const struct loc_rib *t, size_t *n)
-{
-	const struct rib_dest **v = xcalloc(t->nloc ? t->nloc : 1, sizeof(*v));
-	size_t k = 0;
-
-	TABLE_FOREACH(&t->dests, it) {
-		const struct rib_dest *d = &ITEM(it, struct dest, node)->d;
-
-		if (d->best != RIB_NO_BEST && k < t->nloc)
-			v[k++] = d;
-	}
-	qsort(v, k, sizeof(*v), dest_ptr_cmp);
-	*n = k;
-	return v;
 }

@@ -5,8 +5,9 @@
  * owner, the owner's path in the Loc-RIB and its Adj-RIB-In, stale and
  * Adj-RIB-Out routes, so one lookup finds all of a prefix and a prefix is
  * stored once. An Adj-RIB is a view of one owner's routes of one kind, with
- * its count. Chained hash tables whose items carry their link and hash, and
- * destinations from slabs, keep the per-path cost small.
+ * its count. A destination is its prefix and a short array of route records of
+ * two words each (whose, what kind, which attribute set), from slabs: a path
+ * costs a few machine words, not a struct per owner.
  */
 #ifndef TABBY_BGP_RIB_H
 #define TABBY_BGP_RIB_H
@@ -21,6 +22,7 @@
 struct rib_hnode {
 	struct rib_hnode *next;
 	uint32_t hash;
+	uint16_t nrec, best;   /* a destination's, in what would be padding */
 };
 
 struct rib_attr {
@@ -71,20 +73,16 @@ struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
  * by the decision process. A source is identified by an opaque owner pointer
  * (a session, or the node itself for its own prefixes). What the decision needs
  * about a path's source is shared by the paths learnt with the same source
- * (reference counted by the rib). An entry without attr is no path: it holds
- * only the owner's Adj-RIB routes (adj, by enum rib_adj).
+ * (reference counted by the rib). A destination may have no path: it then holds
+ * only Adj-RIB routes.
  */
+struct rib_dest;
+
+/* A path, as the rib hands it out (a copy: the rib stores it more tightly). */
 struct rib_path {
 	const void *owner;
-	const struct rib_source *src;   /* with attr */
-	struct rib_attr *attr;          /* the path in the Loc-RIB, or NULL */
-	struct rib_attr *adj[3];
-};
-
-struct rib_dest {
-	struct prefix p;
-	struct rib_path *paths;   /* entries: paths where attr is set */
-	uint16_t npaths, best;    /* best: index into paths, or RIB_NO_BEST (no path) */
+	const struct rib_source *src;
+	struct rib_attr *attr;
 };
 
 #define RIB_NO_BEST 0xffff
@@ -102,10 +100,19 @@ bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const
 const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
 /* A hint: lookups of ps[0..n) follow soon (loads them into the cache together). */
 void loc_rib_prefetch(const struct loc_rib *t, const struct prefix *ps, size_t n);
-const struct rib_path *loc_rib_best(const struct rib_dest *d);
+/* The best path of d (which may be NULL) into *out; false when there is none. */
+bool loc_rib_best(const struct rib_dest *d, struct rib_path *out);
+/*
+ * The next path of d from record *k on (start at 0), into *out, *best telling
+ * whether it is the best one; false when there are no more.
+ */
+bool rib_dest_next_path(const struct rib_dest *d, size_t *k, struct rib_path *out, bool *best);
+void rib_dest_prefix(const struct rib_dest *d, struct prefix *p);
+/* Records of every kind (paths and Adj-RIB routes) that d holds. */
+size_t rib_dest_records(const struct rib_dest *d);
 size_t loc_rib_count(const struct loc_rib *t);
-/* Every destination with a path, sorted by prefix; the caller frees the array (not the dests). */
-const struct rib_dest **loc_rib_sorted(const struct loc_rib *t, size_t *n);
+/* Every prefix with a path, sorted; the caller frees the array. */
+struct prefix *loc_rib_sorted(const struct loc_rib *t, size_t *n);
 /* Every prefix with a path, in table order; the caller frees the array. */
 struct prefix *loc_rib_prefixes(const struct loc_rib *t, size_t *n);
 

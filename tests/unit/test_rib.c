@@ -163,6 +163,7 @@ test_shared_dest(void **state)
 	struct rib_attr *x, *y;
 	const struct rib_dest *d;
 	struct prefix p = pfx(1), q = pfx(2), *ps;
+	struct rib_path best;
 	bool had;
 	size_t n;
 
@@ -178,15 +179,19 @@ test_shared_dest(void **state)
 	assert_int_equal(adj_in_set(out_b, r, &p, y), 1);
 	d = loc_rib_get(L, &p);
 	assert_non_null(d);
-	assert_int_equal(d->npaths, 2);
-	assert_ptr_equal(loc_rib_best(d)->owner, &peer_a);
-	assert_ptr_equal(loc_rib_best(d)->adj[RIB_ADJ_IN], x);
+	/* a's route in, a's path, b's route out. */
+	assert_int_equal(rib_dest_records(d), 3);
+	assert_true(loc_rib_best(d, &best));
+	assert_ptr_equal(best.owner, &peer_a);
+	assert_ptr_equal(best.attr, x);
+	assert_int_equal(best.src->router_id, 1);
+	assert_ptr_equal(adj_in_get(in_a, &p), x);
 	assert_ptr_equal(adj_in_get(out_b, &p), y);
 	assert_null(adj_in_get(stale_a, &p));
 	/* Only in a's Adj-RIB-In (its import policy refused it): no path. */
 	assert_int_equal(adj_in_set(in_a, r, &q, x), 1);
 	assert_non_null(loc_rib_get(L, &q));
-	assert_null(loc_rib_best(loc_rib_get(L, &q)));
+	assert_false(loc_rib_best(loc_rib_get(L, &q), &best));
 	assert_int_equal(loc_rib_count(L), 1);
 	ps = loc_rib_prefixes(L, &n);
 	assert_int_equal(n, 1);
@@ -201,12 +206,13 @@ test_shared_dest(void **state)
 	assert_true(loc_rib_set(L, r, &p, &peer_a, NULL, NULL, &had));
 	assert_true(had);
 	d = loc_rib_get(L, &p);
-	assert_ptr_equal(loc_rib_best(d)->owner, &peer_b);
-	assert_int_equal(d->npaths, 2);
+	assert_true(loc_rib_best(d, &best));
+	assert_ptr_equal(best.owner, &peer_b);
+	assert_int_equal(rib_dest_records(d), 3);
 	/* a's Adj-RIB-In goes (a walk of the table): q's destination with it. */
 	adj_in_free(in_a, r);
 	assert_null(loc_rib_get(L, &q));
-	assert_int_equal(loc_rib_get(L, &p)->npaths, 1);
+	assert_int_equal(rib_dest_records(loc_rib_get(L, &p)), 2);
 	/* The last path and the last route: the destination goes. */
 	assert_true(loc_rib_set(L, r, &p, &peer_b, NULL, NULL, NULL));
 	assert_int_equal(loc_rib_count(L), 0);
@@ -238,6 +244,9 @@ test_many_owners(void **state)
 	struct rib_attr *x;
 	struct prefix p = pfx(7);
 	const struct rib_dest *d;
+	struct rib_path best;
+	size_t k, n, nbest;
+	bool is_best;
 
 	(void)state;
 	make_attrs(&a, 64555);
@@ -250,17 +259,25 @@ test_many_owners(void **state)
 		loc_rib_set(L, r, &p, &owners[i], &src, x, NULL);
 	}
 	d = loc_rib_get(L, &p);
-	assert_int_equal(d->npaths, 40);
+	assert_int_equal(rib_dest_records(d), 80);
 	/* The lowest router ID wins (RFC 4271 §9.1.2.2 f). */
-	assert_ptr_equal(loc_rib_best(d)->owner, &owners[0]);
+	assert_true(loc_rib_best(d, &best));
+	assert_ptr_equal(best.owner, &owners[0]);
+	/* Every path listed once, the best one marked. */
+	for (k = 0, n = 0, nbest = 0; rib_dest_next_path(d, &k, &best, &is_best); n++)
+		nbest += is_best && best.owner == &owners[0];
+	assert_int_equal(n, 40);
+	assert_int_equal(nbest, 1);
 	for (int i = 0; i < 40; i++) {
 		loc_rib_set(L, r, &p, &owners[i], NULL, NULL, NULL);
 		d = loc_rib_get(L, &p);
 		assert_non_null(d);
-		if (i < 39)
-			assert_ptr_equal(loc_rib_best(d)->owner, &owners[i + 1]);
-		else
-			assert_null(loc_rib_best(d));
+		if (i < 39) {
+			assert_true(loc_rib_best(d, &best));
+			assert_ptr_equal(best.owner, &owners[i + 1]);
+		} else {
+			assert_false(loc_rib_best(d, &best));
+		}
 	}
 	for (int i = 0; i < 40; i++) {
 		assert_ptr_equal(adj_in_get(out[i], &p), x);
@@ -275,6 +292,107 @@ test_many_owners(void **state)
 }
 
 /* The hash of one attribute set in this process. */
+/*
+ * A destination keeps its prefix in 4 bytes (IPv4) or 16 (IPv6): the two
+ * families never meet, what comes back is what went in, and bytes past an IPv4
+ * address play no part in finding it.
+ */
+static void
+test_compact_prefixes(void **state)
+{
+	static const int peer;
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	struct rib_source src = {.ebgp = true, .peer_as = 65001, .router_id = 1};
+	struct prefix v4 = pfx(3), v6 = {.addr = {.family = AF_INET6, .b = {10, 0, 0, 3}}, .len = 32};
+	struct prefix junk = v4, back, *ps;
+	struct bgp_attrs a;
+	struct rib_attr *x;
+	size_t n;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	assert_true(loc_rib_set(L, r, &v4, &peer, &src, x, NULL));
+	assert_null(loc_rib_get(L, &v6));
+	assert_true(loc_rib_set(L, r, &v6, &peer, &src, x, NULL));
+	assert_int_equal(loc_rib_count(L), 2);
+	rib_dest_prefix(loc_rib_get(L, &v4), &back);
+	assert_int_equal(prefix_cmp(&back, &v4), 0);
+	assert_int_equal(back.addr.family, AF_INET);
+	rib_dest_prefix(loc_rib_get(L, &v6), &back);
+	assert_int_equal(prefix_cmp(&back, &v6), 0);
+	assert_int_equal(back.addr.family, AF_INET6);
+	junk.addr.b[9] = 0xff;
+	assert_ptr_equal(loc_rib_get(L, &junk), loc_rib_get(L, &v4));
+	ps = loc_rib_sorted(L, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(ps[0].addr.family, AF_INET);
+	free(ps);
+	/* Two paths of one attribute set and source share one route: one reference. */
+	assert_int_equal(x->refs, 2);
+	loc_rib_free(L, r);
+	assert_int_equal(x->refs, 1);
+	rib_attr_unref(r, x);
+	bgp_attrs_free(&a);
+	rib_free(r);
+}
+
+/*
+ * The best path after any sequence of paths set, replaced and withdrawn is
+ * the pairwise fold over the paths in the order the destination lists them,
+ * whether it came from one comparison (a new path) or a whole selection.
+ */
+static void
+test_best_is_the_fold(void **state)
+{
+	static int owners[12];
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	struct prefix p = pfx(9);
+	struct rib_attr *x[4];
+	struct bgp_attrs a[4];
+	unsigned seed = 7;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		make_attrs(&a[i], 64555 + (uint32_t)(i % 2));
+		a[i].med = (uint32_t)i;
+		a[i].has |= BGP_HAS(BGP_ATTR_MED);
+		x[i] = rib_attr_intern(r, &a[i]);
+	}
+	for (int step = 0; step < 2000; step++) {
+		int o = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
+		int v = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
+		struct rib_source src = {.ebgp = true, .peer_as = 65000 + (uint32_t)(o % 3),
+					 .router_id = (uint32_t)o + 1};
+		struct rib_path best, it, fold;
+		const struct rib_dest *d;
+		bool has_fold = false, is_best;
+		size_t k = 0;
+
+		loc_rib_set(L, r, &p, &owners[o], &src, v < 4 ? x[v] : NULL, NULL);
+		d = loc_rib_get(L, &p);
+		while (d != NULL && rib_dest_next_path(d, &k, &it, &is_best))
+			if (!has_fold || rib_path_cmp(&it.attr->a, it.src, &fold.attr->a, fold.src) < 0) {
+				fold = it;
+				has_fold = true;
+			}
+		assert_int_equal(loc_rib_best(d, &best), has_fold);
+		if (has_fold) {
+			assert_ptr_equal(best.owner, fold.owner);
+			assert_ptr_equal(best.attr, fold.attr);
+		}
+	}
+	loc_rib_free(L, r);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(x[i]->refs, 1);
+		rib_attr_unref(r, x[i]);
+		bgp_attrs_free(&a[i]);
+	}
+	rib_free(r);
+}
+
 static uint64_t
 attrs_hash_here(void)
 {
@@ -349,6 +467,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_adj_in),
 		cmocka_unit_test(test_shared_dest),
 		cmocka_unit_test(test_many_owners),
+		cmocka_unit_test(test_compact_prefixes),
+		cmocka_unit_test(test_best_is_the_fold),
 		cmocka_unit_test(test_hash_keyed_per_process),
 	};
 
