@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/dirty.h"
 #include "agent/fib.h"
 #include "bgp/fsm.h"
 #include "bgp/gr.h"
@@ -152,9 +153,7 @@ struct session {
 	struct session_counters n;
 	struct adj_in *adj_in;       /* routes from the peer while the session is up */
 	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
-	struct bgp_prefixes dirty;   /* prefixes to re-evaluate for the peer ... */
-	size_t dirty_off;            /* ... from this index on (the rest were) */
-	size_t dirty_floor;          /* distinct prefixes the last fold of the list left */
+	struct dirty dirty;          /* prefixes to re-evaluate for the peer */
 	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
 	size_t nstaged, staged_off;  /* ... from staged_off on */
 	bool need_eor, eor_received;

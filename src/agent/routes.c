@@ -70,29 +70,6 @@ established(const struct session *s)
 	return s->conn[0] != NULL && s->conn[0]->fsm.state == FSM_ESTABLISHED;
 }
 
-static int
-prefix_sort_cmp(const void *a, const void *b)
-{
-	return prefix_cmp(a, b);
-}
-
-/* Sorts the pending part of the dirty list to the front, without repeats. */
-static void
-dirty_compact(struct session *s)
-{
-	struct prefix *v = s->dirty.v;
-	size_t n = s->dirty.n - s->dirty_off, k = 0;
-
-	memmove(v, v + s->dirty_off, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), prefix_sort_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || prefix_cmp(&v[i], &v[k - 1]) != 0)
-			v[k++] = v[i];
-	s->dirty.n = k;
-	s->dirty_off = 0;
-	s->dirty_floor = k;
-}
-
 static void
 mark_dirty(struct session *s, const struct prefix *p)
 {
@@ -100,10 +77,10 @@ mark_dirty(struct session *s, const struct prefix *p)
 	 * twice the table, fold repeats (amortised O(1) per change). Withdrawn prefixes
 	 * are no longer in the table: the bound counts what the last fold left, or a
 	 * mass withdrawal would fold on every change. */
-	if (s->dirty.n - s->dirty_off >=
-	    2 * (loc_rib_count(loc_of(s->ag, s->dev)) + s->dirty_floor) + 4096)
-		dirty_compact(s);
-	bgp_prefixes_push(&s->dirty, p);
+	if (dirty_pending(&s->dirty) >=
+	    2 * (loc_rib_count(loc_of(s->ag, s->dev)) + s->dirty.floor) + 4096)
+		dirty_compact(&s->dirty);
+	dirty_push(&s->dirty, p);
 }
 
 static void
@@ -483,8 +460,7 @@ routes_session_down(struct session *s, bool keep_stale)
 		routes_stale_drop(s, "the session ended for good");
 	adj_in_free(s->adj_out, ag->rib);
 	s->adj_out = NULL;
-	bgp_prefixes_free(&s->dirty);
-	s->dirty_off = s->dirty_floor = 0;
+	dirty_free(&s->dirty);
 	staged_free(s);
 	s->need_eor = false;
 	s->refresh_wanted = s->resending = false;
@@ -648,16 +624,19 @@ static void
 stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_target *t)
 {
 	struct agent *ag = s->ag;
-	size_t k = s->dirty.n - s->dirty_off, n = 0, i, j;
+	size_t k = dirty_pending(&s->dirty), n = 0, i, j;
 	int family = s->spec.remote.family;
 	struct route_out *v;
+	struct prefix *ps;
 	struct export_memo memo = {0};
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
 	v = xcalloc(k, sizeof(*v));
+	ps = xcalloc(k, sizeof(*ps));
+	k = dirty_take(&s->dirty, ps, k);
 	for (i = 0; i < k; i++) {
-		const struct prefix *p = &s->dirty.v[s->dirty_off + i];
+		const struct prefix *p = &ps[i];
 
 		/* The next block's destinations load while this block is judged. */
 		if (i == 0)
@@ -678,7 +657,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 		v[n++] = (struct route_out){.p = *p, .x = x};
 	}
 	rib_attr_unref(ag->rib, memo.x);
-	s->dirty_off += k;
+	free(ps);
 	qsort(v, n, sizeof(*v), staged_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && v[j].x == v[i].x; j++)
@@ -741,7 +720,7 @@ routes_pull(struct session *s)
 		mark_table(s);
 	}
 	for (;;) {
-		if (!send_staged(s, &ectx) || s->dirty_off == s->dirty.n)
+		if (!send_staged(s, &ectx) || dirty_pending(&s->dirty) == 0)
 			break;
 		if (steps++ == PULL_BUDGET) {
 			/* More to judge: on the next writable event, after the other sessions. */
@@ -749,12 +728,12 @@ routes_pull(struct session *s)
 			break;
 		}
 		/* A new pass over the pending prefixes: in order, without repeats. */
-		if (s->dirty_off == 0)
-			dirty_compact(s);
+		if (s->dirty.off == 0)
+			dirty_compact(&s->dirty);
 		stage_chunk(s, &ectx, &t);
 	}
-	if (s->nstaged == 0 && s->dirty_off == s->dirty.n) {
-		s->dirty.n = s->dirty_off = s->dirty_floor = 0;
+	if (s->nstaged == 0 && dirty_pending(&s->dirty) == 0) {
+		dirty_clear(&s->dirty);
 		s->resending = false;
 		if (s->need_eor && session_out_room(s)) {
 			uint8_t eor[64];
@@ -776,7 +755,7 @@ flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (struct session *s = ag->sessions; s; s = s->next)
-		if (established(s) && (s->dirty.n > s->dirty_off || s->nstaged > 0 || s->need_eor ||
+		if (established(s) && (dirty_pending(&s->dirty) > 0 || s->nstaged > 0 || s->need_eor ||
 				       s->refresh_wanted))
 			routes_pull(s);
 }

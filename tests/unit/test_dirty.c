@@ -1,0 +1,127 @@
+/* A session's pending prefixes: packed per family, compacted into prefix order, taken in chunks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/dirty.h"
+
+static struct prefix
+pfx(const char *s)
+{
+	struct prefix p;
+	struct err err;
+
+	assert_int_equal(prefix_parse(s, &p, &err), 0);
+	return p;
+}
+
+/* What goes in comes out, in order, in chunks. */
+static void
+test_round_trip(void **state)
+{
+	const char *in[] = {"192.0.2.0/24", "10.0.0.0/8", "198.51.100.128/25", "0.0.0.0/0"};
+	struct dirty d = {0};
+	struct prefix out[4];
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct prefix p = pfx(in[i]);
+
+		dirty_push(&d, &p);
+	}
+	assert_int_equal(dirty_pending(&d), 4);
+	assert_int_equal(dirty_take(&d, out, 3), 3);
+	assert_int_equal(dirty_pending(&d), 1);
+	assert_int_equal(dirty_take(&d, out + 3, 3), 1);
+	for (size_t i = 0; i < 4; i++) {
+		struct prefix want = pfx(in[i]);
+
+		assert_int_equal(prefix_cmp(&out[i], &want), 0);
+		assert_int_equal(out[i].addr.family, AF_INET);
+	}
+	assert_int_equal(dirty_pending(&d), 0);
+	dirty_free(&d);
+}
+
+static int
+qcmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+/*
+ * A fold sorts the pending part in prefix_cmp's order (shorter first at one
+ * address) and keeps one of each, for IPv4 and IPv6 alike; what was judged
+ * before it is gone.
+ */
+static void
+test_compact_order(void **state)
+{
+	const char *v4[] = {"10.0.0.0/16", "10.0.0.0/8", "9.255.0.0/16", "10.0.0.0/8", "192.0.2.0/24"};
+	const char *v6[] = {"2001:db8::/48", "2001:db8::/32", "2001:db8:1::/48", "2001:db8::/32",
+			    "::/0"};
+	const char **sets[] = {v4, v6};
+
+	(void)state;
+	for (int s = 0; s < 2; s++) {
+		struct dirty d = {0};
+		struct prefix want[5], got[5], junk;
+		size_t n;
+
+		for (size_t i = 0; i < 5; i++) {
+			want[i] = pfx(sets[s][i]);
+			dirty_push(&d, &want[i]);
+		}
+		/* One judged already: the fold leaves the other four, three distinct. */
+		assert_int_equal(dirty_take(&d, &junk, 1), 1);
+		dirty_compact(&d);
+		assert_int_equal(d.floor, 3);
+		n = dirty_take(&d, got, 5);
+		assert_int_equal(n, 3);
+		qsort(want + 1, 4, sizeof(want[0]), qcmp);
+		/* want[1..4] sorted holds one repeat: drop it. */
+		for (size_t i = 1, k = 0; i < 5; i++)
+			if (i == 1 || prefix_cmp(&want[i], &want[i - 1]) != 0)
+				assert_int_equal(prefix_cmp(&got[k++], &want[i]), 0);
+		dirty_free(&d);
+	}
+}
+
+/* Emptied, the list takes prefixes again; freed, it may take another family. */
+static void
+test_clear_and_reuse(void **state)
+{
+	struct dirty d = {0};
+	struct prefix a = pfx("192.0.2.0/24"), b = pfx("2001:db8::/32"), out;
+
+	(void)state;
+	for (int i = 0; i < 5000; i++)
+		dirty_push(&d, &a);
+	dirty_clear(&d);
+	assert_int_equal(dirty_pending(&d), 0);
+	dirty_push(&d, &a);
+	assert_int_equal(dirty_take(&d, &out, 1), 1);
+	assert_int_equal(prefix_cmp(&out, &a), 0);
+	dirty_free(&d);
+	dirty_push(&d, &b);
+	assert_int_equal(dirty_take(&d, &out, 1), 1);
+	assert_int_equal(prefix_cmp(&out, &b), 0);
+	dirty_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_compact_order),
+		cmocka_unit_test(test_clear_and_reuse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
