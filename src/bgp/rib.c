@@ -284,14 +284,18 @@ attrs_eq(const struct hnode *item, const void *key)
 
 /*
  * A route record: whose, and a tagged pointer: an attribute set (an Adj-RIB
- * route, its kind in the low bits) or a route (REC_LOC: the owner's path).
- * Both are heap objects, aligned to more than the tag needs.
+ * route, its kind in the low bits) or a route (REC_LOC: the owner's path;
+ * REC_INLOC: the owner's path, which is also its Adj-RIB-In route as received,
+ * the common case, in one record). Both are heap objects from malloc, aligned
+ * to more than the tag needs.
  */
 #define REC_LOC 3u
-#define REC_TAG 3u
+#define REC_INLOC 4u
+#define REC_TAG 7u
 _Static_assert((unsigned)RIB_ADJ_IN < REC_LOC && (unsigned)RIB_ADJ_STALE < REC_LOC &&
 		       (unsigned)RIB_ADJ_OUT < REC_LOC,
 	       "an Adj-RIB kind must fit the tag beside REC_LOC");
+_Static_assert(_Alignof(max_align_t) > REC_TAG, "malloc's alignment must leave room for the tag");
 
 struct rec {
 	const void *owner;
@@ -316,13 +320,35 @@ rec_make(const void *ptr, unsigned kind)
 	return (uintptr_t)ptr | kind;
 }
 
+static inline bool
+rec_is_path(const struct rec *x)
+{
+	return rec_kind(x) >= REC_LOC;
+}
+
+/* Whether x holds a route of kind (a REC_INLOC record is both a path and an Adj-RIB-In route). */
+static inline bool
+rec_holds(const struct rec *x, unsigned kind)
+{
+	unsigned k = rec_kind(x);
+
+	return k == kind || (k == REC_INLOC && (kind == RIB_ADJ_IN || kind == REC_LOC));
+}
+
+/* The Adj-RIB route of a record that holds one. */
+static inline struct rib_attr *
+rec_attr(const struct rec *x)
+{
+	return rec_kind(x) == REC_INLOC ? ((struct rib_route *)rec_ptr(x))->attr : rec_ptr(x);
+}
+
 /*
  * A destination: its link (which holds the record count and the best path's
- * record), its prefix in 4 or 16 bytes, then its records: three inline (a peer's
- * Adj-RIB-In route and path, and one peer's Adj-RIB-Out route: the common shape),
- * more in an array of their own. An IPv4 destination takes 72 bytes.
+ * record), its prefix in 4 or 16 bytes, then its records: two inline (a peer's
+ * route as received and its path, and one peer's Adj-RIB-Out route: the common
+ * shape), more in an array of their own. An IPv4 destination takes 56 bytes.
  */
-#define DEST_INLINE 3
+#define DEST_INLINE 2
 
 struct rib_dest {
 	struct hnode node;
@@ -582,7 +608,7 @@ route_unref(struct rib *r, struct rib_route *x)
 static void
 rec_release(struct rib *r, const struct rec *x)
 {
-	if (rec_kind(x) == REC_LOC)
+	if (rec_is_path(x))
 		route_unref(r, rec_ptr(x));
 	else
 		rib_attr_unref(r, rec_ptr(x));
@@ -609,14 +635,14 @@ dest_new(struct loc_rib *t, struct rib *r, struct hnode **l, uint32_t h, const s
 	return e;
 }
 
-/* The index of owner's record of kind, or the count when there is none. */
+/* The index of owner's record that holds kind, or the count when there is none. */
 static uint16_t
 rec_find(const struct rib_dest *e, const void *owner, unsigned kind)
 {
 	const struct rec *v = dest_recs(e);
 	uint16_t k;
 
-	for (k = 0; k < e->node.nrec && (v[k].owner != owner || rec_kind(&v[k]) != kind); k++)
+	for (k = 0; k < e->node.nrec && (v[k].owner != owner || !rec_holds(&v[k], kind)); k++)
 		;
 	return k;
 }
@@ -649,7 +675,11 @@ rec_add(struct rib_dest *e, const void *owner, uintptr_t p)
 	return n;
 }
 
-/* Drops record k (released already): the last takes its place, and best follows. */
+/*
+ * Drops record k (released already). The others keep their order, so the
+ * best path stays the fold over the paths in order (a short array: the move is
+ * cheap), and best follows.
+ */
 static void
 rec_del(struct rib_dest *e, uint16_t k)
 {
@@ -657,9 +687,9 @@ rec_del(struct rib_dest *e, uint16_t k)
 	struct rec *v = dest_recs(e);
 	uint16_t last = e->node.nrec - 1;
 
-	v[k] = v[last];
-	if (e->node.best == last)
-		e->node.best = k;
+	memmove(&v[k], &v[k + 1], (size_t)(last - k) * sizeof(*v));
+	if (e->node.best != RIB_NO_BEST && e->node.best > k)
+		e->node.best--;
 	e->node.nrec = last;
 	if (last == DEST_INLINE) {
 		memcpy(u->inl, v, sizeof(u->inl));
@@ -673,6 +703,23 @@ dest_drop(struct loc_rib *t, struct rib *r, struct hnode **l, struct rib_dest *e
 {
 	table_unlink(&t->dests, l);
 	slab_free(&r->dests[fam_v6(e->family)], e);
+}
+
+/*
+ * Drops the Adj-RIB route of record k; a path held in the same record stays
+ * (as a record of its own kind).
+ */
+static void
+rec_drop_adj(struct rib *r, struct rib_dest *e, uint16_t k)
+{
+	struct rec *v = dest_recs(e);
+
+	if (rec_kind(&v[k]) == REC_INLOC) {
+		v[k].p = rec_make(rec_ptr(&v[k]), REC_LOC);
+		return;
+	}
+	rec_release(r, &v[k]);
+	rec_del(e, k);
 }
 
 /*
@@ -714,8 +761,7 @@ adj_in_free(struct adj_in *a, struct rib *r)
 			uint16_t k = rec_find(e, a->owner, a->kind);
 
 			if (k < e->node.nrec) {
-				rec_release(r, &dest_recs(e)[k]);
-				rec_del(e, k);
+				rec_drop_adj(r, e, k);
 				a->n--;
 				if (e->node.nrec == 0) {
 					dest_drop(a->t, r, l, e);
@@ -747,8 +793,7 @@ adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_a
 	if (x == NULL) {
 		if (k == e->node.nrec)
 			return 0;
-		rec_release(r, &dest_recs(e)[k]);
-		rec_del(e, k);
+		rec_drop_adj(r, e, k);
 		a->n--;
 		/* The destination was there before: l is its link. */
 		if (e->node.nrec == 0)
@@ -762,6 +807,16 @@ adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_a
 		return 1;
 	}
 	v = dest_recs(e);
+	if (rec_kind(&v[k]) == REC_INLOC) {
+		if (rec_attr(&v[k]) == x) {
+			rib_attr_unref(r, x);
+			return 0;
+		}
+		/* The path stays as it is until the Loc-RIB is told: two records again. */
+		v[k].p = rec_make(rec_ptr(&v[k]), REC_LOC);
+		rec_add(e, a->owner, rec_make(x, a->kind));
+		return 1;
+	}
 	old = rec_ptr(&v[k]);
 	v[k].p = rec_make(x, a->kind);
 	rib_attr_unref(r, old);
@@ -779,7 +834,7 @@ adj_in_get(const struct adj_in *a, const struct prefix *p)
 		return NULL;
 	e = ITEM(*l, struct rib_dest, node);
 	k = rec_find(e, a->owner, a->kind);
-	return k < e->node.nrec ? rec_ptr(&dest_recs(e)[k]) : NULL;
+	return k < e->node.nrec ? rec_attr(&dest_recs(e)[k]) : NULL;
 }
 
 size_t
@@ -810,7 +865,7 @@ adj_in_list(const struct adj_in *a, size_t *n)
 
 		if (k < e->node.nrec) {
 			rib_dest_prefix(e, &v[m].p);
-			v[m++].attr = rec_ptr(&dest_recs(e)[k]);
+			v[m++].attr = rec_attr(&dest_recs(e)[k]);
 			if (m == a->n)
 				goto done;
 		}
@@ -900,7 +955,7 @@ loc_rib_free(struct loc_rib *t, struct rib *r)
 	free(t);
 }
 
-/* Record k as a path (it is a REC_LOC record). */
+/* Record x as a path (it is one). */
 static void
 rec_path(const struct rec *x, struct rib_path *out)
 {
@@ -925,7 +980,7 @@ select_best(const struct rib_dest *e)
 	uint16_t best = RIB_NO_BEST;
 
 	for (uint16_t k = 0; k < e->node.nrec; k++) {
-		if (rec_kind(&v[k]) != REC_LOC)
+		if (!rec_is_path(&v[k]))
 			continue;
 		if (best == RIB_NO_BEST || rec_cmp(&v[k], &v[best]) < 0)
 			best = k;
@@ -966,26 +1021,68 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 	if (attr == NULL) {
 		if (k == e->node.nrec)
 			return false;
-		rec_release(r, &dest_recs(e)[k]);
-		rec_del(e, k);
+		v = dest_recs(e);
+		if (rec_kind(&v[k]) == REC_INLOC) {
+			/* The Adj-RIB-In route stays, in a record of its own. */
+			struct rib_route *y = rec_ptr(&v[k]);
+
+			y->attr->refs++;
+			v[k].p = rec_make(y->attr, RIB_ADJ_IN);
+			route_unref(r, y);
+		} else {
+			rec_release(r, &v[k]);
+			rec_del(e, k);
+		}
 		best = select_best(e);
 	} else if (k == e->node.nrec) {
-		/*
-		 * A new path goes last: the pairwise fold over the records in order then
-		 * gives what it gave before, compared with the new one (one comparison,
-		 * not one per path; the same choice as a whole new selection).
-		 */
-		k = rec_add(e, owner, rec_make(route_get(r, attr, src), REC_LOC));
-		v = dest_recs(e);
-		best = e->node.best;
-		if (best == RIB_NO_BEST || rec_cmp(&v[k], &v[best]) < 0)
-			best = k;
-	} else {
 		struct rib_route *y = route_get(r, attr, src);
+		uint16_t j = rec_find(e, owner, RIB_ADJ_IN);
 
 		v = dest_recs(e);
-		rec_release(r, &v[k]);
-		v[k].p = rec_make(y, REC_LOC);
+		if (j < e->node.nrec && rec_ptr(&v[j]) == attr) {
+			/* The path is the route as received: one record for both. */
+			v[j].p = rec_make(y, REC_INLOC);
+			rib_attr_unref(r, attr);
+			k = j;
+		} else {
+			k = rec_add(e, owner, rec_make(y, REC_LOC));
+			v = dest_recs(e);
+		}
+		/*
+		 * A new path last: the pairwise fold over the records in order then gives
+		 * what it gave before, compared with the new one (one comparison, not one
+		 * per path; the same choice as a whole new selection).
+		 */
+		if (k == e->node.nrec - 1) {
+			best = e->node.best;
+			if (best == RIB_NO_BEST || rec_cmp(&v[k], &v[best]) < 0)
+				best = k;
+		} else {
+			best = select_best(e);
+		}
+	} else {
+		struct rib_route *y = route_get(r, attr, src), *old;
+		uint16_t j;
+
+		v = dest_recs(e);
+		old = rec_ptr(&v[k]);
+		if (rec_kind(&v[k]) == REC_INLOC && old->attr != attr) {
+			/* The Adj-RIB-In route keeps what it was: a record of its own. */
+			old->attr->refs++;
+			v[k].p = rec_make(y, REC_LOC);
+			rec_add(e, owner, rec_make(old->attr, RIB_ADJ_IN));
+		} else {
+			v[k].p = rec_make(y, rec_kind(&v[k]));
+		}
+		route_unref(r, old);
+		/* A new route that is the Adj-RIB-In's (a route sent again): one record again. */
+		v = dest_recs(e);
+		if (rec_kind(&v[k]) == REC_LOC && (j = rec_find(e, owner, RIB_ADJ_IN)) < e->node.nrec &&
+		    rec_ptr(&v[j]) == attr) {
+			v[k].p = rec_make(y, REC_INLOC);
+			rib_attr_unref(r, attr);
+			rec_del(e, j);
+		}
 		best = select_best(e);
 	}
 	e->node.best = best;
@@ -1052,7 +1149,7 @@ rib_dest_next_path(const struct rib_dest *d, size_t *k, struct rib_path *out, bo
 	const struct rec *v = dest_recs(d);
 
 	for (; *k < d->node.nrec; (*k)++) {
-		if (rec_kind(&v[*k]) != REC_LOC)
+		if (!rec_is_path(&v[*k]))
 			continue;
 		rec_path(&v[*k], out);
 		*best = *k == d->node.best;

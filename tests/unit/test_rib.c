@@ -179,8 +179,8 @@ test_shared_dest(void **state)
 	assert_int_equal(adj_in_set(out_b, r, &p, y), 1);
 	d = loc_rib_get(L, &p);
 	assert_non_null(d);
-	/* a's route in, a's path, b's route out. */
-	assert_int_equal(rib_dest_records(d), 3);
+	/* a's route in, which is a's path (one record), and b's route out. */
+	assert_int_equal(rib_dest_records(d), 2);
 	assert_true(loc_rib_best(d, &best));
 	assert_ptr_equal(best.owner, &peer_a);
 	assert_ptr_equal(best.attr, x);
@@ -208,7 +208,9 @@ test_shared_dest(void **state)
 	d = loc_rib_get(L, &p);
 	assert_true(loc_rib_best(d, &best));
 	assert_ptr_equal(best.owner, &peer_b);
+	/* a's route in (its own record again), b's route out and b's path. */
 	assert_int_equal(rib_dest_records(d), 3);
+	assert_ptr_equal(adj_in_get(in_a, &p), x);
 	/* a's Adj-RIB-In goes (a walk of the table): q's destination with it. */
 	adj_in_free(in_a, r);
 	assert_null(loc_rib_get(L, &q));
@@ -339,9 +341,11 @@ test_compact_prefixes(void **state)
 }
 
 /*
- * The best path after any sequence of paths set, replaced and withdrawn is
- * the pairwise fold over the paths in the order the destination lists them,
- * whether it came from one comparison (a new path) or a whole selection.
+ * The best path after any sequence of paths and Adj-RIB-In routes set,
+ * replaced and withdrawn is the pairwise fold over the paths in the order the
+ * destination lists them, whether it came from one comparison (a new path) or
+ * a whole selection; and every owner's route and path read back as set, in
+ * one record or two.
  */
 static void
 test_best_is_the_fold(void **state)
@@ -349,41 +353,67 @@ test_best_is_the_fold(void **state)
 	static int owners[12];
 	struct rib *r = rib_new();
 	struct loc_rib *L = loc_rib_new();
+	struct adj_in *in[12];
+	struct rib_attr *x[4], *model_in[12] = {0}, *model_loc[12] = {0};
 	struct prefix p = pfx(9);
-	struct rib_attr *x[4];
 	struct bgp_attrs a[4];
 	unsigned seed = 7;
 
 	(void)state;
+	for (int i = 0; i < 12; i++)
+		in[i] = adj_in_new(L, &owners[i], RIB_ADJ_IN);
 	for (int i = 0; i < 4; i++) {
 		make_attrs(&a[i], 64555 + (uint32_t)(i % 2));
 		a[i].med = (uint32_t)i;
 		a[i].has |= BGP_HAS(BGP_ATTR_MED);
 		x[i] = rib_attr_intern(r, &a[i]);
 	}
-	for (int step = 0; step < 2000; step++) {
+	for (int step = 0; step < 4000; step++) {
 		int o = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
 		int v = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 5;
+		int how = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 3;
+		struct rib_attr *y = v < 4 ? x[v] : NULL;
 		struct rib_source src = {.ebgp = true, .peer_as = 65000 + (uint32_t)(o % 3),
 					 .router_id = (uint32_t)o + 1};
 		struct rib_path best, it, fold;
 		const struct rib_dest *d;
 		bool has_fold = false, is_best;
-		size_t k = 0;
+		size_t k = 0, npaths = 0;
 
-		loc_rib_set(L, r, &p, &owners[o], &src, v < 4 ? x[v] : NULL, NULL);
+		/* As a session does (in, then the Loc-RIB), or one of them alone (an import
+		 * policy that refuses, a restart's stale path). */
+		if (how != 2) {
+			adj_in_set(in[o], r, &p, y);
+			model_in[o] = y;
+		}
+		if (how != 1) {
+			loc_rib_set(L, r, &p, &owners[o], &src, y, NULL);
+			model_loc[o] = y;
+		}
 		d = loc_rib_get(L, &p);
-		while (d != NULL && rib_dest_next_path(d, &k, &it, &is_best))
+		while (d != NULL && rib_dest_next_path(d, &k, &it, &is_best)) {
+			int w = (int)((const int *)it.owner - owners);
+
+			assert_ptr_equal(it.attr, model_loc[w]);
+			npaths++;
 			if (!has_fold || rib_path_cmp(&it.attr->a, it.src, &fold.attr->a, fold.src) < 0) {
 				fold = it;
 				has_fold = true;
 			}
+		}
+		for (int i = 0; i < 12; i++) {
+			assert_ptr_equal(adj_in_get(in[i], &p), model_in[i]);
+			npaths -= model_loc[i] != NULL;
+		}
+		assert_int_equal(npaths, 0);
 		assert_int_equal(loc_rib_best(d, &best), has_fold);
 		if (has_fold) {
 			assert_ptr_equal(best.owner, fold.owner);
 			assert_ptr_equal(best.attr, fold.attr);
 		}
 	}
+	for (int i = 0; i < 12; i++)
+		adj_in_free(in[i], r);
 	loc_rib_free(L, r);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(x[i]->refs, 1);
