@@ -25,7 +25,7 @@ dirty_push(struct dirty *d, const struct prefix *p)
 
 	if (d->size == 0) {
 		d->family = p->addr.family;
-		d->alen = p->addr.family == AF_INET ? 4 : 16;
+		d->alen = (uint8_t)(addr_bits(&p->addr) / 8);
 		/* IPv4: 8 bytes keep the keys aligned for the sort's copies. */
 		d->size = p->addr.family == AF_INET ? 8 : 17;
 	}
@@ -53,7 +53,7 @@ dirty_compact(struct dirty *d)
 	size_t n = dirty_pending(d), k = 0, cmp = (size_t)d->alen + 1;
 
 	if (n == 0) {
-		d->n = d->off = d->floor = 0;
+		dirty_clear(d);
 		return;
 	}
 	memmove(d->v, d->v + d->off * d->size, n * d->size);

@@ -912,7 +912,7 @@ routes_stop(struct agent *ag)
 	 * unless it stops to restart (graceful restart): then they stay for the next run. */
 	if (ag->keep_fib)
 		log_info("kernel routes kept for the restart (graceful restart)");
-	v = ag->keep_fib ? NULL : loc_rib_sorted(ag->loc, &n);
+	v = ag->keep_fib ? NULL : loc_rib_prefixes(ag->loc, &n);
 	for (size_t i = 0; v != NULL && i < n; i++) {
 		struct rib_path best;
 		struct err err;
