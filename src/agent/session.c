@@ -35,6 +35,9 @@
 #define GR_STALE_TIME 360
 
 static void conn_event(struct conn *c, const struct fsm_input *in);
+static void conn_free(struct conn *c);
+static struct conn *other_conn(struct conn *c);
+static void conn_simple_event(struct conn *c, enum fsm_event ev, const struct bgp_notif *n);
 static void session_down_routes(struct conn *c);
 static void session_gr_timer(struct session *s, uint32_t seconds);
 static void session_settle(struct session *s);
@@ -327,6 +330,29 @@ jittered(enum fsm_timer t, uint32_t seconds)
 	return seconds * (0.75 + 0.25 * randombytes_uniform(1001) / 1000.);
 }
 
+/*
+ * §6.8: the connection that reaches Established ends the other one and carries
+ * the session. The peer's may get there while ours has failed back to Connect
+ * or Active, with no OPEN left to settle a collision: it must not stay the
+ * second one, unused (no routes either way, ours retrying beside it).
+ */
+static void
+conn_takes_session(struct conn *c)
+{
+	struct session *s = c->s;
+	struct conn *other = other_conn(c);
+
+	if (other != NULL) {
+		if (other->fsm.state == FSM_OPENSENT || other->fsm.state == FSM_OPENCONFIRM)
+			conn_simple_event(other, FSM_EV_OPEN_COLLISION_DUMP, NULL);
+		conn_free(other);
+	}
+	s->conn[0] = c;
+	s->conn[1] = NULL;
+	c->fsm.cfg.passive = false;
+	c->fsm.auto_restart = true;
+}
+
 static void
 conn_apply(struct conn *c, const struct fsm_actions *a)
 {
@@ -364,6 +390,7 @@ conn_apply(struct conn *c, const struct fsm_actions *a)
 			ev_timer_stop(loop, t);
 			break;
 		case FSM_ACT_SESSION_UP:
+			conn_takes_session(c);
 			s->n.established_transitions++;
 			c->down_how = BGP_GR_DOWN_TCP;
 			s->have_gr = true;
@@ -735,7 +762,6 @@ conn_fail(struct conn *c, const char *why)
 	conn_event(c, &in);
 }
 
-static void conn_free(struct conn *c);
 
 /* Our connect finished: tells the FSM how; true if the connection is up. */
 static bool

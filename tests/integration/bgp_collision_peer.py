@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""A peer for agent_collision.sh that makes the order of a connection collision
+(RFC 4271 §6.8) the unlucky one: tabbyd connects to us and sends its OPEN; we
+connect to it too (its second connection); we then close the first without an
+OPEN, so that connection fails back to Active, and only then finish the second
+(OPEN, KEEPALIVE). The session must run on the second connection: routes both
+ways, and no new attempt from tabbyd while it is up.
+Usage: bgp_collision_peer.py OUR-ADDR TABBYD-ADDR AS PREFIX WATCH-SECONDS
+Prints one line of JSON: what tabbyd sent and how often it connected again."""
+import json
+import select
+import socket
+import struct
+import sys
+import time
+
+ours, theirs, asn, prefix, watch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], \
+    float(sys.argv[5])
+
+
+def frame(kind, body=b""):
+    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), kind) + body
+
+
+def read_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            sys.exit("tabbyd closed the connection")
+        data += chunk
+    return data
+
+
+def read_msg(conn):
+    hdr = read_exact(conn, 19)
+    length, kind = struct.unpack("!HB", hdr[16:19])
+    return kind, read_exact(conn, length - 19)
+
+
+def open_msg():
+    caps = b"\x01\x04\x00\x01\x00\x01" + b"\x41\x04" + struct.pack("!I", asn)
+    params = b"\x02" + bytes([len(caps)]) + caps
+    return frame(1, struct.pack("!BHH4sB", 4, asn, 90, socket.inet_aton(ours), len(params))
+                 + params)
+
+
+def update_msg():
+    net, plen = prefix.split("/")
+    plen = int(plen)
+    nlri = bytes([plen]) + socket.inet_aton(net)[:(plen + 7) // 8]
+    as_path = b"\x02\x01" + struct.pack("!I", asn)
+    attrs = (b"\x40\x01\x01\x00"                                   # ORIGIN IGP
+             + b"\x40\x02" + bytes([len(as_path)]) + as_path       # AS_PATH
+             + b"\x40\x03\x04" + socket.inet_aton(ours))           # NEXT_HOP
+    return frame(2, struct.pack("!H", 0) + struct.pack("!H", len(attrs)) + attrs + nlri)
+
+
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((ours, 179))
+srv.listen(8)
+first, _ = srv.accept()
+assert read_msg(first)[0] == 1, "expected tabbyd's OPEN on its connection"
+# tabbyd is in OpenSent on its own connection: ours arrives as the second one.
+second = socket.create_connection((theirs, 179), source_address=(ours, 0))
+assert read_msg(second)[0] == 1, "expected tabbyd's OPEN on our connection"
+first.close()
+time.sleep(0.5)  # tabbyd sees its connection fail (OpenSent -> Active)
+second.sendall(open_msg() + frame(4))
+updates, reconnects, state = 0, 0, "OpenConfirm"
+end = time.time() + watch
+last_ka = time.time()
+while time.time() < end:
+    ready, _, _ = select.select([second, srv], [], [], 0.5)
+    if srv in ready:
+        extra, _ = srv.accept()
+        reconnects += 1
+        extra.close()
+    if second in ready:
+        kind, _ = read_msg(second)
+        if kind == 4 and state == "OpenConfirm":
+            state = "Established"
+            second.sendall(update_msg())
+        elif kind == 2:
+            updates += 1
+        elif kind == 3:
+            state = "NOTIFICATION"
+            break
+    if time.time() - last_ka > 5:
+        second.sendall(frame(4))
+        last_ka = time.time()
+print(json.dumps({"state": state, "updates": updates, "reconnects": reconnects}), flush=True)
+second.close()
