@@ -629,6 +629,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	struct route_out *v;
 	struct prefix *ps;
 	struct export_memo memo = {0};
+	bool refused = false;
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
@@ -646,9 +647,11 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 					 k - i - PREFETCH_AHEAD < PREFETCH_AHEAD ? k - i - PREFETCH_AHEAD
 										 : PREFETCH_AHEAD);
 		struct rib_path best;
-		struct rib_attr *cur = adj_in_get(s->adj_out, p), *x = NULL;
+		/* The Adj-RIB-Out's records are on the destination: one lookup for both. */
+		const struct rib_dest *d = loc_rib_get(loc_of(ag, s->dev), p);
+		struct rib_attr *cur = adj_in_at(s->adj_out, d), *x = NULL;
 
-		if (loc_rib_best(loc_rib_get(loc_of(ag, s->dev), p), &best))
+		if (loc_rib_best(d, &best))
 			x = export_judge(s, p, &best, t, &memo);
 		if (x == cur && (x == NULL || !s->resending)) {
 			rib_attr_unref(ag->rib, x);
@@ -676,16 +679,20 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 				rib_attr_unref(ag->rib, v[m].x);
 				v[m].x = NULL;
 			}
+			refused = true;
 		}
 	}
-	/* The refused ones became withdrawals: drop those never sent, group the rest again. */
-	for (i = j = 0; i < n; i++) {
-		if (v[i].x == NULL && adj_in_get(s->adj_out, &v[i].p) == NULL)
-			continue;
-		v[j++] = v[i];
+	/* The refused ones became withdrawals: drop those never sent, group the rest again.
+	 * (Every other withdrawal staged was sent: x == cur == NULL is skipped above.) */
+	if (refused) {
+		for (i = j = 0; i < n; i++) {
+			if (v[i].x == NULL && adj_in_get(s->adj_out, &v[i].p) == NULL)
+				continue;
+			v[j++] = v[i];
+		}
+		n = j;
+		qsort(v, n, sizeof(*v), staged_cmp);
 	}
-	n = j;
-	qsort(v, n, sizeof(*v), staged_cmp);
 	staged_free(s);
 	s->staged = v;
 	s->nstaged = n;

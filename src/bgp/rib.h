@@ -35,6 +35,7 @@ struct rib_attr {
 struct rib;
 struct adj_in;
 struct loc_rib;
+struct rib_dest;
 
 struct rib *rib_new(void);
 void rib_free(struct rib *r);
@@ -57,6 +58,8 @@ void adj_in_free(struct adj_in *t, struct rib *r);
 /* Installs p with x (taking a reference), or withdraws it when x is NULL. 1 if it changed. */
 int adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x);
 struct rib_attr *adj_in_get(const struct adj_in *t, const struct prefix *p);
+/* The same at a destination of t already looked up (d may be NULL): no second lookup. */
+struct rib_attr *adj_in_at(const struct adj_in *t, const struct rib_dest *d);
 size_t adj_in_count(const struct adj_in *t);
 
 struct adj_in_route {
@@ -76,7 +79,6 @@ struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
  * (reference counted by the rib). A destination may have no path: it then holds
  * only Adj-RIB routes.
  */
-struct rib_dest;
 
 /* A path, as the rib hands it out (a copy: the rib stores it more tightly). */
 struct rib_path {
