@@ -7,15 +7,67 @@
 #include "lib/log.h"
 
 static int
-key5_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 5);
-}
-
-static int
 key17_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, 17);
+}
+
+/* An IPv4 key (address, then length) as one integer in the same order. */
+static inline uint64_t
+key8_load(const uint8_t *k)
+{
+	return (uint64_t)k[0] << 32 | (uint64_t)k[1] << 24 | (uint64_t)k[2] << 16 |
+	       (uint64_t)k[3] << 8 | k[4];
+}
+
+static inline void
+key8_store(uint8_t *k, uint64_t x)
+{
+	memset(k, 0, 8);
+	for (int i = 4; i >= 0; i--, x >>= 8)
+		k[i] = (uint8_t)x;
+}
+
+#define RADIX_BITS 10
+#define RADIX_PASSES 4  /* 40 bits: the address and the length; even (see below) */
+
+/*
+ * IPv4 keys sorted as 40-bit integers, least significant digit first: four
+ * linear passes where qsort's comparisons were half the time of a churn.
+ */
+static void
+sort_keys8(uint8_t *v, size_t n)
+{
+	/* The keys become integers in place (8 bytes each, malloc's alignment); an
+	 * even number of passes brings them back there. */
+	uint64_t *a = (uint64_t *)(void *)v, *b = xcalloc(n, sizeof(*b)), *t;
+	size_t count[1u << RADIX_BITS];
+
+	for (size_t i = 0; i < n; i++)
+		a[i] = key8_load(v + 8 * i);
+	for (int pass = 0; pass < RADIX_PASSES; pass++) {
+		unsigned shift = (unsigned)pass * RADIX_BITS;
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++;
+		for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = a[i];
+
+		key8_store(v + 8 * i, x);
+	}
+	free(b);
 }
 
 void
@@ -57,7 +109,10 @@ dirty_compact(struct dirty *d)
 		return;
 	}
 	memmove(d->v, d->v + d->off * d->size, n * d->size);
-	qsort(d->v, n, d->size, d->alen == 4 ? key5_cmp : key17_cmp);
+	if (d->alen == 4)
+		sort_keys8(d->v, n);
+	else
+		qsort(d->v, n, d->size, key17_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || memcmp(d->v + i * d->size, d->v + (k - 1) * d->size, cmp) != 0)
 			memmove(d->v + k++ * d->size, d->v + i * d->size, d->size);

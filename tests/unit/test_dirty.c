@@ -92,6 +92,51 @@ test_compact_order(void **state)
 	}
 }
 
+/*
+ * The IPv4 fold (a radix sort of the keys as integers) against qsort with
+ * prefix_cmp: many random prefixes, every length 0-32, a few repeated often
+ * (as a churning table makes them), in one order.
+ */
+static void
+test_compact_random_v4(void **state)
+{
+	enum { N = 20000 };
+	struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
+	struct dirty d = {0};
+	size_t n, k = 0;
+
+	(void)state;
+	srand(7);
+	for (size_t i = 0; i < N; i++) {
+		uint32_t a = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+		uint8_t len = (uint8_t)(rand() % 33);
+
+		if (i % 4 == 0)
+			a &= 0xff0000ffu;  /* collisions: the same few prefixes again */
+		in[i].addr.family = AF_INET;
+		a = len == 0 ? 0 : a & (0xffffffffu << (32 - len));
+		for (int b = 0; b < 4; b++)
+			in[i].addr.b[b] = (uint8_t)(a >> (24 - 8 * b));
+		in[i].len = len;
+		dirty_push(&d, &in[i]);
+	}
+	dirty_compact(&d);
+	n = dirty_take(&d, got, N);
+	qsort(in, N, sizeof(*in), qcmp);
+	for (size_t i = 0; i < N; i++) {
+		if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
+			continue;
+		assert_true(k < n);
+		assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
+		k++;
+	}
+	assert_int_equal(k, n);
+	assert_int_equal(d.floor, n);
+	dirty_free(&d);
+	free(in);
+	free(got);
+}
+
 /* Emptied, the list takes prefixes again; freed, it may take another family. */
 static void
 test_clear_and_reuse(void **state)
@@ -120,6 +165,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_compact_order),
+		cmocka_unit_test(test_compact_random_v4),
 		cmocka_unit_test(test_clear_and_reuse),
 	};
 
