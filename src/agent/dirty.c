@@ -40,7 +40,7 @@ sort_keys8(uint8_t *v, size_t n)
 {
 	/* The keys become integers in place (8 bytes each, malloc's alignment); an
 	 * even number of passes brings them back there. */
-	uint64_t *a = (uint64_t *)(void *)v, *b = xcalloc(n, sizeof(*b)), *t;
+	uint64_t *a = (uint64_t *)(void *)v, *b = xmalloc(n * sizeof(*b)), *t;
 	size_t count[1u << RADIX_BITS];
 
 	for (size_t i = 0; i < n; i++)

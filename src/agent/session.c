@@ -790,7 +790,9 @@ session_settle(struct session *s)
 	enum fsm_state state;
 	char info[sizeof(s->info)];
 
-	if (c1 != NULL && (c1->dead || (c1->fsm.state == FSM_IDLE && !c1->fsm.auto_restart))) {
+	/* The peer's connection carries nothing once its TCP is gone (Idle, or Active after a
+	 * failure): it goes, rather than dial out beside ours and turn the peer's next one away. */
+	if (c1 != NULL && (c1->dead || c1->fsm.state <= FSM_ACTIVE)) {
 		conn_free(c1);
 		s->conn[1] = c1 = NULL;
 	}

@@ -79,7 +79,6 @@ struct prefix *adj_in_prefixes(const struct adj_in *t, size_t *n);
  * (reference counted by the rib). A destination may have no path: it then holds
  * only Adj-RIB routes.
  */
-
 /* A path, as the rib hands it out (a copy: the rib stores it more tightly). */
 struct rib_path {
 	const void *owner;

@@ -5,7 +5,10 @@ connect to it too (its second connection); we then close the first without an
 OPEN, so that connection fails back to Active, and only then finish the second
 (OPEN, KEEPALIVE). The session must run on the second connection: routes both
 ways, and no new attempt from tabbyd while it is up.
-Usage: bgp_collision_peer.py OUR-ADDR TABBYD-ADDR AS PREFIX WATCH-SECONDS
+With "late": the second connection's KEEPALIVE waits until tabbyd has connected
+again and sent its OPEN there; that third connection must then be ended with
+Cease/7 (connection collision resolution) when the second reaches Established.
+Usage: bgp_collision_peer.py OUR-ADDR TABBYD-ADDR AS PREFIX WATCH-SECONDS [late]
 Prints one line of JSON: what tabbyd sent and how often it connected again."""
 import json
 import select
@@ -16,6 +19,7 @@ import time
 
 ours, theirs, asn, prefix, watch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], \
     float(sys.argv[5])
+late = len(sys.argv) > 6 and sys.argv[6] == "late"
 
 
 def frame(kind, body=b""):
@@ -67,7 +71,19 @@ second = socket.create_connection((theirs, 179), source_address=(ours, 0))
 assert read_msg(second)[0] == 1, "expected tabbyd's OPEN on our connection"
 first.close()
 time.sleep(0.5)  # tabbyd sees its connection fail (OpenSent -> Active)
-second.sendall(open_msg() + frame(4))
+result = {}
+if late:
+    second.sendall(open_msg())
+    srv.settimeout(15)
+    third, _ = srv.accept()  # tabbyd's retry (its ConnectRetry timer)
+    assert read_msg(third)[0] == 1, "expected tabbyd's OPEN on its retry"
+    second.sendall(frame(4))
+    third.settimeout(5)
+    kind, body = read_msg(third)
+    result["retry_ended_with"] = "%d/%d" % (body[0], body[1]) if kind == 3 else "type %d" % kind
+    third.close()
+else:
+    second.sendall(open_msg() + frame(4))
 updates, reconnects, state = 0, 0, "OpenConfirm"
 end = time.time() + watch
 last_ka = time.time()
@@ -90,5 +106,6 @@ while time.time() < end:
     if time.time() - last_ka > 5:
         second.sendall(frame(4))
         last_ka = time.time()
-print(json.dumps({"state": state, "updates": updates, "reconnects": reconnects}), flush=True)
+result.update({"state": state, "updates": updates, "reconnects": reconnects})
+print(json.dumps(result), flush=True)
 second.close()
