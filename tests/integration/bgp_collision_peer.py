@@ -17,36 +17,11 @@ import struct
 import sys
 import time
 
+from bgp_wire import msg as frame, open_msg, read_msg
+
 ours, theirs, asn, prefix, watch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], \
     float(sys.argv[5])
 late = len(sys.argv) > 6 and sys.argv[6] == "late"
-
-
-def frame(kind, body=b""):
-    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), kind) + body
-
-
-def read_exact(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            sys.exit("tabbyd closed the connection")
-        data += chunk
-    return data
-
-
-def read_msg(conn):
-    hdr = read_exact(conn, 19)
-    length, kind = struct.unpack("!HB", hdr[16:19])
-    return kind, read_exact(conn, length - 19)
-
-
-def open_msg():
-    caps = b"\x01\x04\x00\x01\x00\x01" + b"\x41\x04" + struct.pack("!I", asn)
-    params = b"\x02" + bytes([len(caps)]) + caps
-    return frame(1, struct.pack("!BHH4sB", 4, asn, 90, socket.inet_aton(ours), len(params))
-                 + params)
 
 
 def update_msg():
@@ -73,7 +48,7 @@ first.close()
 time.sleep(0.5)  # tabbyd sees its connection fail (OpenSent -> Active)
 result = {}
 if late:
-    second.sendall(open_msg())
+    second.sendall(open_msg(asn, ours))
     srv.settimeout(15)
     third, _ = srv.accept()  # tabbyd's retry (its ConnectRetry timer)
     assert read_msg(third)[0] == 1, "expected tabbyd's OPEN on its retry"
@@ -83,7 +58,7 @@ if late:
     result["retry_ended_with"] = "%d/%d" % (body[0], body[1]) if kind == 3 else "type %d" % kind
     third.close()
 else:
-    second.sendall(open_msg() + frame(4))
+    second.sendall(open_msg(asn, ours) + frame(4))
 updates, reconnects, state = 0, 0, "OpenConfirm"
 end = time.time() + watch
 last_ka = time.time()

@@ -16,39 +16,7 @@ import struct
 import sys
 import time
 
-MARKER = b"\xff" * 16
-
-
-def msg(kind, body=b""):
-    return MARKER + struct.pack("!HB", 19 + len(body), kind) + body
-
-
-def open_msg(my_as, bgp_id):
-    caps = b""
-    caps += bytes([1, 4]) + struct.pack("!HBB", 1, 0, 1)      # multiprotocol IPv4 unicast
-    caps += bytes([2, 0])                                   # route refresh (RFC 2918)
-    caps += bytes([65, 4]) + struct.pack("!I", my_as)       # 4-octet ASN (RFC 6793)
-    params = bytes([2, len(caps)]) + caps
-    two = my_as if my_as <= 0xFFFF else 23456
-    return msg(1, struct.pack("!BHH4sB", 4, two, 240, socket.inet_aton(bgp_id), len(params)) + params)
-
-
-def read_msg(s):
-    hdr = b""
-    while len(hdr) < 19:
-        chunk = s.recv(19 - len(hdr))
-        if not chunk:
-            raise ConnectionError("closed during the handshake")
-        hdr += chunk
-    length, kind = struct.unpack("!HB", hdr[16:19])
-    body = b""
-    while len(body) < length - 19:
-        chunk = s.recv(length - 19 - len(body))
-        if not chunk:
-            raise ConnectionError("closed during the handshake")
-        body += chunk
-    return kind, body
-
+from bgp_wire import msg, open_msg, read_msg
 
 def main():
     local, remote, my_as, peer_as = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -59,7 +27,7 @@ def main():
     s.bind((local, 0))
     s.settimeout(30)
     s.connect((remote, 179))
-    s.sendall(open_msg(my_as, local))
+    s.sendall(open_msg(my_as, local, hold=240, route_refresh=True))
     kind, body = read_msg(s)
     if kind != 1:
         print("expected OPEN, got type %d %r" % (kind, body), flush=True)
