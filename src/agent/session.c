@@ -331,10 +331,11 @@ jittered(enum fsm_timer t, uint32_t seconds)
 }
 
 /*
- * §6.8: the connection that reaches Established ends the other one and carries
- * the session. The peer's may get there while ours has failed back to Connect
- * or Active, with no OPEN left to settle a collision: it must not stay the
- * second one, unused (no routes either way, ours retrying beside it).
+ * c carries the session from now on, and the other connection goes: c won a
+ * collision, or reached Established (§6.8). The peer's may get there while ours
+ * has failed back to Connect or Active, with no OPEN left to settle a collision:
+ * it must not stay the second one, unused (no routes either way, ours retrying
+ * beside it).
  */
 static void
 conn_takes_session(struct conn *c)
@@ -762,7 +763,6 @@ conn_fail(struct conn *c, const char *why)
 	conn_event(c, &in);
 }
 
-
 /* Our connect finished: tells the FSM how; true if the connection is up. */
 static bool
 conn_connect_done(struct conn *c)
@@ -798,12 +798,9 @@ session_settle(struct session *s)
 	}
 	if (c1 != NULL && (c0->dead || c0->fsm.state == FSM_IDLE)) {
 		/* The incoming connection won: it becomes the session's, and restarts actively. */
-		conn_free(c0);
-		s->conn[0] = c0 = c1;
-		s->conn[1] = NULL;
-		c0->fsm.cfg.passive = false;
-		c0->fsm.auto_restart = true;
-		c0->dead = false;
+		conn_takes_session(c1);
+		c0 = c1;
+		c1 = NULL;
 	}
 	if (c0->dead) {
 		/* Lost a collision with nothing else alive: start over. */

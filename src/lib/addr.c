@@ -64,10 +64,7 @@ addr_cmp(const struct addr *a, const struct addr *b)
 		return addr_is_v4(a) ? -1 : 1;
 	/* IPv4 as one integer (sorts of a full table call this millions of times). */
 	if (addr_is_v4(a)) {
-		uint32_t x = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 |
-			     (uint32_t)a->b[2] << 8 | a->b[3];
-		uint32_t y = (uint32_t)b->b[0] << 24 | (uint32_t)b->b[1] << 16 |
-			     (uint32_t)b->b[2] << 8 | b->b[3];
+		uint32_t x = addr_to_u32(a), y = addr_to_u32(b);
 
 		return (x > y) - (x < y);
 	}
