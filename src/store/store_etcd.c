@@ -1,5 +1,5 @@
 /*
- * The etcd backend: etcd v3 (3.4 and later) through its JSON gateway, with libcurl.
+ * The etcd backend: etcd v3 (3.4 and later) through its JSON gateway, with libcurl (loaded on first use: curl_dl.h).
  *
  * URLs: etcd://HOST:PORT[,HOST:PORT...] (plain HTTP) and etcds://... (TLS).
  * Keys and values travel base64-encoded, int64 fields as JSON strings, as the
@@ -27,7 +27,6 @@
  * revision after the last one it delivered, so nothing is missed or repeated;
  * when that revision has been compacted, the watch reports STORE_COMPACTED.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -41,6 +40,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "store/curl_dl.h"
 #include "store/store.h"
 
 #define EC_TIMEOUT_MS_DEFAULT 10000
@@ -102,15 +102,6 @@ struct ec_watch {
 	struct store_events q;
 	int64_t compacted; /* > 0: the compaction revision that ended the watch */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatal("libcurl initialisation failed");
-}
 
 static int64_t
 now_ms(void)
@@ -417,7 +408,7 @@ conn_free(struct ec_conn *c)
 	free_secret(c->password);
 	free_secret(c->token);
 	if (c->h != NULL)
-		curl_easy_cleanup(c->h);
+		curl.easy_cleanup(c->h);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -429,30 +420,30 @@ conn_prepare(struct ec_conn *c, CURL *h, const char *path, const char *body,
 	char url[512];
 
 	snprintf(url, sizeof(url), "%s://%s%s", c->tls ? "https" : "http", c->ep[c->cur], path);
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	curl.easy_reset(h);
+	curl.easy_setopt(h, CURLOPT_URL, url);
+	curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(h, CURLOPT_PROXY, "");
+	curl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
 	if (c->ca != NULL)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+		curl.easy_setopt(h, CURLOPT_CAINFO, c->ca);
 	if (c->cert != NULL) {
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+		curl.easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+		curl.easy_setopt(h, CURLOPT_SSLKEY, c->key);
 	}
-	*hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	*hdrs = curl.slist_append(NULL, "Content-Type: application/json");
 	if (c->token != NULL) {
 		char auth[600];
 
 		snprintf(auth, sizeof(auth), "Authorization: %s", c->token);
-		*hdrs = curl_slist_append(*hdrs, auth);
+		*hdrs = curl.slist_append(*hdrs, auth);
 		sodium_memzero(auth, sizeof(auth));
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+	curl.easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	errbuf[0] = '\0';
 }
 
@@ -506,7 +497,7 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 	*resp = NULL;
 	c->code = 0;
 	c->msg[0] = '\0';
-	if (c->h == NULL && (c->h = curl_easy_init()) == NULL)
+	if (c->h == NULL && (c->h = curl.easy_init()) == NULL)
 		fatal("curl_easy_init failed");
 	if (c->user != NULL && c->token == NULL && strcmp(path, "/v3/auth/authenticate") != 0 &&
 	    conn_auth(c, deadline, err) != STORE_OK) {
@@ -537,22 +528,22 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 		 */
 		if (retry_safe && left > c->timeout_ms / 3 && c->nep > 1)
 			left = c->timeout_ms / 3;
-		curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)left);
-		curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS,
+		curl.easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)left);
+		curl.easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS,
 				 (long)(left < c->connect_ms ? left : c->connect_ms));
-		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, buf_write);
-		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
-		cc = curl_easy_perform(c->h);
-		curl_slist_free_all(hdrs);
+		curl.easy_setopt(c->h, CURLOPT_WRITEFUNCTION, buf_write);
+		curl.easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
+		cc = curl.easy_perform(c->h);
+		curl.slist_free_all(hdrs);
 		if (cc != CURLE_OK) {
 			free(b.p);
 			add_reason(reasons, sizeof(reasons), ep,
-				   errbuf[0] ? errbuf : curl_easy_strerror(cc));
+				   errbuf[0] ? errbuf : curl.easy_strerror(cc));
 			if (!retry_safe && !not_sent(cc)) {
 				err_set(err,
 					"etcd at %s: %s; the write may or may not have been "
 					"applied",
-					ep, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+					ep, errbuf[0] ? errbuf : curl.easy_strerror(cc));
 				break;
 			}
 			if (c->tls && tls_problem(cc) && tried + 1 >= c->nep) {
@@ -565,7 +556,7 @@ conn_call_until(struct ec_conn *c, const char *path, json_t *req, bool retry_saf
 			}
 			goto next;
 		}
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &http);
+		curl.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &http);
 		j = b.p ? json_loads(b.p, 0, NULL) : NULL;
 		if (http == 200 && json_is_object(j)) {
 			free(b.p);
@@ -649,9 +640,11 @@ conn_auth(struct ec_conn *c, int64_t deadline, struct err *err)
 static int
 ec_open(struct store **out, const char *loc, bool tls, const struct store_ops *ops, struct err *err)
 {
-	struct ec_store *s = xcalloc(1, sizeof(*s));
+	struct ec_store *s;
 
-	pthread_once(&curl_once, curl_init_once);
+	if (curl_load(err) != 0)
+		return STORE_ERR;
+	s = xcalloc(1, sizeof(*s));
 	s->base.ops = ops;
 	s->c.tls = tls;
 	if (parse_endpoints(&s->c, loc, err) != 0 || conn_settings(&s->c, err) != 0) {
@@ -1103,24 +1096,24 @@ watch_stream(struct ec_watch *w)
 	json_object_set_new(req, "create_request", cr);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
-	if (w->c.h == NULL && (w->c.h = curl_easy_init()) == NULL)
+	if (w->c.h == NULL && (w->c.h = curl.easy_init()) == NULL)
 		fatal("curl_easy_init failed");
 	conn_prepare(&w->c, w->c.h, "/v3/watch", body, &hdrs, errbuf);
-	curl_easy_setopt(w->c.h, CURLOPT_CONNECTTIMEOUT_MS, (long)EC_CONNECT_MS_MAX);
-	curl_easy_setopt(w->c.h, CURLOPT_WRITEFUNCTION, watch_write);
-	curl_easy_setopt(w->c.h, CURLOPT_WRITEDATA, w);
+	curl.easy_setopt(w->c.h, CURLOPT_CONNECTTIMEOUT_MS, (long)EC_CONNECT_MS_MAX);
+	curl.easy_setopt(w->c.h, CURLOPT_WRITEFUNCTION, watch_write);
+	curl.easy_setopt(w->c.h, CURLOPT_WRITEDATA, w);
 	w->line.n = 0;
 	w->broken = false;
 	w->got_data = false;
-	curl_multi_add_handle(w->multi, w->c.h);
+	curl.multi_add_handle(w->multi, w->c.h);
 	while (running && !atomic_load(&w->stop)) {
-		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
+		if (curl.multi_perform(w->multi, &running) != CURLM_OK)
 			break;
 		if (running)
-			curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+			curl.multi_poll(w->multi, NULL, 0, 1000, NULL);
 	}
-	curl_multi_remove_handle(w->multi, w->c.h);
-	curl_slist_free_all(hdrs);
+	curl.multi_remove_handle(w->multi, w->c.h);
+	curl.slist_free_all(hdrs);
 	free(body);
 }
 
@@ -1137,7 +1130,7 @@ watch_thread(void *arg)
 		if (w->got_data)
 			backoff = EC_RETRY_PAUSE_MS;
 		/* Wait, waking early when the watch is closed; then try the next member. */
-		curl_multi_poll(w->multi, NULL, 0, (int)backoff, NULL);
+		curl.multi_poll(w->multi, NULL, 0, (int)backoff, NULL);
 		backoff =
 		    backoff * 2 > EC_WATCH_BACKOFF_MAX_MS ? EC_WATCH_BACKOFF_MAX_MS : backoff * 2;
 		w->c.cur = (w->c.cur + 1) % w->c.nep;
@@ -1198,7 +1191,7 @@ ec_watch_open(struct store *base, const char *prefix, int64_t start_rev, struct 
 	pthread_mutex_init(&w->mu, NULL);
 	if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		fatal("etcd watch: pipe: %s", strerror(errno));
-	if ((w->multi = curl_multi_init()) == NULL)
+	if ((w->multi = curl.multi_init()) == NULL)
 		fatal("curl_multi_init failed");
 	if (pthread_create(&w->thread, NULL, watch_thread, w) != 0)
 		fatal("etcd watch: cannot start its thread");
@@ -1249,9 +1242,9 @@ ec_watch_close(struct store_watch *base)
 	struct ec_watch *w = (struct ec_watch *)base;
 
 	atomic_store(&w->stop, true);
-	curl_multi_wakeup(w->multi);
+	curl.multi_wakeup(w->multi);
 	pthread_join(w->thread, NULL);
-	curl_multi_cleanup(w->multi);
+	curl.multi_cleanup(w->multi);
 	conn_free(&w->c);
 	close(w->pipe[0]);
 	close(w->pipe[1]);
