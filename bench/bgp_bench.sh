@@ -19,7 +19,10 @@
 #   a run may take to converge; BENCH_OUT=FILE also writes the tables there, and the
 #   chart (gnuplot, SVG) next to it as FILE with .svg (or BENCH_CHART=FILE.svg);
 #   BENCH_MEM_FLOOR_MB (1536): a run stops, reported as one the machine cannot hold,
-#   when less memory than that is left; BENCH_QUICK=1: one run per cell, IPv4 only.
+#   when less memory than that is left; BENCH_QUICK=1: one run per cell, IPv4 only;
+#   BENCH_SMAPS=PREFIX: the daemon's /proc smaps at convergence in PREFIX.DAEMON.N (where
+#   its memory is); BENCH_B=DIR: tabby's programs from DIR (default build/; a wrapper for
+#   heaptrack or perf, say).
 #
 #   bench/bgp_bench.sh chart TABLE SVG   redraws the chart of a saved table (BENCH_OUT)
 #
@@ -47,7 +50,7 @@ CHURN_EVERY=10   # the churn scenario: every 10th prefix
 FIB=0
 MEM_FLOOR_KB=$((${BENCH_MEM_FLOOR_MB:-1536} * 1024))
 make -C "$top" >/dev/null || exit 1
-B=$top/build
+B=${BENCH_B:-$top/build}
 T=$(mktemp -d /tmp/tabby-bgpbench-XXXXXX); chmod 755 "$T"
 NSS=(); PIDS=(); R=0; P=""
 
@@ -386,6 +389,7 @@ run_one() {  # DAEMON N M MODE
 	churn) t0=$(awk '$1 == "churn" {print $2}' "$T/gen.out"); done=$(awk '/^churned/ {print $2}' "$T/sink.out") ;;
 	*) t0=$(awk '/^sent/ {print $2}' "$T/gen.out"); done=$(awk '/^done/ {print $2}' "$T/sink.out") ;;
 	esac
+	[ -n "${BENCH_SMAPS:-}" ] && { cat "/proc/${DPIDS[0]}/smaps" > "$BENCH_SMAPS.$d.$n"; grep -E "VmHWM|Rss" "/proc/${DPIDS[0]}/status" >> "$BENCH_SMAPS.$d.$n"; }
 	awk -v c="$done" -v t="$t0" -v e="$est" -v s="$START" -v cpu="$(daemon_cpu)" -v kb="$(daemon_kb VmHWM)" \
 		-v paths=$((n * m)) 'BEGIN{printf "%.3f %.3f %s %.0f %.0f\n", (c - t) / 1e9, (e - s) / 1e9, cpu, kb / 1024, kb * 1024 / paths}'
 }

@@ -110,7 +110,7 @@ struct conn {
 	ev_timer timers[FSM_TIMER_COUNT];
 	ev_timer send_hold;          /* RFC 9687: runs while output waits and makes no progress */
 	uint8_t *rbuf, *wbuf;
-	size_t rlen;
+	size_t rlen, rcap;           /* bytes in rbuf, its size (RBUF_MIN..RBUF_SIZE) */
 	size_t woff, wlen, wcap;     /* bytes wbuf[woff..wlen) wait for the socket */
 	uint16_t max_len;            /* 4096, or 65535 with extended messages (RFC 8654) */
 	bool have_open;
@@ -206,6 +206,7 @@ struct agent {
 	time_t started;
 	struct session *sessions;
 	struct session **sindex;     /* the sessions by device and remote address (session.c) */
+	uint8_t *rbuf;               /* the read buffer the connections share (session.c) */
 	size_t sindex_cap, nsessions;
 	struct session **exporters;  /* the sessions best-path changes are listed for (routes.c) */
 	size_t nexporters, exporters_cap;
@@ -271,7 +272,8 @@ void session_free(struct session *s, uint8_t cease_subcode, const char *why);
  */
 void session_free_restart(struct session *s);
 void session_accept(struct session *s, int fd);
-void session_index_free(struct agent *ag);
+/* Frees what the sessions share: their index and the read buffer. */
+void session_shared_free(struct agent *ag);
 /* The session with remote in a routing instance (dev NULL: the node's); one probe. */
 struct session *session_find(struct agent *ag, const struct device *dev,
 			     const struct addr *remote);

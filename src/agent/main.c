@@ -548,7 +548,7 @@ main(int argc, char **argv)
 	metrics_stop(&ag);
 	store_feed_close(ag.feed);
 	store_close(ag.view);
-	session_index_free(&ag);
+	session_shared_free(&ag);
 	rib_free(ag.rib);
 	log_info("stopped");
 	return 0;

@@ -19,7 +19,18 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/*
+ * Reads go to one buffer all connections share (struct agent's rbuf). A
+ * connection gets a buffer of its own only when a message is left incomplete:
+ * RBUF_MIN, grown (x4) to RBUF_SIZE when less than a standard message's room is
+ * left, so a full table is read 64 KB at a time. Writes go straight from the
+ * caller's bytes when nothing waits; only what the socket refuses is kept, in a
+ * buffer from WBUF_MIN that doubles. An idle session holds no buffer at all
+ * (with 1,000 sessions, 128 MB of address space and ~8 MB resident less).
+ */
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
+#define RBUF_MIN 8192
+#define WBUF_MIN 4096
 /*
  * Encoded bytes a connection may hold before the routes wait for the socket:
  * a slow peer costs this much plus one message, not its whole table. The
@@ -158,6 +169,22 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->fd < 0)
 		return;
+	c->s->n.msgs_out++;
+	if (conn_pending(c) == 0) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			log_debug("peer %s: send: %s", peer_str(c->s), strerror(errno));
+			len = 0;  /* broken: the read side reports it to the FSM */
+		}
+		if (len == 0) {
+			conn_flush(c);  /* nothing waits: stops what waited for room */
+			return;
+		}
+	}
 	if (c->wcap - c->wlen < len && c->woff > 0) {
 		/* Compaction moves at most what waits, which pull keeps near OUT_HIGH. */
 		memmove(c->wbuf, c->wbuf + c->woff, conn_pending(c));
@@ -165,12 +192,15 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 		c->woff = 0;
 	}
 	if (c->wcap - c->wlen < len) {
-		c->wcap = c->wlen + len + 65536;
+		size_t want = c->wlen + len;
+
+		c->wcap = c->wcap < WBUF_MIN ? WBUF_MIN : 2 * c->wcap;
+		if (c->wcap < want)
+			c->wcap = want;
 		c->wbuf = xrealloc(c->wbuf, c->wcap);
 	}
 	memcpy(c->wbuf + c->wlen, buf, len);
 	c->wlen += len;
-	c->s->n.msgs_out++;
 	conn_flush(c);
 }
 
@@ -469,9 +499,10 @@ session_down_routes(struct conn *c)
 static void
 conn_event(struct conn *c, const struct fsm_input *in)
 {
-	struct fsm_actions acts = {.n = 0};
+	struct fsm_actions acts;
 	enum fsm_state before = c->fsm.state;
 
+	acts.n = 0;  /* alone: its 4 KB NOTIFICATION is set only when one is sent */
 	fsm_run(&c->fsm, in, &acts);
 	if (before != c->fsm.state)
 		log_debug("peer %s: %s --%s--> %s", peer_str(c->s), fsm_state_name(before),
@@ -728,11 +759,15 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 	}
 }
 
-/* Frames and handles every complete message in the read buffer. */
+/*
+ * Frames and handles every complete message in buf[0..c->rlen): the shared read
+ * buffer or the connection's own. What is left incomplete stays in (or moves to)
+ * the connection's own.
+ */
 static void
-conn_process(struct conn *c)
+conn_process(struct conn *c, uint8_t *buf)
 {
-	size_t off = 0;
+	size_t off = 0, left;
 	int fd = c->fd;
 
 	while (c->fd == fd && c->rlen - off >= BGP_HEADER_LEN) {
@@ -740,19 +775,26 @@ conn_process(struct conn *c)
 		uint16_t len;
 		uint8_t type;
 
-		if (bgp_header_decode(c->rbuf + off, c->max_len, &len, &type, &err) != 0) {
+		if (bgp_header_decode(buf + off, c->max_len, &len, &type, &err) != 0) {
 			conn_simple_event(c, FSM_EV_HEADER_ERR, &err);
 			return;
 		}
 		if (c->rlen - off < len)
 			break;
-		handle_message(c, type, c->rbuf + off, len);
+		handle_message(c, type, buf + off, len);
 		off += len;
 	}
 	if (c->fd != fd)
 		return;  /* closed (buffer reset) while handling */
-	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-	c->rlen -= off;
+	left = c->rlen - off;
+	if (buf != c->rbuf && left > 0) {
+		for (c->rcap = RBUF_MIN; c->rcap < left + BGP_MAX_LEN && c->rcap < RBUF_SIZE;)
+			c->rcap = c->rcap * 4 < RBUF_SIZE ? c->rcap * 4 : RBUF_SIZE;
+		c->rbuf = xmalloc(c->rcap);
+	}
+	if (left > 0 || buf == c->rbuf)
+		memmove(c->rbuf, buf + off, left);
+	c->rlen = left;
 }
 
 static void
@@ -834,6 +876,8 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 	struct session *s = c->s;
+	uint8_t *buf;
+	size_t cap;
 	ssize_t n;
 
 	(void)loop;
@@ -843,7 +887,20 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		session_settle(s);
 		return;
 	}
-	n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+	if (c->rbuf != NULL) {
+		if (c->rcap - c->rlen < BGP_MAX_LEN && c->rcap < RBUF_SIZE) {
+			c->rcap = c->rcap * 4 < RBUF_SIZE ? c->rcap * 4 : RBUF_SIZE;
+			c->rbuf = xrealloc(c->rbuf, c->rcap);
+		}
+		buf = c->rbuf;
+		cap = c->rcap;
+	} else {
+		if (s->ag->rbuf == NULL)
+			s->ag->rbuf = xmalloc(RBUF_SIZE);
+		buf = s->ag->rbuf;
+		cap = RBUF_SIZE;
+	}
+	n = read(c->fd, buf + c->rlen, cap - c->rlen);
 	if (n == 0) {
 		conn_fail(c, "Connection closed by peer");
 	} else if (n < 0) {
@@ -851,7 +908,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_fail(c, strerror(errno));
 	} else {
 		c->rlen += (size_t)n;
-		conn_process(c);
+		conn_process(c, buf);
 	}
 	session_settle(s);
 }
@@ -939,7 +996,6 @@ conn_new(struct session *s, bool passive)
 
 	c->s = s;
 	c->fd = -1;
-	c->rbuf = xmalloc(RBUF_SIZE);
 	c->max_len = BGP_MAX_LEN;
 	fsm_config_default(&cfg);
 	cfg.hold_time = s->ag->cfg.hold_time;
@@ -1042,8 +1098,10 @@ index_remove(struct session *s)
 }
 
 void
-session_index_free(struct agent *ag)
+session_shared_free(struct agent *ag)
 {
+	free(ag->rbuf);
+	ag->rbuf = NULL;
 	free(ag->sindex);
 	ag->sindex = NULL;
 	ag->sindex_cap = ag->nsessions = 0;
@@ -1094,8 +1152,9 @@ session_go(struct session *s)
 static void
 conn_stop(struct conn *c, uint8_t cease_subcode, const char *why)
 {
-	struct fsm_actions acts = {.n = 0};
+	struct fsm_actions acts;
 
+	acts.n = 0;
 	fsm_stop(&c->fsm, cease_subcode, why, &acts);
 	conn_apply(c, &acts);
 }

@@ -146,21 +146,21 @@ note_notif(struct fsm *f, const char *prefix, const struct bgp_notif *given)
 	f->last_is_notif = true;
 }
 
-/* Queues a NOTIFICATION (kept in f->out for the caller to encode). */
+/* Queues a NOTIFICATION (kept in a->notif for the caller to encode). */
 static void
 send_notif(struct fsm *f, struct fsm_actions *a, const struct bgp_notif *n)
 {
-	if (n != &f->out)
-		f->out = *n;
-	push(a, FSM_ACT_SEND_NOTIFICATION)->notif = &f->out;
-	note_notif(f, "Error: ", &f->out);
+	if (n != &a->notif)
+		a->notif = *n;
+	push(a, FSM_ACT_SEND_NOTIFICATION)->notif = &a->notif;
+	note_notif(f, "Error: ", &a->notif);
 }
 
 static void
 send_code(struct fsm *f, struct fsm_actions *a, uint8_t code, uint8_t subcode)
 {
-	bgp_notif_set(&f->out, code, subcode, NULL, 0);
-	send_notif(f, a, &f->out);
+	bgp_notif_set(&a->notif, code, subcode, NULL, 0);
+	send_notif(f, a, &a->notif);
 }
 
 /*

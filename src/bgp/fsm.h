@@ -94,6 +94,10 @@ struct fsm_action {
 struct fsm_actions {
 	struct fsm_action v[FSM_MAX_ACTIONS];
 	int n;
+	/* The NOTIFICATION a SEND_NOTIFICATION action points at: here, not in struct
+	 * fsm, so that a connection does not carry (and zero) 4 KB it rarely uses.
+	 * Set only with that action: callers initialise n alone. */
+	struct bgp_notif notif;
 };
 
 struct fsm_config {
@@ -124,7 +128,6 @@ struct fsm {
 	uint32_t connect_retry_counter;
 	uint32_t idle_hold;             /* the next back-off, in seconds */
 	bool auto_restart;              /* false after a manual stop */
-	struct bgp_notif out;           /* the NOTIFICATION an action points at */
 	char last_error[384];           /* "Received: Bad peer AS", "Socket: ..." */
 	bool last_is_notif;             /* last_error is a NOTIFICATION: sockets do not replace it */
 };

@@ -28,11 +28,13 @@ def read_msg(conn):
     return kind, read_exact(conn, length - 19)
 
 
-def open_msg(my_as, bgp_id, hold=90, route_refresh=False):
+def open_msg(my_as, bgp_id, hold=90, route_refresh=False, ext_message=False):
     """An OPEN for IPv4 unicast (RFC 4760) with a 4-octet AS (RFC 6793)."""
     caps = bytes([1, 4]) + struct.pack("!HBB", 1, 0, 1)
     if route_refresh:
         caps += bytes([2, 0])  # RFC 2918
+    if ext_message:
+        caps += bytes([6, 0])  # RFC 8654
     caps += bytes([65, 4]) + struct.pack("!I", my_as)
     params = bytes([2, len(caps)]) + caps
     two = my_as if my_as <= 0xFFFF else 23456
