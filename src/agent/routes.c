@@ -27,7 +27,12 @@
 
 #define FLUSH_DELAY 0.01   /* seconds: coalesces a burst of changes */
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
-#define PULL_CHUNK 65536   /* prefixes judged (and staged) per step of a pull */
+/*
+ * Prefixes judged (and staged) per step of a pull. Its arrays and qsort's copy are
+ * about 90 bytes a prefix while a step runs: 16384 keeps that near 1.5 MB (65536
+ * cost 7 MB of peak memory at 200x500) with the same converge times.
+ */
+#define PULL_CHUNK 16384
 #define PULL_BUDGET 1      /* steps per pull: then other sessions get the loop */
 #define PREFETCH_AHEAD 32  /* prefixes whose destinations are loaded ahead of their lookup */
 /* RFC 4724 §4.1: the longest a restart waits for its peers' End-of-RIB. */
