@@ -26,24 +26,30 @@
 #define SNDBUF (1 << 20)
 #define BATCH_BYTES (64 << 10)  /* one sendmsg: about 1,200 route requests */
 #define SEND_RETRIES 100        /* 10 ms apart: a batch the kernel has no memory for */
-#define KEEP_CAP 65536          /* a drained queue larger than this gives its memory back */
+#define KEEP_CAP (1u << 20)     /* bytes: a drained queue larger than this gives its memory back */
 #define HASH_MIN 1024           /* slots of the coalescing index, at least */
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
 
-/* A queued change, packed: a million of them wait while the kernel catches up. */
+/*
+ * A queued change, packed: a million of them wait while the kernel catches up.
+ * Only the family's address bytes are stored: 16 bytes an IPv4 change, 40 an
+ * IPv6 one (a fixed 40 made the queue of a full IPv4 table 40 MB, now 16).
+ */
 struct fib_op {
 	uint8_t kind;
 	uint8_t family;
 	uint8_t len;
+	uint8_t pad;
 	uint32_t metric;        /* FIB_METRIC, or what a stale route of an earlier run has */
-	uint8_t dst[16];
-	uint8_t gw[16];
+	uint8_t addr[];         /* the destination, then the gateway: addr_len() each */
 };
+#define FIB_OP_MAX (sizeof(struct fib_op) + 32)
 
+/* Changes one after another in b[0..bytes), n of them. */
 struct fib_queue {
-	struct fib_op *v;
-	size_t len, cap;
+	uint8_t *b;
+	size_t bytes, cap, n;
 };
 
 struct fib {
@@ -58,13 +64,16 @@ struct fib {
 	ev_async wake;          /* the writer took its input, or has refusals to log */
 	ev_timer log_timer;     /* logs refusals held back by the rate limit */
 	struct fib_queue q;     /* changes not yet handed over */
-	uint64_t base;          /* the position of q.v[0] since the start */
+	uint32_t base;          /* the position of q.b[0] since the index was last cleared */
 	/*
-	 * Coalescing index: the position + 1 of the queued change of a route (prefix and
+	 * Coalescing index: the position (byte offset) + 1 of the queued change of a route (prefix and
 	 * metric), 0 if empty. A slot whose position has been handed over is free to
-	 * reuse but does not end a probe; the table is rebuilt when half of it is used.
+	 * reuse but does not end a probe; the table is rebuilt when three quarters of it
+	 * are used, at twice what is queued: 8 MB while a million changes wait (it was
+	 * 32 MB with 64-bit positions at four times). Positions are 32-bit: the index is
+	 * cleared before base would wrap.
 	 */
-	uint64_t *slot;
+	uint32_t *slot;
 	size_t nslot, used;
 	ev_tstamp last_log;
 	/* Shared with the writer, under mu. */
@@ -173,7 +182,7 @@ fib_pending(const struct fib *f)
 	if (!f->have_thread)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	n = f->q.len + f->in.len + f->busy;
+	n = f->q.n + f->in.n + f->busy;
 	pthread_mutex_unlock(&w->mu);
 	return n;
 }
@@ -198,6 +207,12 @@ addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+static size_t
+op_size(const struct fib_op *op)
+{
+	return sizeof(*op) + 2 * addr_len(op->family);
+}
+
 static void
 put_route(char *buf, const struct fib_op *op, uint32_t seq)
 {
@@ -220,10 +235,10 @@ put_route(char *buf, const struct fib_op *op, uint32_t seq)
 	rtm->rtm_protocol = FIB_PROTO;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, addr_len(op->family), op->dst);
+	mnl_attr_put(nlh, RTA_DST, addr_len(op->family), op->addr);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, op->metric);
 	if (op->kind == FIB_ADD)
-		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family), op->gw);
+		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family), op->addr + addr_len(op->family));
 }
 
 /* In the loop thread: says what the writer found refused, at most once per interval. */
@@ -394,18 +409,21 @@ read_reports(struct fib *f, size_t unconfirmed)
 static void
 send_work(struct fib *f, char *buf)
 {
-	size_t i = 0;
+	size_t off = 0;
 	int retries = 0;
 
-	while (i < f->work.len) {
+	while (off < f->work.bytes) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, BATCH_BYTES);
-		size_t n = i;
+		size_t n = 0, end = off;
 		ssize_t rc;
 
-		while (n < f->work.len) {
-			put_route(mnl_nlmsg_batch_current(b), &f->work.v[n], ++f->wseq);
+		while (end < f->work.bytes) {
+			const struct fib_op *op = (const struct fib_op *)(f->work.b + end);
+
+			put_route(mnl_nlmsg_batch_current(b), op, ++f->wseq);
 			if (!mnl_nlmsg_batch_next(b))
 				break;  /* full: this one starts the next batch */
+			end += op_size(op);
 			n++;
 		}
 		rc = mnl_socket_sendto(f->rt, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
@@ -420,18 +438,18 @@ send_work(struct fib *f, char *buf)
 		}
 		retries = 0;
 		if (rc < 0)
-			log_warn("netlink send of %zu route changes", n - i);
+			log_warn("netlink send of %zu route changes", n);
 		pthread_mutex_lock(&f->mu);
 		if (rc < 0) {
-			f->stats.failed += n - i;
+			f->stats.failed += n;
 		} else {
-			f->stats.requests += n - i;
+			f->stats.requests += n;
 			f->stats.batches++;
 		}
-		f->busy -= n - i;
+		f->busy -= n;
 		pthread_mutex_unlock(&f->mu);
-		read_reports(f, n - i);
-		i = n;
+		read_reports(f, n);
+		off = end;
 	}
 }
 
@@ -452,14 +470,14 @@ writer(void *arg)
 		struct fib_queue t;
 		bool wake;
 
-		while (f->in.len == 0 && !f->stopping)
+		while (f->in.n == 0 && !f->stopping)
 			pthread_cond_wait(&f->cv, &f->mu);
-		if (f->in.len == 0)
+		if (f->in.n == 0)
 			break;
 		t = f->work;
 		f->work = f->in;
 		f->in = t;
-		f->busy = f->work.len;
+		f->busy = f->work.n;
 		wake = f->want_wake;
 		f->want_wake = false;
 		pthread_cond_broadcast(&f->cv);
@@ -467,10 +485,10 @@ writer(void *arg)
 		if (wake && f->loop)
 			ev_async_send(f->loop, &f->wake);
 		send_work(f, buf);
-		f->work.len = 0;
+		f->work.bytes = f->work.n = 0;
 		if (f->work.cap > KEEP_CAP) {
-			free(f->work.v);
-			f->work.v = NULL;
+			free(f->work.b);
+			f->work.b = NULL;
 			f->work.cap = 0;
 		}
 		pthread_mutex_lock(&f->mu);
@@ -494,26 +512,32 @@ hand_over(struct fib *f, bool wait)
 {
 	struct fib_queue t;
 
-	if (f->q.len == 0)
+	if (f->q.n == 0)
 		return;
 	pthread_mutex_lock(&f->mu);
-	while (wait && f->in.len > 0)
+	while (wait && f->in.n > 0)
 		pthread_cond_wait(&f->cv, &f->mu);
-	if (f->in.len > 0) {
+	if (f->in.n > 0) {
 		f->want_wake = true;
 		pthread_mutex_unlock(&f->mu);
 		return;
 	}
 	/* Every index slot now names a position handed over: free for reuse. */
-	f->base += f->q.len;
+	f->base += (uint32_t)f->q.bytes;
+	if (f->base > UINT32_MAX / 2) {
+		free(f->slot);
+		f->slot = NULL;
+		f->nslot = f->used = 0;
+		f->base = 0;
+	}
 	t = f->in;
 	f->in = f->q;
 	f->q = t;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	if (f->q.cap > KEEP_CAP) {
-		free(f->q.v);
-		f->q.v = NULL;
+		free(f->q.b);
+		f->q.b = NULL;
 		f->q.cap = 0;
 	}
 }
@@ -523,7 +547,7 @@ update_watchers(struct fib *f)
 {
 	if (f->loop == NULL)
 		return;
-	if (f->q.len > 0)
+	if (f->q.n > 0)
 		ev_prepare_start(f->loop, &f->prepare);
 	else
 		ev_prepare_stop(f->loop, &f->prepare);
@@ -553,9 +577,9 @@ op_hash(const struct fib_op *op)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)op->family << 40 | (uint64_t)op->len << 32 |
 					      op->metric);
-	uint64_t w[2];
+	uint64_t w[2] = {0, 0};
 
-	memcpy(w, op->dst, sizeof(w));
+	memcpy(w, op->addr, addr_len(op->family));
 	h = (h ^ w[0]) * 0xff51afd7ed558ccdull;
 	h = (h ^ w[1]) * 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 29);
@@ -565,13 +589,13 @@ static bool
 same_route(const struct fib_op *a, const struct fib_op *b)
 {
 	return a->family == b->family && a->len == b->len && a->metric == b->metric &&
-	       memcmp(a->dst, b->dst, sizeof(a->dst)) == 0;
+	       memcmp(a->addr, b->addr, addr_len(a->family)) == 0;
 }
 
 static bool
-queued_at(const struct fib *f, uint64_t pos)
+queued_at(const struct fib *f, uint32_t pos)
 {
-	return pos >= f->base && pos < f->base + f->q.len;
+	return pos >= f->base && pos - f->base < f->q.bytes;
 }
 
 /* The index made anew for what is queued: sized for it, without what was handed over. */
@@ -580,18 +604,20 @@ rehash(struct fib *f)
 {
 	size_t n = HASH_MIN;
 
-	while (n < 4 * f->q.len)
+	while (n < 2 * f->q.n)
 		n *= 2;
 	free(f->slot);
 	f->slot = xcalloc(n, sizeof(*f->slot));
 	f->nslot = n;
-	f->used = f->q.len;
-	for (size_t i = 0; i < f->q.len; i++) {
-		size_t k = op_hash(&f->q.v[i]) & (n - 1);
+	f->used = f->q.n;
+	for (size_t off = 0; off < f->q.bytes;) {
+		const struct fib_op *op = (const struct fib_op *)(f->q.b + off);
+		size_t k = op_hash(op) & (n - 1);
 
 		while (f->slot[k] != 0)
 			k = (k + 1) & (n - 1);
-		f->slot[k] = f->base + i + 1;
+		f->slot[k] = f->base + (uint32_t)off + 1;
+		off += op_size(op);
 	}
 }
 
@@ -599,43 +625,52 @@ static int
 queue(struct fib *f, enum fib_op_kind kind, const struct prefix *p, const struct addr *gw,
       uint32_t metric)
 {
-	struct fib_op want = {0};
-	size_t k, reuse = SIZE_MAX;
+	union {
+		struct fib_op op;
+		uint8_t raw[FIB_OP_MAX];
+	} want = {.raw = {0}};
+	size_t k, reuse = SIZE_MAX, alen = addr_len(p->addr.family), size;
+	uint32_t at;
 
-	want.kind = (uint8_t)kind;
-	want.family = (uint8_t)p->addr.family;
-	want.len = p->len;
-	want.metric = metric;
-	memcpy(want.dst, p->addr.b, addr_len(p->addr.family));
+	want.op.kind = (uint8_t)kind;
+	want.op.family = (uint8_t)p->addr.family;
+	want.op.len = p->len;
+	want.op.metric = metric;
+	memcpy(want.op.addr, p->addr.b, alen);
 	if (gw)
-		memcpy(want.gw, gw->b, addr_len(p->addr.family));
+		memcpy(want.op.addr + alen, gw->b, alen);
+	size = op_size(&want.op);
 	if (f->nslot == 0)
 		rehash(f);
-	/* A change of a route still queued replaces it there: the kernel sees the last. */
-	for (k = op_hash(&want) & (f->nslot - 1); f->slot[k] != 0; k = (k + 1) & (f->nslot - 1)) {
-		uint64_t pos = f->slot[k] - 1;
+	/* A change of a route still queued replaces it there (same family, same size):
+	 * the kernel sees the last. */
+	for (k = op_hash(&want.op) & (f->nslot - 1); f->slot[k] != 0; k = (k + 1) & (f->nslot - 1)) {
+		uint32_t pos = f->slot[k] - 1;
 
 		if (!queued_at(f, pos)) {
 			if (reuse == SIZE_MAX)
 				reuse = k;
-		} else if (same_route(&f->q.v[pos - f->base], &want)) {
-			f->q.v[pos - f->base] = want;
+		} else if (same_route((const struct fib_op *)(f->q.b + (pos - f->base)), &want.op)) {
+			memcpy(f->q.b + (pos - f->base), want.raw, size);
 			return 0;
 		}
 	}
-	if (f->q.len == f->q.cap) {
-		f->q.cap = f->q.cap ? f->q.cap * 2 : 1024;
-		f->q.v = xrealloc(f->q.v, f->q.cap * sizeof(*f->q.v));
+	if (f->q.cap - f->q.bytes < size) {
+		f->q.cap = f->q.cap ? f->q.cap * 2 : 16384;
+		f->q.b = xrealloc(f->q.b, f->q.cap);
 	}
-	f->q.v[f->q.len++] = want;
+	at = (uint32_t)f->q.bytes;
+	memcpy(f->q.b + at, want.raw, size);
+	f->q.bytes += size;
+	f->q.n++;
 	if (reuse == SIZE_MAX) {
 		reuse = k;
 		f->used++;
 	}
-	f->slot[reuse] = f->base + f->q.len;  /* the new change's position + 1 */
-	if (f->used > f->nslot / 2)
+	f->slot[reuse] = f->base + at + 1;  /* the new change's position + 1 */
+	if (f->used > f->nslot / 4 * 3)
 		rehash(f);
-	if (f->q.len == 1)
+	if (f->q.n == 1)
 		update_watchers(f);
 	return 0;
 }
@@ -666,7 +701,7 @@ drain(struct fib *f)
 		return;
 	hand_over(f, true);
 	pthread_mutex_lock(&f->mu);
-	while (f->in.len > 0 || f->busy > 0)
+	while (f->in.n > 0 || f->busy > 0)
 		pthread_cond_wait(&f->cv, &f->mu);
 	pthread_mutex_unlock(&f->mu);
 	update_watchers(f);
@@ -697,9 +732,9 @@ fib_close(struct fib *f)
 		mnl_socket_close(f->rt);
 	if (f->nl)
 		mnl_socket_close(f->nl);
-	free(f->q.v);
-	free(f->in.v);
-	free(f->work.v);
+	free(f->q.b);
+	free(f->in.b);
+	free(f->work.b);
 	free(f->slot);
 	free(f);
 }

@@ -291,6 +291,49 @@ test_coalesced(void **state)
 	assert_string_equal(out("ip route show proto 201; ip -6 route show proto 201"), "");
 }
 
+/*
+ * IPv4 and IPv6 changes interleaved (16- and 40-byte records in one queue), each
+ * replaced or removed while still queued: one request per route, the last wins.
+ */
+static void
+test_coalesced_mixed(void **state)
+{
+	struct ctx *c = *state;
+	struct addr a4 = ad("192.0.2.2"), b4 = ad("192.0.2.3"), a6 = ad("2001:db8::2"), b6 = ad("2001:db8::3");
+	struct fib_stats st;
+	char buf[64];
+
+	NEED_ROOT(c);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 1000; i++) {
+			struct prefix p4, p6;
+
+			if (round == 1 && i % 2 != 0)
+				continue;
+			snprintf(buf, sizeof(buf), "198.18.%d.%d/30", i / 64, (i % 64) * 4);
+			p4 = pfx(buf);
+			snprintf(buf, sizeof(buf), "2001:db8:1:%x::/64", i);
+			p6 = pfx(buf);
+			assert_int_equal(fib_replace(c->f, &p6, round ? &b6 : &a6, NULL), 0);
+			if (round == 1 && i % 3 == 0)
+				assert_int_equal(fib_delete(c->f, &p4, NULL), 0);
+			else
+				assert_int_equal(fib_replace(c->f, &p4, round ? &b4 : &a4, NULL), 0);
+		}
+	}
+	assert_int_equal(fib_pending(c->f), 2000);
+	settle(c);
+	fib_get_stats(c->f, &st);
+	assert_int_equal(st.requests, 2000);
+	assert_int_equal(st.failed, 0);  /* removing a route never added is no failure */
+	/* 1000 - 167 removed; of the rest, the even ones through .3 (i % 6 is 2 or 4). */
+	assert_string_equal(out("ip route show proto 201 | wc -l"), "833");
+	assert_string_equal(out("ip route show proto 201 | grep -c 'via 192.0.2.3 '"), "333");
+	assert_string_equal(out("ip -6 route show proto 201 | wc -l"), "1000");
+	assert_string_equal(out("ip -6 route show proto 201 | grep -c 'via 2001:db8::3 '"), "500");
+	assert_string_equal(out("ip route show proto 201 | grep -c '^198.18.15.156/30 via 192.0.2.2 '"), "1");
+}
+
 /* 100,000 changes: the loop hands them over and goes on while the kernel works. */
 static void
 test_loop_not_held(void **state)
@@ -368,6 +411,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalesced_mixed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
