@@ -777,6 +777,8 @@ conn_process(struct conn *c, uint8_t *buf)
 
 		if (bgp_header_decode(buf + off, c->max_len, &len, &type, &err) != 0) {
 			conn_simple_event(c, FSM_EV_HEADER_ERR, &err);
+			if (c->fd == fd)
+				c->rlen = 0;  /* framing is lost: nothing left may point into buf */
 			return;
 		}
 		if (c->rlen - off < len)
