@@ -66,12 +66,12 @@ struct fib {
 	struct fib_queue q;     /* changes not yet handed over */
 	uint32_t base;          /* the position of q.b[0] since the index was last cleared */
 	/*
-	 * Coalescing index: the position (byte offset) + 1 of the queued change of a route (prefix and
-	 * metric), 0 if empty. A slot whose position has been handed over is free to
-	 * reuse but does not end a probe; the table is rebuilt when three quarters of it
-	 * are used, at twice what is queued: 8 MB while a million changes wait (it was
-	 * 32 MB with 64-bit positions at four times). Positions are 32-bit: the index is
-	 * cleared before base would wrap.
+	 * Coalescing index: the position (byte offset) + 1 of the queued change of a
+	 * route (prefix and metric), 0 if empty. A slot whose position has been handed
+	 * over is free to reuse but does not end a probe; the table is rebuilt when
+	 * three quarters of it are used, at twice what is queued: 8 MB while a million
+	 * changes wait (it was 32 MB with 64-bit positions at four times). Positions
+	 * are 32-bit: the index is cleared before base would wrap.
 	 */
 	uint32_t *slot;
 	size_t nslot, used;
@@ -238,7 +238,8 @@ put_route(char *buf, const struct fib_op *op, uint32_t seq)
 	mnl_attr_put(nlh, RTA_DST, addr_len(op->family), op->addr);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, op->metric);
 	if (op->kind == FIB_ADD)
-		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family), op->addr + addr_len(op->family));
+		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(op->family),
+			     op->addr + addr_len(op->family));
 }
 
 /* In the loop thread: says what the writer found refused, at most once per interval. */

@@ -37,15 +37,17 @@ load(void)
 	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 
 	if (lib == NULL) {
-		snprintf(load_error, sizeof(load_error), "cannot load %s (%s)", CURL_SONAME, dlerror());
+		snprintf(load_error, sizeof(load_error), "cannot load %s (%s)", CURL_SONAME,
+			 dlerror());
 		return;
 	}
 	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
 		void *p = dlsym(lib, symbols[i].name);
 
 		if (p == NULL) {
-			snprintf(load_error, sizeof(load_error), "%s has no %s (libcurl 7.68 or later is needed)",
-				 CURL_SONAME, symbols[i].name);
+			snprintf(load_error, sizeof(load_error),
+				 "%s has no %s (libcurl 7.68 or later is needed)", CURL_SONAME,
+				 symbols[i].name);
 			dlclose(lib);
 			return;
 		}
@@ -65,6 +67,7 @@ curl_load(struct err *err)
 	pthread_once(&load_once, load);
 	if (curl.easy_init != NULL)
 		return 0;
-	err_set(err, "the etcd datastore needs libcurl: %s; install the libcurl4 package", load_error);
+	err_set(err, "the etcd datastore needs libcurl: %s; install the libcurl4 package",
+		load_error);
 	return -1;
 }

@@ -1,5 +1,6 @@
 /*
- * The etcd backend: etcd v3 (3.4 and later) through its JSON gateway, with libcurl (loaded on first use: curl_dl.h).
+ * The etcd backend: etcd v3 (3.4 and later) through its JSON gateway, with
+ * libcurl (loaded on first use: curl_dl.h).
  *
  * URLs: etcd://HOST:PORT[,HOST:PORT...] (plain HTTP) and etcds://... (TLS).
  * Keys and values travel base64-encoded, int64 fields as JSON strings, as the
