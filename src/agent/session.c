@@ -31,6 +31,13 @@
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
 #define RBUF_MIN 8192
 #define WBUF_MIN 4096
+
+/* The next size of a connection's own read buffer. */
+static size_t
+rbuf_grown(size_t cap)
+{
+	return cap * 4 < RBUF_SIZE ? cap * 4 : RBUF_SIZE;
+}
 /*
  * Encoded bytes a connection may hold before the routes wait for the socket:
  * a slow peer costs this much plus one message, not its whole table. The
@@ -791,7 +798,7 @@ conn_process(struct conn *c, uint8_t *buf)
 	left = c->rlen - off;
 	if (buf != c->rbuf && left > 0) {
 		for (c->rcap = RBUF_MIN; c->rcap < left + BGP_MAX_LEN && c->rcap < RBUF_SIZE;)
-			c->rcap = c->rcap * 4 < RBUF_SIZE ? c->rcap * 4 : RBUF_SIZE;
+			c->rcap = rbuf_grown(c->rcap);
 		c->rbuf = xmalloc(c->rcap);
 	}
 	if (left > 0 || buf == c->rbuf)
@@ -891,7 +898,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (c->rbuf != NULL) {
 		if (c->rcap - c->rlen < BGP_MAX_LEN && c->rcap < RBUF_SIZE) {
-			c->rcap = c->rcap * 4 < RBUF_SIZE ? c->rcap * 4 : RBUF_SIZE;
+			c->rcap = rbuf_grown(c->rcap);
 			c->rbuf = xrealloc(c->rbuf, c->rcap);
 		}
 		buf = c->rbuf;
