@@ -68,7 +68,7 @@ struct table {
 #define HUGE_PAGE (2u << 20)
 
 static void *
-big_alloc(size_t n)
+big_alloc(size_t n, bool huge)
 {
 	void *p;
 
@@ -79,7 +79,8 @@ big_alloc(size_t n)
 	if (p == NULL)
 		fatal("out of memory");
 	/* Only advice: without huge pages the memory works the same. */
-	(void)madvise(p, n, MADV_HUGEPAGE);
+	if (huge)
+		(void)madvise(p, n, MADV_HUGEPAGE);
 	return p;
 }
 
@@ -113,7 +114,7 @@ static void
 table_grow(struct table *t)
 {
 	size_t cap = t->cap * 2;
-	struct hnode **b = big_alloc(cap * sizeof(*b));
+	struct hnode **b = big_alloc(cap * sizeof(*b), true);
 
 	memset(b, 0, cap * sizeof(*b));
 	for (size_t i = 0; i < t->cap; i++) {
@@ -157,18 +158,21 @@ table_unlink(struct table *t, struct hnode **l)
 /*
  * Fixed-size items carved from chunks, with a free list: no allocator header
  * per item (a path record is a few words), and freeing is O(1). Chunks are
- * 64 KiB while the slab is small, then huge pages; they go back to the system
- * with the rib.
+ * 64 KiB while the slab is small, then 2 MiB; they go back to the system with
+ * the rib. Those chunks are on huge pages only once the slab holds
+ * SLAB_HUGE_AFTER: a huge page is resident whole from its first touch, and a
+ * table of 100,000 prefixes carried most of an empty one (1-2 MB of its peak).
  */
 #define SLAB_CHUNK 65536
 #define SLAB_SMALL_CHUNKS 32
+#define SLAB_HUGE_AFTER (8u << 20)
 
 struct slab {
 	size_t size;
 	void *free;
 	char *cur, *end;
 	void **chunks;
-	size_t nchunks, live;
+	size_t nchunks, live, bytes;
 };
 
 static void *
@@ -183,8 +187,9 @@ slab_alloc(struct slab *s)
 			size_t len = s->nchunks < SLAB_SMALL_CHUNKS ? SLAB_CHUNK : HUGE_PAGE;
 
 			s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof(*s->chunks));
-			s->cur = s->chunks[s->nchunks++] = big_alloc(len);
+			s->cur = s->chunks[s->nchunks++] = big_alloc(len, s->bytes >= SLAB_HUGE_AFTER);
 			s->end = s->cur + len;
+			s->bytes += len;
 		}
 		p = s->cur;
 		s->cur += s->size;
