@@ -676,16 +676,16 @@ build_blob(struct dec *d)
 {
 	struct bgp_attrs *a = &d->a;
 	struct buf *parts[] = {&d->as_path, &d->comm, &d->ext, &d->large, &d->cluster, &d->unknown};
-	size_t *offs[] = {&a->off_as_path, &a->off_communities, &a->off_ext, &a->off_large,
+	uint32_t *offs[] = {&a->off_as_path, &a->off_communities, &a->off_ext, &a->off_large,
 			  &a->off_cluster, &a->off_unknown};
 	size_t total = 0;
 
 	for (size_t i = 0; i < 6; i++) {
-		*offs[i] = total;
+		*offs[i] = (uint32_t)total;
 		total += parts[i]->len;
 	}
 	a->blob = xmalloc(total);
-	a->blob_len = total;
+	a->blob_len = (uint32_t)total;
 	for (size_t i = 0; i < 6; i++)
 		if (parts[i]->len)
 			memcpy(a->blob + *offs[i], parts[i]->p, parts[i]->len);
@@ -877,7 +877,7 @@ bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn)
 		memcpy(blob + off, a->blob, a->blob_len);
 	free(a->blob);
 	a->blob = blob;
-	a->blob_len += grow;
+	a->blob_len += (uint32_t)grow;
 	a->as_path_len = (uint32_t)(a->as_path_len + grow);
 	a->off_communities += grow;
 	a->off_ext += grow;
@@ -895,7 +895,7 @@ bgp_attrs_prepend(struct bgp_attrs *a, uint32_t asn)
 static uint8_t *
 blob_open(struct bgp_attrs *a, int sect, size_t at, size_t n)
 {
-	size_t *offs[] = {&a->off_as_path, &a->off_communities, &a->off_ext, &a->off_large,
+	uint32_t *offs[] = {&a->off_as_path, &a->off_communities, &a->off_ext, &a->off_large,
 			  &a->off_cluster, &a->off_unknown};
 	uint8_t *blob = xmalloc(a->blob_len + n);
 
@@ -905,9 +905,9 @@ blob_open(struct bgp_attrs *a, int sect, size_t at, size_t n)
 		memcpy(blob + at + n, a->blob + at, a->blob_len - at);
 	free(a->blob);
 	a->blob = blob;
-	a->blob_len += n;
+	a->blob_len += (uint32_t)n;
 	for (int i = sect + 1; i < 6; i++)
-		*offs[i] += n;
+		*offs[i] += (uint32_t)n;
 	return blob + at;
 }
 

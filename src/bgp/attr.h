@@ -63,23 +63,24 @@ enum { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2, BGP_AS_CONFED_SEQUENCE = 3, BGP_AS_C
  */
 struct bgp_attrs {
 	uint64_t has;                  /* BGP_HAS(type) for types < 64 */
-	uint8_t origin;
 	uint32_t med, local_pref;
-	struct addr next_hop;          /* NEXT_HOP, or MP_REACH's global next hop */
-	struct addr next_hop_ll;       /* MP_REACH IPv6 link-local next hop, family 0 if none */
 	uint32_t aggregator_as;
-	struct addr aggregator_addr;
 	uint32_t originator_id;
 	uint32_t otc;
-	/* Offsets and lengths into blob. */
+	/* Offsets and lengths into blob (32-bit: an interned set is kept once per
+	 * attribute set, and tens of thousands of them are a table's). */
 	/* segments: type, count, count x 4-octet ASN; a 2-octet peer's 64 KB path doubles, so
 	 * wider than an attribute length (loop detection must see the whole path) */
 	uint32_t as_path_len;
 	uint16_t communities_n, ext_communities_n, large_communities_n, cluster_list_n;
 	uint16_t unknown_len;          /* unknown optional transitive ones, as on the wire */
+	uint8_t origin;
+	uint32_t blob_len;
+	uint32_t off_as_path, off_communities, off_ext, off_large, off_cluster, off_unknown;
+	struct addr next_hop;          /* NEXT_HOP, or MP_REACH's global next hop */
+	struct addr next_hop_ll;       /* MP_REACH IPv6 link-local next hop, family 0 if none */
+	struct addr aggregator_addr;
 	uint8_t *blob;
-	size_t blob_len;
-	size_t off_as_path, off_communities, off_ext, off_large, off_cluster, off_unknown;
 };
 
 const uint8_t *bgp_attrs_as_path(const struct bgp_attrs *a);

@@ -472,12 +472,8 @@ rib_free(struct rib *r)
 	if (r == NULL)
 		return;
 	src_unref(r->last_src != NULL ? &r->last_src->s : NULL);
-	TABLE_FOREACH(&r->attrs, it) {
-		struct rib_attr *x = ITEM(it, struct rib_attr, node);
-
-		bgp_attrs_free(&x->a);
-		free(x);
-	}
+	TABLE_FOREACH(&r->attrs, it)
+		free(ITEM(it, struct rib_attr, node));
 	free(r->attrs.b);
 	/* Every Loc-RIB is gone before the rib, and its routes with it. */
 	free(r->routes.b);
@@ -498,11 +494,13 @@ rib_attr_intern(struct rib *r, const struct bgp_attrs *a)
 		x->refs++;
 		return x;
 	}
-	x = xcalloc(1, sizeof(*x));
+	x = xcalloc(1, sizeof(*x) + a->blob_len);
 	x->node.hash = h;
-	x->hash = h;
 	x->refs = 1;
-	bgp_attrs_copy(&x->a, a);
+	x->a = *a;
+	x->a.blob = (uint8_t *)(x + 1);
+	if (a->blob_len)
+		memcpy(x->a.blob, a->blob, a->blob_len);
 	table_link(&r->attrs, l, &x->node);
 	return x;
 }
@@ -524,7 +522,6 @@ rib_attr_unref(struct rib *r, struct rib_attr *x)
 	if (x == NULL || --x->refs > 0)
 		return;
 	table_remove(&r->attrs, &x->node);
-	bgp_attrs_free(&x->a);
 	free(x);
 }
 

@@ -25,9 +25,9 @@ struct rib_hnode {
 	uint16_t nrec, best;   /* a destination's, in what would be padding */
 };
 
+/* An interned attribute set: a.blob is the record's own tail (one allocation). */
 struct rib_attr {
 	struct rib_hnode node;
-	uint64_t hash;
 	uint32_t refs;
 	struct bgp_attrs a;
 };

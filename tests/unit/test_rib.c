@@ -433,7 +433,7 @@ attrs_hash_here(void)
 
 	make_attrs(&a, 64555);
 	x = rib_attr_intern(r, &a);
-	h = x->hash;
+	h = x->node.hash;
 	rib_attr_unref(r, x);
 	bgp_attrs_free(&a);
 	rib_free(r);
@@ -475,12 +475,12 @@ test_hash_keyed_per_process(void **state)
 	make_attrs(&a, 64555);
 	x = rib_attr_intern(r, &a);
 	y = rib_attr_intern(r2, &a);
-	assert_true(x->hash == y->hash);
-	assert_true(attrs_hash_here() == x->hash);
+	assert_true(x->node.hash == y->node.hash);
+	assert_true(attrs_hash_here() == x->node.hash);
 	c1 = hash_in_child();
 	c2 = hash_in_child();
-	assert_true(c1 != x->hash);
-	assert_true(c2 != x->hash);
+	assert_true(c1 != x->node.hash);
+	assert_true(c2 != x->node.hash);
 	assert_true(c1 != c2);
 	rib_attr_unref(r, x);
 	rib_attr_unref(r2, y);
