@@ -6,6 +6,8 @@
 
 #include "lib/log.h"
 
+#define DIRTY_SHIFT_MIN 4096  /* keys judged before the list moves down over them */
+
 static int
 key17_cmp(const void *a, const void *b)
 {
@@ -118,6 +120,7 @@ dirty_compact(struct dirty *d)
 			memmove(d->v + k++ * d->size, d->v + i * d->size, d->size);
 	d->n = d->floor = k;
 	d->off = 0;
+	d->passing = true;
 }
 
 size_t
@@ -134,6 +137,13 @@ dirty_take(struct dirty *d, struct prefix *out, size_t max)
 		out[i].len = k[d->alen];
 	}
 	d->off += n;
+	/* What was judged goes once it is half the list: a pass that new changes keep
+	 * extending holds what is pending, not every change since the list was empty. */
+	if (d->off >= DIRTY_SHIFT_MIN && d->off >= d->n - d->off) {
+		memmove(d->v, d->v + d->off * d->size, (d->n - d->off) * d->size);
+		d->n -= d->off;
+		d->off = 0;
+	}
 	return n;
 }
 
@@ -141,6 +151,7 @@ void
 dirty_clear(struct dirty *d)
 {
 	d->n = d->off = d->floor = 0;
+	d->passing = false;
 }
 
 void

@@ -8,6 +8,7 @@
 #ifndef TABBY_AGENT_DIRTY_H
 #define TABBY_AGENT_DIRTY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct dirty {
 	size_t floor;      /* distinct prefixes the last fold left */
 	int family;        /* of every key (set by the first one) */
 	uint8_t size, alen;
+	bool passing;      /* sorted by dirty_compact, not yet cleared: a pass is under way */
 };
 
 /* Appends p (of the list's family: a list never mixes them). */

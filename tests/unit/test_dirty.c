@@ -159,6 +159,46 @@ test_clear_and_reuse(void **state)
 	dirty_free(&d);
 }
 
+/*
+ * A pass that new changes keep extending (a full table arriving while it goes
+ * out): the list holds what is pending, not every change since it was empty,
+ * and every prefix comes out once, in arrival order, across the moves.
+ */
+static void
+test_taken_part_dropped(void **state)
+{
+	enum { N = 200000, CHUNK = 8192 };
+	struct prefix *out = calloc(CHUNK, sizeof(*out));
+	struct dirty d = {0};
+	uint32_t next_in = 0, next_out = 0;
+
+	(void)state;
+	assert_non_null(out);
+	while (next_out < N) {
+		/* A chunk's worth arrives, then a chunk is judged. */
+		for (int i = 0; i < CHUNK && next_in < N; i++, next_in++) {
+			struct prefix p = {.addr.family = AF_INET, .len = 24};
+
+			p.addr.b[0] = (uint8_t)(next_in >> 16);
+			p.addr.b[1] = (uint8_t)(next_in >> 8);
+			p.addr.b[2] = (uint8_t)next_in;
+			dirty_push(&d, &p);
+		}
+		size_t n = dirty_take(&d, out, CHUNK);
+
+		for (size_t i = 0; i < n; i++, next_out++) {
+			uint32_t got = (uint32_t)out[i].addr.b[0] << 16 | (uint32_t)out[i].addr.b[1] << 8 |
+				       out[i].addr.b[2];
+
+			assert_int_equal(got, next_out);
+		}
+		assert_true(d.cap <= 4 * CHUNK);
+	}
+	assert_int_equal(dirty_pending(&d), 0);
+	dirty_free(&d);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -167,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_compact_order),
 		cmocka_unit_test(test_compact_random_v4),
 		cmocka_unit_test(test_clear_and_reuse),
+		cmocka_unit_test(test_taken_part_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
