@@ -120,7 +120,6 @@ dirty_compact(struct dirty *d)
 			memmove(d->v + k++ * d->size, d->v + i * d->size, d->size);
 	d->n = d->floor = k;
 	d->off = 0;
-	d->passing = true;
 }
 
 size_t

@@ -21,7 +21,7 @@ struct dirty {
 	size_t floor;      /* distinct prefixes the last fold left */
 	int family;        /* of every key (set by the first one) */
 	uint8_t size, alen;
-	bool passing;      /* sorted by dirty_compact, not yet cleared: a pass is under way */
+	bool passing;      /* the caller's: a pass over the list is under way (dirty_clear ends it) */
 };
 
 /* Appends p (of the list's family: a list never mixes them). */
@@ -29,7 +29,8 @@ void dirty_push(struct dirty *d, const struct prefix *p);
 size_t dirty_pending(const struct dirty *d);
 /* Sorts the pending part to the front, without repeats. */
 void dirty_compact(struct dirty *d);
-/* Up to max pending prefixes into out, judged from then on; how many. */
+/* Up to max pending prefixes into out, judged from then on; how many. The keys
+ * judged may go (the pending ones move down over them). */
 size_t dirty_take(struct dirty *d, struct prefix *out, size_t max);
 /* Empty, keeping the memory. */
 void dirty_clear(struct dirty *d);

@@ -30,7 +30,7 @@
 /*
  * Prefixes judged (and staged) per step of a pull. Its arrays and qsort's copy are
  * about 90 bytes a prefix while a step runs: 8192 keeps that near 0.7 MB (65536
- * cost 7 MB of peak memory at 200x500; 16384, 0.5 MB more) with the same converge
+ * cost 7 MB of peak memory at 200x500; 16384, 0.7 MB more) with the same converge
  * times.
  */
 #define PULL_CHUNK 8192
@@ -741,8 +741,10 @@ routes_pull(struct session *s)
 			break;
 		}
 		/* A new pass over the pending prefixes: in order, without repeats. */
-		if (!s->dirty.passing)
+		if (!s->dirty.passing) {
 			dirty_compact(&s->dirty);
+			s->dirty.passing = true;
+		}
 		stage_chunk(s, &ectx, &t);
 	}
 	if (s->nstaged == 0 && dirty_pending(&s->dirty) == 0) {

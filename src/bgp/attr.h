@@ -59,7 +59,9 @@ enum { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2, BGP_AS_CONFED_SEQUENCE = 3, BGP_AS_C
 
 /*
  * One attribute set. Variable parts point into one owned block (blob), so a
- * set is freed, copied, hashed and compared as a whole.
+ * set is freed, copied, hashed and compared as a whole. An interned set's
+ * (struct rib_attr) blob is part of its record: read it, copy it, never free
+ * or grow it.
  */
 struct bgp_attrs {
 	uint64_t has;                  /* BGP_HAS(type) for types < 64 */
@@ -67,10 +69,10 @@ struct bgp_attrs {
 	uint32_t aggregator_as;
 	uint32_t originator_id;
 	uint32_t otc;
-	/* Offsets and lengths into blob (32-bit: an interned set is kept once per
-	 * attribute set, and tens of thousands of them are a table's). */
-	/* segments: type, count, count x 4-octet ASN; a 2-octet peer's 64 KB path doubles, so
-	 * wider than an attribute length (loop detection must see the whole path) */
+	/* Lengths and offsets into blob, 32-bit (a table holds tens of thousands of
+	 * sets). The path's segments: type, count, count x 4-octet ASN; a 2-octet
+	 * peer's 64 KB path doubles, so wider than an attribute length (loop
+	 * detection must see the whole path). */
 	uint32_t as_path_len;
 	uint16_t communities_n, ext_communities_n, large_communities_n, cluster_list_n;
 	uint16_t unknown_len;          /* unknown optional transitive ones, as on the wire */
