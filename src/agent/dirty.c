@@ -122,6 +122,15 @@ dirty_compact(struct dirty *d)
 	d->off = 0;
 }
 
+void
+dirty_begin_pass(struct dirty *d)
+{
+	if (d->passing)
+		return;
+	dirty_compact(d);
+	d->passing = true;
+}
+
 size_t
 dirty_take(struct dirty *d, struct prefix *out, size_t max)
 {

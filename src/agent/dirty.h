@@ -21,7 +21,7 @@ struct dirty {
 	size_t floor;      /* distinct prefixes the last fold left */
 	int family;        /* of every key (set by the first one) */
 	uint8_t size, alen;
-	bool passing;      /* the caller's: a pass over the list is under way (dirty_clear ends it) */
+	bool passing;      /* dirty_begin_pass sorted it, dirty_clear not yet called */
 };
 
 /* Appends p (of the list's family: a list never mixes them). */
@@ -29,6 +29,8 @@ void dirty_push(struct dirty *d, const struct prefix *p);
 size_t dirty_pending(const struct dirty *d);
 /* Sorts the pending part to the front, without repeats. */
 void dirty_compact(struct dirty *d);
+/* Before taking: a new pass (after a clear) sorts the pending part first (dirty_compact). */
+void dirty_begin_pass(struct dirty *d);
 /* Up to max pending prefixes into out, judged from then on; how many. The keys
  * judged may go (the pending ones move down over them). */
 size_t dirty_take(struct dirty *d, struct prefix *out, size_t max);

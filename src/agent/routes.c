@@ -741,10 +741,7 @@ routes_pull(struct session *s)
 			break;
 		}
 		/* A new pass over the pending prefixes: in order, without repeats. */
-		if (!s->dirty.passing) {
-			dirty_compact(&s->dirty);
-			s->dirty.passing = true;
-		}
+		dirty_begin_pass(&s->dirty);
 		stage_chunk(s, &ectx, &t);
 	}
 	if (s->nstaged == 0 && dirty_pending(&s->dirty) == 0) {

@@ -172,8 +172,16 @@ struct slab {
 	void *free;
 	char *cur, *end;
 	void **chunks;
-	size_t nchunks, live, bytes;
+	size_t nchunks, live;
 };
+
+static size_t
+slab_bytes(const struct slab *s)
+{
+	return s->nchunks <= SLAB_SMALL_CHUNKS
+		       ? s->nchunks * SLAB_CHUNK
+		       : SLAB_SMALL_CHUNKS * SLAB_CHUNK + (s->nchunks - SLAB_SMALL_CHUNKS) * HUGE_PAGE;
+}
 
 static void *
 slab_alloc(struct slab *s)
@@ -185,11 +193,11 @@ slab_alloc(struct slab *s)
 	} else {
 		if (s->cur == NULL || (size_t)(s->end - s->cur) < s->size) {
 			size_t len = s->nchunks < SLAB_SMALL_CHUNKS ? SLAB_CHUNK : HUGE_PAGE;
+			bool huge = slab_bytes(s) >= SLAB_HUGE_AFTER;
 
 			s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof(*s->chunks));
-			s->cur = s->chunks[s->nchunks++] = big_alloc(len, s->bytes >= SLAB_HUGE_AFTER);
+			s->cur = s->chunks[s->nchunks++] = big_alloc(len, huge);
 			s->end = s->cur + len;
-			s->bytes += len;
 		}
 		p = s->cur;
 		s->cur += s->size;
