@@ -681,9 +681,9 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 				  "message size of %zu bytes (RFC 8654): %zu prefixes not sent, "
 				  "withdrawn if sent before",
 				  a, session_max_len(s), j - i);
-			for (size_t m = i; m < j; m++) {
-				rib_attr_unref(ag->rib, v[m].x);
-				v[m].x = NULL;
+			for (struct route_out *o = v + i; o < v + j; o++) {
+				rib_attr_unref(ag->rib, o->x);
+				o->x = NULL;
 			}
 			refused = true;
 		}

@@ -209,7 +209,7 @@ static int
 prefix_add(struct ctl *c)
 {
 	struct prefix p;
-	struct store *s;
+	struct store *s = NULL; /* set by prefix_prepare; GCC -O3 cannot see that */
 	struct err err;
 	int rc;
 
@@ -225,7 +225,7 @@ prefix_remove(struct ctl *c)
 {
 	char buf[PREFIX_STRLEN];
 	struct prefix p;
-	struct store *s;
+	struct store *s = NULL;
 	struct err err;
 	int rc;
 
@@ -269,7 +269,7 @@ static int
 prefix_show(struct ctl *c)
 {
 	struct node_prefixes ps;
-	struct store *s;
+	struct store *s = NULL;
 	struct err err;
 	int family, rc;
 
