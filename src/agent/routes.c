@@ -507,8 +507,7 @@ staged_cmp(const void *a, const void *b)
 
 /*
  * Sends v[0..n) (withdrawn when attrs is NULL) in packed UPDATEs while the
- * connection has room, recording in the Adj-RIB-Out each prefix once it is in
- * a message. Returns how many went.
+ * connection has room. Returns how many went.
  */
 static size_t
 send_packed(struct session *s, const struct route_out *v, size_t n, const struct bgp_attrs *attrs,
@@ -517,7 +516,6 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 	static uint8_t buf[BGP_EXT_MAX_LEN];
 	static struct prefix pfx[BGP_EXT_MAX_LEN / 2];
 	size_t max = session_max_len(s), done = 0;
-	struct rib *rib = s->ag->rib;
 
 	while (done < n && session_out_room(s)) {
 		struct wr wr = wr_init(buf, sizeof(buf));
@@ -531,8 +529,6 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 
 		for (size_t i = 0; i < k; i++)
 			pfx[i] = v[done + i].p;
-		/* Their destinations load while the message is encoded (recorded below). */
-		loc_rib_prefetch(loc_of(s->ag, s->dev), pfx, k);
 		if (attrs == NULL)
 			bgp_update_encode(&wr, max, pfx, k, NULL, 0, NULL, ectx, &uw, &ua);
 		else
@@ -542,8 +538,6 @@ send_packed(struct session *s, const struct route_out *v, size_t n, const struct
 			fatal("peer UPDATE encoding: %zu prefixes would not go in one message", k);
 		session_send(s, wr.buf, wr.len);
 		s->n.updates_out++;
-		for (size_t i = 0; i < used; i++)
-			adj_in_set(s->adj_out, rib, &v[done + i].p, v[done + i].x);
 		done += used;
 	}
 	return done;
@@ -621,21 +615,62 @@ export_judge(const struct session *s, const struct prefix *p, const struct rib_p
 }
 
 /*
+ * RFC 8654 / RFC 7606: an attribute set that cannot fit the peer's maximum
+ * message is never sent malformed; toward this peer its prefixes are withdrawn.
+ * A chunk asks once per set in a row and says once per set how many it refused.
+ */
+struct fit_memo {
+	const struct rib_attr *x;
+	bool fits;
+	size_t refused;
+};
+
+static void
+fit_report(const struct session *s, struct fit_memo *m)
+{
+	char a[ADDR_STRLEN];
+
+	if (m->refused == 0)
+		return;
+	addr_format(&s->spec.remote, a);
+	log_warnx("peer %s: an attribute set does not fit the peer's maximum message size of %zu "
+		  "bytes (RFC 8654): %zu prefixes not sent, withdrawn if sent before",
+		  a, session_max_len(s), m->refused);
+	m->refused = 0;
+}
+
+static bool
+fits(const struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_attr *x,
+     struct fit_memo *m)
+{
+	if (x != m->x) {
+		fit_report(s, m);
+		m->x = x;
+		m->fits = bgp_update_fits(&x->a, ectx, s->spec.remote.family, session_max_len(s));
+	}
+	m->refused += !m->fits;
+	return m->fits;
+}
+
+/*
  * Judges up to PULL_CHUNK pending prefixes against the Adj-RIB-Out and stages
  * what changed: withdrawals, then one run per attribute set, sent as the
- * socket takes them. Staging a large chunk keeps UPDATEs well packed while
- * what a slow peer waits for stays O(its table).
+ * socket takes them. The Adj-RIB-Out records a change as it is staged (at the
+ * destination just looked up: one lookup a prefix); no new pass stages before
+ * the staged ones are sent, and a session that goes down drops both. Staging a
+ * large chunk keeps UPDATEs well packed while what a slow peer waits for stays
+ * O(its table).
  */
 static void
 stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_target *t)
 {
 	struct agent *ag = s->ag;
-	size_t k = dirty_pending(&s->dirty), n = 0, i, j;
-	int family = s->spec.remote.family;
+	struct loc_rib *loc = loc_of(ag, s->dev);
+	size_t k = dirty_pending(&s->dirty), n = 0, i;
 	struct route_out *v;
 	struct prefix *ps;
 	struct export_memo memo = {0};
-	bool refused = false;
+	struct fit_memo fit = {0};
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
@@ -647,58 +682,34 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 
 		/* The next block's destinations load while this block is judged. */
 		if (i == 0)
-			loc_rib_prefetch(loc_of(ag, s->dev), p, k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD);
+			loc_rib_prefetch(loc, p, k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD);
 		if (i % PREFETCH_AHEAD == 0 && i + PREFETCH_AHEAD < k)
-			loc_rib_prefetch(loc_of(ag, s->dev), p + PREFETCH_AHEAD,
+			loc_rib_prefetch(loc, p + PREFETCH_AHEAD,
 					 k - i - PREFETCH_AHEAD < PREFETCH_AHEAD ? k - i - PREFETCH_AHEAD
 										 : PREFETCH_AHEAD);
 		struct rib_path best;
 		/* The Adj-RIB-Out's records are on the destination: one lookup for both. */
-		const struct rib_dest *d = loc_rib_get(loc_of(ag, s->dev), p);
+		const struct rib_dest *d = loc_rib_get(loc, p);
 		struct rib_attr *cur = adj_in_at(s->adj_out, d), *x = NULL;
 
 		if (loc_rib_best(d, &best))
 			x = export_judge(s, p, &best, t, &memo);
+		if (x != NULL && !fits(s, ectx, x, &fit)) {
+			rib_attr_unref(ag->rib, x);
+			x = NULL;
+		}
 		if (x == cur && (x == NULL || !s->resending)) {
 			rib_attr_unref(ag->rib, x);
 			continue;
 		}
+		/* Something is sent, so d exists (a route or a record of cur); it may go here. */
+		adj_in_set_at(s->adj_out, ag->rib, d, x);
 		v[n++] = (struct route_out){.p = *p, .x = x};
 	}
+	fit_report(s, &fit);
 	rib_attr_unref(ag->rib, memo.x);
 	free(ps);
 	qsort(v, n, sizeof(*v), staged_cmp);
-	for (i = 0; i < n; i = j) {
-		for (j = i; j < n && v[j].x == v[i].x; j++)
-			;
-		/* RFC 8654 / RFC 7606: attributes that cannot fit the peer's maximum message
-		 * are never sent malformed; toward this peer the prefixes are withdrawn. */
-		if (v[i].x != NULL && !bgp_update_fits(&v[i].x->a, ectx, family, session_max_len(s))) {
-			char a[ADDR_STRLEN];
-
-			addr_format(&s->spec.remote, a);
-			log_warnx("peer %s: an attribute set does not fit the peer's maximum "
-				  "message size of %zu bytes (RFC 8654): %zu prefixes not sent, "
-				  "withdrawn if sent before",
-				  a, session_max_len(s), j - i);
-			for (struct route_out *o = v + i; o < v + j; o++) {
-				rib_attr_unref(ag->rib, o->x);
-				o->x = NULL;
-			}
-			refused = true;
-		}
-	}
-	/* The refused ones became withdrawals: drop those never sent, group the rest again.
-	 * (Every other withdrawal staged was sent: x == cur == NULL is skipped above.) */
-	if (refused) {
-		for (i = j = 0; i < n; i++) {
-			if (v[i].x == NULL && adj_in_get(s->adj_out, &v[i].p) == NULL)
-				continue;
-			v[j++] = v[i];
-		}
-		n = j;
-		qsort(v, n, sizeof(*v), staged_cmp);
-	}
 	staged_free(s);
 	s->staged = v;
 	s->nstaged = n;

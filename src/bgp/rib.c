@@ -787,30 +787,35 @@ adj_in_free(struct adj_in *a, struct rib *r)
 	free(a);
 }
 
-int
-adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x)
+/* The link that points at e (which is in t): its chain is walked from its bucket. */
+static struct hnode **
+dest_link(const struct loc_rib *t, const struct rib_dest *e)
 {
-	uint32_t h = prefix_hash(p);
-	struct hnode **l = table_find(&a->t->dests, h, p, dest_eq);
-	struct rib_dest *e = *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
+	struct hnode **l = &t->dests.b[e->node.hash & (t->dests.cap - 1)];
+
+	while (*l != &e->node)
+		l = &(*l)->next;
+	return l;
+}
+
+/*
+ * adj_in_set at destination e (in the table, found or new); l is its link, or
+ * NULL to find it if e goes.
+ */
+static int
+adj_set(struct adj_in *a, struct rib *r, struct rib_dest *e, struct hnode **l, struct rib_attr *x)
+{
+	uint16_t k = rec_find(e, a->owner, a->kind);
 	struct rib_attr *old;
 	struct rec *v;
-	uint16_t k;
 
-	if (e == NULL) {
-		if (x == NULL)
-			return 0;
-		e = dest_new(a->t, r, l, h, p);
-	}
-	k = rec_find(e, a->owner, a->kind);
 	if (x == NULL) {
 		if (k == e->node.nrec)
 			return 0;
 		rec_drop_adj(r, e, k);
 		a->n--;
-		/* The destination was there before: l is its link. */
 		if (e->node.nrec == 0)
-			dest_drop(a->t, r, l, e);
+			dest_drop(a->t, r, l != NULL ? l : dest_link(a->t, e), e);
 		return 1;
 	}
 	x->refs++;
@@ -834,6 +839,27 @@ adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_a
 	v[k].p = rec_make(x, a->kind);
 	rib_attr_unref(r, old);
 	return old != x;
+}
+
+int
+adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x)
+{
+	uint32_t h = prefix_hash(p);
+	struct hnode **l = table_find(&a->t->dests, h, p, dest_eq);
+
+	if (*l != NULL)
+		return adj_set(a, r, ITEM(*l, struct rib_dest, node), l, x);
+	if (x == NULL)
+		return 0;
+	/* A new destination is not dropped below, so l (stale after a grow) is not used. */
+	return adj_set(a, r, dest_new(a->t, r, l, h, p), NULL, x);
+}
+
+int
+adj_in_set_at(struct adj_in *a, struct rib *r, const struct rib_dest *d, struct rib_attr *x)
+{
+	/* d is one of a's table's destinations: the table is a's to change. */
+	return adj_set(a, r, (struct rib_dest *)(uintptr_t)d, NULL, x);
 }
 
 struct rib_attr *

@@ -60,6 +60,8 @@ int adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct r
 struct rib_attr *adj_in_get(const struct adj_in *t, const struct prefix *p);
 /* The same at a destination of t already looked up (d may be NULL): no second lookup. */
 struct rib_attr *adj_in_at(const struct adj_in *t, const struct rib_dest *d);
+/* adj_in_set at a destination of t already looked up (not NULL); d may be freed. */
+int adj_in_set_at(struct adj_in *t, struct rib *r, const struct rib_dest *d, struct rib_attr *x);
 size_t adj_in_count(const struct adj_in *t);
 
 struct adj_in_route {
