@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "agent/agent.h"
+#include "lib/group.h"
 #include "lib/log.h"
 
 #define FLUSH_DELAY 0.01   /* seconds: coalesces a burst of changes */
@@ -494,17 +495,6 @@ routes_refresh(struct session *s, uint16_t afi, uint8_t safi)
 	schedule_flush(s->ag);
 }
 
-static int
-staged_cmp(const void *a, const void *b)
-{
-	const struct route_out *x = a, *y = b;
-
-	/* Withdrawals (NULL) first, then one run per attribute set. */
-	if (x->x != y->x)
-		return (uintptr_t)x->x < (uintptr_t)y->x ? -1 : 1;
-	return prefix_cmp(&x->p, &y->p);
-}
-
 /*
  * Sends v[0..n) (withdrawn when attrs is NULL) in packed UPDATEs while the
  * connection has room. Returns how many went.
@@ -709,7 +699,8 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	fit_report(s, &fit);
 	rib_attr_unref(ag->rib, memo.x);
 	free(ps);
-	qsort(v, n, sizeof(*v), staged_cmp);
+	/* Withdrawals (NULL) first, then one run per attribute set, each in the order judged. */
+	group_by_key(v, n, sizeof(*v), offsetof(struct route_out, x));
 	staged_free(s);
 	s->staged = v;
 	s->nstaged = n;
