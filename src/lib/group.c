@@ -43,7 +43,7 @@ slot_of(const uint32_t *slot, const struct group *g, size_t mask, uintptr_t key)
 void
 group_by_key(void *v, size_t n, size_t size, size_t key_off)
 {
-	char *items = v, *out;
+	char *items = v;
 	struct group *g;
 	uint32_t *slot, *gid;
 	size_t mask = 1, ng = 0;
@@ -69,6 +69,7 @@ group_by_key(void *v, size_t n, size_t size, size_t key_off)
 	if (ng > 1) {
 		/* The groups in key order; gid (by first appearance) maps to it through remap. */
 		uint32_t *remap = xmalloc(ng * sizeof(*remap));
+		char *tmp = xmalloc(size);
 		size_t start = 0;
 
 		qsort(g, ng, sizeof(*g), group_cmp);
@@ -79,11 +80,22 @@ group_by_key(void *v, size_t n, size_t size, size_t key_off)
 			start += count;
 			remap[g[j].first] = (uint32_t)j;
 		}
-		out = xmalloc(n * size);
+		/* gid[i] becomes item i's place; then each swap puts one item in its place
+		 * (in place: no second array of n items at a pull's peak). */
 		for (size_t i = 0; i < n; i++)
-			memcpy(out + g[remap[gid[i]]].at++ * size, items + i * size, size);
-		memcpy(items, out, n * size);
-		free(out);
+			gid[i] = (uint32_t)g[remap[gid[i]]].at++;
+		for (size_t i = 0; i < n; i++) {
+			while (gid[i] != i) {
+				size_t j = gid[i];
+
+				memcpy(tmp, items + j * size, size);
+				memcpy(items + j * size, items + i * size, size);
+				memcpy(items + i * size, tmp, size);
+				gid[i] = gid[j];
+				gid[j] = (uint32_t)j;
+			}
+		}
+		free(tmp);
 		free(remap);
 	}
 	free(gid);
