@@ -4,8 +4,9 @@
  * per peer, through its export policy into an Adj-RIB-Out that is sent as packed UPDATEs. Changes are
  * collected per peer (a list of prefixes to look at again) and encoded only
  * as the peer's socket drains (pull, as BIRD and FRR do): a slow peer holds
- * a bounded number of encoded bytes and O(its table) of pending prefixes,
- * and the Adj-RIB-Out records only what went into a message.
+ * a bounded number of encoded bytes and O(its table) of pending prefixes.
+ * The Adj-RIB-Out records what the peer is sent once it is staged: a pass
+ * stages only when nothing staged waits, and a session that ends drops both.
  *
  * Graceful restart (RFC 4724). As a helper: a restarting peer's routes stay in
  * the Loc-RIB and the kernel, listed as stale, until it sends them again (each
@@ -605,44 +606,6 @@ export_judge(const struct session *s, const struct prefix *p, const struct rib_p
 }
 
 /*
- * RFC 8654 / RFC 7606: an attribute set that cannot fit the peer's maximum
- * message is never sent malformed; toward this peer its prefixes are withdrawn.
- * A chunk asks once per set in a row and says once per set how many it refused.
- */
-struct fit_memo {
-	const struct rib_attr *x;
-	bool fits;
-	size_t refused;
-};
-
-static void
-fit_report(const struct session *s, struct fit_memo *m)
-{
-	char a[ADDR_STRLEN];
-
-	if (m->refused == 0)
-		return;
-	addr_format(&s->spec.remote, a);
-	log_warnx("peer %s: an attribute set does not fit the peer's maximum message size of %zu "
-		  "bytes (RFC 8654): %zu prefixes not sent, withdrawn if sent before",
-		  a, session_max_len(s), m->refused);
-	m->refused = 0;
-}
-
-static bool
-fits(const struct session *s, const struct bgp_encode_ctx *ectx, const struct rib_attr *x,
-     struct fit_memo *m)
-{
-	if (x != m->x) {
-		fit_report(s, m);
-		m->x = x;
-		m->fits = bgp_update_fits(&x->a, ectx, s->spec.remote.family, session_max_len(s));
-	}
-	m->refused += !m->fits;
-	return m->fits;
-}
-
-/*
  * Judges up to PULL_CHUNK pending prefixes against the Adj-RIB-Out and stages
  * what changed: withdrawals, then one run per attribute set, sent as the
  * socket takes them. The Adj-RIB-Out records a change as it is staged (at the
@@ -660,7 +623,7 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 	struct route_out *v;
 	struct prefix *ps;
 	struct export_memo memo = {0};
-	struct fit_memo fit = {0};
+	size_t refused = 0;
 
 	if (k > PULL_CHUNK)
 		k = PULL_CHUNK;
@@ -684,9 +647,13 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 
 		if (loc_rib_best(d, &best))
 			x = export_judge(s, p, &best, t, &memo);
-		if (x != NULL && !fits(s, ectx, x, &fit)) {
+		/* RFC 8654 / RFC 7606: a set that cannot fit the peer's maximum message is
+		 * never sent malformed; toward this peer the prefix is withdrawn. */
+		if (x != NULL && !bgp_update_fits(&x->a, ectx, s->spec.remote.family,
+						  session_max_len(s))) {
 			rib_attr_unref(ag->rib, x);
 			x = NULL;
+			refused++;
 		}
 		if (x == cur && (x == NULL || !s->resending)) {
 			rib_attr_unref(ag->rib, x);
@@ -696,7 +663,14 @@ stage_chunk(struct session *s, const struct bgp_encode_ctx *ectx, const struct r
 		adj_in_set_at(s->adj_out, ag->rib, d, x);
 		v[n++] = (struct route_out){.p = *p, .x = x};
 	}
-	fit_report(s, &fit);
+	if (refused > 0) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&s->spec.remote, a);
+		log_warnx("peer %s: %zu prefixes not sent (withdrawn if sent before): their attribute "
+			  "set does not fit the peer's maximum message size of %zu bytes (RFC 8654)",
+			  a, refused, session_max_len(s));
+	}
 	rib_attr_unref(ag->rib, memo.x);
 	free(ps);
 	/* Withdrawals (NULL) first, then one run per attribute set, each in the order judged. */

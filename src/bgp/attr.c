@@ -1292,13 +1292,24 @@ attrs_fit(struct wr *aw, const struct bgp_attrs *a, const struct bgp_encode_ctx 
 	return !aw->overflow && max_len >= need && aw->len <= max_len - need;
 }
 
+/*
+ * More than the encoded attributes of a set can take beside its blob: every
+ * attribute's header and fixed-size value. The blob's own parts are encoded at
+ * most twice over (toward a 2-octet peer, AS_PATH in 2-octet form plus AS4_PATH).
+ */
+#define ATTRS_FIXED_MAX 256
+
 bool
 bgp_update_fits(const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int family,
 		size_t max_len)
 {
 	uint8_t attrbuf[BGP_EXT_MAX_LEN];
 	struct wr aw = wr_init(attrbuf, sizeof(attrbuf));
+	size_t need = UPDATE_FIXED + (family == AF_INET6 ? mp_reach_overhead(a) + 17 : 5);
 
+	/* Asked for every prefix sent: an ordinary set fits without being encoded. */
+	if (2 * (size_t)a->blob_len + ATTRS_FIXED_MAX + need <= max_len)
+		return true;
 	return attrs_fit(&aw, a, ctx, family, max_len);
 }
 

@@ -743,6 +743,56 @@ test_encode_respects_max_len(void **state)
 	}
 }
 
+/*
+ * bgp_update_fits answers an ordinary set from its size alone: never "fits" for
+ * one that does not. Its worst case: a path of 4-octet ASNs toward a 2-octet
+ * peer, sent twice (AS_PATH with AS_TRANS, then AS4_PATH); every length around
+ * both limits, against the encoder's own answer.
+ */
+static void
+test_fits_two_octet_peer(void **state)
+{
+	static uint8_t msg[BGP_EXT_MAX_LEN], path[20000];
+	struct bgp_encode_ctx two = {.as4 = false, .ebgp = true};
+	static const size_t maxes[2] = {BGP_MAX_LEN, BGP_EXT_MAX_LEN};
+	struct prefix p;
+
+	(void)state;
+	assert_int_equal(prefix_parse("198.18.0.0/24", &p, NULL), 0);
+	for (int m = 0; m < 2; m++) {
+		for (size_t nasn = 0; nasn * 4 + 2 * (nasn / 255 + 1) < sizeof(path);
+		     nasn += nasn * 6 + 300 < maxes[m] || nasn * 6 > maxes[m] + 300 ? 37 : 1) {
+			struct wr w = wr_init(msg, sizeof(msg));
+			struct bgp_attrs a;
+			size_t len = 0, nw, na;
+			int rc;
+
+			for (size_t left = nasn; left > 0;) {
+				size_t seg = left > 255 ? 255 : left;
+
+				path[len++] = 2;  /* AS_SEQUENCE */
+				path[len++] = (uint8_t)seg;
+				for (size_t i = 0; i < seg; i++) {
+					uint32_t asn = 4200000000u + (uint32_t)i;
+
+					path[len++] = (uint8_t)(asn >> 24);
+					path[len++] = (uint8_t)(asn >> 16);
+					path[len++] = (uint8_t)(asn >> 8);
+					path[len++] = (uint8_t)asn;
+				}
+				left -= seg;
+			}
+			bgp_attrs_build(&a, path, len, NULL, 0);
+			addr_parse("192.0.2.10", &a.next_hop);
+			a.has |= BGP_HAS(BGP_ATTR_NEXT_HOP);
+			rc = bgp_update_encode(&w, maxes[m], NULL, 0, &p, 1, &a, &two, &nw, &na);
+			assert_true(w.len <= maxes[m]);
+			assert_int_equal(rc == 0, bgp_update_fits(&a, &two, AF_INET, maxes[m]));
+			bgp_attrs_free(&a);
+		}
+	}
+}
+
 /* Withdrawals alone always fit, whatever the attribute set that went before. */
 static void
 test_encode_withdraw_only(void **state)
@@ -888,6 +938,7 @@ main(void)
 		cmocka_unit_test(test_packing_and_end_of_rib),
 		cmocka_unit_test(test_long_as_path),
 		cmocka_unit_test(test_encode_respects_max_len),
+		cmocka_unit_test(test_fits_two_octet_peer),
 		cmocka_unit_test(test_encode_withdraw_only),
 	};
 
