@@ -152,7 +152,7 @@ struct session {
 	time_t since;
 	struct session_counters n;
 	struct adj_in *adj_in;       /* routes from the peer while the session is up */
-	struct adj_in *adj_out;      /* what the peer was sent (same table type) */
+	struct adj_in *adj_out;      /* what the peer is sent, from staging (same table type) */
 	struct dirty dirty;          /* prefixes to re-evaluate for the peer */
 	struct route_out *staged;    /* judged, grouped by attribute set, not yet sent ... */
 	size_t nstaged, staged_off;  /* ... from staged_off on */

@@ -48,7 +48,7 @@ size_t rib_attr_count(const struct rib *r);
 enum rib_adj {
 	RIB_ADJ_IN,      /* as received (before import policy) */
 	RIB_ADJ_STALE,   /* kept from before a peer's restart (RFC 4724) */
-	RIB_ADJ_OUT,     /* as sent */
+	RIB_ADJ_OUT,     /* as sent (from when it is staged) */
 };
 
 /* owner's routes of a kind in t (which must outlive the view). */

@@ -50,7 +50,7 @@ birdc -s "$T/b/bird.ctl" show protocols all t | grep -E "BGP state|Last error"
 ! birdc -s "$T/b/bird.ctl" show protocols all t | grep -q "Last error" ||
 	die "BIRD reports an error on the session"
 [ "$(transitions 192.0.2.30)" = 1 ] || die "the BIRD session flapped: $(transitions 192.0.2.30) establishments"
-# The Adj-RIB-Out records only what went into a message: BIRD was sent one prefix.
+# The Adj-RIB-Out records only what is sent: BIRD was sent one prefix.
 sent_is() {  # PEER COUNT: tabbyd's status says COUNT prefixes sent to PEER
 	"$TABBYCTL" status --node=n1 -o json | tr '{' '\n' | grep "\"remote\": \"$1\"" -A40 |
 		grep -m1 -q "\"prefixes_sent\": $2,"
