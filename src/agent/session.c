@@ -102,7 +102,11 @@ conn_close_fd(struct conn *c)
 		close(c->fd);
 	c->fd = -1;
 	c->notified = false;
-	c->rlen = c->woff = c->wlen = 0;
+	/* An incomplete message of a closed connection is never completed. */
+	free(c->rbuf);
+	c->rbuf = NULL;
+	c->rlen = c->rcap = 0;
+	c->woff = c->wlen = 0;
 	c->connecting = false;
 	c->have_open = false;
 	c->max_len = BGP_MAX_LEN;

@@ -46,20 +46,27 @@ group_by_key(void *v, size_t n, size_t size, size_t key_off)
 	char *items = v;
 	struct group *g;
 	uint32_t *slot, *gid;
-	size_t mask = 1, ng = 0;
+	size_t mask = 1, ng = 0, gcap = 16;
 
 	if (n < 2)
 		return;
+	/* Indices are 32-bit: far more than a chunk of staged routes. */
+	if (n > UINT32_MAX / 2)
+		fatal("group_by_key: %zu items", n);
 	while (mask + 1 < 2 * n)
 		mask = mask * 2 + 1;
 	slot = xcalloc(mask + 1, sizeof(*slot));
-	g = xmalloc(n * sizeof(*g));
+	g = xmalloc(gcap * sizeof(*g));
 	gid = xmalloc(n * sizeof(*gid));
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t key = key_of(items + i * size, key_off);
 		size_t k = slot_of(slot, g, mask, key);
 
 		if (slot[k] == 0) {
+			if (ng == gcap) {
+				gcap *= 2;
+				g = xrealloc(g, gcap * sizeof(*g));
+			}
 			g[ng] = (struct group){.key = key, .at = 0, .first = (uint32_t)ng};
 			slot[k] = (uint32_t)++ng;
 		}
