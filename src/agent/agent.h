@@ -110,7 +110,7 @@ struct conn {
 	ev_timer timers[FSM_TIMER_COUNT];
 	ev_timer send_hold;          /* RFC 9687: runs while output waits and makes no progress */
 	uint8_t *rbuf, *wbuf;
-	size_t rlen, rcap;           /* rbuf: an incomplete message's bytes, its size */
+	size_t rlen, rcap;           /* bytes in rbuf, its size (RBUF_MIN..RBUF_SIZE) */
 	size_t woff, wlen, wcap;     /* bytes wbuf[woff..wlen) wait for the socket */
 	uint16_t max_len;            /* 4096, or 65535 with extended messages (RFC 8654) */
 	bool have_open;

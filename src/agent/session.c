@@ -20,18 +20,27 @@
 #include <xxhash.h>
 
 /*
- * Reads go to one buffer all connections share (struct agent's rbuf), 64 KB at
- * a time. A connection keeps a buffer of its own only for a message left
- * incomplete, copied back in front of the next read so that every read can
- * take 64 KB (reading into it took 8 KB a time). Writes go straight from the
- * caller's bytes when nothing waits; only what the socket refuses is kept, in
- * a buffer from WBUF_MIN that doubles. An idle session holds no buffer at all
- * (with 1,000 sessions, 128 MB of address space and ~8 MB resident less).
+ * Reads go to one buffer all connections share (struct agent's rbuf). A
+ * connection gets a buffer of its own only when a message is left incomplete:
+ * RBUF_MIN, grown (x4) to RBUF_SIZE when less than a standard message's room is
+ * left. A peer whose messages straddle reads is then read about 8 KB at a time:
+ * that paces reading against the routes going out (64 KB reads let ten
+ * sessions' tables pile up in the pending lists: IPv6 10x100000 peaked at 111
+ * MB instead of 97). Writes go straight from the caller's bytes when nothing
+ * waits; only what the socket refuses is kept, in a buffer from WBUF_MIN that
+ * doubles. An idle session holds no buffer at all (with 1,000 sessions, 128 MB
+ * of address space and ~8 MB resident less).
  */
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
 #define RBUF_MIN 8192
 #define WBUF_MIN 4096
 
+/* The next size of a connection's own read buffer. */
+static size_t
+rbuf_grown(size_t cap)
+{
+	return cap * 4 < RBUF_SIZE ? cap * 4 : RBUF_SIZE;
+}
 /*
  * Encoded bytes a connection may hold before the routes wait for the socket:
  * a slow peer costs this much plus one message, not its whole table. The
@@ -102,11 +111,7 @@ conn_close_fd(struct conn *c)
 		close(c->fd);
 	c->fd = -1;
 	c->notified = false;
-	/* An incomplete message of a closed connection is never completed. */
-	free(c->rbuf);
-	c->rbuf = NULL;
-	c->rlen = c->rcap = 0;
-	c->woff = c->wlen = 0;
+	c->rlen = c->woff = c->wlen = 0;
 	c->connecting = false;
 	c->have_open = false;
 	c->max_len = BGP_MAX_LEN;
@@ -765,8 +770,9 @@ handle_message(struct conn *c, uint8_t type, const uint8_t *msg, size_t len)
 }
 
 /*
- * Frames and handles every complete message in buf[0..c->rlen) (the shared read
- * buffer). What is left incomplete moves to the connection's own.
+ * Frames and handles every complete message in buf[0..c->rlen): the shared read
+ * buffer or the connection's own. What is left incomplete stays in (or moves to)
+ * the connection's own.
  */
 static void
 conn_process(struct conn *c, uint8_t *buf)
@@ -793,19 +799,14 @@ conn_process(struct conn *c, uint8_t *buf)
 	if (c->fd != fd)
 		return;  /* closed (buffer reset) while handling */
 	left = c->rlen - off;
-	c->rlen = left;
-	if (left == 0) {
-		free(c->rbuf);
-		c->rbuf = NULL;
-		c->rcap = 0;
-		return;
-	}
-	if (left > c->rcap) {
-		free(c->rbuf);
-		c->rcap = left < RBUF_MIN ? RBUF_MIN : left;
+	if (buf != c->rbuf && left > 0) {
+		for (c->rcap = RBUF_MIN; c->rcap < left + BGP_MAX_LEN && c->rcap < RBUF_SIZE;)
+			c->rcap = rbuf_grown(c->rcap);
 		c->rbuf = xmalloc(c->rcap);
 	}
-	memcpy(c->rbuf, buf + off, left);
+	if (left > 0 || buf == c->rbuf)
+		memmove(c->rbuf, buf + off, left);
+	c->rlen = left;
 }
 
 static void
@@ -888,6 +889,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 	struct session *s = c->s;
 	uint8_t *buf;
+	size_t cap;
 	ssize_t n;
 
 	(void)loop;
@@ -897,13 +899,20 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		session_settle(s);
 		return;
 	}
-	if (s->ag->rbuf == NULL)
-		s->ag->rbuf = xmalloc(RBUF_SIZE);
-	buf = s->ag->rbuf;
-	/* The incomplete message kept from the last read goes first. */
-	if (c->rlen > 0)
-		memcpy(buf, c->rbuf, c->rlen);
-	n = read(c->fd, buf + c->rlen, RBUF_SIZE - c->rlen);
+	if (c->rbuf != NULL) {
+		if (c->rcap - c->rlen < BGP_MAX_LEN && c->rcap < RBUF_SIZE) {
+			c->rcap = rbuf_grown(c->rcap);
+			c->rbuf = xrealloc(c->rbuf, c->rcap);
+		}
+		buf = c->rbuf;
+		cap = c->rcap;
+	} else {
+		if (s->ag->rbuf == NULL)
+			s->ag->rbuf = xmalloc(RBUF_SIZE);
+		buf = s->ag->rbuf;
+		cap = RBUF_SIZE;
+	}
+	n = read(c->fd, buf + c->rlen, cap - c->rlen);
 	if (n == 0) {
 		conn_fail(c, "Connection closed by peer");
 	} else if (n < 0) {
