@@ -93,8 +93,9 @@ render_sessions(struct prom *p, struct agent *ag)
 	     "The peer's prefixes in the Loc-RIB (past the import policy, AS loop check and "
 	     "limit).",
 	     PROM_GAUGE, C(prefixes_accepted)},
-	    {"tabby_bgp_session_prefixes_sent", "Prefixes the peer is sent (its Adj-RIB-Out, with those staged to go).",
-	     PROM_GAUGE, C(prefixes_sent)},
+	    {"tabby_bgp_session_prefixes_sent",
+	     "Prefixes the peer is sent (its Adj-RIB-Out, with those staged to go).", PROM_GAUGE,
+	     C(prefixes_sent)},
 	    {"tabby_bgp_session_messages_received_total", "BGP messages received.", PROM_COUNTER,
 	     C(msgs_in)},
 	    {"tabby_bgp_session_messages_sent_total", "BGP messages sent.", PROM_COUNTER,

@@ -1280,13 +1280,20 @@ mp_reach_overhead(const struct bgp_attrs *a)
 	return 4 + 2 + 1 + 1 + (a->next_hop_ll.family ? 32 : 16) + 1;
 }
 
+/* A message's bytes besides its attributes, with the family's longest prefix. */
+static size_t
+update_need(const struct bgp_attrs *a, int family)
+{
+	return UPDATE_FIXED + (family == AF_INET6 ? mp_reach_overhead(a) + 17 : 5);
+}
+
 /* The attributes of a (as encoded for ctx) into aw; false if they cannot go in one
  * message of max_len bytes with even the longest prefix of the family. */
 static bool
 attrs_fit(struct wr *aw, const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int family,
 	  size_t max_len)
 {
-	size_t need = UPDATE_FIXED + (family == AF_INET6 ? mp_reach_overhead(a) + 17 : 5);
+	size_t need = update_need(a, family);
 
 	bgp_attrs_encode(aw, a, ctx);
 	return !aw->overflow && max_len >= need && aw->len <= max_len - need;
@@ -1304,12 +1311,12 @@ bgp_update_fits(const struct bgp_attrs *a, const struct bgp_encode_ctx *ctx, int
 		size_t max_len)
 {
 	uint8_t attrbuf[BGP_EXT_MAX_LEN];
-	struct wr aw = wr_init(attrbuf, sizeof(attrbuf));
-	size_t need = UPDATE_FIXED + (family == AF_INET6 ? mp_reach_overhead(a) + 17 : 5);
+	struct wr aw;
 
 	/* Asked for every prefix sent: an ordinary set fits without being encoded. */
-	if (2 * (size_t)a->blob_len + ATTRS_FIXED_MAX + need <= max_len)
+	if (2 * (size_t)a->blob_len + ATTRS_FIXED_MAX + update_need(a, family) <= max_len)
 		return true;
+	aw = wr_init(attrbuf, sizeof(attrbuf));
 	return attrs_fit(&aw, a, ctx, family, max_len);
 }
 
