@@ -455,7 +455,8 @@ run_dev() {  # N M
 	fi
 	est=$(awk '/^established/ {print $2}' "$T/gen.out")
 	# One fibcount follows every device's namespace (bound in tabbyd's mount namespace: it
-	# runs under ip netns exec), as one follows the kernel table of the -fib scenarios.
+	# runs under ip netns exec) by polling their tables' sizes: a hundred subscribed
+	# sockets would charge the devices' route writers for every notification.
 	nsenter -t "$dpid" -m "$B/fibcount" $((n * m)) 0 $(sed 's|^|/run/netns/|' "$T/devs") > "$T/fib.out" 2>&1 &
 	PIDS+=($!)
 	wait_for '^ready' 30 "$T/fib.out" || { echo "FAIL fibcount: $(tail -n 1 "$T/fib.out")"; return; }
