@@ -97,6 +97,15 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
 static void log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void *writer(void *arg);
 
+/*
+ * Held by a writer while the kernel applies its batch. The kernel applies every
+ * namespace's route changes under one lock (RTNL), and a writer waiting for it
+ * spins on a core while the holder runs: with a hundred devices' writers that
+ * spinning took a tenth of the time, beside the loop thread that feeds them. A
+ * writer waiting here sleeps (100x1000-dev: 0.25 s to 0.22 s, CPU 0.46 s to 0.37).
+ */
+static pthread_mutex_t kernel_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static struct mnl_socket *
 nl_open(unsigned *portid, bool nonblock, struct err *err)
 {
@@ -438,7 +447,9 @@ send_work(struct fib *f, char *buf)
 			end += op_size(op);
 			n++;
 		}
+		pthread_mutex_lock(&kernel_mu);
 		rc = mnl_socket_sendto(f->rt, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
+		pthread_mutex_unlock(&kernel_mu);
 		mnl_nlmsg_batch_stop(b);
 		if (rc < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == ENOMEM) &&
 		    retries++ < SEND_RETRIES) {
