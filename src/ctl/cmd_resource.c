@@ -86,6 +86,7 @@ static int
 from_file(struct ctl *c, enum res_verb verb)
 {
 	const char *path = c->args.val[OPT_FILENAME];
+	struct res_batch *b;
 	struct store *s;
 	struct err err;
 	json_t *docs, *d;
@@ -111,11 +112,13 @@ from_file(struct ctl *c, enum res_verb verb)
 		json_decref(docs);
 		return CTL_EXIT_FAIL;
 	}
+	b = res_batch_open(s);
 	json_array_foreach(docs, i, d) {
 		const char *kind = json_string_value(json_object_get(d, "kind"));
 
-		if (res_write(s, verb, d, &err) == RES_OK)
+		if (res_batch_write(b, verb, d, &err) == RES_OK)
 			continue;
+		res_batch_close(b);
 		if (i == 0 && json_array_size(docs) == 1)
 			ctl_fail("Failed to %s '%s' resource: %s", verb_word[verb], kind, err.msg);
 		else if (i == 0)
@@ -127,6 +130,7 @@ from_file(struct ctl *c, enum res_verb verb)
 		json_decref(docs);
 		return CTL_EXIT_FAIL;
 	}
+	res_batch_close(b);
 	summary(docs, json_array_size(docs), verb);
 	json_decref(docs);
 	return CTL_EXIT_OK;

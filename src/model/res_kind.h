@@ -24,7 +24,7 @@ struct res_found {
 
 struct res_list {
 	struct res_found *v;
-	size_t n, cap;    /* v grows by doubling: an apply of N resources scans N times */
+	size_t n, cap;    /* v grows by doubling */
 };
 
 /* How a spec field is checked, and how it is stored. */

@@ -47,6 +47,16 @@ bool res_kind_printable(const struct res_kind *k);
  * ("resource already exists: BGPPeer(name)").
  */
 int res_write(struct store *s, enum res_verb verb, json_t *doc, struct err *err);
+/*
+ * Many writes (a manifest's documents) with one scan of each kind they touch, not
+ * one a document: the batch keeps the objects it saw, with its own writes applied.
+ * res_batch_write answers as res_write; a write that fails on what the batch saw
+ * earlier is tried once more on a fresh scan.
+ */
+struct res_batch;
+struct res_batch *res_batch_open(struct store *s);
+int res_batch_write(struct res_batch *b, enum res_verb verb, json_t *doc, struct err *err);
+void res_batch_close(struct res_batch *b);
 /* Deletes by kind and name. */
 int res_delete(struct store *s, const struct res_kind *k, const char *name, struct err *err);
 /* The objects of a kind (name NULL: all, sorted by name) as v3 documents, in *out. */
