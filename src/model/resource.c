@@ -305,6 +305,7 @@ struct res_batch {
 	struct store *s;
 	struct res_list seen[NKINDS];
 	bool scanned[NKINDS];
+	size_t scans;
 };
 
 static size_t
@@ -333,6 +334,7 @@ seen(struct res_batch *b, const struct res_kind *k, bool fresh, bool *scanned,
 	if (b->scanned[i])
 		res_list_free(&b->seen[i]);
 	b->scanned[i] = false;
+	b->scans++;
 	if (scan_sorted(b->s, k, &b->seen[i], err) != RES_OK)
 		return NULL;
 	b->scanned[i] = true;
@@ -363,21 +365,20 @@ seen_drop(struct res_list *l, struct res_found *f)
 	*f = l->v[--l->n];
 }
 
-/* One create, apply or replace against l, the kind's objects. */
+/* Internal: another object is at the key (RES_ERR to the caller), an answer from the view. */
+#define RES_SAME_KEY (-2)
+
+/* One create, apply or replace of the decoded document (key, fields) against l. */
 static int
 write_in(struct res_batch *b, struct res_list *l, const struct res_kind *k, enum res_verb verb,
-	 json_t *doc, const char *name, int64_t rv, struct err *err)
+	 json_t *doc, const char *name, int64_t rv, const struct key *dkey, json_t *fields,
+	 struct err *err)
 {
+	struct key key = *dkey;
 	struct res_found *old, *other;
-	struct key key;
-	json_t *fields, *o;
+	json_t *o;
 	int rc;
 
-	fields = json_object();
-	if (k->decode(doc, name, &key, fields, err) != 0) {
-		json_decref(fields);
-		return RES_ERR;
-	}
 	old = find(l, name, false);
 	other = find(l, key.s, true);
 	if (verb == RES_CREATE && old != NULL) {
@@ -395,7 +396,7 @@ write_in(struct res_batch *b, struct res_list *l, const struct res_kind *k, enum
 		err_set(err, "%s(%s) and %s(%s) would be the same peering; accepted: one %s per "
 			     "peerIP and node (or global)", k->kind, name, k->kind, other->name,
 			k->kind);
-		rc = RES_ERR;
+		rc = RES_SAME_KEY;
 	} else {
 		struct store_cmp cmps[2] = {{.key = key.s, .mod_rev = old ? old->mod_rev : 0}};
 		struct store_op ops[2];
@@ -425,7 +426,6 @@ write_in(struct res_batch *b, struct res_list *l, const struct res_kind *k, enum
 		else
 			json_decref(o);
 	}
-	json_decref(fields);
 	return rc;
 }
 
@@ -467,6 +467,12 @@ res_batch_open(struct store *s)
 	return b;
 }
 
+size_t
+res_batch_scans(const struct res_batch *b)
+{
+	return b->scans;
+}
+
 void
 res_batch_close(struct res_batch *b)
 {
@@ -478,26 +484,43 @@ res_batch_close(struct res_batch *b)
 }
 
 /*
- * Against the batch's view. A write that fails on a view scanned before it (another
- * writer may have changed the kind meanwhile: a conflict, "already exists") is
- * tried once more on a fresh scan, and answers as a write that scanned first would.
+ * Against the batch's view. A write whose answer came from a view scanned before it
+ * (another writer may have changed the kind meanwhile: a failed compare, "already
+ * exists", "does not exist", another object at the key) is tried once more on a
+ * fresh scan, and answers as a write that scanned first would. An invalid document
+ * or a datastore error is answered at once.
  */
 static int
 batch_do(struct res_batch *b, const struct res_kind *k, enum res_verb verb, json_t *doc,
 	 const char *name, int64_t rv, struct err *err)
 {
+	json_t *fields = NULL;
+	struct key key;
+	int rc;
+
+	if (verb != RES_DELETE) {
+		fields = json_object();
+		if (k->decode(doc, name, &key, fields, err) != 0) {
+			json_decref(fields);
+			return RES_ERR;
+		}
+	}
 	for (int attempt = 0;; attempt++) {
 		bool scanned;
 		struct res_list *l = seen(b, k, attempt > 0, &scanned, err);
-		int rc;
 
-		if (l == NULL)
-			return RES_ERR;
+		if (l == NULL) {
+			rc = RES_ERR;
+			break;
+		}
 		rc = verb == RES_DELETE ? delete_in(b, l, k, name, err)
-					: write_in(b, l, k, verb, doc, name, rv, err);
-		if (rc == RES_OK || scanned)
-			return rc;
+					: write_in(b, l, k, verb, doc, name, rv, &key, fields, err);
+		if (scanned || (rc != RES_EXISTS && rc != RES_NOTFOUND && rc != RES_CONFLICT &&
+				rc != RES_SAME_KEY))
+			break;
 	}
+	json_decref(fields);
+	return rc == RES_SAME_KEY ? RES_ERR : rc;
 }
 
 int

@@ -50,12 +50,18 @@ int res_write(struct store *s, enum res_verb verb, json_t *doc, struct err *err)
 /*
  * Many writes (a manifest's documents) with one scan of each kind they touch, not
  * one a document: the batch keeps the objects it saw, with its own writes applied.
- * res_batch_write answers as res_write; a write that fails on what the batch saw
- * earlier is tried once more on a fresh scan.
+ * res_batch_write answers as res_write; a write whose answer came from what the
+ * batch saw earlier (exists, does not exist, a conflict) is tried once more on a
+ * fresh scan. The compare-mod-revision transactions catch another writer's change
+ * to the keys a write touches; one they cannot: a BGPPeer of the same name made by
+ * another writer at another peerIP after the batch's scan (as before, between a
+ * write's scan and its transaction, only the window is the batch's length now).
  */
 struct res_batch;
 struct res_batch *res_batch_open(struct store *s);
 int res_batch_write(struct res_batch *b, enum res_verb verb, json_t *doc, struct err *err);
+/* How many scans of a kind the batch made (one a kind, plus one a retried write). */
+size_t res_batch_scans(const struct res_batch *b);
 void res_batch_close(struct res_batch *b);
 /* Deletes by kind and name. */
 int res_delete(struct store *s, const struct res_kind *k, const char *name, struct err *err);

@@ -100,19 +100,32 @@ test_batch_sees_its_own_writes(void **state)
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.1", 64512, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.1", 64513, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.2", 64513, &err), RES_OK);
+	/* One scan for all three: each write found the one before it in the batch's view. */
+	assert_int_equal(res_batch_scans(b), 1);
+	/* A refusal from the view is checked on a fresh scan: one more each. */
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.3", 64513, &err), RES_EXISTS);
+	assert_int_equal(res_batch_scans(b), 2);
 	assert_int_equal(write_one(b, RES_CREATE, "b", "192.0.2.2", 64514, &err), RES_ERR);
 	assert_non_null(strstr(err.msg, "would be the same peering"));
+	assert_int_equal(res_batch_scans(b), 3);
 	/* The old peerIP is free again after the move. */
 	assert_int_equal(write_one(b, RES_CREATE, "b", "192.0.2.1", 64514, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_REPLACE, "c", "192.0.2.9", 64515, &err), RES_NOTFOUND);
+	assert_int_equal(res_batch_scans(b), 4);
+	/* An invalid document is answered without a scan. */
+	assert_int_equal(write_one(b, RES_APPLY, "d", "192.0.2.300", 64515, &err), RES_ERR);
+	assert_int_equal(res_batch_scans(b), 4);
 	res_batch_close(b);
 	assert_peers(f->s, "a=192.0.2.2/64513\nb=192.0.2.1/64514\n");
 
 	b = res_batch_open(f->s);
 	assert_int_equal(write_one(b, RES_DELETE, "a", "192.0.2.2", 64513, &err), RES_OK);
-	assert_int_equal(write_one(b, RES_DELETE, "a", "192.0.2.2", 64513, &err), RES_NOTFOUND);
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.2", 64516, &err), RES_OK);
+	assert_int_equal(write_one(b, RES_DELETE, "b", "192.0.2.1", 64514, &err), RES_OK);
+	assert_int_equal(write_one(b, RES_APPLY, "b", "192.0.2.1", 64514, &err), RES_OK);
+	assert_int_equal(res_batch_scans(b), 1);
+	assert_int_equal(write_one(b, RES_DELETE, "c", "192.0.2.9", 64513, &err), RES_NOTFOUND);
+	assert_int_equal(res_batch_scans(b), 2);
 	res_batch_close(b);
 	assert_peers(f->s, "a=192.0.2.2/64516\nb=192.0.2.1/64514\n");
 }
@@ -142,6 +155,8 @@ test_batch_stale_view(void **state)
 	assert_int_equal(res_write(f->s, RES_APPLY, d, &err), RES_OK);
 	json_decref(d);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.1", 64514, &err), RES_OK);
+	/* The first scan, then one for each write another writer had made stale. */
+	assert_int_equal(res_batch_scans(b), 4);
 	res_batch_close(b);
 	assert_peers(f->s, "a=192.0.2.1/64514\nz=192.0.2.26/64526\n");
 }
