@@ -13,32 +13,6 @@
 #include "model/keys.h"
 #include "tmp_store.h"
 
-struct fx {
-	char dir[TMP_DIR_LEN];
-	struct store *s;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (tmp_store_open(&f->s, f->dir) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	int rc = tmp_store_close(f->s, f->dir);
-
-	free(f);
-	return rc;
-}
-
 static struct bgp_peer
 peer(const char *ip, uint32_t as)
 {
@@ -64,7 +38,7 @@ assert_stored(struct store *s, const char *key, const char *want)
 static void
 test_global_defaults_and_updates(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_global g;
 	struct err err;
 
@@ -87,7 +61,7 @@ test_global_defaults_and_updates(void **state)
 static void
 test_peers_sorted_replaced_removed(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peer p;
 	struct bgp_peers list;
 	struct err err;
@@ -133,7 +107,7 @@ test_peers_sorted_replaced_removed(void **state)
 static void
 test_peer_validation(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peer p;
 	struct err err;
 
@@ -153,7 +127,7 @@ test_peer_validation(void **state)
 static void
 test_malformed_values_skipped(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peers list;
 	struct bgp_global g;
 	struct err err;
@@ -181,7 +155,7 @@ test_malformed_values_skipped(void **state)
 static void
 test_hosts(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct host_config h = {0};
 	struct host_configs hosts;
 	struct bgp_peer p = peer("198.51.100.1", 65010);
@@ -227,7 +201,7 @@ test_hosts(void **state)
 static void
 test_prefixes(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct node_prefixes ps;
 	struct prefix p;
 	struct err err;
@@ -256,7 +230,7 @@ test_prefixes(void **state)
 static void
 test_max_prefixes(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peer p;
 	struct bgp_peers list;
 	struct bgp_global g;
@@ -302,7 +276,7 @@ test_max_prefixes(void **state)
 static void
 test_max_restart_time(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peer p = peer("192.0.2.10", 64555);
 	struct bgp_peers list;
 	struct bgp_global g;
@@ -339,7 +313,7 @@ test_max_restart_time(void **state)
 static void
 test_peer_get_and_key(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct bgp_peer p = peer("2001:db8::7", 64590), v4 = peer("192.0.2.1", 1);
 	struct bgp_peers got = {0};
 	struct key k;
@@ -383,7 +357,7 @@ test_peer_get_and_key(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tmp_fx_setup, tmp_fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_global_defaults_and_updates), T(test_peers_sorted_replaced_removed),
 		T(test_peer_validation),             T(test_malformed_values_skipped),

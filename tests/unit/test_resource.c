@@ -16,32 +16,6 @@
 #include "model/resource.h"
 #include "tmp_store.h"
 
-struct fx {
-	char dir[TMP_DIR_LEN];
-	struct store *s;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (tmp_store_open(&f->s, f->dir) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	int rc = tmp_store_close(f->s, f->dir);
-
-	free(f);
-	return rc;
-}
-
 /* A global BGPPeer document. */
 static json_t *
 peer(const char *name, const char *ip, unsigned as)
@@ -93,7 +67,7 @@ assert_peers(struct store *s, const char *want)
 static void
 test_batch_sees_its_own_writes(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct res_batch *b = res_batch_open(f->s);
 	struct err err;
 
@@ -134,7 +108,7 @@ test_batch_sees_its_own_writes(void **state)
 static void
 test_batch_stale_view(void **state)
 {
-	struct fx *f = *state;
+	struct tmp_fx *f = *state;
 	struct res_batch *b = res_batch_open(f->s);
 	const struct res_kind *k = res_kind_find("bgppeers");
 	struct err err;
@@ -164,9 +138,10 @@ test_batch_stale_view(void **state)
 int
 main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tmp_fx_setup, tmp_fx_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_batch_sees_its_own_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_stale_view, setup, teardown),
+		T(test_batch_sees_its_own_writes),
+		T(test_batch_stale_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

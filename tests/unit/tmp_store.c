@@ -43,3 +43,26 @@ tmp_store_close(struct store *s, const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
+
+int
+tmp_fx_setup(void **state)
+{
+	struct tmp_fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || tmp_store_open(&f->s, f->dir) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int
+tmp_fx_teardown(void **state)
+{
+	struct tmp_fx *f = *state;
+	int rc = tmp_store_close(f->s, f->dir);
+
+	free(f);
+	return rc;
+}

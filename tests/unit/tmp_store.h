@@ -16,4 +16,12 @@ int tmp_store_open(struct store **s, char dir[TMP_DIR_LEN]);
 /* Closes s (if any) and removes dir with everything in it; -1 if that fails. */
 int tmp_store_close(struct store *s, const char *dir);
 
+/* A cmocka fixture of just that: *state is a struct tmp_fx. */
+struct tmp_fx {
+	char dir[TMP_DIR_LEN];
+	struct store *s;
+};
+int tmp_fx_setup(void **state);
+int tmp_fx_teardown(void **state);
+
 #endif
