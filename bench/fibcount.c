@@ -198,6 +198,8 @@ watch_open(struct watch *w, const char *path, bool subscribe)
 		die("netlink");
 	w->stat = -1;
 	if (subscribe) {
+		unsigned groups = fc.family == AF_INET ? RTMGRP_IPV4_ROUTE : RTMGRP_IPV6_ROUTE;
+
 		w->ev = mnl_socket_open(NETLINK_ROUTE);
 		if (w->ev == NULL)
 			die("netlink");
@@ -205,8 +207,7 @@ watch_open(struct watch *w, const char *path, bool subscribe)
 		/* Room for a burst of a million notifications; past that, a dump catches up. */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-		if (mnl_socket_bind(w->ev, fc.family == AF_INET ? RTMGRP_IPV4_ROUTE
-								: RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0)
+		if (mnl_socket_bind(w->ev, groups, MNL_SOCKET_AUTOPID) < 0)
 			die("netlink bind");
 	} else {
 		/* Opened here, the file shows this namespace's table whoever reads it. */
@@ -340,7 +341,8 @@ main(int argc, char **argv)
 		die("setup");
 	if (argc > 2) {
 		if (fc.family != AF_INET) {
-			fputs("fibcount: NETNS paths: IPv4 only (/proc/net/fib_triestat)\n", stderr);
+			fputs("fibcount: NETNS paths: IPv4 only (/proc/net/fib_triestat)\n",
+			      stderr);
 			return 2;
 		}
 		for (size_t i = 0; i < nw; i++)

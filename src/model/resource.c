@@ -593,13 +593,12 @@ int
 res_batch_write(struct res_batch *b, enum res_verb verb, json_t *doc, struct err *err)
 {
 	const struct res_kind *k = res_kind_of(doc, err);
+	json_t *md = json_object_get(doc, "metadata");
 	int64_t rv;
 
 	if (k == NULL || check_metadata(k, doc, &rv, err) != 0)
 		return RES_ERR;
-	return batch_do(b, k, verb, doc,
-			json_string_value(json_object_get(json_object_get(doc, "metadata"), "name")),
-			rv, err);
+	return batch_do(b, k, verb, doc, json_string_value(json_object_get(md, "name")), rv, err);
 }
 
 int
