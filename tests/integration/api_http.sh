@@ -130,15 +130,13 @@ if "$BUILD/tabby-api" --listen 192.0.2.1:8443 > "$T/refuse.log" 2>&1; then fail 
 grep -q "plain HTTP only on loopback" "$T/refuse.log"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
 	-subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" > /dev/null 2>&1
-"$BUILD/tabby-api" --listen "127.0.0.1:$((PORT + 1))" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" > "$T/tls.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do curl -s --cacert "$T/cert.pem" -o /dev/null "https://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
-WHAT="HTTPS"; raw --cacert "$T/cert.pem" "https://127.0.0.1:$((PORT + 1))/ne/v1/bgp"; expect 401
+api_serve "$T/tls.log" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" || fail "no HTTPS"; TLS_PORT=$SERVED_PORT
+WHAT="HTTPS"; raw --cacert "$T/cert.pem" "https://127.0.0.1:$TLS_PORT/ne/v1/bgp"; expect 401
 # TLS 1.2+ (RFC 8996) with ECDHE and AEAD suites only (RFC 9325 §4.2).
 tls() {  # WHAT yes|no OPENSSL-ARGS...
 	local what=$1 want=$2 out got=no
 	shift 2
-	out=$(timeout 10 openssl s_client -connect "127.0.0.1:$((PORT + 1))" "$@" < /dev/null 2>&1) && got=yes
+	out=$(timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" "$@" < /dev/null 2>&1) && got=yes
 	echo "$out" | grep -qE 'Cipher is (\(NONE\)|0000)' && got=no
 	WHAT="TLS: $what"; ST=$got; BODY=$(echo "$out" | grep -E 'Protocol|Cipher is' | head -2); expect "$want"
 }

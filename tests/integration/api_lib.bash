@@ -13,8 +13,6 @@ api_cleanup() {
 }
 trap api_cleanup EXIT
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
-PORT=${PORT:-$((20000 + $$ % 20000))}
-API=http://127.0.0.1:$PORT
 # API_KEEP_GOING=1: report every failure, not only the first (to see what old code fails).
 FAILED=0
 fail() { echo "FAIL: $*" >&2; FAILED=$((FAILED + 1)); [ -n "${API_KEEP_GOING:-}" ] || exit 1; }
@@ -37,15 +35,10 @@ tenants() {
 	BCON=$("$TABBYCTL" connection create --device="$BDEV" --interface=eth3)
 }
 
-# api_start LOG [ARGS...]: tabby-api on $PORT (API_PID), ready to answer.
+# api_start LOG [ARGS...]: tabby-api on a free port ($PORT, $API; API_PID), ready to answer.
 api_start() {
-	local log=$1
-	shift
-	"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" --threads 2 "$@" > "$log" 2>&1 &
-	API_PID=$!
-	PIDS+=("$API_PID")
-	for _ in $(seq 100); do curl -s -o /dev/null "$API/" && return 0; sleep 0.1; done
-	fail "tabby-api did not start: $(cat "$log")"
+	api_serve "$1" --threads 2 "${@:2}" || fail "tabby-api did not start"
+	PORT=$SERVED_PORT API=http://127.0.0.1:$SERVED_PORT API_PID=$SERVED_PID
 }
 # api_stop LOG: SIGTERM, a clean exit, and no sanitizer report in the log.
 api_stop() {

@@ -24,8 +24,7 @@ ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
 AMISS=$(ctl connection create --device="$ADEV" --interface=nosuch0)
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
 
-PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)
+api_serve "$T/api.log"; API=http://127.0.0.1:$SERVED_PORT
 ip netns exec "$(ns_of n1)" "$BUILD/tabbyd" --node n1 --router-id 198.51.100.1 --as 64512 \
 	--control "$T/n1.sock" --no-fib --log-level debug >> "$T/n1.log" 2>&1 &
 PIDS+=($!); PID_OF[n1]=$!

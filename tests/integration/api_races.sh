@@ -14,7 +14,6 @@
 trap 'rc=$?; [ $rc = 0 ] || tail -n 30 "$T"/*.log >&2; netns_cleanup' EXIT
 set -e
 ROUNDS=${ROUNDS:-12}
-PORT=$((22000 + $$ % 20000)); API=http://127.0.0.1:$PORT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ctl() { "$TABBYCTL" "$@"; }
 field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
@@ -26,8 +25,7 @@ DEVNS+=("$(dev_ns "$N1")")   # the agent makes its namespace for the FAILED peer
 # and every connection here uses the same addresses.
 ghost() { ctl device create --node=ghost --owner="$AID"; }
 
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" --threads 8 > "$T/api.log" 2>&1 & PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
+api_serve "$T/api.log" --threads 8; API=http://127.0.0.1:$SERVED_PORT
 tok() { curl -s -u "$1:$2" -d grant_type=client_credentials "$API/oauth2/v1/token" | sed -n 's/.*"access_token":"\([0-9a-f]*\)".*/\1/p'; }
 AT=$(tok "$AID" "$ASEC"); [ -n "$AT" ] || fail "no token"
 

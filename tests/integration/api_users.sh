@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib.bash"
 set -e
 export TABBY_DATASTORE="sqlite:$T/tabby.db"
-PORT=$((23000 + $$ % 20000)); API=http://127.0.0.1:$PORT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$T/api.log" >&2; exit 1; }
 ctl() { "$TABBYCTL" "$@"; }
 field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
@@ -36,8 +35,7 @@ grep -q "already exists" "$T/err" || fail "duplicate user: $(cat "$T/err")"
 DEV=$(ctl device create --node=ghost --owner="$QID")
 CON=$(ctl connection create --device="$DEV" --interface=eth1)
 
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
+api_serve "$T/api.log"; API=http://127.0.0.1:$SERVED_PORT
 
 PASSED=0
 # grant ARGS... : POST /oauth2/v1/token; status in $ST, body in $BODY

@@ -46,8 +46,7 @@ ctl connection show | grep -E "^\| $CCON .*\| 50 +\|$" > /dev/null || fail "conn
 BCON=$(ctl connection create --device="$BDEV" --interface=conn1)
 DCON=$(ctl connection create --device="$ADEV" --interface=conn3)
 
-PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)
+api_serve "$T/api.log"; API=http://127.0.0.1:$SERVED_PORT
 TABBYD_FIB=kernel   # every node in its own test namespace
 tabbyd_start n1 n1 1
 tabbyd_start n2 n2 2

@@ -74,6 +74,31 @@ trap cleanup EXIT
 
 die() { echo "FAIL: $*" >&2; exit 1; }
 
+# api_serve LOG [ARGS...]: tabby-api on a loopback port, ready to answer; the port in
+# SERVED_PORT, the pid in SERVED_PID. The port is picked below the kernel's ephemeral range,
+# so no outgoing connection takes it between the pick and the bind (a port taken from
+# the pid did, once), and another listener on it only means trying the next pick.
+api_serve() {
+	local log=$1 lo
+	shift
+	read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+	for _ in $(seq 20); do
+		SERVED_PORT=$((10000 + RANDOM % (lo - 10000)))
+		"$BUILD/tabby-api" --listen "127.0.0.1:$SERVED_PORT" "$@" > "$log" 2>&1 &
+		SERVED_PID=$!
+		PIDS+=("$SERVED_PID")
+		for _ in $(seq 100); do
+			grep -q "serving HTTP" "$log" && return 0
+			kill -0 "$SERVED_PID" 2> /dev/null || break
+			sleep 0.1
+		done
+		wait "$SERVED_PID" 2> /dev/null || true
+		grep -q "Address already in use" "$log" || break
+	done
+	echo "FAIL: tabby-api did not start: $(cat "$log")" >&2
+	return 1
+}
+
 # Calico v3 manifests for `tabbyctl apply -f -`; the arguments are further lines of the spec.
 # calico_bgpconfig NAME [LINE...]: the BGPConfiguration NAME (default, or node.NODE).
 calico_bgpconfig() {

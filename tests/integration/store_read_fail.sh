@@ -29,8 +29,7 @@ field() { echo "$1" | sed -n "s/.*\"$2\": \"\\(.*\\)\".*/\\1/p"; }
 AID=$(field "$A" client_id); ASEC=$(field "$A" client_secret)
 ADEV=$(ctl device create --node=n1 --owner="$AID"); DEVNS+=("$(dev_ns "$ADEV")")
 ACON=$(ctl connection create --device="$ADEV" --interface=conn0)
-PORT=$((21000 + $$ % 20000)); API=http://127.0.0.1:$PORT
-"$BUILD/tabby-api" --listen "127.0.0.1:$PORT" > "$T/api.log" 2>&1 & PIDS+=($!)
+api_serve "$T/api.log"; API=http://127.0.0.1:$SERVED_PORT
 ip netns exec "$(ns_of n1)" "$BUILD/tabbyd" --node n1 --ip 192.0.2.9 --as 64512 --hold-time 3 \
 	--control "$T/n1.sock" --no-fib --log-level debug >> "$T/n1.log" 2>&1 &
 PIDS+=($!); PID_OF[n1]=$!
