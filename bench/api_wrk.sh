@@ -10,7 +10,7 @@ make -C "$top" >/dev/null
 dir=$(mktemp -d /tmp/tabby-bench-api-XXXXXX)
 export TABBY_DATASTORE="sqlite:$dir/tabby.db"
 ctl=$top/build/tabbyctl
-port=$((30000 + $$ % 20000))
+port=$((10000 + RANDOM % 20000))   # below the ephemeral range (32768 up): no outgoing connection holds it
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 creds=$("$ctl" api-client create bench)

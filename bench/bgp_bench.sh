@@ -427,7 +427,7 @@ run_dev() {  # N M
 	"$B/tabbyctl" bgp node-mesh off > /dev/null
 	cid=$("$B/tabbyctl" api-client create bench -o json)
 	sec=$(echo "$cid" | sed -n 's/.*"client_secret": "\(.*\)".*/\1/p'); cid=$(echo "$cid" | sed -n 's/.*"client_id": "\(.*\)".*/\1/p')
-	port=$((20000 + $$ % 20000))
+	port=$((10000 + RANDOM % 20000))   # below the ephemeral range (32768 up): no outgoing connection holds it
 	"$B/tabby-api" --listen "127.0.0.1:$port" > "$T/api.log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
