@@ -305,6 +305,9 @@ struct res_view {
 	struct res_list l;
 	json_t *by_name, *by_key;   /* the position in l of the first object of a name, a key */
 	bool scanned;
+	/* Two objects of one name (a BGPPeer that `bgp peer add` named after its address,
+	 * made beside one created under that name): the index holds one of them. */
+	bool dup_names;
 };
 
 struct res_batch {
@@ -320,7 +323,7 @@ view_clear(struct res_view *v)
 	json_decref(v->by_name);
 	json_decref(v->by_key);
 	v->by_name = v->by_key = NULL;
-	v->scanned = false;
+	v->scanned = v->dup_names = false;
 }
 
 /* Points the index entries of l.v[i] at i, unless first only and taken. */
@@ -383,8 +386,11 @@ seen(struct res_batch *b, const struct res_kind *k, bool fresh, bool *scanned,
 		return NULL;
 	v->by_name = json_object();
 	v->by_key = json_object();
-	for (size_t i = 0; i < v->l.n; i++)
+	for (size_t i = 0; i < v->l.n; i++) {
+		if (json_object_get(v->by_name, v->l.v[i].name) != NULL)
+			v->dup_names = true;
 		view_index(v, i, true);
+	}
 	v->scanned = true;
 	return v;
 }
@@ -407,11 +413,17 @@ seen_put(struct res_view *v, struct res_found *f, const char *name, const char *
 	view_index(v, (size_t)(f - v->l.v), false);
 }
 
-/* Records a delete the batch made: the last object takes f's place. */
+/*
+ * Records a delete the batch made: the last object takes f's place. With two
+ * objects of a name, the other is not in the index: the next write scans again.
+ */
 static void
 seen_drop(struct res_view *v, struct res_found *f)
 {
 	size_t i = (size_t)(f - v->l.v), last = v->l.n - 1;
+
+	if (v->dup_names)
+		v->scanned = false;
 
 	view_unindex(v->by_name, f->name, i);
 	view_unindex(v->by_key, f->key, i);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/bgpconf.h"
 #include "model/resource.h"
 #include "tmp_store.h"
 
@@ -74,16 +75,16 @@ test_batch_sees_its_own_writes(void **state)
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.1", 64512, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.1", 64513, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.2", 64513, &err), RES_OK);
-	/* One scan for all three: each write found the one before it in the batch's view. */
+	/* The old peerIP is free again after the move. */
+	assert_int_equal(write_one(b, RES_CREATE, "b", "192.0.2.1", 64514, &err), RES_OK);
+	/* One scan for all four: each write found the ones before it in the batch's view. */
 	assert_int_equal(res_batch_scans(b), 1);
 	/* A refusal from the view is checked on a fresh scan: one more each. */
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.3", 64513, &err), RES_EXISTS);
 	assert_int_equal(res_batch_scans(b), 2);
-	assert_int_equal(write_one(b, RES_CREATE, "b", "192.0.2.2", 64514, &err), RES_ERR);
+	assert_int_equal(write_one(b, RES_CREATE, "c", "192.0.2.2", 64514, &err), RES_ERR);
 	assert_non_null(strstr(err.msg, "would be the same peering"));
 	assert_int_equal(res_batch_scans(b), 3);
-	/* The old peerIP is free again after the move. */
-	assert_int_equal(write_one(b, RES_CREATE, "b", "192.0.2.1", 64514, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_REPLACE, "c", "192.0.2.9", 64515, &err), RES_NOTFOUND);
 	assert_int_equal(res_batch_scans(b), 4);
 	/* An invalid document is answered without a scan. */
@@ -135,6 +136,34 @@ test_batch_stale_view(void **state)
 	assert_peers(f->s, "a=192.0.2.1/64514\nz=192.0.2.26/64526\n");
 }
 
+/*
+ * Two BGPPeers of one name: one created under it, one `bgp peer add` named after
+ * its address. Deleting the one the batch found leaves the other: a create of the
+ * name is refused, as a write that scanned first would refuse it.
+ */
+static void
+test_batch_two_of_a_name(void **state)
+{
+	struct tmp_fx *f = *state;
+	struct bgp_peer added = {.as_num = 64520};
+	struct res_batch *b;
+	struct err err;
+	json_t *d = peer("global.192-0-2-1", "192.0.2.9", 64519);
+
+	assert_int_equal(res_write(f->s, RES_CREATE, d, &err), RES_OK);
+	json_decref(d);
+	assert_int_equal(addr_parse("192.0.2.1", &added.ip), 0);
+	assert_int_equal(bgpconf_peer_put(f->s, NULL, &added, &err), 0);
+	assert_peers(f->s, "global.192-0-2-1=192.0.2.1/64520\nglobal.192-0-2-1=192.0.2.9/64519\n");
+
+	b = res_batch_open(f->s);
+	assert_int_equal(write_one(b, RES_DELETE, "global.192-0-2-1", "192.0.2.1", 64520, &err), RES_OK);
+	assert_int_equal(write_one(b, RES_CREATE, "global.192-0-2-1", "192.0.2.5", 64521, &err),
+			 RES_EXISTS);
+	res_batch_close(b);
+	assert_peers(f->s, "global.192-0-2-1=192.0.2.9/64519\n");
+}
+
 int
 main(void)
 {
@@ -142,6 +171,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_batch_sees_its_own_writes),
 		T(test_batch_stale_view),
+		T(test_batch_two_of_a_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

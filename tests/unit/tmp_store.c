@@ -27,6 +27,7 @@ tmp_store_open(struct store **s, char dir[TMP_DIR_LEN])
 	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
 	if (store_open(s, url, &err) != STORE_OK) {
 		fprintf(stderr, "%s\n", err.msg);
+		tmp_store_close(NULL, dir);
 		return -1;
 	}
 	return 0;
