@@ -507,9 +507,9 @@ ratio_of() {
 	for o in $daemons; do
 		[ "$o" = "$1" ] || [ -z "${conv[$o]:-}" ] && continue
 		[ -z "$bt" ] || awk -v a="${conv[$o]}" -v b="$bt" 'BEGIN{exit !(a < b)}' && bt=${conv[$o]}
-		[ -z "$bm" ] || [ "${mem[$o]}" -lt "$bm" ] && bm=${mem[$o]}
+		[ -z "$bm" ] || [ "${bpp[$o]}" -lt "$bm" ] && bm=${bpp[$o]}
 	done
-	[ -n "$bt" ] && awk -v t="${conv[$1]}" -v bt="$bt" -v k="${mem[$1]}" -v bm="$bm" \
+	[ -n "$bt" ] && awk -v t="${conv[$1]}" -v bt="$bt" -v k="${bpp[$1]}" -v bm="$bm" \
 		'BEGIN{printf "%.2fx, %.2fx", (bt > 0 ? t / bt : 0), (bm > 0 ? k / bm : 0)}'
 }
 
@@ -597,7 +597,7 @@ for fam in $families; do
 		# The kernel-routes and churn scenarios run for IPv4 only unless asked (BENCH_NEW_V6=1):
 		# the kernel's and the daemons' paths are alike per family, and the hour stays an hour.
 		[ $mode != plain ] && [ $fam = ipv6 ] && { [ "${BENCH_NEW_V6:-0}" != 1 ] || [ $mode = dev ]; } && continue
-		declare -A conv=() line=() mem=()
+		declare -A conv=() line=() mem=() bpp=()
 		for d in $daemons; do
 			if [ $mode = fib ] && [ $d = gobgp ]; then
 				line[$d]=$(printf '| %-15s | %-8s | %s | | | | |' "$sc" "$d" \
@@ -632,7 +632,9 @@ for fam in $families; do
 				continue
 			fi
 			read -r cm cmin cmax <<< "$(stats "${cs[@]}")"
-			conv[$d]=$cm; mem[$d]=$(median "${ks[@]}")
+			# The memory ratio from bytes a path (the same N x M for every daemon): peak MB
+			# is rounded, so 14.6 against 15.0 MB would read 1.00x.
+			conv[$d]=$cm; mem[$d]=$(median "${ks[@]}"); bpp[$d]=$(median "${bs[@]}")
 			line[$d]=$(printf '| %-15s | %-8s | %-24s | %10s | %7s | %8s | %10s |' "$sc" "$d" "$cm ($cmin-$cmax)" \
 				"$(median "${es[@]}")" "$(median "${us[@]}")" "${mem[$d]}" "$(median "${bs[@]}")")
 		done
