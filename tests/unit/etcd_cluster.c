@@ -12,19 +12,52 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * A loopback port nobody listens on, below the kernel's ephemeral range: a port
+ * bind(0) gave was free only until an outgoing connection (another test's, run
+ * beside this one) took it before etcd could; and never one this process gave out.
+ */
+#define GIVEN_KEPT 64  /* the last ports given out, not given again */
+
 static int
 free_port(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	static int given[GIVEN_KEPT];
+	static unsigned ngiven;
+	static bool seeded;
+	int lo = 32768;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
+	if (f != NULL) {
+		if (fscanf(f, "%d", &lo) != 1 || lo <= 10000 + 1000)
+			lo = 32768;
+		fclose(f);
+	}
+	if (!seeded) {
+		srand((unsigned)getpid() ^ (unsigned)time(NULL));
+		seeded = true;
+	}
+	for (int tries = 0; tries < 1000; tries++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int port = 10000 + rand() % (lo - 10000), fd, ok;
+		unsigned i, n = ngiven < GIVEN_KEPT ? ngiven : GIVEN_KEPT;
+
+		for (i = 0; i < n && given[i] != port; i++)
+			;
+		if (i < n)
+			continue;
+		sa.sin_port = htons((uint16_t)port);
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+			return -1;
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 		close(fd);
-	return port;
+		if (!ok)
+			continue;
+		given[ngiven++ % GIVEN_KEPT] = port;
+		return port;
+	}
+	return -1;
 }
 
 static pid_t
