@@ -92,6 +92,8 @@ api_serve() {
 			kill -0 "$SERVED_PID" 2> /dev/null || break
 			sleep 0.1
 		done
+		# Alive but not serving after 10 s: a failure, not a port to try again.
+		kill -0 "$SERVED_PID" 2> /dev/null && break
 		wait "$SERVED_PID" 2> /dev/null || true
 		grep -q "Address already in use" "$log" || break
 	done
