@@ -135,7 +135,10 @@ find(struct res_list *l, const char *what, bool by_key)
 	return NULL;
 }
 
-/* A transaction that compares one object's revision: RES_CONFLICT if it changed meanwhile. */
+/*
+ * A transaction that compares one object's revision: RES_CONFLICT if it changed
+ * meanwhile. *rev (if rev is not NULL): the store's revision after it.
+ */
 static int
 txn_result(struct store *s, const struct store_txn *t, const struct res_kind *k,
 	   const char *name, int64_t *rev, struct err *err)
@@ -143,7 +146,8 @@ txn_result(struct store *s, const struct store_txn *t, const struct res_kind *k,
 	struct store_txn_res res = {0};
 	int rc = store_txn(s, t, &res, err);
 
-	*rev = res.rev;
+	if (rev != NULL)
+		*rev = res.rev;
 	if (rc == STORE_FAILED) {
 		err_set(err, "update conflict: %s(%s) (changed by another writer meanwhile)",
 			k->kind, name);
@@ -449,16 +453,15 @@ seen_drop(struct res_view *v, struct res_found *f)
 /* One create, apply or replace of the decoded document (key, fields) against the view. */
 static int
 write_in(struct res_batch *b, struct res_view *v, const struct res_kind *k, enum res_verb verb,
-	 json_t *doc, const char *name, int64_t rv, const struct key *dkey, json_t *fields,
+	 json_t *doc, const char *name, int64_t rv, const char *key, json_t *fields,
 	 struct err *err)
 {
-	struct key key = *dkey;
 	struct res_found *old, *other;
 	json_t *o;
 	int rc;
 
 	old = view_find(v, name, false);
-	other = view_find(v, key.s, true);
+	other = view_find(v, key, true);
 	if (verb == RES_CREATE && old != NULL) {
 		err_set(err, "resource already exists: %s(%s)", k->kind, name);
 		rc = RES_EXISTS;
@@ -476,7 +479,7 @@ write_in(struct res_batch *b, struct res_view *v, const struct res_kind *k, enum
 			k->kind);
 		rc = RES_SAME_KEY;
 	} else {
-		struct store_cmp cmps[2] = {{.key = key.s, .mod_rev = old ? old->mod_rev : 0}};
+		struct store_cmp cmps[2] = {{.key = key, .mod_rev = old ? old->mod_rev : 0}};
 		struct store_op ops[2];
 		struct store_txn t = {.cmps = cmps, .ncmps = 1, .ops = ops, .nops = 0};
 		int64_t rev;
@@ -489,18 +492,18 @@ write_in(struct res_batch *b, struct res_view *v, const struct res_kind *k, enum
 		else if (k->node_labels)
 			json_object_del(o, "labels");
 		text = json_dumps(o, JSON_COMPACT);
-		if (old != NULL && strcmp(old->key, key.s) != 0) {
+		if (old != NULL && strcmp(old->key, key) != 0) {
 			/* It moves (a new peerIP or node): the old key goes in the same transaction. */
 			cmps[0].mod_rev = 0;
 			cmps[1] = (struct store_cmp){.key = old->key, .mod_rev = old->mod_rev};
 			t.ncmps = 2;
 			ops[t.nops++] = (struct store_op){.type = STORE_OP_DELETE, .key = old->key};
 		}
-		ops[t.nops++] = (struct store_op){.type = STORE_OP_PUT, .key = key.s, .value = text};
+		ops[t.nops++] = (struct store_op){.type = STORE_OP_PUT, .key = key, .value = text};
 		rc = txn_result(b->s, &t, k, name, &rev, err);
 		free(text);
 		if (rc == RES_OK)
-			seen_put(v, old, name, key.s, o, rev);
+			seen_put(v, old, name, key, o, rev);
 		else
 			json_decref(o);
 	}
@@ -517,7 +520,6 @@ delete_in(struct res_batch *b, struct res_view *v, const struct res_kind *k, con
 	struct store_op ops[2];
 	struct store_txn t = {.cmps = &cmp, .ncmps = 1, .ops = ops, .nops = 1};
 	struct key with;
-	int64_t rev;
 	int rc;
 
 	if (f == NULL) {
@@ -530,7 +532,7 @@ delete_in(struct res_batch *b, struct res_view *v, const struct res_kind *k, con
 		k->deleted_with(&with, name);
 		ops[t.nops++] = (struct store_op){.type = STORE_OP_DELETE, .key = with.s};
 	}
-	rc = txn_result(b->s, &t, k, name, &rev, err);
+	rc = txn_result(b->s, &t, k, name, NULL, err);
 	if (rc == RES_OK)
 		seen_drop(v, f);
 	return rc;
@@ -592,7 +594,7 @@ batch_do(struct res_batch *b, const struct res_kind *k, enum res_verb verb, json
 			break;
 		}
 		rc = verb == RES_DELETE ? delete_in(b, v, k, name, err)
-					: write_in(b, v, k, verb, doc, name, rv, &key, fields, err);
+					: write_in(b, v, k, verb, doc, name, rv, key.s, fields, err);
 		if (scanned || (rc != RES_EXISTS && rc != RES_NOTFOUND && rc != RES_CONFLICT &&
 				rc != RES_SAME_KEY))
 			break;
@@ -689,7 +691,6 @@ res_label(struct store *s, const struct res_kind *k, const char *name, const cha
 	struct res_list l;
 	struct res_found *f;
 	int rc = RES_ERR;
-	int64_t rev;
 	json_t *labels;
 
 	if (!k->node_labels) {
@@ -732,7 +733,7 @@ res_label(struct store *s, const struct res_kind *k, const char *name, const cha
 		char *text = json_dumps(f->stored, JSON_COMPACT);
 
 		op.value = text;
-		rc = txn_result(s, &t, k, name, &rev, err);
+		rc = txn_result(s, &t, k, name, NULL, err);
 		free(text);
 	}
 out:

@@ -29,15 +29,23 @@ peer(const char *name, const char *ip, unsigned as)
 	return d;
 }
 
+/* A global BGPPeer written in the batch b, or, with b NULL, by another writer to s. */
+static int
+write_peer(struct res_batch *b, struct store *s, enum res_verb verb, const char *name,
+	   const char *ip, unsigned as, struct err *err)
+{
+	json_t *d = peer(name, ip, as);
+	int rc = b != NULL ? res_batch_write(b, verb, d, err) : res_write(s, verb, d, err);
+
+	json_decref(d);
+	return rc;
+}
+
 static int
 write_one(struct res_batch *b, enum res_verb verb, const char *name, const char *ip,
 	  unsigned as, struct err *err)
 {
-	json_t *d = peer(name, ip, as);
-	int rc = res_batch_write(b, verb, d, err);
-
-	json_decref(d);
-	return rc;
+	return write_peer(b, NULL, verb, name, ip, as, err);
 }
 
 /* The stored peers as "name=ip/as" lines, sorted by name. */
@@ -113,22 +121,17 @@ test_batch_stale_view(void **state)
 	struct res_batch *b = res_batch_open(f->s);
 	const struct res_kind *k = res_kind_find("bgppeers");
 	struct err err;
-	json_t *d;
 
 	assert_int_equal(write_one(b, RES_CREATE, "a", "192.0.2.1", 64512, &err), RES_OK);
 	/* Gone behind the batch's back: apply creates it again instead of a conflict. */
 	assert_int_equal(res_delete(f->s, k, "a", &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.1", 64513, &err), RES_OK);
 	/* Made behind its back: create says it exists, not that the transaction failed. */
-	d = peer("z", "192.0.2.26", 64526);
-	assert_int_equal(res_write(f->s, RES_CREATE, d, &err), RES_OK);
-	json_decref(d);
+	assert_int_equal(write_peer(NULL, f->s, RES_CREATE, "z", "192.0.2.26", 64526, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_CREATE, "z", "192.0.2.26", 64526, &err), RES_EXISTS);
 	assert_non_null(strstr(err.msg, "resource already exists: BGPPeer(z)"));
 	/* Changed behind its back: apply replaces the new version. */
-	d = peer("a", "192.0.2.1", 64999);
-	assert_int_equal(res_write(f->s, RES_APPLY, d, &err), RES_OK);
-	json_decref(d);
+	assert_int_equal(write_peer(NULL, f->s, RES_APPLY, "a", "192.0.2.1", 64999, &err), RES_OK);
 	assert_int_equal(write_one(b, RES_APPLY, "a", "192.0.2.1", 64514, &err), RES_OK);
 	/* The first scan, then one for each write another writer had made stale. */
 	assert_int_equal(res_batch_scans(b), 4);
@@ -148,10 +151,9 @@ test_batch_two_of_a_name(void **state)
 	struct bgp_peer added = {.as_num = 64520};
 	struct res_batch *b;
 	struct err err;
-	json_t *d = peer("global.192-0-2-1", "192.0.2.9", 64519);
 
-	assert_int_equal(res_write(f->s, RES_CREATE, d, &err), RES_OK);
-	json_decref(d);
+	assert_int_equal(write_peer(NULL, f->s, RES_CREATE, "global.192-0-2-1", "192.0.2.9", 64519,
+				    &err), RES_OK);
 	assert_int_equal(addr_parse("192.0.2.1", &added.ip), 0);
 	assert_int_equal(bgpconf_peer_put(f->s, NULL, &added, &err), 0);
 	assert_peers(f->s, "global.192-0-2-1=192.0.2.1/64520\nglobal.192-0-2-1=192.0.2.9/64519\n");
