@@ -698,6 +698,7 @@ routes_pull(struct session *s)
 
 	if (!established(s) || !session_out_room(s) || deferred(s))
 		return;
+	session_cork(s);
 	if (s->adj_out == NULL)
 		s->adj_out = adj_in_new(loc_of(s->ag, s->dev), s, RIB_ADJ_OUT);
 	if (s->refresh_wanted) {
@@ -731,6 +732,7 @@ routes_pull(struct session *s)
 			s->need_eor = false;
 		}
 	}
+	session_uncork(s);
 	s->n.prefixes_sent = adj_in_count(s->adj_out);
 }
 

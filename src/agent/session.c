@@ -48,6 +48,8 @@ rbuf_grown(size_t cap)
  */
 #define OUT_HIGH (64 * 1024)
 #define OUT_LOW (OUT_HIGH / 2)
+/* Corked output is sent once this much gathers: below OUT_HIGH, so room is the socket's to say. */
+#define CORK_BYTES (OUT_HIGH / 4)
 /* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
  * the negotiated hold time. */
 #define SEND_HOLD_MIN 480
@@ -180,7 +182,7 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 	if (c->fd < 0)
 		return;
 	c->s->n.msgs_out++;
-	if (conn_pending(c) == 0) {
+	if (conn_pending(c) == 0 && !c->corked) {
 		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
 
 		if (n > 0) {
@@ -211,7 +213,8 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->wbuf + c->wlen, buf, len);
 	c->wlen += len;
-	conn_flush(c);
+	if (!c->corked || conn_pending(c) >= CORK_BYTES)
+		conn_flush(c);
 }
 
 static void
@@ -228,6 +231,27 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 
 	if (c != NULL && c->fsm.state == FSM_ESTABLISHED)
 		conn_send_bytes(c, buf, len);
+}
+
+void
+session_cork(struct session *s)
+{
+	struct conn *c = s->conn[0];
+
+	if (c != NULL && c->fsm.state == FSM_ESTABLISHED)
+		c->corked = true;
+}
+
+void
+session_uncork(struct session *s)
+{
+	struct conn *c = s->conn[0];
+
+	if (c == NULL || !c->corked)
+		return;
+	c->corked = false;
+	if (c->fd >= 0 && conn_pending(c) > 0)
+		conn_flush(c);
 }
 
 bool
