@@ -105,7 +105,6 @@ struct conn {
 	int fd;
 	bool outgoing, connecting, dead;
 	bool want_write;             /* the routes wait for writability to produce more */
-	bool corked;                 /* messages gather in wbuf until CORK_BYTES or uncork */
 	struct fsm fsm;
 	ev_io rio, wio;
 	ev_timer timers[FSM_TIMER_COUNT];
@@ -208,6 +207,9 @@ struct agent {
 	struct session *sessions;
 	struct session **sindex;     /* the sessions by device and remote address (session.c) */
 	uint8_t *rbuf;               /* the read buffer the connections share (session.c) */
+	struct conn *corked;         /* the connection whose messages gather in cbuf (session.c) */
+	uint8_t *cbuf;
+	size_t clen;
 	size_t sindex_cap, nsessions;
 	struct session **exporters;  /* the sessions best-path changes are listed for (routes.c) */
 	size_t nexporters, exporters_cap;
@@ -284,10 +286,11 @@ void session_set_max_prefixes(struct session *s, uint32_t limit);
 /* Queues a whole message on the session's established connection. */
 void session_send(struct session *s, const uint8_t *buf, size_t len);
 /*
- * Between cork and uncork, messages to the established connection gather and go
- * out in sends of about CORK_BYTES (then what is left at uncork): a table's
- * UPDATEs of ten prefixes each were one send each, and each send delivered on
- * loopback and woke the reader (0.1 s of a million prefixes).
+ * Between cork and uncork, messages to the established connection gather in a
+ * buffer of the agent's and go out in sends of about 16 KB (then what is left at
+ * uncork): a table's UPDATEs of ten prefixes each were one send each, and each
+ * send was delivered on loopback and woke the reader (0.1 s of a million
+ * prefixes). One session is corked at a time.
  */
 void session_cork(struct session *s);
 void session_uncork(struct session *s);

@@ -27,8 +27,8 @@
  * that paces reading against the routes going out (64 KB reads let ten
  * sessions' tables pile up in the pending lists: IPv6 10x100000 peaked at 111
  * MB instead of 97). Writes go straight from the caller's bytes when nothing
- * waits; only what the socket refuses is kept, in a buffer from WBUF_MIN that
- * doubles. An idle session holds no buffer at all (with 1,000 sessions, 128 MB
+ * waits (or, while the routes are corked, from the agent's cbuf: session_cork);
+ * only what the socket refuses is kept, in a buffer from WBUF_MIN that doubles. An idle session holds no buffer at all (with 1,000 sessions, 128 MB
  * of address space and ~8 MB resident less).
  */
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
@@ -50,6 +50,7 @@ rbuf_grown(size_t cap)
 #define OUT_LOW (OUT_HIGH / 2)
 /* Corked output is sent once this much gathers: below OUT_HIGH, so room is the socket's to say. */
 #define CORK_BYTES (OUT_HIGH / 4)
+#define CBUF_SIZE (CORK_BYTES + BGP_EXT_MAX_LEN)
 /* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
  * the negotiated hold time. */
 #define SEND_HOLD_MIN 480
@@ -114,6 +115,11 @@ conn_close_fd(struct conn *c)
 	c->fd = -1;
 	c->notified = false;
 	c->rlen = c->woff = c->wlen = 0;
+	if (c->s->ag->corked == c) {
+		/* Gathered for a connection that is gone: dropped with what waited in wbuf. */
+		c->s->ag->corked = NULL;
+		c->s->ag->clen = 0;
+	}
 	c->connecting = false;
 	c->have_open = false;
 	c->max_len = BGP_MAX_LEN;
@@ -176,13 +182,11 @@ conn_flush(struct conn *c)
 		ev_io_stop(loop, &c->wio);
 }
 
+/* Sends buf, keeping in wbuf what the socket refuses, after what already waits there. */
 static void
-conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
+conn_write(struct conn *c, const uint8_t *buf, size_t len)
 {
-	if (c->fd < 0)
-		return;
-	c->s->n.msgs_out++;
-	if (conn_pending(c) == 0 && !c->corked) {
+	if (conn_pending(c) == 0) {
 		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
 
 		if (n > 0) {
@@ -213,8 +217,41 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->wbuf + c->wlen, buf, len);
 	c->wlen += len;
-	if (!c->corked || conn_pending(c) >= CORK_BYTES)
-		conn_flush(c);
+	conn_flush(c);
+}
+
+/* What gathered in the agent's cork buffer goes out (to wbuf if the socket refuses it). */
+static void
+cork_flush(struct agent *ag)
+{
+	size_t n = ag->clen;
+
+	ag->clen = 0;
+	if (n > 0 && ag->corked != NULL && ag->corked->fd >= 0)
+		conn_write(ag->corked, ag->cbuf, n);
+}
+
+static void
+conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct agent *ag = c->s->ag;
+
+	if (c->fd < 0)
+		return;
+	c->s->n.msgs_out++;
+	/* Corked and nothing refused waits (else it goes after that, in order). */
+	if (ag->corked == c && conn_pending(c) == 0 && len <= CBUF_SIZE) {
+		if (ag->clen + len > CBUF_SIZE)
+			cork_flush(ag);
+		if (conn_pending(c) == 0) {
+			memcpy(ag->cbuf + ag->clen, buf, len);
+			ag->clen += len;
+			if (ag->clen >= CORK_BYTES)
+				cork_flush(ag);
+			return;
+		}
+	}
+	conn_write(c, buf, len);
 }
 
 static void
@@ -236,22 +273,27 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 void
 session_cork(struct session *s)
 {
+	struct agent *ag = s->ag;
 	struct conn *c = s->conn[0];
 
-	if (c != NULL && c->fsm.state == FSM_ESTABLISHED)
-		c->corked = true;
+	if (ag->corked != NULL)
+		session_uncork(ag->corked->s);
+	if (c == NULL || c->fsm.state != FSM_ESTABLISHED)
+		return;
+	if (ag->cbuf == NULL)
+		ag->cbuf = xmalloc(CBUF_SIZE);
+	ag->corked = c;
 }
 
 void
 session_uncork(struct session *s)
 {
-	struct conn *c = s->conn[0];
+	struct agent *ag = s->ag;
 
-	if (c == NULL || !c->corked)
+	if (ag->corked == NULL || ag->corked->s != s)
 		return;
-	c->corked = false;
-	if (c->fd >= 0 && conn_pending(c) > 0)
-		conn_flush(c);
+	cork_flush(ag);
+	ag->corked = NULL;
 }
 
 bool
@@ -1138,6 +1180,8 @@ session_shared_free(struct agent *ag)
 {
 	free(ag->rbuf);
 	ag->rbuf = NULL;
+	free(ag->cbuf);
+	ag->cbuf = NULL;
 	free(ag->sindex);
 	ag->sindex = NULL;
 	ag->sindex_cap = ag->nsessions = 0;
