@@ -5,8 +5,8 @@
 #     DAEMONS    default "tabbyd bird frr gobgp openbgpd"
 #     SCENARIOS  NxM: N generator sessions with M prefixes each; NxM-fib: the same with
 #                the daemon installing its routes in its namespace's kernel (converged =
-#                the last route is in the kernel table), plus a reference row for the
-#                kernel alone (ip -batch); NxM-churn: after NxM converged, every 10th
+#                the last route is in the kernel table), plus two reference rows for
+#                the kernel alone (ip -batch; batched netlink); NxM-churn: after NxM converged, every 10th
 #                prefix is withdrawn and announced again with another community
 #                (converged = the sink has them all again, with the new one); NxM-dev
 #                (tabbyd only): N virtual devices with one peering of M prefixes each
