@@ -28,8 +28,9 @@
  * sessions' tables pile up in the pending lists: IPv6 10x100000 peaked at 111
  * MB instead of 97). Writes go straight from the caller's bytes when nothing
  * waits (or, while the routes are corked, from the agent's cbuf: session_cork);
- * only what the socket refuses is kept, in a buffer from WBUF_MIN that doubles. An idle session holds no buffer at all (with 1,000 sessions, 128 MB
- * of address space and ~8 MB resident less).
+ * only what the socket refuses is kept, in a buffer from WBUF_MIN that doubles.
+ * An idle session holds no buffer at all (with 1,000 sessions, 128 MB of address
+ * space and ~8 MB resident less).
  */
 #define RBUF_SIZE (BGP_EXT_MAX_LEN + BGP_HEADER_LEN)
 #define RBUF_MIN 8192
