@@ -6,9 +6,10 @@
 #     SCENARIOS  NxM: N generator sessions with M prefixes each; NxM-fib: the same with
 #                the daemon installing its routes in its namespace's kernel (converged =
 #                the last route is in the kernel table), plus two reference rows for
-#                the kernel alone (ip -batch; batched netlink); NxM-churn: after NxM converged, every 10th
-#                prefix is withdrawn and announced again with another community
-#                (converged = the sink has them all again, with the new one); NxM-dev
+#                the kernel alone (ip -batch; batched netlink); NxM-churn: after NxM
+#                converged, every 10th prefix is withdrawn and announced again with
+#                another community (converged = the sink has them all again, with the
+#                new one); NxM-dev
 #                (tabbyd only): N virtual devices with one peering of M prefixes each
 #                (converged = all in the devices' kernel tables);
 #                default "1x1000000 10x100000 50x100000 200x500 1000x100 1x1000000-fib

@@ -51,6 +51,7 @@ rbuf_grown(size_t cap)
 #define OUT_LOW (OUT_HIGH / 2)
 /* Corked output is sent once this much gathers: below OUT_HIGH, so room is the socket's to say. */
 #define CORK_BYTES (OUT_HIGH / 4)
+/* Less than CORK_BYTES gathered, and the largest message (RFC 8654). */
 #define CBUF_SIZE (CORK_BYTES + BGP_EXT_MAX_LEN)
 /* The default send hold time RFC 9687 suggests: the greater of 8 minutes and twice
  * the negotiated hold time. */
@@ -228,7 +229,8 @@ cork_flush(struct agent *ag)
 	size_t n = ag->clen;
 
 	ag->clen = 0;
-	if (n > 0 && ag->corked != NULL && ag->corked->fd >= 0)
+	/* A closed connection is never corked (conn_close_fd). */
+	if (n > 0 && ag->corked != NULL)
 		conn_write(ag->corked, ag->cbuf, n);
 }
 
@@ -240,17 +242,16 @@ conn_send_bytes(struct conn *c, const uint8_t *buf, size_t len)
 	if (c->fd < 0)
 		return;
 	c->s->n.msgs_out++;
-	/* Corked and nothing refused waits (else it goes after that, in order). */
-	if (ag->corked == c && conn_pending(c) == 0 && len <= CBUF_SIZE) {
-		if (ag->clen + len > CBUF_SIZE)
+	/*
+	 * Corked and nothing refused waits (else it goes after that, in order). The
+	 * buffer is flushed once it holds CORK_BYTES, so a message always fits.
+	 */
+	if (ag->corked == c && conn_pending(c) == 0) {
+		memcpy(ag->cbuf + ag->clen, buf, len);
+		ag->clen += len;
+		if (ag->clen >= CORK_BYTES)
 			cork_flush(ag);
-		if (conn_pending(c) == 0) {
-			memcpy(ag->cbuf + ag->clen, buf, len);
-			ag->clen += len;
-			if (ag->clen >= CORK_BYTES)
-				cork_flush(ag);
-			return;
-		}
+		return;
 	}
 	conn_write(c, buf, len);
 }
