@@ -105,6 +105,7 @@ struct conn {
 	int fd;
 	bool outgoing, connecting, dead;
 	bool want_write;             /* the routes wait for writability to produce more */
+	bool held;                   /* not read while the kernel is behind (fib_full) */
 	struct fsm fsm;
 	ev_io rio, wio;
 	ev_timer timers[FSM_TIMER_COUNT];
@@ -301,6 +302,11 @@ void session_uncork(struct session *s);
  */
 bool session_out_room(const struct session *s);
 void session_want_write(struct session *s);
+/*
+ * The kernel took a share of the waiting route changes (fib_set_on_room): the
+ * connections held for it are read again.
+ */
+void session_reads_resume(void *agent);
 /* The peer's maximum message size (RFC 8654). */
 size_t session_max_len(const struct session *s);
 

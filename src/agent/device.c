@@ -192,6 +192,8 @@ device_get(struct agent *ag, const char *uuid, struct err *err)
 		return NULL;
 	}
 	d->fib = fib_open(ag->loop, true, err);
+	if (d->fib != NULL)
+		fib_set_on_room(d->fib, session_reads_resume, ag);
 	rc = d->fib != NULL ? listeners_open(&d->listen, err) : -1;
 	/* A namespace taken over from a run that died keeps that run's routes: unlike the
 	 * node's instance, a device's does not restart gracefully, they go now. */

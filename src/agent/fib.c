@@ -28,6 +28,15 @@
 #define SEND_RETRIES 100        /* 10 ms apart: a batch the kernel has no memory for */
 #define KEEP_CAP (1u << 20)     /* bytes: a drained queue larger than this gives its memory back */
 #define HASH_MIN 1024           /* slots of the coalescing index, at least */
+/*
+ * Changes waiting for the writer (queued, or handed over and not yet taken) at
+ * which fib_full says so: the loop then stops reading routes from peers until
+ * the writer takes them, and a peer faster than the kernel waits in TCP flow
+ * control instead of in this queue (a full table took 12 bytes a route here,
+ * and the coalescing index 8 more). About 8 ms of the kernel's work: the writer
+ * never waits for the loop, which imports a route several times faster.
+ */
+#define HOLD_AT 8192
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
 
@@ -77,6 +86,9 @@ struct fib {
 	uint32_t *slot;
 	size_t nslot, used;
 	ev_tstamp last_log;
+	bool held;              /* fib_full said so: on_room is owed a call */
+	void (*on_room)(void *arg);
+	void *room_arg;
 	/* Shared with the writer, under mu. */
 	pthread_t thread;
 	bool have_thread, stopping, want_wake;
@@ -545,6 +557,8 @@ hand_over(struct fib *f, bool wait)
 	pthread_mutex_lock(&f->mu);
 	while (wait && f->in.n > 0)
 		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->q.n + f->in.n + f->busy > f->stats.pending_max)
+		f->stats.pending_max = f->q.n + f->in.n + f->busy;
 	if (f->in.n > 0) {
 		f->want_wake = true;
 		pthread_mutex_unlock(&f->mu);
@@ -591,13 +605,57 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	update_watchers(w->data);
 }
 
+/*
+ * Whether the changes not taken by the writer are fewer than HOLD_AT; if not,
+ * the writer is asked to wake the loop when it takes the next share.
+ */
+static bool
+has_room(struct fib *f)
+{
+	bool room;
+
+	pthread_mutex_lock(&f->mu);
+	room = f->q.n + f->in.n < HOLD_AT;
+	if (!room) {
+		f->want_wake = true;
+		f->stats.holds += !f->held;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return room;
+}
+
+bool
+fib_full(struct fib *f)
+{
+	if (!f->have_thread || f->q.n + 1 < HOLD_AT / 2)
+		return false;  /* no lock while the queue is short */
+	if (has_room(f))
+		return false;
+	f->held = true;
+	return true;
+}
+
+void
+fib_set_on_room(struct fib *f, void (*on_room)(void *arg), void *arg)
+{
+	f->on_room = on_room;
+	f->room_arg = arg;
+}
+
 /* The writer took its input (the next share can go), or has refusals to log. */
 static void
 wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
+	struct fib *f = w->data;
+
 	(void)loop;
 	(void)revents;
-	log_failures(w->data, false);
+	log_failures(f, false);
+	if (f->held && has_room(f)) {
+		f->held = false;
+		if (f->on_room != NULL)
+			f->on_room(f->room_arg);
+	}
 }
 
 static uint64_t

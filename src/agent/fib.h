@@ -44,6 +44,8 @@ struct fib_stats {
 	uint64_t batches;       /* sendmsg calls that carried them */
 	uint64_t failed;        /* refused by the kernel */
 	uint64_t acks_lost;     /* unknown outcome: refusal reports overflowed the buffer */
+	uint64_t pending_max;   /* the most changes waiting at once */
+	uint64_t holds;         /* times fib_full stopped the reading of routes */
 };
 
 struct fib *fib_open(struct ev_loop *loop, bool enabled, struct err *err);
@@ -67,6 +69,13 @@ int fib_flush_stale(struct fib *f, struct err *err);
  */
 int fib_replace(struct fib *f, const struct prefix *p, const struct addr *gw, struct err *err);
 int fib_delete(struct fib *f, const struct prefix *p, struct err *err);
+/*
+ * Flow control: true while so many changes wait for the kernel that the caller
+ * should read no more routes from peers; then on_room(arg) is called (in the
+ * loop thread) once the kernel has taken a share.
+ */
+bool fib_full(struct fib *f);
+void fib_set_on_room(struct fib *f, void (*on_room)(void *arg), void *arg);
 /* Route changes queued and not yet applied by the kernel. */
 size_t fib_pending(const struct fib *f);
 void fib_get_stats(const struct fib *f, struct fib_stats *out);

@@ -235,6 +235,10 @@ render_fib(struct prom *p, struct agent *ag)
 	prom_single(p, "tabby_kernel_routes_pending", PROM_GAUGE,
 		    "Route changes queued and not yet applied by the kernel.",
 		    ag->fib ? fib_pending(ag->fib) : 0);
+	prom_single(p, "tabby_kernel_routes_pending_max", PROM_GAUGE,
+		    "The most route changes queued at once since the start.", f.pending_max);
+	prom_single(p, "tabby_kernel_route_holds_total", PROM_COUNTER,
+		    "Times reading routes from peers paused for the kernel to catch up.", f.holds);
 }
 
 char *

@@ -866,6 +866,7 @@ routes_start(struct agent *ag, struct err *err)
 	ag->fib = fib_open(ag->loop, !ag->cfg.no_fib, err);
 	if (ag->fib == NULL)
 		return -1;
+	fib_set_on_room(ag->fib, session_reads_resume, ag);
 	ev_timer_init(&ag->defer_timer, defer_cb, GR_DEFER_TIME, 0.);
 	ag->defer_timer.data = ag;
 	if (earlier_routes(ag, err) != 0)

@@ -109,6 +109,7 @@ conn_close_fd(struct conn *c)
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->send_hold);
 	c->want_write = false;
+	c->held = false;
 	/* Ended with a NOTIFICATION that went out whole: closed once the peer closes. */
 	if (c->fd >= 0 && c->notified && conn_pending(c) == 0)
 		linger_start(c->s->ag, c->fd, c->s->dev, &c->s->spec.remote);
@@ -960,11 +961,18 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	size_t cap;
 	ssize_t n;
 
-	(void)loop;
 	(void)revents;
 	/* Data can arrive in the same loop pass that completes our connect: settle that first. */
 	if (c->connecting && !conn_connect_done(c)) {
 		session_settle(s);
+		return;
+	}
+	/* The kernel is behind: the peer's routes wait in TCP flow control, not in the
+	 * kernel route queue (session_reads_resume). */
+	if (c->fsm.state == FSM_ESTABLISHED &&
+	    fib_full(s->dev != NULL ? s->dev->fib : s->ag->fib)) {
+		ev_io_stop(loop, &c->rio);
+		c->held = true;
 		return;
 	}
 	if (c->rbuf != NULL) {
@@ -991,6 +999,23 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_process(c, buf);
 	}
 	session_settle(s);
+}
+
+void
+session_reads_resume(void *agent)
+{
+	struct agent *ag = agent;
+
+	/* Every instance's: one still behind holds its connections again at their read. */
+	for (struct session *s = ag->sessions; s != NULL; s = s->next)
+		for (size_t i = 0; i < 2; i++) {
+			struct conn *c = s->conn[i];
+
+			if (c != NULL && c->held) {
+				c->held = false;
+				ev_io_start(ag->loop, &c->rio);
+			}
+		}
 }
 
 static void

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Flow control toward the kernel. bgpgen sends FIB_FLOW_ROUTES (300,000) routes to tabbyd
+# (kernel routes on) faster than the kernel takes them. tabbyd stops reading routes from
+# a peer while 8,192 changes wait for the kernel, so the rest waits in TCP instead of in
+# its queue: every route still reaches the kernel, the most changes ever queued at once
+# (tabby_kernel_routes_pending_max) stay a small part of the table, reading paused at
+# least once, and a BIRD peer with a 3 s hold time stays Established throughout (its
+# KEEPALIVEs are still read in time).
+. "$(dirname "$0")/netns.bash"
+trap 'rc=$?; [ $rc = 0 ] || dump_logs; netns_cleanup' EXIT
+set -e
+routes=${FIB_FLOW_ROUTES:-300000}
+bound=50000   # HOLD_AT (8,192), what the writer holds and one read's routes, with room
+lan_up
+host_add n1 1
+host_add gen 10
+host_add bird 30
+"$TABBYCTL" bgp node-mesh off
+"$TABBYCTL" node bgp peer add 192.0.2.10 as 4200000000 --export=none --node=n1
+"$TABBYCTL" node bgp peer add 192.0.2.30 as 64555 --export=none --node=n1
+TABBYD_FIB=kernel
+tabbyd_start n1 n1 1 --as 64512 --metrics 192.0.2.1:9179
+bird_start bird bird "router id 192.0.2.30;
+protocol device {}
+protocol bgp tabby {
+	local 192.0.2.30 as 64555; neighbor 192.0.2.1 as 64512;
+	hold time 3; keepalive time 1; connect retry time 1;
+	ipv4 { import all; export none; };
+}"
+nsx gen "$BUILD/bgpgen" gen 192.0.2.10 1 192.0.2.1 4200000000 "$routes" "$T/go" > "$T/gen.out" 2>&1 &
+PIDS+=($!)
+wait_until 30 "generator session up" grep -q '^ready' "$T/gen.out"
+wait_until 15 "BIRD: Established (hold time 3 s)" bird_up bird tabby
+
+in_kernel() { nsx n1 ip -4 route show proto 201 | wc -l; }
+metric() {
+	nsx bird curl -sf --max-time 2 http://192.0.2.1:9179/metrics | awk -v k="$1" '$1 == k { print $2 }'
+}
+touch "$T/go"
+start=$SECONDS
+while :; do
+	bird_up bird tabby || die "BIRD: not Established during the load"
+	got=$(in_kernel)
+	[ "$got" = "$routes" ] && break
+	[ $((SECONDS - start)) -lt 120 ] || die "not all $routes routes in the kernel after 120 s (at $got)"
+	sleep 0.5
+done
+max=$(metric tabby_kernel_routes_pending_max)
+holds=$(metric tabby_kernel_route_holds_total)
+echo "$routes routes in the kernel in about $((SECONDS - start)) s; at most $max changes queued at once, reading paused $holds times"
+[ -n "$max" ] && [ "$max" -le "$bound" ] ||
+	die "up to ${max:-?} route changes queued at once (more than $bound of $routes): no flow control"
+[ -n "$holds" ] && [ "$holds" -ge 1 ] || die "reading never paused for the kernel (holds ${holds:-?})"
+# The session stayed up a few more hold times after the load too.
+sleep 4
+bird_up bird tabby || die "the BIRD session went down after the load"
+grep -q 'Hold timer expired' "$T/bird/bird.log" && die "BIRD's hold timer expired"
+grep -qi 'hold timer expired' "$T/n1.log" && die "tabbyd's hold timer expired"
+echo "fib_flow_control: every route in the kernel, the queue bounded, the 3 s hold-time peer up"
