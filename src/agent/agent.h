@@ -303,10 +303,10 @@ void session_uncork(struct session *s);
 bool session_out_room(const struct session *s);
 void session_want_write(struct session *s);
 /*
- * The kernel took a share of the waiting route changes (fib_set_on_room): the
- * connections held for it are read again.
+ * The kernel took a share of the waiting route changes of table fib (or a pause
+ * lasted long enough: fib_set_on_room): the connections held for it read again.
  */
-void session_reads_resume(void *agent);
+void session_reads_resume(void *agent, struct fib *fib);
 /* The peer's maximum message size (RFC 8654). */
 size_t session_max_len(const struct session *s);
 

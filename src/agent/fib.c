@@ -37,6 +37,12 @@
  * never waits for the loop, which imports a route several times faster.
  */
 #define HOLD_AT 8192
+/*
+ * Seconds a pause may last: then reading goes on and the queue grows as it must
+ * (a million changes at once, a big peer gone, keep the writer busy for seconds,
+ * and a hold time can be 3 s: KEEPALIVEs must still be read).
+ */
+#define HOLD_MAX 1.0
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
 
@@ -87,7 +93,9 @@ struct fib {
 	size_t nslot, used;
 	ev_tstamp last_log;
 	bool held;              /* fib_full said so: on_room is owed a call */
-	void (*on_room)(void *arg);
+	bool overdue;           /* a pause lasted HOLD_MAX: none until the writer catches up */
+	ev_timer hold_timer;    /* HOLD_MAX from the start of a pause */
+	void (*on_room)(void *arg, struct fib *f);
 	void *room_arg;
 	/* Shared with the writer, under mu. */
 	pthread_t thread;
@@ -107,6 +115,7 @@ struct fib {
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
 static void log_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void *writer(void *arg);
 
 /*
@@ -178,6 +187,8 @@ fib_open(struct ev_loop *loop, bool enabled, struct err *err)
 	f->wake.data = f;
 	ev_init(&f->log_timer, log_timer_cb);
 	f->log_timer.data = f;
+	ev_init(&f->hold_timer, hold_timer_cb);
+	f->hold_timer.data = f;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	/* Signals are the loop thread's: the writer starts (and stays) with them blocked. */
@@ -616,10 +627,8 @@ has_room(struct fib *f)
 
 	pthread_mutex_lock(&f->mu);
 	room = f->q.n + f->in.n < HOLD_AT;
-	if (!room) {
+	if (!room)
 		f->want_wake = true;
-		f->stats.holds += !f->held;
-	}
 	pthread_mutex_unlock(&f->mu);
 	return room;
 }
@@ -627,19 +636,43 @@ has_room(struct fib *f)
 bool
 fib_full(struct fib *f)
 {
-	if (!f->have_thread || f->q.n + 1 < HOLD_AT / 2)
-		return false;  /* no lock while the queue is short */
+	/* No lock while the queue is short. */
+	if (!f->have_thread || f->loop == NULL || f->overdue || f->q.n + 1 < HOLD_AT / 2)
+		return false;
 	if (has_room(f))
 		return false;
-	f->held = true;
+	if (!f->held) {
+		f->held = true;
+		ev_timer_set(&f->hold_timer, HOLD_MAX, 0.);
+		ev_timer_start(f->loop, &f->hold_timer);
+		pthread_mutex_lock(&f->mu);
+		f->stats.holds++;
+		pthread_mutex_unlock(&f->mu);
+	}
 	return true;
 }
 
 void
-fib_set_on_room(struct fib *f, void (*on_room)(void *arg), void *arg)
+fib_set_on_room(struct fib *f, void (*on_room)(void *arg, struct fib *f), void *arg)
 {
 	f->on_room = on_room;
 	f->room_arg = arg;
+}
+
+/* A pause lasted HOLD_MAX: reading goes on until the writer has caught up. */
+static void
+hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fib *f = w->data;
+
+	(void)loop;
+	(void)revents;
+	f->held = false;
+	f->overdue = true;
+	log_info("kernel routes: %zu changes still wait after %.0f s; reading from peers goes on",
+		 fib_pending(f), HOLD_MAX);
+	if (f->on_room != NULL)
+		f->on_room(f->room_arg, f);
 }
 
 /* The writer took its input (the next share can go), or has refusals to log. */
@@ -648,13 +681,15 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct fib *f = w->data;
 
-	(void)loop;
 	(void)revents;
 	log_failures(f, false);
-	if (f->held && has_room(f)) {
-		f->held = false;
-		if (f->on_room != NULL)
-			f->on_room(f->room_arg);
+	if ((f->held || f->overdue) && has_room(f)) {
+		bool was_held = f->held;
+
+		f->held = f->overdue = false;
+		ev_timer_stop(loop, &f->hold_timer);
+		if (was_held && f->on_room != NULL)
+			f->on_room(f->room_arg, f);
 	}
 }
 
@@ -812,6 +847,7 @@ fib_close(struct fib *f)
 			ev_ref(f->loop);
 			ev_async_stop(f->loop, &f->wake);
 			ev_timer_stop(f->loop, &f->log_timer);
+			ev_timer_stop(f->loop, &f->hold_timer);
 		}
 		log_failures(f, true);
 		pthread_mutex_destroy(&f->mu);

@@ -71,11 +71,11 @@ int fib_replace(struct fib *f, const struct prefix *p, const struct addr *gw, st
 int fib_delete(struct fib *f, const struct prefix *p, struct err *err);
 /*
  * Flow control: true while so many changes wait for the kernel that the caller
- * should read no more routes from peers; then on_room(arg) is called (in the
- * loop thread) once the kernel has taken a share.
+ * should read no more routes from peers; then on_room(arg, f) is called (in the
+ * loop thread) once the kernel has taken a share, or after a second at most.
  */
 bool fib_full(struct fib *f);
-void fib_set_on_room(struct fib *f, void (*on_room)(void *arg), void *arg);
+void fib_set_on_room(struct fib *f, void (*on_room)(void *arg, struct fib *f), void *arg);
 /* Route changes queued and not yet applied by the kernel. */
 size_t fib_pending(const struct fib *f);
 void fib_get_stats(const struct fib *f, struct fib_stats *out);

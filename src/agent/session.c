@@ -94,6 +94,13 @@ peer_str(const struct session *s)
 	return buf;
 }
 
+/* The kernel table of the session's routing instance: its device's, or the node's. */
+static struct fib *
+session_fib(const struct session *s)
+{
+	return s->dev != NULL ? s->dev->fib : s->ag->fib;
+}
+
 static size_t
 conn_pending(const struct conn *c)
 {
@@ -969,8 +976,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	/* The kernel is behind: the peer's routes wait in TCP flow control, not in the
 	 * kernel route queue (session_reads_resume). */
-	if (c->fsm.state == FSM_ESTABLISHED &&
-	    fib_full(s->dev != NULL ? s->dev->fib : s->ag->fib)) {
+	if (c->fsm.state == FSM_ESTABLISHED && fib_full(session_fib(s))) {
 		ev_io_stop(loop, &c->rio);
 		c->held = true;
 		return;
@@ -1002,12 +1008,13 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 void
-session_reads_resume(void *agent)
+session_reads_resume(void *agent, struct fib *fib)
 {
 	struct agent *ag = agent;
 
-	/* Every instance's: one still behind holds its connections again at their read. */
-	for (struct session *s = ag->sessions; s != NULL; s = s->next)
+	for (struct session *s = ag->sessions; s != NULL; s = s->next) {
+		if (session_fib(s) != fib)
+			continue;
 		for (size_t i = 0; i < 2; i++) {
 			struct conn *c = s->conn[i];
 
@@ -1016,6 +1023,7 @@ session_reads_resume(void *agent)
 				ev_io_start(ag->loop, &c->rio);
 			}
 		}
+	}
 }
 
 static void
