@@ -218,6 +218,7 @@ struct agent {
 	struct rib *rib;
 	struct loc_rib *loc;
 	struct fib *fib;
+	struct fib_stats fib_gone;   /* what removed devices' kernel tables counted (metrics) */
 	struct node_prefixes local;  /* what this node originates */
 	struct rib_attr *local_attr;
 	struct api_peering *api;     /* the API peerings of this node's devices */

@@ -156,8 +156,13 @@ device_free(struct agent *ag, struct device *d)
 	listeners_close(&d->listen);
 	/* The kernel table goes with the namespace; what the Loc-RIB holds is released. */
 	loc_rib_free(d->loc, ag->rib);
-	if (d->fib != NULL)
-		fib_close(d->fib);
+	if (d->fib != NULL) {
+		struct fib_stats st;
+
+		/* Closing sends what is queued: counted after. */
+		fib_close_stats(d->fib, &st);
+		fib_stats_add(&ag->fib_gone, &st);
+	}
 	close(d->nsfd);
 	ns_remove(d);
 	status_device_remove(ag, d->uuid);

@@ -832,8 +832,28 @@ drain(struct fib *f)
 }
 
 void
+fib_stats_add(struct fib_stats *a, const struct fib_stats *b)
+{
+	a->requests += b->requests;
+	a->batches += b->batches;
+	a->failed += b->failed;
+	a->acks_lost += b->acks_lost;
+	a->holds += b->holds;
+	if (b->pending_max > a->pending_max)
+		a->pending_max = b->pending_max;
+}
+
+void
 fib_close(struct fib *f)
 {
+	fib_close_stats(f, NULL);
+}
+
+void
+fib_close_stats(struct fib *f, struct fib_stats *out)
+{
+	if (out != NULL)
+		*out = (struct fib_stats){0};
 	if (f == NULL)
 		return;
 	if (f->have_thread) {
@@ -853,6 +873,8 @@ fib_close(struct fib *f)
 		pthread_mutex_destroy(&f->mu);
 		pthread_cond_destroy(&f->cv);
 	}
+	if (out != NULL)
+		*out = f->stats;  /* the writer has ended */
 	if (f->rt)
 		mnl_socket_close(f->rt);
 	if (f->nl)

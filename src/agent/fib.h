@@ -79,6 +79,10 @@ void fib_set_on_room(struct fib *f, void (*on_room)(void *arg, struct fib *f), v
 /* Route changes queued and not yet applied by the kernel. */
 size_t fib_pending(const struct fib *f);
 void fib_get_stats(const struct fib *f, struct fib_stats *out);
+/* Adds b's counters to a (and keeps the larger pending_max). */
+void fib_stats_add(struct fib_stats *a, const struct fib_stats *b);
+/* fib_close, with the final counters into out. */
+void fib_close_stats(struct fib *f, struct fib_stats *out);
 /*
  * Interface addresses (API peerings), whatever --no-fib says: adds a/plen to the
  * interface (*added false if it was already there), or removes it.

@@ -216,13 +216,23 @@ render_store(struct prom *p, struct agent *ag)
 		    "Status keys waiting for the writer thread.", w.pending);
 }
 
+/* The node's kernel table and every device's, those removed included. */
 static void
 render_fib(struct prom *p, struct agent *ag)
 {
-	struct fib_stats f = {0};
+	struct fib_stats f = ag->fib_gone, one;
+	size_t pending = ag->fib ? fib_pending(ag->fib) : 0;
 
-	if (ag->fib != NULL)
-		fib_get_stats(ag->fib, &f);
+	if (ag->fib != NULL) {
+		fib_get_stats(ag->fib, &one);
+		fib_stats_add(&f, &one);
+	}
+	for (struct device *d = ag->devices; d != NULL; d = d->next)
+		if (d->fib != NULL) {
+			fib_get_stats(d->fib, &one);
+			fib_stats_add(&f, &one);
+			pending += fib_pending(d->fib);
+		}
 	prom_single(p, "tabby_kernel_route_operations_total", PROM_COUNTER,
 		    "Kernel route changes sent over rtnetlink.", f.requests);
 	prom_single(p, "tabby_kernel_route_failures_total", PROM_COUNTER,
@@ -233,10 +243,10 @@ render_fib(struct prom *p, struct agent *ag)
 		    "Route changes of unknown outcome (the kernel's refusal reports overflowed).",
 		    f.acks_lost);
 	prom_single(p, "tabby_kernel_routes_pending", PROM_GAUGE,
-		    "Route changes queued and not yet applied by the kernel.",
-		    ag->fib ? fib_pending(ag->fib) : 0);
+		    "Route changes queued and not yet applied by the kernel.", pending);
 	prom_single(p, "tabby_kernel_routes_pending_max", PROM_GAUGE,
-		    "The most route changes queued at once since the start.", f.pending_max);
+		    "The most route changes queued at once for one kernel table since the start.",
+		    f.pending_max);
 	prom_single(p, "tabby_kernel_route_holds_total", PROM_COUNTER,
 		    "Times reading routes from peers paused for the kernel to catch up.", f.holds);
 }

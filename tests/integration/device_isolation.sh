@@ -48,7 +48,7 @@ DCON=$(ctl connection create --device="$ADEV" --interface=conn3)
 
 api_serve "$T/api.log"; API=http://127.0.0.1:$SERVED_PORT
 TABBYD_FIB=kernel   # every node in its own test namespace
-tabbyd_start n1 n1 1
+tabbyd_start n1 n1 1 --metrics 192.0.2.1:9179
 tabbyd_start n2 n2 2
 bird_start g g "router id 192.0.2.10;
 log stderr all;
@@ -116,6 +116,11 @@ wait_until 20 "device B's table: B's prefix" dev_route "$BDEV" 198.51.100.128/25
 wait_until 20 "device B's table: B's default" dev_route "$BDEV" default 192.0.2.2
 echo "--- device A's kernel table"; devx n1 "$ADEV" ip route show
 echo "--- device B's kernel table"; devx n1 "$BDEV" ip route show
+# The kernel route metrics add up the node's table and the devices' tables.
+ops=$(nsx n1 curl -sf --max-time 2 http://192.0.2.1:9179/metrics | awk '$1 == "tabby_kernel_route_operations_total" { print $2 }')
+tables=$(( $(nsx n1 ip route show proto 201 | wc -l) + $(devx n1 "$ADEV" ip route show proto 201 | wc -l) + $(devx n1 "$BDEV" ip route show proto 201 | wc -l) ))
+echo "kernel route changes counted: ${ops:-?}; routes in the node's and the devices' tables: $tables"
+[ -n "$ops" ] && [ "$ops" -ge "$tables" ] || fail "tabby_kernel_route_operations_total ${ops:-?} < $tables routes in the node's and devices' tables"
 
 # Two clouds: each of A's routers gets the other's routes through the device, AS prepended.
 wait_until 20 "cloud c got cloud a's prefix" bird_has c 198.51.100.0/25
