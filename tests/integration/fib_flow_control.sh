@@ -24,13 +24,7 @@ host_add bird 30
 "$TABBYCTL" node bgp peer add 192.0.2.30 as 64555 --export=none --node=n1
 TABBYD_FIB=kernel
 tabbyd_start n1 n1 1 --as 64512 --metrics 192.0.2.1:9179
-bird_start bird bird "router id 192.0.2.30;
-protocol device {}
-protocol bgp tabby {
-	local 192.0.2.30 as 64555; neighbor 192.0.2.1 as 64512;
-	hold time 3; keepalive time 1; connect retry time 1;
-	ipv4 { import all; export none; };
-}"
+bird_start bird bird "$(bird_watch_conf 30 64555)"
 ip netns exec "$(ns_of gen)" "$BUILD/bgpgen" gen 192.0.2.10 1 192.0.2.1 4200000000 "$routes" "$T/go" > "$T/gen.out" 2>&1 &
 gen=$!
 PIDS+=($gen)

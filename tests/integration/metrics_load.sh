@@ -15,13 +15,7 @@ host_add bird 30
 "$TABBYCTL" node bgp peer add 192.0.2.10 as 4200000000 --export=none --node=n1
 "$TABBYCTL" node bgp peer add 192.0.2.30 as 64555 --export=none --node=n1
 tabbyd_start n1 n1 1 --as 64512 --metrics 192.0.2.1:9179
-bird_start bird bird "router id 192.0.2.30;
-protocol device {}
-protocol bgp tabby {
-	local 192.0.2.30 as 64555; neighbor 192.0.2.1 as 64512;
-	hold time 3; keepalive time 1; connect retry time 1;
-	ipv4 { import all; export none; };
-}"
+bird_start bird bird "$(bird_watch_conf 30 64555)"
 nsx gen "$BUILD/bgpgen" gen 192.0.2.10 1 192.0.2.1 4200000000 "$routes" "$T/go" > "$T/gen.out" 2>&1 &
 PIDS+=($!)
 wait_until 30 "generator session up" grep -q '^ready' "$T/gen.out"

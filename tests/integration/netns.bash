@@ -124,6 +124,18 @@ protocol bgp t4 { local $(v4 "$1") as $2; neighbor 192.0.2.1 as 64512;
 protocol bgp t6 { local $(v6 "$1") as $2; neighbor 2001:db8::1 as 64512;
 	connect retry time 2; ipv6 { import $5; export all; }; }"
 }
+# A BIRD config: router 192.0.2.N in AS, session "tabby" to tabbyd at 192.0.2.1 (AS 64512)
+# with a 3 s hold time, importing its routes, exporting none: it stays Established only
+# while tabbyd's KEEPALIVEs come on time.
+bird_watch_conf() {  # N AS
+	echo "router id $(v4 "$1");
+protocol device {}
+protocol bgp tabby {
+	local $(v4 "$1") as $2; neighbor 192.0.2.1 as 64512;
+	hold time 3; keepalive time 1; connect retry time 1;
+	ipv4 { import all; export none; };
+}"
+}
 bird_show() { birdc -s "$T/$1/bird.ctl" show protocols all "$2"; }
 bird_up() { bird_show "$1" "$2" | grep -q "BGP state: *Established"; }
 
