@@ -106,6 +106,7 @@ struct conn {
 	bool outgoing, connecting, dead;
 	bool want_write;             /* the routes wait for writability to produce more */
 	bool held;                   /* not read while the kernel is behind (fib_full) */
+	ev_tstamp held_since;        /* since when, in this pause (0: not in one) */
 	struct fsm fsm;
 	ev_io rio, wio;
 	ev_timer timers[FSM_TIMER_COUNT];

@@ -38,11 +38,11 @@
  */
 #define HOLD_AT 8192
 /*
- * Seconds a pause may last: then reading goes on and the queue grows as it must
- * (a million changes at once, a big peer gone, keep the writer busy for seconds,
- * and a hold time can be 3 s: KEEPALIVEs must still be read).
+ * While the loop holds connections, they look again this often: one held for
+ * FIB_HOLD_MAX then reads once (session.c). A million changes at once (a big
+ * peer gone) keep the writer busy for seconds, and a hold time can be 3 s.
  */
-#define HOLD_MAX 1.0
+#define HOLD_TICK (FIB_HOLD_MAX / 4)
 
 enum fib_op_kind { FIB_ADD, FIB_DEL };
 
@@ -92,9 +92,7 @@ struct fib {
 	uint32_t *slot;
 	size_t nslot, used;
 	ev_tstamp last_log;
-	bool held;              /* fib_full said so: on_room is owed a call */
-	bool overdue;           /* a pause lasted HOLD_MAX: none until the writer catches up */
-	ev_timer hold_timer;    /* HOLD_MAX from the start of a pause */
+	ev_timer hold_timer;    /* HOLD_TICK, from fib_full saying so until there is room */
 	void (*on_room)(void *arg, struct fib *f);
 	void *room_arg;
 	/* Shared with the writer, under mu. */
@@ -637,13 +635,12 @@ bool
 fib_full(struct fib *f)
 {
 	/* No lock while the queue is short. */
-	if (!f->have_thread || f->loop == NULL || f->overdue || f->q.n + 1 < HOLD_AT / 2)
+	if (!f->have_thread || f->loop == NULL || f->q.n + 1 < HOLD_AT / 2)
 		return false;
 	if (has_room(f))
 		return false;
-	if (!f->held) {
-		f->held = true;
-		ev_timer_set(&f->hold_timer, HOLD_MAX, 0.);
+	if (!ev_is_active(&f->hold_timer)) {
+		ev_timer_set(&f->hold_timer, HOLD_TICK, HOLD_TICK);
 		ev_timer_start(f->loop, &f->hold_timer);
 		pthread_mutex_lock(&f->mu);
 		f->stats.holds++;
@@ -659,18 +656,15 @@ fib_set_on_room(struct fib *f, void (*on_room)(void *arg, struct fib *f), void *
 	f->room_arg = arg;
 }
 
-/* A pause lasted HOLD_MAX: reading goes on until the writer has caught up. */
+/* The held connections look again (a pause ends when there is room, or per connection). */
 static void
 hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fib *f = w->data;
 
-	(void)loop;
 	(void)revents;
-	f->held = false;
-	f->overdue = true;
-	log_info("kernel routes: %zu changes still wait after %.0f s; reading from peers goes on",
-		 fib_pending(f), HOLD_MAX);
+	if (has_room(f))
+		ev_timer_stop(loop, w);
 	if (f->on_room != NULL)
 		f->on_room(f->room_arg, f);
 }
@@ -683,12 +677,9 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 	(void)revents;
 	log_failures(f, false);
-	if ((f->held || f->overdue) && has_room(f)) {
-		bool was_held = f->held;
-
-		f->held = f->overdue = false;
+	if (ev_is_active(&f->hold_timer) && has_room(f)) {
 		ev_timer_stop(loop, &f->hold_timer);
-		if (was_held && f->on_room != NULL)
+		if (f->on_room != NULL)
 			f->on_room(f->room_arg, f);
 	}
 }

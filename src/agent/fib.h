@@ -72,8 +72,11 @@ int fib_delete(struct fib *f, const struct prefix *p, struct err *err);
 /*
  * Flow control: true while so many changes wait for the kernel that the caller
  * should read no more routes from peers; then on_room(arg, f) is called (in the
- * loop thread) once the kernel has taken a share, or after a second at most.
+ * loop thread) once the kernel has taken a share, and every quarter of
+ * FIB_HOLD_MAX meanwhile: a connection held that long reads once all the same
+ * (its KEEPALIVEs, with a hold time down to 3 s), then may wait again.
  */
+#define FIB_HOLD_MAX 1.0
 bool fib_full(struct fib *f);
 void fib_set_on_room(struct fib *f, void (*on_room)(void *arg, struct fib *f), void *arg);
 /* Route changes queued and not yet applied by the kernel. */

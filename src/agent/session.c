@@ -117,6 +117,7 @@ conn_close_fd(struct conn *c)
 	ev_timer_stop(loop, &c->send_hold);
 	c->want_write = false;
 	c->held = false;
+	c->held_since = 0;
 	/* Ended with a NOTIFICATION that went out whole: closed once the peer closes. */
 	if (c->fd >= 0 && c->notified && conn_pending(c) == 0)
 		linger_start(c->s->ag, c->fd, c->s->dev, &c->s->spec.remote);
@@ -975,11 +976,23 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	/* The kernel is behind: the peer's routes wait in TCP flow control, not in the
-	 * kernel route queue (session_reads_resume). */
+	 * kernel route queue (session_reads_resume). Held for FIB_HOLD_MAX: one read
+	 * (KEEPALIVEs must get through), then it may wait again. */
 	if (c->fsm.state == FSM_ESTABLISHED && fib_full(session_fib(s))) {
-		ev_io_stop(loop, &c->rio);
-		c->held = true;
-		return;
+		ev_tstamp now = ev_now(loop);
+
+		if (c->held_since == 0)
+			c->held_since = now;
+		if (now - c->held_since < FIB_HOLD_MAX) {
+			ev_io_stop(loop, &c->rio);
+			c->held = true;
+			return;
+		}
+		log_debug("peer %s: read after %.1f s held for the kernel routes",
+			  peer_str(s), now - c->held_since);
+		c->held_since = now;
+	} else {
+		c->held_since = 0;
 	}
 	if (c->rbuf != NULL) {
 		if (c->rcap - c->rlen < BGP_MAX_LEN && c->rcap < RBUF_SIZE) {
