@@ -317,6 +317,8 @@ int routes_start(struct agent *ag, struct err *err);
 void routes_stop(struct agent *ag);
 /* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs here. */
 void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
+/* The kernel table of a routing instance: a device's, or (NULL) the node's. */
+struct fib *routes_fib(struct agent *ag, const struct device *dev);
 /* The session's policy changed in place: its routes are judged again both ways. */
 void routes_policy_changed(struct session *s);
 void routes_session_up(struct session *s);

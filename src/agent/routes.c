@@ -63,6 +63,12 @@ loc_of(struct agent *ag, const struct device *dev)
 	return dev != NULL ? dev->loc : ag->loc;
 }
 
+struct fib *
+routes_fib(struct agent *ag, const struct device *dev)
+{
+	return dev != NULL ? dev->fib : ag->fib;
+}
+
 static void
 schedule_flush(struct agent *ag)
 {
@@ -94,7 +100,7 @@ mark_dirty(struct session *s, const struct prefix *p)
 static void
 fib_sync(struct agent *ag, struct device *dev, const struct prefix *p)
 {
-	struct fib *fib = dev != NULL ? dev->fib : ag->fib;
+	struct fib *fib = routes_fib(ag, dev);
 	struct rib_path best;
 	char buf[PREFIX_STRLEN];
 	struct err err;

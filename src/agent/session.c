@@ -94,13 +94,6 @@ peer_str(const struct session *s)
 	return buf;
 }
 
-/* The kernel table of the session's routing instance: its device's, or the node's. */
-static struct fib *
-session_fib(const struct session *s)
-{
-	return s->dev != NULL ? s->dev->fib : s->ag->fib;
-}
-
 static size_t
 conn_pending(const struct conn *c)
 {
@@ -978,7 +971,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* The kernel is behind: the peer's routes wait in TCP flow control, not in the
 	 * kernel route queue (session_reads_resume). Held for FIB_HOLD_MAX: one read
 	 * (KEEPALIVEs must get through), then it may wait again. */
-	if (c->fsm.state == FSM_ESTABLISHED && fib_full(session_fib(s))) {
+	if (c->fsm.state == FSM_ESTABLISHED && fib_full(routes_fib(s->ag, s->dev))) {
 		ev_tstamp now = ev_now(loop);
 
 		if (c->held_since == 0)
@@ -1026,7 +1019,7 @@ session_reads_resume(void *agent, struct fib *fib)
 	struct agent *ag = agent;
 
 	for (struct session *s = ag->sessions; s != NULL; s = s->next) {
-		if (session_fib(s) != fib)
+		if (routes_fib(s->ag, s->dev) != fib)
 			continue;
 		for (size_t i = 0; i < 2; i++) {
 			struct conn *c = s->conn[i];
