@@ -185,8 +185,11 @@ sed -i "s|route 198.51.100.128/25 blackhole;|$(statics 101 | tr '\n' ' ')|" "$T/
 birdc -s "$T/b/bird.ctl" configure > /dev/null
 wait_until 20 "BIRD b: Cease/1 (Maximum number of prefixes reached)" bash -c \
 	"birdc -s '$T/b/bird.ctl' show protocols all cloud | grep -q 'Received: Maximum number of prefixes reached'"
-record "/ne/v1/bgp/$BP" "$BT" | tee "$T/bp.json"
-grep -q '"stateReason":"[^"]*prefix' "$T/bp.json" || fail "GET does not say why the session is down"
+# The status reaches the store from tabbyd's writer thread, a moment after BIRD has the Cease.
+says_why() { record "/ne/v1/bgp/$BP" "$BT" > "$T/bp.json" && grep -q '"stateReason":"[^"]*prefix' "$T/bp.json"; }
+wait_until 10 "GET says why the session is down (the prefix limit)" says_why ||
+	{ cat "$T/bp.json"; fail "GET does not say why the session is down"; }
+cat "$T/bp.json"
 is "$AP" "$AT" PROVISIONED Established || fail "tenant A disturbed by B's limit"
 sed -i "s|route 198.18.[0-9]*.0/24 blackhole; ||g; s|protocol static { ipv4; |protocol static { ipv4; route 198.51.100.128/25 blackhole; |" "$T/b/bird.conf"
 birdc -s "$T/b/bird.ctl" configure > /dev/null
