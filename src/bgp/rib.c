@@ -412,17 +412,59 @@ addr_len(int family)
 	return fam_v6(family) ? 16 : 4;
 }
 
-/* Only the address bytes that count: an IPv4 prefix is 4. */
+/*
+ * Only the address bytes that count: an IPv4 prefix is 4. The prefix's last 8
+ * bits are left out of the keyed hash and added to it instead, so the 256
+ * neighbours of a block (the /24s of a /16) take 256 adjacent buckets: a table
+ * sent in order, as peers send theirs, then walks the buckets a cache line at a
+ * time instead of missing the cache once per prefix. Where each block starts is
+ * still the secret-keyed hash's, so chains stay as short as with a plain hash.
+ */
+#define HASH_RUN_BITS 8
+
+/* The keyed hash of a (key, family, length) triple, and where its run starts. */
+static uint32_t
+run_hash(const void *key, size_t n, uint32_t run)
+{
+	return (uint32_t)hash_bytes(key, n) + run;
+}
+
+/*
+ * Whole words, not a byte string: building the key bytewise and reading it back
+ * wide stalled on store forwarding, a tenth of a full table's load.
+ */
 static uint32_t
 prefix_hash(const struct prefix *p)
 {
-	uint8_t key[18];
-	size_t n = addr_len(p->addr.family);
+	unsigned len = p->len, sh;
 
-	key[0] = (uint8_t)p->addr.family;
-	key[1] = p->len;
-	memcpy(key + 2, p->addr.b, n);
-	return (uint32_t)hash_bytes(key, 2 + n);
+	if (!fam_v6(p->addr.family)) {
+		uint32_t a;
+		uint64_t k;
+
+		memcpy(&a, p->addr.b, 4);
+		a = __builtin_bswap32(a);
+		if (len < HASH_RUN_BITS || len > 32)
+			return run_hash(&(uint64_t){(uint64_t)a << 16 | len}, 8, 0);
+		sh = 32 - len;
+		k = (uint64_t)(a & ~(0xffu << sh)) << 16 | len;
+		return run_hash(&k, 8, (a >> sh) & 0xff);
+	} else {
+		unsigned __int128 a;
+		uint64_t w[2], k[3];
+
+		memcpy(w, p->addr.b, 16);
+		a = (unsigned __int128)__builtin_bswap64(w[0]) << 64 | __builtin_bswap64(w[1]);
+		k[2] = (uint64_t)AF_INET6 << 8 | len;
+		if (len < HASH_RUN_BITS || len > 128) {
+			k[0] = (uint64_t)(a >> 64), k[1] = (uint64_t)a;
+			return run_hash(k, sizeof(k), 0);
+		}
+		sh = 128 - len;
+		k[0] = (uint64_t)((a & ~((unsigned __int128)0xff << sh)) >> 64);
+		k[1] = (uint64_t)(a & ~((unsigned __int128)0xff << sh));
+		return run_hash(k, sizeof(k), (uint32_t)(a >> sh) & 0xff);
+	}
 }
 
 static bool

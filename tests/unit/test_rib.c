@@ -489,6 +489,76 @@ test_hash_keyed_per_process(void **state)
 	rib_free(r2);
 }
 
+/* A destination's hash: its link is the first thing in it (rib.c). */
+static uint32_t
+dest_hash(const struct loc_rib *L, const struct prefix *p)
+{
+	const struct rib_dest *d = loc_rib_get(L, p);
+
+	assert_non_null(d);
+	return ((const struct rib_hnode *)(const void *)d)->hash;
+}
+
+static struct prefix
+v4(uint32_t a, uint8_t len)
+{
+	return (struct prefix){.addr = {.family = AF_INET, .b = {(uint8_t)(a >> 24), (uint8_t)(a >> 16),
+								 (uint8_t)(a >> 8), (uint8_t)a}},
+			       .len = len};
+}
+
+/*
+ * The 256 prefixes that differ only in their last 8 bits take consecutive hash
+ * values (adjacent buckets: a table sent in order walks them a cache line at a
+ * time), at any length and alignment and in both families; where such a run
+ * starts is the keyed hash's, and everything is still found after the table grew.
+ */
+static void
+test_prefix_hash_runs(void **state)
+{
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	static const int owner;
+	struct adj_in *t = adj_in_new(L, &owner, RIB_ADJ_IN);
+	struct bgp_attrs a;
+	struct rib_attr *x;
+	struct prefix p[4][256], q;
+	uint32_t h0[4];
+
+	(void)state;
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	for (uint32_t k = 0; k < 256; k++) {
+		p[0][k] = v4(0x0a010000 | k << 8, 24);          /* 10.1.k.0/24 */
+		p[1][k] = v4(0x0a020000 | k << 8, 24);          /* 10.2.k.0/24 */
+		p[2][k] = v4(0x0a000000 | k << 11, 21);         /* the run across a byte */
+		p[3][k] = (struct prefix){.addr = {.family = AF_INET6,
+						   .b = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)k}},
+					  .len = 48};
+		for (int j = 0; j < 4; j++)
+			assert_int_equal(adj_in_set(t, r, &p[j][k], x), 1);
+	}
+	for (int j = 0; j < 4; j++) {
+		h0[j] = dest_hash(L, &p[j][0]);
+		for (uint32_t k = 0; k < 256; k++) {
+			assert_int_equal(dest_hash(L, &p[j][k]) - h0[j], k);
+			assert_ptr_equal(adj_in_get(t, &p[j][k]), x);
+		}
+	}
+	/* Neighbouring runs are not neighbours in the table. */
+	assert_true(h0[1] - h0[0] != 256);
+	/* Another length is another run. */
+	q = v4(0x0a010000, 23);
+	assert_int_equal(adj_in_set(t, r, &q, x), 1);
+	assert_true(dest_hash(L, &q) != h0[0]);
+	assert_int_equal(adj_in_count(t), 4 * 256 + 1);
+	adj_in_free(t, r);
+	loc_rib_free(L, r);
+	rib_attr_unref(r, x);
+	bgp_attrs_free(&a);
+	rib_free(r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -500,6 +570,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_compact_prefixes),
 		cmocka_unit_test(test_best_is_the_fold),
 		cmocka_unit_test(test_hash_keyed_per_process),
+		cmocka_unit_test(test_prefix_hash_runs),
 	};
 
 	if (argc == 2 && strcmp(argv[1], "--hash") == 0) {
