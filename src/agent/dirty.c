@@ -14,20 +14,29 @@ key17_cmp(const void *a, const void *b)
 	return memcmp(a, b, 17);
 }
 
-/* An IPv4 key (address, then length) as one integer in the same order. */
+/*
+ * An IPv4 key is one integer, the address then the length (addr << 8 | len): it
+ * sorts in prefix_cmp's order as a number, and is pushed, sorted, folded and
+ * taken without a byte copy (those copies were a tenth of a full table's time).
+ */
 static inline uint64_t
-key8_load(const uint8_t *k)
+key4_make(const struct prefix *p)
 {
-	return (uint64_t)k[0] << 32 | (uint64_t)k[1] << 24 | (uint64_t)k[2] << 16 |
-	       (uint64_t)k[3] << 8 | k[4];
+	uint32_t a;
+
+	memcpy(&a, p->addr.b, 4);
+	return (uint64_t)__builtin_bswap32(a) << 8 | p->len;
 }
 
 static inline void
-key8_store(uint8_t *k, uint64_t x)
+key4_prefix(uint64_t k, struct prefix *p)
 {
-	memset(k, 0, 8);
-	for (int i = 4; i >= 0; i--, x >>= 8)
-		k[i] = (uint8_t)x;
+	uint32_t a = __builtin_bswap32((uint32_t)(k >> 8));
+
+	memset(p, 0, sizeof(*p));
+	p->addr.family = AF_INET;
+	memcpy(p->addr.b, &a, 4);
+	p->len = (uint8_t)k;
 }
 
 #define RADIX_BITS 10
@@ -38,15 +47,12 @@ key8_store(uint8_t *k, uint64_t x)
  * linear passes where qsort's comparisons were a fifth of a churn's time.
  */
 static void
-sort_keys8(uint8_t *v, size_t n)
+sort_keys4(uint64_t *a, size_t n)
 {
-	/* The keys become integers in place (8 bytes each, malloc's alignment); an
-	 * even number of passes brings them back there. */
-	uint64_t *a = (uint64_t *)(void *)v, *b = xmalloc(n * sizeof(*b)), *t;
+	/* An even number of passes brings the keys back to a. */
+	uint64_t *b = xmalloc(n * sizeof(*b)), *t;
 	size_t count[1u << RADIX_BITS];
 
-	for (size_t i = 0; i < n; i++)
-		a[i] = key8_load(v + 8 * i);
 	for (int pass = 0; pass < RADIX_PASSES; pass++) {
 		unsigned shift = (unsigned)pass * RADIX_BITS;
 		size_t sum = 0;
@@ -64,11 +70,6 @@ sort_keys8(uint8_t *v, size_t n)
 			b[count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++] = a[i];
 		t = a, a = b, b = t;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = a[i];
-
-		key8_store(v + 8 * i, x);
-	}
 	free(b);
 }
 
@@ -80,7 +81,7 @@ dirty_push(struct dirty *d, const struct prefix *p)
 	if (d->size == 0) {
 		d->family = p->addr.family;
 		d->alen = (uint8_t)(addr_bits(&p->addr) / 8);
-		/* IPv4: 8 bytes keep the keys aligned for the sort's copies. */
+		/* IPv4: one 8-byte integer (key4_make). */
 		d->size = p->addr.family == AF_INET ? 8 : 17;
 	}
 	if (p->addr.family != d->family)
@@ -88,6 +89,10 @@ dirty_push(struct dirty *d, const struct prefix *p)
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 1024;
 		d->v = xrealloc(d->v, d->cap * d->size);
+	}
+	if (d->size == 8) {
+		((uint64_t *)(void *)d->v)[d->n++] = key4_make(p);
+		return;
 	}
 	k = d->v + d->n++ * d->size;
 	memset(k, 0, d->size);
@@ -111,10 +116,18 @@ dirty_compact(struct dirty *d)
 		return;
 	}
 	memmove(d->v, d->v + d->off * d->size, n * d->size);
-	if (d->alen == 4)
-		sort_keys8(d->v, n);
-	else
-		qsort(d->v, n, d->size, key17_cmp);
+	if (d->size == 8) {
+		uint64_t *v = (uint64_t *)(void *)d->v;
+
+		sort_keys4(v, n);
+		for (size_t i = 0; i < n; i++)
+			if (k == 0 || v[i] != v[k - 1])
+				v[k++] = v[i];
+		d->n = d->floor = k;
+		d->off = 0;
+		return;
+	}
+	qsort(d->v, n, d->size, key17_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || memcmp(d->v + i * d->size, d->v + (k - 1) * d->size, cmp) != 0)
 			memmove(d->v + k++ * d->size, d->v + i * d->size, d->size);
@@ -139,6 +152,10 @@ dirty_take(struct dirty *d, struct prefix *out, size_t max)
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *k = d->v + (d->off + i) * d->size;
 
+		if (d->size == 8) {
+			key4_prefix(*(const uint64_t *)(const void *)k, &out[i]);
+			continue;
+		}
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].addr.family = d->family;
 		memcpy(out[i].addr.b, k, d->alen);

@@ -2,8 +2,8 @@
  * dirty: a session's prefixes to judge again for its peer, in arrival order,
  * packed for one address family (an IPv4 prefix in 8 bytes, IPv6 in 17, where
  * struct prefix takes 24): during a full table the list holds about one entry
- * per route, so its size is part of the memory per path. Keys compare as bytes
- * in prefix_cmp's order, so a sort needs no decoding.
+ * per route, so its size is part of the memory per path. Keys sort in
+ * prefix_cmp's order without decoding: IPv4 as integers, IPv6 as bytes.
  */
 #ifndef TABBY_AGENT_DIRTY_H
 #define TABBY_AGENT_DIRTY_H
