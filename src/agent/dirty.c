@@ -8,12 +8,6 @@
 
 #define DIRTY_SHIFT_MIN 4096  /* keys judged before the list moves down over them */
 
-static int
-key17_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 17);
-}
-
 /*
  * An IPv4 key is one integer, the address then the length (addr << 8 | len): it
  * sorts in prefix_cmp's order as a number, and is pushed, sorted, folded and
@@ -73,6 +67,49 @@ sort_keys4(uint64_t *a, size_t n)
 	free(b);
 }
 
+#define KEY6 17  /* an IPv6 key: 16 address bytes, then the length */
+
+/*
+ * IPv6 keys sorted a byte at a time, least significant first, over only the
+ * byte positions where some key differs from the first (a table's prefixes share
+ * most of their 17 bytes): a handful of linear passes, where qsort's memcmp
+ * calls cost more than the rest of a full table's export.
+ */
+static void
+sort_keys6(uint8_t *v, size_t n)
+{
+	uint8_t vary[KEY6] = {0}, *a = v, *b, *t;
+	size_t count[256];
+
+	for (size_t i = 1; i < n; i++)
+		for (int j = 0; j < KEY6; j++)
+			vary[j] |= v[i * KEY6 + j] ^ v[j];
+	b = xmalloc(n * KEY6);
+	for (int j = KEY6 - 1; j >= 0; j--) {
+		size_t sum = 0;
+
+		if (vary[j] == 0)
+			continue;
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[a[i * KEY6 + j]]++;
+		for (size_t d = 0; d < 256; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			memcpy(b + count[a[i * KEY6 + j]]++ * KEY6, a + i * KEY6, KEY6);
+		t = a, a = b, b = t;
+	}
+	if (a != v) {
+		memcpy(v, a, n * KEY6);
+		b = a;
+	}
+	free(b);
+}
+
 void
 dirty_push(struct dirty *d, const struct prefix *p)
 {
@@ -82,7 +119,7 @@ dirty_push(struct dirty *d, const struct prefix *p)
 		d->family = p->addr.family;
 		d->alen = (uint8_t)(addr_bits(&p->addr) / 8);
 		/* IPv4: one 8-byte integer (key4_make). */
-		d->size = p->addr.family == AF_INET ? 8 : 17;
+		d->size = p->addr.family == AF_INET ? 8 : KEY6;
 	}
 	if (p->addr.family != d->family)
 		fatal("dirty: a prefix of another family than the list's");
@@ -109,7 +146,7 @@ dirty_pending(const struct dirty *d)
 void
 dirty_compact(struct dirty *d)
 {
-	size_t n = dirty_pending(d), k = 0, cmp = (size_t)d->alen + 1;
+	size_t n = dirty_pending(d), k = 0;
 
 	if (n == 0) {
 		dirty_clear(d);
@@ -127,10 +164,10 @@ dirty_compact(struct dirty *d)
 		d->off = 0;
 		return;
 	}
-	qsort(d->v, n, d->size, key17_cmp);
+	sort_keys6(d->v, n);
 	for (size_t i = 0; i < n; i++)
-		if (k == 0 || memcmp(d->v + i * d->size, d->v + (k - 1) * d->size, cmp) != 0)
-			memmove(d->v + k++ * d->size, d->v + i * d->size, d->size);
+		if (k == 0 || memcmp(d->v + i * KEY6, d->v + (k - 1) * KEY6, KEY6) != 0)
+			memmove(d->v + k++ * KEY6, d->v + i * KEY6, KEY6);
 	d->n = d->floor = k;
 	d->off = 0;
 }

@@ -92,49 +92,67 @@ test_compact_order(void **state)
 	}
 }
 
+/* Random prefix i of a family, every length; every 4th one of a few, repeated often. */
+static void
+random_prefix(int family, size_t i, struct prefix *p)
+{
+	unsigned bits = family == AF_INET ? 32 : 128, len = (unsigned)rand() % (bits + 1);
+
+	memset(p, 0, sizeof(*p));
+	p->addr.family = family;
+	p->len = (uint8_t)len;
+	for (unsigned b = 0; b < bits / 8; b++)
+		p->addr.b[b] = (uint8_t)rand();
+	if (i % 4 == 0)  /* collisions: the same few prefixes again */
+		for (unsigned b = 1; b < bits / 8 - 1; b++)
+			p->addr.b[b] = 0;
+	for (unsigned b = 0; b < bits / 8; b++) {
+		unsigned keep = len > 8 * b ? len - 8 * b : 0;
+
+		if (keep < 8)
+			p->addr.b[b] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
 /*
- * The IPv4 fold (a radix sort of the keys as integers) against qsort with
- * prefix_cmp: many random prefixes, every length 0-32, a few repeated often
- * (as a churning table makes them), in one order.
+ * The folds (radix sorts: IPv4 keys as integers, IPv6 a byte at a time) against
+ * qsort with prefix_cmp: many random prefixes, every length, a few repeated
+ * often (as a churning table makes them), in one order.
  */
 static void
-test_compact_random_v4(void **state)
+test_compact_random(void **state)
 {
 	enum { N = 20000 };
-	struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
-	struct dirty d = {0};
-	size_t n, k = 0;
+	const int families[] = {AF_INET, AF_INET6};
 
 	(void)state;
 	srand(7);
-	for (size_t i = 0; i < N; i++) {
-		uint32_t a = (uint32_t)rand() << 16 ^ (uint32_t)rand();
-		uint8_t len = (uint8_t)(rand() % 33);
+	for (int f = 0; f < 2; f++) {
+		struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
+		struct dirty d = {0};
+		size_t n, k = 0;
 
-		if (i % 4 == 0)
-			a &= 0xff0000ffu;  /* collisions: the same few prefixes again */
-		in[i].addr.family = AF_INET;
-		a = len == 0 ? 0 : a & (0xffffffffu << (32 - len));
-		for (int b = 0; b < 4; b++)
-			in[i].addr.b[b] = (uint8_t)(a >> (24 - 8 * b));
-		in[i].len = len;
-		dirty_push(&d, &in[i]);
+		for (size_t i = 0; i < N; i++) {
+			random_prefix(families[f], i, &in[i]);
+			dirty_push(&d, &in[i]);
+		}
+		dirty_compact(&d);
+		n = dirty_take(&d, got, N);
+		qsort(in, N, sizeof(*in), qcmp);
+		for (size_t i = 0; i < N; i++) {
+			if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
+				continue;
+			assert_true(k < n);
+			assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
+			k++;
+		}
+		assert_int_equal(k, n);
+		assert_true(n < N);  /* the repeats were folded */
+		assert_int_equal(d.floor, n);
+		dirty_free(&d);
+		free(in);
+		free(got);
 	}
-	dirty_compact(&d);
-	n = dirty_take(&d, got, N);
-	qsort(in, N, sizeof(*in), qcmp);
-	for (size_t i = 0; i < N; i++) {
-		if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
-			continue;
-		assert_true(k < n);
-		assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
-		k++;
-	}
-	assert_int_equal(k, n);
-	assert_int_equal(d.floor, n);
-	dirty_free(&d);
-	free(in);
-	free(got);
 }
 
 /* Emptied, the list takes prefixes again; freed, it may take another family. */
@@ -205,7 +223,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_compact_order),
-		cmocka_unit_test(test_compact_random_v4),
+		cmocka_unit_test(test_compact_random),
 		cmocka_unit_test(test_clear_and_reuse),
 		cmocka_unit_test(test_taken_part_dropped),
 	};
