@@ -315,8 +315,12 @@ size_t session_max_len(const struct session *s);
 /* routes.c */
 int routes_start(struct agent *ag, struct err *err);
 void routes_stop(struct agent *ag);
+/* The source of a peer's paths, once per batch of routes_learn calls (a per-prefix copy
+ * stalled on store forwarding). */
+void routes_source(const struct session *s, struct rib_source *src);
 /* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs here. */
-void routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x);
+void routes_learn(struct session *s, const struct rib_source *src, const struct prefix *p,
+		  struct rib_attr *x);
 /* The kernel table of a routing instance: a device's, or (NULL) the node's. */
 struct fib *routes_fib(struct agent *ag, const struct device *dev);
 /* The session's policy changed in place: its routes are judged again both ways. */

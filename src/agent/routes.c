@@ -41,19 +41,18 @@
 /* RFC 4724 §4.1: the longest a restart waits for its peers' End-of-RIB. */
 #define GR_DEFER_TIME 120.0
 
-static struct rib_source
-source_of(const struct session *s)
+void
+routes_source(const struct session *s, struct rib_source *src)
 {
 	const struct conn *c = s->conn[0];
-	struct rib_source src = {
+
+	*src = (struct rib_source){
 		.ebgp = s->spec.local_as != s->spec.remote_as,
 		.peer_as = s->spec.remote_as,
 		.router_id = c && c->have_open ? c->peer_open.bgp_id : 0,
 		.addr = s->spec.remote,
 		.rr_client = s->spec.rr_client,
 	};
-
-	return src;
 }
 
 /* The Loc-RIB of a routing instance: a device's, or (NULL) the node's. */
@@ -178,11 +177,11 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 }
 
 void
-routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
+routes_learn(struct session *s, const struct rib_source *src, const struct prefix *p,
+	     struct rib_attr *x)
 {
 	static const struct policy_route from_peer = {.from_peer = true};
 	struct agent *ag = s->ag;
-	struct rib_source src = source_of(s);
 	bool had, changed;
 
 	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
@@ -197,7 +196,7 @@ routes_learn(struct session *s, const struct prefix *p, struct rib_attr *x)
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	changed = loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, &src, x, &had);
+	changed = loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, src, x, &had);
 	s->n.prefixes_accepted += (x != NULL) - had;
 	if (changed)
 		best_changed(ag, s->dev, p);
@@ -285,10 +284,12 @@ routes_llgr_begin(struct session *s)
 	uint32_t t = s->have_gr && s->ours_gr.has_llgr ? bgp_llgr_stale_time(&s->peer_gr, afi_of(s))
 						       : 0;
 	struct adj_in_route *v;
+	struct rib_source src;
 	size_t n, gone = 0;
 
 	if (t == 0 || s->stale == NULL)
 		return 0;
+	routes_source(s, &src);
 	v = adj_in_sorted(s->stale, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct rib_attr *x = v[i].attr, *y;
@@ -309,7 +310,7 @@ routes_llgr_begin(struct session *s)
 		y = rib_attr_intern(ag->rib, &a);
 		bgp_attrs_free(&a);
 		adj_in_set(s->stale, ag->rib, &v[i].p, y);
-		routes_learn(s, &v[i].p, y);
+		routes_learn(s, &src, &v[i].p, y);
 		rib_attr_unref(ag->rib, y);
 	}
 	free(v);
@@ -416,9 +417,11 @@ routes_policy_changed(struct session *s)
 	if (s->adj_in != NULL) {
 		size_t n;
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
+		struct rib_source src;
 
+		routes_source(s, &src);
 		for (size_t i = 0; i < n; i++)
-			routes_learn(s, &v[i].p, v[i].attr);
+			routes_learn(s, &src, &v[i].p, v[i].attr);
 		free(v);
 	}
 	if (established(s)) {

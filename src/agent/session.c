@@ -729,6 +729,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	};
 	struct bgp_update_decoded u;
 	struct loc_rib *loc = s->dev != NULL ? s->dev->loc : s->ag->loc;
+	struct rib_source src;
 
 	bgp_update_decode(body, len, &ctx, &u);
 	for (int i = 0; i < u.nlog; i++)
@@ -740,6 +741,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	}
 	if (s->adj_in == NULL)
 		s->adj_in = adj_in_new(loc, s, RIB_ADJ_IN);
+	routes_source(s, &src);
 	/* The destinations of the message's prefixes load together (a large table is
 	 * cache misses more than work). */
 	loc_rib_prefetch(loc, u.withdraw.v, u.withdraw.n);
@@ -748,7 +750,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);
 
 		if (adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL) || was_stale)
-			routes_learn(s, &u.withdraw.v[i], NULL);
+			routes_learn(s, &src, &u.withdraw.v[i], NULL);
 	}
 	if (u.announce.n > 0) {
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
@@ -765,7 +767,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 			/* The prefix past the limit goes no further than the Adj-RIB-In. */
 			if (over_limit(s))
 				break;
-			routes_learn(s, &u.announce.v[i], x);
+			routes_learn(s, &src, &u.announce.v[i], x);
 		}
 		rib_attr_unref(rib, x);
 	}
