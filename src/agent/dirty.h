@@ -20,7 +20,7 @@ struct dirty {
 	size_t off;        /* judged up to here */
 	size_t floor;      /* distinct prefixes the last fold left */
 	int family;        /* of every key (set by the first one) */
-	uint8_t size, alen;
+	uint8_t size;       /* of a key: 8 (IPv4) or 17 */
 	bool passing;      /* dirty_begin_pass sorted it, dirty_clear not yet called */
 };
 
