@@ -717,7 +717,9 @@ bgp_update_decode(const uint8_t *body, size_t len, const struct bgp_update_ctx *
 	struct rd rd;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	/* All but the log lines, which nlog counts: clearing 3 KB per UPDATE was most of
+	 * the decoding time of a table sent 10 prefixes to a message. */
+	memset(out, 0, offsetof(struct bgp_update_decoded, log));
 	if (bgp_update_frame(body, len, &u, &out->notif) != 0) {
 		logf_(&d, "UPDATE: lengths overrun the message: session reset (RFC 4271 §6.3)");
 		out->reset = true;

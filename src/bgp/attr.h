@@ -138,6 +138,10 @@ struct bgp_update_decoded {
 	int nlog;
 	char log[BGP_UPDATE_LOG_MAX][200];  /* one line per problem, with the RFC section */
 };
+/* bgp_update_decode clears everything before log, which must stay last. */
+_Static_assert(offsetof(struct bgp_update_decoded, log) + sizeof(((struct bgp_update_decoded *)0)->log) ==
+		       sizeof(struct bgp_update_decoded),
+	       "log is the last member of struct bgp_update_decoded");
 
 /* Decodes an UPDATE body (after the header). Always fills out; free with bgp_update_free. */
 void bgp_update_decode(const uint8_t *body, size_t len, const struct bgp_update_ctx *ctx,
