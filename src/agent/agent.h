@@ -318,9 +318,11 @@ void routes_stop(struct agent *ag);
 /* The source of a peer's paths, once per batch of routes_learn calls (a per-prefix copy
  * stalled on store forwarding). */
 void routes_source(const struct session *s, struct rib_source *src);
-/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs here. */
-void routes_learn(struct session *s, const struct rib_source *src, const struct prefix *p,
-		  struct rib_attr *x);
+/* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs
+ * here. d: p's destination in the session's Loc-RIB as adj_in_set_dest left it, or NULL
+ * (looked up here). */
+void routes_learn(struct session *s, const struct rib_source *src, const struct rib_dest *d,
+		  const struct prefix *p, struct rib_attr *x);
 /* The kernel table of a routing instance: a device's, or (NULL) the node's. */
 struct fib *routes_fib(struct agent *ag, const struct device *dev);
 /* The session's policy changed in place: its routes are judged again both ways. */

@@ -177,8 +177,8 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 }
 
 void
-routes_learn(struct session *s, const struct rib_source *src, const struct prefix *p,
-	     struct rib_attr *x)
+routes_learn(struct session *s, const struct rib_source *src, const struct rib_dest *d,
+	     const struct prefix *p, struct rib_attr *x)
 {
 	static const struct policy_route from_peer = {.from_peer = true};
 	struct agent *ag = s->ag;
@@ -196,7 +196,7 @@ routes_learn(struct session *s, const struct rib_source *src, const struct prefi
 		     s->spec.allowas_in ||
 	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	changed = loc_rib_set(loc_of(ag, s->dev), ag->rib, p, s, src, x, &had);
+	changed = loc_rib_set_at(loc_of(ag, s->dev), ag->rib, d, p, s, src, x, &had);
 	s->n.prefixes_accepted += (x != NULL) - had;
 	if (changed)
 		best_changed(ag, s->dev, p);
@@ -310,7 +310,7 @@ routes_llgr_begin(struct session *s)
 		y = rib_attr_intern(ag->rib, &a);
 		bgp_attrs_free(&a);
 		adj_in_set(s->stale, ag->rib, &v[i].p, y);
-		routes_learn(s, &src, &v[i].p, y);
+		routes_learn(s, &src, NULL, &v[i].p, y);
 		rib_attr_unref(ag->rib, y);
 	}
 	free(v);
@@ -421,7 +421,7 @@ routes_policy_changed(struct session *s)
 
 		routes_source(s, &src);
 		for (size_t i = 0; i < n; i++)
-			routes_learn(s, &src, &v[i].p, v[i].attr);
+			routes_learn(s, &src, NULL, &v[i].p, v[i].attr);
 		free(v);
 	}
 	if (established(s)) {

@@ -730,6 +730,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	struct bgp_update_decoded u;
 	struct loc_rib *loc = s->dev != NULL ? s->dev->loc : s->ag->loc;
 	struct rib_source src;
+	const struct rib_dest *d;
 
 	bgp_update_decode(body, len, &ctx, &u);
 	for (int i = 0; i < u.nlog; i++)
@@ -749,8 +750,8 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		/* A stale route withdrawn goes at once (RFC 4724 §4.2). */
 		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);
 
-		if (adj_in_set(s->adj_in, rib, &u.withdraw.v[i], NULL) || was_stale)
-			routes_learn(s, &src, &u.withdraw.v[i], NULL);
+		if (adj_in_set_dest(s->adj_in, rib, &u.withdraw.v[i], NULL, &d) || was_stale)
+			routes_learn(s, &src, d, &u.withdraw.v[i], NULL);
 	}
 	if (u.announce.n > 0) {
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
@@ -762,12 +763,12 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 										    : UPDATE_PREFETCH);
 			/* Sent again: no longer stale (RFC 4724 §4.2). */
 			routes_unstale(s, &u.announce.v[i]);
-			if (!adj_in_set(s->adj_in, rib, &u.announce.v[i], x))
+			if (!adj_in_set_dest(s->adj_in, rib, &u.announce.v[i], x, &d))
 				continue;
 			/* The prefix past the limit goes no further than the Adj-RIB-In. */
 			if (over_limit(s))
 				break;
-			routes_learn(s, &src, &u.announce.v[i], x);
+			routes_learn(s, &src, d, &u.announce.v[i], x);
 		}
 		rib_attr_unref(rib, x);
 	}

@@ -849,7 +849,8 @@ dest_link(const struct loc_rib *t, const struct rib_dest *e)
  * NULL to find it if e goes.
  */
 static int
-adj_set(struct adj_in *a, struct rib *r, struct rib_dest *e, struct hnode **l, struct rib_attr *x)
+adj_set(struct adj_in *a, struct rib *r, struct rib_dest *e, struct hnode **l, struct rib_attr *x,
+	bool *gone)
 {
 	uint16_t k = rec_find(e, a->owner, a->kind);
 	struct rib_attr *old;
@@ -860,8 +861,11 @@ adj_set(struct adj_in *a, struct rib *r, struct rib_dest *e, struct hnode **l, s
 			return 0;
 		rec_drop_adj(r, e, k);
 		a->n--;
-		if (e->node.nrec == 0)
+		if (e->node.nrec == 0) {
 			dest_drop(a->t, r, l != NULL ? l : dest_link(a->t, e), e);
+			if (gone != NULL)
+				*gone = true;
+		}
 		return 1;
 	}
 	x->refs++;
@@ -888,24 +892,42 @@ adj_set(struct adj_in *a, struct rib *r, struct rib_dest *e, struct hnode **l, s
 }
 
 int
-adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x)
+adj_in_set_dest(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x,
+		const struct rib_dest **d)
 {
 	uint32_t h = prefix_hash(p);
 	struct hnode **l = table_find(&a->t->dests, h, p, dest_eq);
+	struct rib_dest *e;
+	bool gone = false;
+	int rc;
 
-	if (*l != NULL)
-		return adj_set(a, r, ITEM(*l, struct rib_dest, node), l, x);
-	if (x == NULL)
-		return 0;
-	/* A new destination is not dropped below, so l (stale after a grow) is not used. */
-	return adj_set(a, r, dest_new(a->t, r, l, h, p), NULL, x);
+	if (*l != NULL) {
+		e = ITEM(*l, struct rib_dest, node);
+		rc = adj_set(a, r, e, l, x, &gone);
+	} else if (x == NULL) {
+		e = NULL;
+		rc = 0;
+	} else {
+		/* A new destination is not dropped below, so l (stale after a grow) is not used. */
+		e = dest_new(a->t, r, l, h, p);
+		rc = adj_set(a, r, e, NULL, x, NULL);
+	}
+	if (d != NULL)
+		*d = gone ? NULL : e;
+	return rc;
+}
+
+int
+adj_in_set(struct adj_in *a, struct rib *r, const struct prefix *p, struct rib_attr *x)
+{
+	return adj_in_set_dest(a, r, p, x, NULL);
 }
 
 int
 adj_in_set_at(struct adj_in *a, struct rib *r, const struct rib_dest *d, struct rib_attr *x)
 {
 	/* d is one of a's table's destinations: the table is a's to change. */
-	return adj_set(a, r, (struct rib_dest *)(uintptr_t)d, NULL, x);
+	return adj_set(a, r, (struct rib_dest *)(uintptr_t)d, NULL, x, NULL);
 }
 
 struct rib_attr *
@@ -1078,13 +1100,11 @@ select_best(const struct rib_dest *e)
 	return best;
 }
 
-bool
-loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
-	    const struct rib_source *src, struct rib_attr *attr, bool *had)
+/* loc_rib_set at destination e, whose link is l (NULL: found again if e goes). */
+static bool
+dest_set(struct loc_rib *t, struct rib *r, struct rib_dest *e, struct hnode **l, const void *owner,
+	 const struct rib_source *src, struct rib_attr *attr, bool *had)
 {
-	uint32_t h = prefix_hash(p);
-	struct hnode **l = table_find(&t->dests, h, p, dest_eq);
-	struct rib_dest *e = *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
 	const void *old_owner = NULL;
 	const struct rib_attr *old_attr = NULL;
 	uint16_t k, best;
@@ -1092,13 +1112,6 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 
 	if (had != NULL)
 		*had = false;
-	if (e == NULL) {
-		/* Nothing to withdraw. */
-		if (attr == NULL)
-			return false;
-		/* A new destination gets a path below, so l (stale after a grow) is not used again. */
-		e = dest_new(t, r, l, h, p);
-	}
 	if (e->node.best != RIB_NO_BEST) {
 		const struct rec *b = &dest_recs(e)[e->node.best];
 
@@ -1181,7 +1194,7 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 		if (old_attr != NULL)
 			t->nloc--;
 		if (e->node.nrec == 0)
-			dest_drop(t, r, l, e);
+			dest_drop(t, r, l != NULL ? l : dest_link(t, e), e);
 		return old_attr != NULL;
 	}
 	if (old_attr == NULL)
@@ -1189,6 +1202,37 @@ loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void
 	v = dest_recs(e);
 	return v[best].owner != old_owner ||
 	       ((const struct rib_route *)rec_ptr(&v[best]))->attr != old_attr;
+}
+
+bool
+loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
+	    const struct rib_source *src, struct rib_attr *attr, bool *had)
+{
+	uint32_t h = prefix_hash(p);
+	struct hnode **l = table_find(&t->dests, h, p, dest_eq);
+	struct rib_dest *e = *l != NULL ? ITEM(*l, struct rib_dest, node) : NULL;
+
+	if (e == NULL) {
+		if (had != NULL)
+			*had = false;
+		/* Nothing to withdraw. */
+		if (attr == NULL)
+			return false;
+		/* A new destination gets a path, so l (stale after a grow) is not used again. */
+		e = dest_new(t, r, l, h, p);
+		l = NULL;
+	}
+	return dest_set(t, r, e, l, owner, src, attr, had);
+}
+
+bool
+loc_rib_set_at(struct loc_rib *t, struct rib *r, const struct rib_dest *d, const struct prefix *p,
+	       const void *owner, const struct rib_source *src, struct rib_attr *attr, bool *had)
+{
+	if (d == NULL)
+		return loc_rib_set(t, r, p, owner, src, attr, had);
+	/* d is one of t's destinations: the table is t's to change. */
+	return dest_set(t, r, (struct rib_dest *)(uintptr_t)d, NULL, owner, src, attr, had);
 }
 
 const struct rib_dest *

@@ -57,6 +57,10 @@ struct adj_in *adj_in_new(struct loc_rib *t, const void *owner, enum rib_adj kin
 void adj_in_free(struct adj_in *t, struct rib *r);
 /* Installs p with x (taking a reference), or withdraws it when x is NULL. 1 if it changed. */
 int adj_in_set(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x);
+/* The same, and *d is p's destination afterwards (NULL: it has none), for
+ * loc_rib_set_at: one lookup a prefix for both. */
+int adj_in_set_dest(struct adj_in *t, struct rib *r, const struct prefix *p, struct rib_attr *x,
+		    const struct rib_dest **d);
 struct rib_attr *adj_in_get(const struct adj_in *t, const struct prefix *p);
 /* The same at a destination of t already looked up (d may be NULL): no second lookup. */
 struct rib_attr *adj_in_at(const struct adj_in *t, const struct rib_dest *d);
@@ -99,6 +103,9 @@ void loc_rib_free(struct loc_rib *t, struct rib *r);
  */
 bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
 		 const struct rib_source *src, struct rib_attr *attr, bool *had);
+/* The same at d, p's destination as just looked up (NULL: p has none). */
+bool loc_rib_set_at(struct loc_rib *t, struct rib *r, const struct rib_dest *d, const struct prefix *p,
+		    const void *owner, const struct rib_source *src, struct rib_attr *attr, bool *had);
 /* The destination, or NULL; it may have no path (only Adj-RIB routes). */
 const struct rib_dest *loc_rib_get(const struct loc_rib *t, const struct prefix *p);
 /* A hint: lookups of ps[0..n) follow soon (loads them into the cache together). */

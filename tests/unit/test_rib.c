@@ -489,6 +489,71 @@ test_hash_keyed_per_process(void **state)
 	rib_free(r2);
 }
 
+/*
+ * The import's one lookup a prefix: adj_in_set_dest leaves the destination it
+ * set (the one loc_rib_get finds), or NULL once its last record went; the Loc-RIB
+ * change made there is the one a lookup would make, down to dropping the
+ * destination when its last path goes.
+ */
+static void
+test_set_at_dest(void **state)
+{
+	static const int peer;
+	struct rib *r = rib_new();
+	struct loc_rib *L = loc_rib_new();
+	struct adj_in *in = adj_in_new(L, &peer, RIB_ADJ_IN);
+	struct rib_source src = {.ebgp = true, .peer_as = 65001, .router_id = 1};
+	struct bgp_attrs a;
+	struct rib_attr *x;
+	const struct rib_dest *d = NULL;
+	struct prefix p = pfx(7), q = pfx(8);
+	struct rib_path best;
+	bool had;
+
+	(void)state;
+	make_attrs(&a, 64555);
+	x = rib_attr_intern(r, &a);
+	/* Nothing there, nothing withdrawn: no destination. */
+	assert_int_equal(adj_in_set_dest(in, r, &p, NULL, &d), 0);
+	assert_null(d);
+	assert_false(loc_rib_set_at(L, r, d, &p, &peer, NULL, NULL, &had));
+	assert_false(had);
+	/* Announced: the destination made for the Adj-RIB-In takes the path. */
+	assert_int_equal(adj_in_set_dest(in, r, &p, x, &d), 1);
+	assert_non_null(d);
+	assert_ptr_equal(d, loc_rib_get(L, &p));
+	assert_true(loc_rib_set_at(L, r, d, &p, &peer, &src, x, &had));
+	assert_false(had);
+	assert_true(loc_rib_best(loc_rib_get(L, &p), &best));
+	assert_ptr_equal(best.attr, x);
+	assert_int_equal(loc_rib_count(L), 1);
+	/* Withdrawn: the Adj-RIB-In's record goes first, the path stays until the
+	 * Loc-RIB is told, then the destination goes with it. */
+	assert_int_equal(adj_in_set_dest(in, r, &p, NULL, &d), 1);
+	assert_ptr_equal(d, loc_rib_get(L, &p));
+	assert_true(loc_rib_set_at(L, r, d, &p, &peer, NULL, NULL, &had));
+	assert_true(had);
+	assert_null(loc_rib_get(L, &p));
+	assert_int_equal(loc_rib_count(L), 0);
+	/* Only in the Adj-RIB-In (never a path): its withdrawal drops the destination. */
+	assert_int_equal(adj_in_set_dest(in, r, &q, x, &d), 1);
+	assert_non_null(d);
+	assert_int_equal(adj_in_set_dest(in, r, &q, NULL, &d), 1);
+	assert_null(d);
+	assert_null(loc_rib_get(L, &q));
+	/* NULL for a destination not looked up: loc_rib_set_at looks it up. */
+	assert_int_equal(adj_in_set(in, r, &q, x), 1);
+	assert_true(loc_rib_set_at(L, r, NULL, &q, &peer, &src, x, &had));
+	assert_int_equal(loc_rib_count(L), 1);
+	assert_true(loc_rib_set(L, r, &q, &peer, NULL, NULL, &had));
+	assert_true(had);
+	adj_in_free(in, r);
+	loc_rib_free(L, r);
+	rib_attr_unref(r, x);
+	bgp_attrs_free(&a);
+	rib_free(r);
+}
+
 /* A destination's hash: its link is the first thing in it (rib.c). */
 static uint32_t
 dest_hash(const struct loc_rib *L, const struct prefix *p)
@@ -571,6 +636,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_best_is_the_fold),
 		cmocka_unit_test(test_hash_keyed_per_process),
 		cmocka_unit_test(test_prefix_hash_runs),
+		cmocka_unit_test(test_set_at_dest),
 	};
 
 	if (argc == 2 && strcmp(argv[1], "--hash") == 0) {
