@@ -315,13 +315,23 @@ size_t session_max_len(const struct session *s);
 /* routes.c */
 int routes_start(struct agent *ag, struct err *err);
 void routes_stop(struct agent *ag);
-/* The source of a peer's paths, once per batch of routes_learn calls (a per-prefix copy
- * stalled on store forwarding). */
-void routes_source(const struct session *s, struct rib_source *src);
+/*
+ * What routes_learn needs of a batch of a peer's routes, found once: the source of
+ * its paths (a per-prefix copy stalled on store forwarding), and whether an
+ * attribute set is a loop (the same for every prefix of an UPDATE).
+ */
+struct routes_from {
+	struct rib_source src;
+	const struct rib_attr *x;   /* the set judged, or NULL */
+	bool x_loop;
+};
+void routes_from(const struct session *s, struct routes_from *f);
+/* Judges x for the prefixes that follow (x held by the caller while they do). */
+void routes_from_attr(const struct session *s, struct routes_from *f, const struct rib_attr *x);
 /* A peer's route for p (x NULL: withdrawn), after the Adj-RIB-In: the import policy runs
  * here. d: p's destination in the session's Loc-RIB as adj_in_set_dest left it, or NULL
  * (looked up here). */
-void routes_learn(struct session *s, const struct rib_source *src, const struct rib_dest *d,
+void routes_learn(struct session *s, const struct routes_from *f, const struct rib_dest *d,
 		  const struct prefix *p, struct rib_attr *x);
 /* The kernel table of a routing instance: a device's, or (NULL) the node's. */
 struct fib *routes_fib(struct agent *ag, const struct device *dev);

@@ -42,17 +42,41 @@
 #define GR_DEFER_TIME 120.0
 
 void
-routes_source(const struct session *s, struct rib_source *src)
+routes_from(const struct session *s, struct routes_from *f)
 {
 	const struct conn *c = s->conn[0];
 
-	*src = (struct rib_source){
-		.ebgp = s->spec.local_as != s->spec.remote_as,
-		.peer_as = s->spec.remote_as,
-		.router_id = c && c->have_open ? c->peer_open.bgp_id : 0,
-		.addr = s->spec.remote,
-		.rr_client = s->spec.rr_client,
+	*f = (struct routes_from){
+		.src = {
+			.ebgp = s->spec.local_as != s->spec.remote_as,
+			.peer_as = s->spec.remote_as,
+			.router_id = c && c->have_open ? c->peer_open.bgp_id : 0,
+			.addr = s->spec.remote,
+			.rr_client = s->spec.rr_client,
+		},
 	};
+}
+
+/*
+ * RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
+ * allowed that many (allowas-in); RFC 4456 §8: so is our own route reflected back
+ * (ORIGINATOR_ID) or one that passed our cluster (CLUSTER_LIST).
+ */
+static bool
+attr_loop(const struct session *s, const struct rib_attr *x)
+{
+	return ((x->a.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID)) &&
+		x->a.originator_id == s->ag->cfg.router_id) ||
+	       (s->spec.reflector && bgp_attrs_cluster_list_has(&x->a, s->spec.cluster_id)) ||
+	       bgp_as_path_count(bgp_attrs_as_path(&x->a), x->a.as_path_len, s->spec.local_as) >
+		       s->spec.allowas_in;
+}
+
+void
+routes_from_attr(const struct session *s, struct routes_from *f, const struct rib_attr *x)
+{
+	f->x = x;
+	f->x_loop = x != NULL && attr_loop(s, x);
 }
 
 /* The Loc-RIB of a routing instance: a device's, or (NULL) the node's. */
@@ -177,26 +201,18 @@ best_changed(struct agent *ag, struct device *dev, const struct prefix *p)
 }
 
 void
-routes_learn(struct session *s, const struct rib_source *src, const struct rib_dest *d,
+routes_learn(struct session *s, const struct routes_from *f, const struct rib_dest *d,
 	     const struct prefix *p, struct rib_attr *x)
 {
 	static const struct policy_route from_peer = {.from_peer = true};
 	struct agent *ag = s->ag;
 	bool had, changed;
 
-	/* RFC 4271 §9.1.2: a path that already holds our AS is a loop, unless the peer is
-	 * allowed that many (allowas-in); RFC 4456 §8: so is our own route reflected back
-	 * (ORIGINATOR_ID) or one that passed our cluster (CLUSTER_LIST); then the peer's
-	 * import policy. */
-	if (x != NULL &&
-	    (((x->a.has & BGP_HAS(BGP_ATTR_ORIGINATOR_ID)) &&
-	      x->a.originator_id == ag->cfg.router_id) ||
-	     (s->spec.reflector && bgp_attrs_cluster_list_has(&x->a, s->spec.cluster_id)) ||
-	     bgp_as_path_count(bgp_attrs_as_path(&x->a), x->a.as_path_len, s->spec.local_as) >
-		     s->spec.allowas_in ||
-	     policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
+	/* A loop goes no further, nor what the peer's import policy refuses. */
+	if (x != NULL && ((x == f->x ? f->x_loop : attr_loop(s, x)) ||
+			  policy_eval(s->spec.policy, POLICY_IMPORT, p, &from_peer) == POLICY_REJECT))
 		x = NULL;
-	changed = loc_rib_set_at(loc_of(ag, s->dev), ag->rib, d, p, s, src, x, &had);
+	changed = loc_rib_set_at(loc_of(ag, s->dev), ag->rib, d, p, s, &f->src, x, &had);
 	s->n.prefixes_accepted += (x != NULL) - had;
 	if (changed)
 		best_changed(ag, s->dev, p);
@@ -284,12 +300,12 @@ routes_llgr_begin(struct session *s)
 	uint32_t t = s->have_gr && s->ours_gr.has_llgr ? bgp_llgr_stale_time(&s->peer_gr, afi_of(s))
 						       : 0;
 	struct adj_in_route *v;
-	struct rib_source src;
+	struct routes_from from;
 	size_t n, gone = 0;
 
 	if (t == 0 || s->stale == NULL)
 		return 0;
-	routes_source(s, &src);
+	routes_from(s, &from);
 	v = adj_in_sorted(s->stale, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct rib_attr *x = v[i].attr, *y;
@@ -310,7 +326,7 @@ routes_llgr_begin(struct session *s)
 		y = rib_attr_intern(ag->rib, &a);
 		bgp_attrs_free(&a);
 		adj_in_set(s->stale, ag->rib, &v[i].p, y);
-		routes_learn(s, &src, NULL, &v[i].p, y);
+		routes_learn(s, &from, NULL, &v[i].p, y);
 		rib_attr_unref(ag->rib, y);
 	}
 	free(v);
@@ -417,11 +433,11 @@ routes_policy_changed(struct session *s)
 	if (s->adj_in != NULL) {
 		size_t n;
 		struct adj_in_route *v = adj_in_sorted(s->adj_in, &n);
-		struct rib_source src;
+		struct routes_from from;
 
-		routes_source(s, &src);
+		routes_from(s, &from);
 		for (size_t i = 0; i < n; i++)
-			routes_learn(s, &src, NULL, &v[i].p, v[i].attr);
+			routes_learn(s, &from, NULL, &v[i].p, v[i].attr);
 		free(v);
 	}
 	if (established(s)) {

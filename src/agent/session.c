@@ -729,7 +729,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	};
 	struct bgp_update_decoded u;
 	struct loc_rib *loc = s->dev != NULL ? s->dev->loc : s->ag->loc;
-	struct rib_source src;
+	struct routes_from from;
 	const struct rib_dest *d;
 
 	bgp_update_decode(body, len, &ctx, &u);
@@ -742,7 +742,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 	}
 	if (s->adj_in == NULL)
 		s->adj_in = adj_in_new(loc, s, RIB_ADJ_IN);
-	routes_source(s, &src);
+	routes_from(s, &from);
 	/* The destinations of the message's prefixes load together (a large table is
 	 * cache misses more than work). */
 	loc_rib_prefetch(loc, u.withdraw.v, u.withdraw.n);
@@ -751,11 +751,12 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 		bool was_stale = routes_unstale(s, &u.withdraw.v[i]);
 
 		if (adj_in_set_dest(s->adj_in, rib, &u.withdraw.v[i], NULL, &d) || was_stale)
-			routes_learn(s, &src, d, &u.withdraw.v[i], NULL);
+			routes_learn(s, &from, d, &u.withdraw.v[i], NULL);
 	}
 	if (u.announce.n > 0) {
 		struct rib_attr *x = rib_attr_intern(rib, &u.attrs);
 
+		routes_from_attr(s, &from, x);
 		for (size_t i = 0; i < u.announce.n; i++) {
 			if (i % UPDATE_PREFETCH == 0)
 				loc_rib_prefetch(loc, u.announce.v + i,
@@ -768,7 +769,7 @@ handle_update(struct conn *c, const uint8_t *body, size_t len)
 			/* The prefix past the limit goes no further than the Adj-RIB-In. */
 			if (over_limit(s))
 				break;
-			routes_learn(s, &src, d, &u.announce.v[i], x);
+			routes_learn(s, &from, d, &u.announce.v[i], x);
 		}
 		rib_attr_unref(rib, x);
 	}
