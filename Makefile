@@ -44,8 +44,10 @@ run:
 # GoBGP is left out unless named (BENCH_DAEMONS="tabbyd bird frr gobgp openbgpd"): never
 # the fastest, it alone takes more than an hour (300 s timeouts at 1x1000000 and 1000x100).
 BENCH_DAEMONS ?= tabbyd bird frr openbgpd
+# From a clean clone: the packages, the build, then the benchmark.
 bench-bgp:
 	scripts/deps bench
+	@$(MAKE) --no-print-directory all
 	BENCH_OUT=$(BUILD)/bgp-bench.txt bash bench/bgp_bench.sh "$(BENCH_DAEMONS)"
 	cp $(BUILD)/bgp-bench.svg docs/bgp-bench.svg
 
