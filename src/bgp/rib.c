@@ -158,12 +158,12 @@ table_unlink(struct table *t, struct hnode **l)
  * Fixed-size items carved from chunks, with a free list: no allocator header
  * per item (a path record is a few words), and freeing is O(1). Chunks are
  * 64 KiB while the slab is small, then 2 MiB; they go back to the system with
- * the rib. Not on huge pages: items are carved in arrival order, so a table's
- * load touches them in sequence (few TLB misses), and a huge page costs its
- * whole 2 MiB at its first touch. On this machine's virtual host that first
- * touch clears 0.5 GB/s when the host has to back the page anew, against 3 GB/s
- * for small pages: a full table's load took 0.33 s with huge slab chunks and
- * 0.24 s without (bench, 1x1000000, alternating runs).
+ * the rib. Huge pages are not asked for: items are carved in arrival order, so
+ * a table's load touches them in sequence (few TLB misses), and a huge page
+ * costs its whole 2 MiB at its first touch. On this machine's virtual host that
+ * first touch clears 0.5 GB/s when the host has to back the page anew, against
+ * 3 GB/s for small pages: a full table's load took 0.33 s with huge slab chunks
+ * and 0.24 s without (bench, 1x1000000, alternating runs).
  */
 #define SLAB_CHUNK 65536
 #define SLAB_SMALL_CHUNKS 32
@@ -248,9 +248,9 @@ struct rib {
 };
 
 /*
- * The fixed fields that make two sets equal, then the blob: two one-shot keyed
- * hashes, the first seeding the second. A streaming hash of ten small pieces
- * cost more than the rest of interning a set.
+ * The fixed fields that make two sets equal, then the blob: the keyed hash of
+ * the fields seeds the blob's hash (a seed no peer can know keys it too). A
+ * streaming hash of ten small pieces cost more than the rest of interning a set.
  */
 static uint32_t
 attrs_hash(const struct bgp_attrs *a)
@@ -260,7 +260,6 @@ attrs_hash(const struct bgp_attrs *a)
 		uint32_t med, local_pref, aggregator_as, originator_id, otc, origin;
 		struct addr next_hop, next_hop_ll;
 	} k;
-	uint64_t seed;
 
 	memset(&k, 0, sizeof(k));   /* no padding bytes hashed unset */
 	k.has = a->has;
@@ -272,12 +271,7 @@ attrs_hash(const struct bgp_attrs *a)
 	k.origin = a->origin;
 	k.next_hop = a->next_hop;
 	k.next_hop_ll = a->next_hop_ll;
-	seed = hash_bytes(&k, sizeof(k));
-	/* Past 240 bytes XXH3 takes the secret without the seed: the seed then keys it. */
-	if (a->blob_len <= XXH3_MIDSIZE_MAX)
-		return (uint32_t)XXH3_64bits_withSecretandSeed(a->blob, a->blob_len, hash_secret,
-							       sizeof(hash_secret), seed);
-	return (uint32_t)XXH3_64bits_withSeed(a->blob, a->blob_len, seed);
+	return (uint32_t)XXH3_64bits_withSeed(a->blob, a->blob_len, hash_bytes(&k, sizeof(k)));
 }
 
 static bool
