@@ -33,24 +33,64 @@ key4_prefix(uint64_t k, struct prefix *p)
 	p->len = (uint8_t)k;
 }
 
+/*
+ * An IPv6 prefix of at most /56 with nothing in its last 72 bits (the whole
+ * routing table, in practice) is one integer too: its first 8 bytes, whose last
+ * byte is 0, with the length in that byte. The list keeps such keys (8 bytes
+ * where 17 were: a pending full table's largest part) until a prefix comes that
+ * does not fit; then every key becomes 17 bytes (key6_widen).
+ */
+static inline bool
+key6_fits(const struct prefix *p)
+{
+	static const uint8_t zero[9];
+
+	return p->len <= 56 && memcmp(p->addr.b + 7, zero, 9) == 0;
+}
+
+static inline uint64_t
+key6_make(const struct prefix *p)
+{
+	uint64_t hi;
+
+	memcpy(&hi, p->addr.b, 8);
+	return __builtin_bswap64(hi) | p->len;
+}
+
+static inline void
+key6_prefix(uint64_t k, struct prefix *p)
+{
+	uint64_t hi = __builtin_bswap64(k & ~(uint64_t)0xff);
+
+	memset(p, 0, sizeof(*p));
+	p->addr.family = AF_INET6;
+	memcpy(p->addr.b, &hi, 8);
+	p->len = (uint8_t)k;
+}
+
 #define RADIX_BITS 10
-#define RADIX_PASSES 4  /* 40 bits: the address and the length; even (see below) */
 
 /*
- * IPv4 keys sorted as 40-bit integers, least significant digit first: four
- * linear passes where qsort's comparisons were a fifth of a churn's time.
+ * Integer keys sorted least significant digit first, over only the digits where
+ * some key differs from the first: a few linear passes (four for a full IPv4
+ * table) where qsort's comparisons were a fifth of a churn's time.
  */
 static void
-sort_keys4(uint64_t *a, size_t n)
+sort_keys8(uint64_t *v, size_t n, int family)
 {
-	/* An even number of passes brings the keys back to a. */
-	uint64_t *b = xmalloc(n * sizeof(*b)), *t;
+	/* IPv4 keys are 40 bits, every digit of which a table varies: not looked for. */
+	uint64_t *a = v, *b = xmalloc(n * sizeof(*b)), *t,
+		 vary = family == AF_INET ? ((uint64_t)1 << 40) - 1 : 0;
 	size_t count[1u << RADIX_BITS];
 
-	for (int pass = 0; pass < RADIX_PASSES; pass++) {
-		unsigned shift = (unsigned)pass * RADIX_BITS;
+	if (family != AF_INET)
+		for (size_t i = 1; i < n; i++)
+			vary |= v[i] ^ v[0];
+	for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
 		size_t sum = 0;
 
+		if (((vary >> shift) & ((1u << RADIX_BITS) - 1)) == 0)
+			continue;
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++)
 			count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++;
@@ -63,6 +103,10 @@ sort_keys4(uint64_t *a, size_t n)
 		for (size_t i = 0; i < n; i++)
 			b[count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++] = a[i];
 		t = a, a = b, b = t;
+	}
+	if (a != v) {
+		memcpy(v, a, n * sizeof(*v));
+		b = a;
 	}
 	free(b);
 }
@@ -110,6 +154,26 @@ sort_keys6(uint8_t *v, size_t n)
 	free(b);
 }
 
+/* Every IPv6 key from 8 bytes to 17, in place: from the last, whose new place is
+ * past every older key's old one. */
+static void
+key6_widen(struct dirty *d)
+{
+	const uint64_t *v;
+
+	d->v = xrealloc(d->v, (d->cap ? d->cap : 1) * KEY6);
+	v = (const uint64_t *)(const void *)d->v;
+	for (size_t i = d->n; i-- > 0;) {
+		uint64_t k = v[i], hi = __builtin_bswap64(k & ~(uint64_t)0xff);
+		uint8_t *w = d->v + i * KEY6;
+
+		memcpy(w, &hi, 8);
+		memset(w + 8, 0, 8);
+		w[16] = (uint8_t)k;
+	}
+	d->size = KEY6;
+}
+
 void
 dirty_push(struct dirty *d, const struct prefix *p)
 {
@@ -117,17 +181,20 @@ dirty_push(struct dirty *d, const struct prefix *p)
 
 	if (d->size == 0) {
 		d->family = p->addr.family;
-		/* IPv4: one 8-byte integer (key4_make). */
-		d->size = p->addr.family == AF_INET ? 8 : KEY6;
+		/* One 8-byte integer (key4_make, key6_make) while the prefixes allow. */
+		d->size = 8;
 	}
 	if (p->addr.family != d->family)
 		fatal("dirty: a prefix of another family than the list's");
+	if (d->size == 8 && d->family == AF_INET6 && !key6_fits(p))
+		key6_widen(d);
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 1024;
 		d->v = xrealloc(d->v, d->cap * d->size);
 	}
 	if (d->size == 8) {
-		((uint64_t *)(void *)d->v)[d->n++] = key4_make(p);
+		((uint64_t *)(void *)d->v)[d->n++] =
+			d->family == AF_INET ? key4_make(p) : key6_make(p);
 		return;
 	}
 	/* Constant sizes: a memcpy of a variable 16 bytes was a rep movs, slow to start. */
@@ -155,7 +222,7 @@ dirty_compact(struct dirty *d)
 	if (d->size == 8) {
 		uint64_t *v = (uint64_t *)(void *)d->v;
 
-		sort_keys4(v, n);
+		sort_keys8(v, n, d->family);
 		for (size_t i = 0; i < n; i++)
 			if (k == 0 || v[i] != v[k - 1])
 				v[k++] = v[i];
@@ -189,7 +256,12 @@ dirty_take(struct dirty *d, struct prefix *out, size_t max)
 		const uint8_t *k = d->v + (d->off + i) * d->size;
 
 		if (d->size == 8) {
-			key4_prefix(*(const uint64_t *)(const void *)k, &out[i]);
+			uint64_t x = *(const uint64_t *)(const void *)k;
+
+			if (d->family == AF_INET)
+				key4_prefix(x, &out[i]);
+			else
+				key6_prefix(x, &out[i]);
 			continue;
 		}
 		memset(&out[i], 0, sizeof(out[i]));

@@ -1,9 +1,10 @@
 /*
  * dirty: a session's prefixes to judge again for its peer, in arrival order,
- * packed for one address family (an IPv4 prefix in 8 bytes, IPv6 in 17, where
- * struct prefix takes 24): during a full table the list holds about one entry
- * per route, so its size is part of the memory per path. Keys sort in
- * prefix_cmp's order without decoding: IPv4 as integers, IPv6 as bytes.
+ * packed for one address family (an IPv4 prefix in 8 bytes, IPv6 in 8 while
+ * every one is at most /56, else 17, where struct prefix takes 24): during a
+ * full table the list holds about one entry per route, so its size is part of
+ * the memory per path. Keys sort in prefix_cmp's order without decoding: 8-byte
+ * ones as integers, 17-byte ones as bytes.
  */
 #ifndef TABBY_AGENT_DIRTY_H
 #define TABBY_AGENT_DIRTY_H
@@ -20,7 +21,7 @@ struct dirty {
 	size_t off;        /* judged up to here */
 	size_t floor;      /* distinct prefixes the last fold left */
 	int family;        /* of every key (set by the first one) */
-	uint8_t size;       /* of a key: 8 (IPv4) or 17 */
+	uint8_t size;       /* of a key: 8 (an integer) or 17 (IPv6 bytes) */
 	bool passing;      /* dirty_begin_pass sorted it, dirty_clear not yet called */
 };
 

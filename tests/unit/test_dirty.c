@@ -92,11 +92,11 @@ test_compact_order(void **state)
 	}
 }
 
-/* Random prefix i of a family, every length; every 4th one of a few, repeated often. */
+/* Random prefix i of a family, of length 0-maxlen; every 4th one of a few, repeated often. */
 static void
-random_prefix(int family, size_t i, struct prefix *p)
+random_prefix(int family, unsigned maxlen, size_t i, struct prefix *p)
 {
-	unsigned bits = family == AF_INET ? 32 : 128, len = (unsigned)rand() % (bits + 1);
+	unsigned bits = family == AF_INET ? 32 : 128, len = (unsigned)rand() % (maxlen + 1);
 
 	memset(p, 0, sizeof(*p));
 	p->addr.family = family;
@@ -115,31 +115,52 @@ random_prefix(int family, size_t i, struct prefix *p)
 }
 
 /*
- * The folds (radix sorts: IPv4 keys as integers, IPv6 a byte at a time) against
- * qsort with prefix_cmp: many random prefixes, every length, a few repeated
- * often (as a churning table makes them), in one order.
+ * The folds (radix sorts: IPv4 keys and IPv6 ones up to /56 as integers, other
+ * IPv6 ones a byte at a time) against qsort with prefix_cmp: many random
+ * prefixes, a few repeated often (as a churning table makes them), in one
+ * order. The last case turns an IPv6 list of integers into 17-byte keys halfway,
+ * after part of it was judged and folded.
  */
 static void
 test_compact_random(void **state)
 {
 	enum { N = 20000 };
-	const int families[] = {AF_INET, AF_INET6};
+	const struct {
+		int family;
+		unsigned maxlen, later;   /* from N/2 on: prefixes up to later */
+	} cases[] = {
+		{AF_INET, 32, 32}, {AF_INET6, 56, 56}, {AF_INET6, 128, 128}, {AF_INET6, 56, 128},
+	};
 
 	(void)state;
 	srand(7);
-	for (int f = 0; f < 2; f++) {
-		struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got)), junk[10];
 		struct dirty d = {0};
-		size_t n, k = 0;
+		size_t n, k = 0, m = 0;
 
 		for (size_t i = 0; i < N; i++) {
-			random_prefix(families[f], i, &in[i]);
+			random_prefix(cases[c].family, i < N / 2 ? cases[c].maxlen : cases[c].later, i,
+				      &in[i]);
+			if (i == N / 2) {
+				/* Ten judged, the rest folded: what was pushed so far of those ten
+				 * is not pending any more. */
+				dirty_compact(&d);
+				assert_int_equal(dirty_take(&d, junk, 10), 10);
+				for (size_t j = 0; j < i; j++)
+					for (size_t t = 0; t < 10; t++)
+						if (prefix_cmp(&in[j], &junk[t]) == 0)
+							in[j].len = 255;   /* dropped below */
+			}
 			dirty_push(&d, &in[i]);
 		}
 		dirty_compact(&d);
 		n = dirty_take(&d, got, N);
-		qsort(in, N, sizeof(*in), qcmp);
-		for (size_t i = 0; i < N; i++) {
+		for (size_t i = 0; i < N; i++)
+			if (in[i].len != 255)
+				in[m++] = in[i];
+		qsort(in, m, sizeof(*in), qcmp);
+		for (size_t i = 0; i < m; i++) {
 			if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
 				continue;
 			assert_true(k < n);
@@ -147,7 +168,7 @@ test_compact_random(void **state)
 			k++;
 		}
 		assert_int_equal(k, n);
-		assert_true(n < N);  /* the repeats were folded */
+		assert_true(n < m);  /* the repeats were folded */
 		assert_int_equal(d.floor, n);
 		dirty_free(&d);
 		free(in);
