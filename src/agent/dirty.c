@@ -70,6 +70,31 @@ key6_prefix(uint64_t k, struct prefix *p)
 
 #define RADIX_BITS 10
 
+/* A counting pass's counts become where each digit's keys start. */
+static void
+radix_starts(size_t *count, size_t ndigits)
+{
+	size_t sum = 0;
+
+	for (size_t d = 0; d < ndigits; d++) {
+		size_t c = count[d];
+
+		count[d] = sum;
+		sum += c;
+	}
+}
+
+/* After the passes the keys are in a, v or the scratch buffer: into v, the scratch freed. */
+static void
+radix_finish(void *v, void *a, void *b, size_t bytes)
+{
+	if (a != v) {
+		memcpy(v, a, bytes);
+		b = a;
+	}
+	free(b);
+}
+
 /*
  * Integer keys sorted least significant digit first, over only the digits where
  * some key differs from the first: a few linear passes (four for a full IPv4
@@ -87,28 +112,17 @@ sort_keys8(uint64_t *v, size_t n, int family)
 		for (size_t i = 1; i < n; i++)
 			vary |= v[i] ^ v[0];
 	for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
-		size_t sum = 0;
-
 		if (((vary >> shift) & ((1u << RADIX_BITS) - 1)) == 0)
 			continue;
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++)
 			count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++;
-		for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
-			size_t c = count[d];
-
-			count[d] = sum;
-			sum += c;
-		}
+		radix_starts(count, 1u << RADIX_BITS);
 		for (size_t i = 0; i < n; i++)
 			b[count[(a[i] >> shift) & ((1u << RADIX_BITS) - 1)]++] = a[i];
 		t = a, a = b, b = t;
 	}
-	if (a != v) {
-		memcpy(v, a, n * sizeof(*v));
-		b = a;
-	}
-	free(b);
+	radix_finish(v, a, b, n * sizeof(*v));
 }
 
 #define KEY6 17  /* an IPv6 key: 16 address bytes, then the length */
@@ -130,28 +144,17 @@ sort_keys6(uint8_t *v, size_t n)
 			vary[j] |= v[i * KEY6 + j] ^ v[j];
 	b = xmalloc(n * KEY6);
 	for (int j = KEY6 - 1; j >= 0; j--) {
-		size_t sum = 0;
-
 		if (vary[j] == 0)
 			continue;
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++)
 			count[a[i * KEY6 + j]]++;
-		for (size_t d = 0; d < 256; d++) {
-			size_t c = count[d];
-
-			count[d] = sum;
-			sum += c;
-		}
+		radix_starts(count, 256);
 		for (size_t i = 0; i < n; i++)
 			memcpy(b + count[a[i * KEY6 + j]]++ * KEY6, a + i * KEY6, KEY6);
 		t = a, a = b, b = t;
 	}
-	if (a != v) {
-		memcpy(v, a, n * KEY6);
-		b = a;
-	}
-	free(b);
+	radix_finish(v, a, b, n * KEY6);
 }
 
 /* Every IPv6 key from 8 bytes to 17, in place: from the last, whose new place is

@@ -450,6 +450,7 @@ prefix_hash(const struct prefix *p)
 	} else {
 		unsigned __int128 a;
 		uint64_t w[2], k[3];
+		uint32_t run;
 
 		memcpy(w, p->addr.b, 16);
 		a = (unsigned __int128)__builtin_bswap64(w[0]) << 64 | __builtin_bswap64(w[1]);
@@ -459,9 +460,10 @@ prefix_hash(const struct prefix *p)
 			return run_hash(k, sizeof(k), 0);
 		}
 		sh = 128 - len;
-		k[0] = (uint64_t)((a & ~((unsigned __int128)0xff << sh)) >> 64);
-		k[1] = (uint64_t)(a & ~((unsigned __int128)0xff << sh));
-		return run_hash(k, sizeof(k), (uint32_t)(a >> sh) & 0xff);
+		run = (uint32_t)(a >> sh) & 0xff;
+		a &= ~((unsigned __int128)0xff << sh);
+		k[0] = (uint64_t)(a >> 64), k[1] = (uint64_t)a;
+		return run_hash(k, sizeof(k), run);
 	}
 }
 

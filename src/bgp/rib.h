@@ -103,7 +103,7 @@ void loc_rib_free(struct loc_rib *t, struct rib *r);
  */
 bool loc_rib_set(struct loc_rib *t, struct rib *r, const struct prefix *p, const void *owner,
 		 const struct rib_source *src, struct rib_attr *attr, bool *had);
-/* The same at d, p's destination as just looked up (NULL: p has none). */
+/* The same at d, p's destination as adj_in_set_dest left it (NULL: looked up here). */
 bool loc_rib_set_at(struct loc_rib *t, struct rib *r, const struct rib_dest *d, const struct prefix *p,
 		    const void *owner, const struct rib_source *src, struct rib_attr *attr, bool *had);
 /* The destination, or NULL; it may have no path (only Adj-RIB routes). */
