@@ -228,6 +228,7 @@ struct agent {
 	json_t *api_read;            /* the peerings as read by this reconcile pass */
 	size_t napi_next;
 	ev_timer flush_timer, stats_timer;
+	ev_idle flush_idle;
 	struct listeners listen;
 	struct device *devices;      /* the routing instances of this node's virtual devices */
 	int host_ns;                 /* the agent's own network namespace */

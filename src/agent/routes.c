@@ -27,7 +27,15 @@
 #include "lib/group.h"
 #include "lib/log.h"
 
-#define FLUSH_DELAY 0.01   /* seconds: coalesces a burst of changes */
+/*
+ * Changes are exported once the loop has nothing else to do (every input read and
+ * judged), or after FLUSH_MAX while input keeps coming. A burst that ends is thus
+ * sent at once, and one that lasts a while (a table withdrawn and announced again)
+ * folds: what a peer takes back and re-announces within FLUSH_MAX leaves as one
+ * UPDATE, not a withdrawal and then the route. Benchmark: 10 ms -> 20 ms took the
+ * churn from 0.036 to 0.031 s; at 30 ms full tables held more memory for no gain.
+ */
+#define FLUSH_MAX 0.02     /* seconds */
 #define STATS_EVERY 2.0    /* seconds between prefix-count refreshes of the status */
 /*
  * Prefixes judged (and staged) per step of a pull. Its arrays and the grouping's
@@ -96,8 +104,9 @@ static void
 schedule_flush(struct agent *ag)
 {
 	if (!ev_is_active(&ag->flush_timer)) {
-		ev_timer_set(&ag->flush_timer, FLUSH_DELAY, 0.);
+		ev_timer_set(&ag->flush_timer, FLUSH_MAX, 0.);
 		ev_timer_start(ag->loop, &ag->flush_timer);
+		ev_idle_start(ag->loop, &ag->flush_idle);
 	}
 }
 
@@ -762,16 +771,30 @@ routes_pull(struct session *s)
 }
 
 static void
-flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+flush(struct agent *ag)
 {
-	struct agent *ag = w->data;
-
-	(void)loop;
-	(void)revents;
+	ev_timer_stop(ag->loop, &ag->flush_timer);
+	ev_idle_stop(ag->loop, &ag->flush_idle);
 	for (struct session *s = ag->sessions; s; s = s->next)
 		if (established(s) && (dirty_pending(&s->dirty) > 0 || s->nstaged > 0 || s->need_eor ||
 				       s->refresh_wanted))
 			routes_pull(s);
+}
+
+static void
+flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flush(w->data);
+}
+
+static void
+flush_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flush(w->data);
 }
 
 static void
@@ -896,8 +919,12 @@ routes_start(struct agent *ag, struct err *err)
 	ag->defer_timer.data = ag;
 	if (earlier_routes(ag, err) != 0)
 		return -1;
-	ev_timer_init(&ag->flush_timer, flush_cb, FLUSH_DELAY, 0.);
+	ev_timer_init(&ag->flush_timer, flush_cb, FLUSH_MAX, 0.);
 	ag->flush_timer.data = ag;
+	ev_idle_init(&ag->flush_idle, flush_idle_cb);
+	/* Idle: no read, write or timer of any session pending. */
+	ev_set_priority(&ag->flush_idle, EV_MINPRI);
+	ag->flush_idle.data = ag;
 	ev_timer_init(&ag->stats_timer, stats_cb, STATS_EVERY, STATS_EVERY);
 	ag->stats_timer.data = ag;
 	ev_timer_start(ag->loop, &ag->stats_timer);
@@ -911,6 +938,7 @@ routes_stop(struct agent *ag)
 	struct prefix *v;
 
 	ev_timer_stop(ag->loop, &ag->flush_timer);
+	ev_idle_stop(ag->loop, &ag->flush_idle);
 	ev_timer_stop(ag->loop, &ag->stats_timer);
 	ev_timer_stop(ag->loop, &ag->defer_timer);
 	free(ag->exporters);
