@@ -125,6 +125,64 @@ sort_keys8(uint64_t *v, size_t n, int family)
 	radix_finish(v, a, b, n * sizeof(*v));
 }
 
+/*
+ * Keys mostly come in a few ascending runs: a peer sends its table in order, and a
+ * churn withdraws prefixes in order, then announces them again in order. Up to
+ * MERGE_RUNS runs are merged a pair at a time (one linear pass per halving; a
+ * single run is left as it is), where a radix sort takes four passes, each with
+ * a counting pass before it. More runs than that are radix-sorted.
+ */
+#define MERGE_RUNS 4
+
+static void
+merge_keys8(const uint64_t *x, size_t nx, const uint64_t *y, size_t ny, uint64_t *out)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < nx && j < ny)
+		out[k++] = y[j] < x[i] ? y[j++] : x[i++];
+	memcpy(out + k, x + i, (nx - i) * sizeof(*x));
+	memcpy(out + k + nx - i, y + j, (ny - j) * sizeof(*y));
+}
+
+static void
+order_keys8(uint64_t *v, size_t n, int family)
+{
+	size_t start[MERGE_RUNS + 1], runs = 1;
+	uint64_t *a = v, *b, *t;
+
+	start[0] = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i] >= v[i - 1])
+			continue;
+		if (runs == MERGE_RUNS) {
+			sort_keys8(v, n, family);
+			return;
+		}
+		start[runs++] = i;
+	}
+	if (runs == 1)
+		return;
+	b = xmalloc(n * sizeof(*b));
+	while (runs > 1) {
+		size_t r, k = 0;
+
+		start[runs] = n;
+		for (r = 0; r + 1 < runs; r += 2) {
+			merge_keys8(a + start[r], start[r + 1] - start[r], a + start[r + 1],
+				    start[r + 2] - start[r + 1], b + start[r]);
+			start[k++] = start[r];
+		}
+		if (r < runs) {   /* an odd run out: copied as it is */
+			memcpy(b + start[r], a + start[r], (n - start[r]) * sizeof(*a));
+			start[k++] = start[r];
+		}
+		runs = k;
+		t = a, a = b, b = t;
+	}
+	radix_finish(v, a, b, n * sizeof(*v));
+}
+
 #define KEY6 17  /* an IPv6 key: 16 address bytes, then the length */
 
 /*
@@ -225,7 +283,7 @@ dirty_compact(struct dirty *d)
 	if (d->size == 8) {
 		uint64_t *v = (uint64_t *)(void *)d->v;
 
-		sort_keys8(v, n, d->family);
+		order_keys8(v, n, d->family);
 		for (size_t i = 0; i < n; i++)
 			if (k == 0 || v[i] != v[k - 1])
 				v[k++] = v[i];

@@ -176,6 +176,53 @@ test_compact_random(void **state)
 	}
 }
 
+/*
+ * Keys in a few ascending runs (a table sent in order; a churn that withdraws
+ * prefixes in order and announces them again) are merged, not radix-sorted:
+ * one to five runs (five: the radix sort again), overlapping and with repeats,
+ * for IPv4 and IPv6, against qsort with prefix_cmp.
+ */
+static void
+test_compact_runs(void **state)
+{
+	enum { N = 6000 };
+	const int families[] = {AF_INET, AF_INET6};
+
+	(void)state;
+	srand(11);
+	for (size_t f = 0; f < 2; f++)
+		for (size_t runs = 1; runs <= 5; runs++) {
+			struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
+			struct dirty d = {0};
+			size_t n, k = 0, per = N / runs;
+
+			for (size_t i = 0; i < N; i++)
+				random_prefix(families[f], families[f] == AF_INET ? 32 : 56, i, &in[i]);
+			/* The second run repeats the first one's prefixes (a churn's shape). */
+			if (runs > 1)
+				memcpy(in + per, in, per * sizeof(*in));
+			for (size_t r = 0; r < runs; r++)
+				qsort(in + r * per, r + 1 == runs ? N - r * per : per, sizeof(*in), qcmp);
+			for (size_t i = 0; i < N; i++)
+				dirty_push(&d, &in[i]);
+			dirty_compact(&d);
+			n = dirty_take(&d, got, N);
+			qsort(in, N, sizeof(*in), qcmp);
+			for (size_t i = 0; i < N; i++) {
+				if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
+					continue;
+				assert_true(k < n);
+				assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
+				k++;
+			}
+			assert_int_equal(k, n);
+			assert_int_equal(d.floor, n);
+			dirty_free(&d);
+			free(in);
+			free(got);
+		}
+}
+
 /* Emptied, the list takes prefixes again; freed, it may take another family. */
 static void
 test_clear_and_reuse(void **state)
@@ -245,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_compact_order),
 		cmocka_unit_test(test_compact_random),
+		cmocka_unit_test(test_compact_runs),
 		cmocka_unit_test(test_clear_and_reuse),
 		cmocka_unit_test(test_taken_part_dropped),
 	};
