@@ -92,6 +92,30 @@ test_compact_order(void **state)
 	}
 }
 
+/*
+ * A folded list against qsort with prefix_cmp: it holds want[0..m) sorted, once each
+ * (want is sorted here). How many it held.
+ */
+static size_t
+assert_folded(struct dirty *d, struct prefix *want, size_t m)
+{
+	struct prefix *got = calloc(m ? m : 1, sizeof(*got));
+	size_t n = dirty_take(d, got, m), k = 0;
+
+	qsort(want, m, sizeof(*want), qcmp);
+	for (size_t i = 0; i < m; i++) {
+		if (i > 0 && prefix_cmp(&want[i], &want[i - 1]) == 0)
+			continue;
+		assert_true(k < n);
+		assert_int_equal(prefix_cmp(&got[k], &want[i]), 0);
+		k++;
+	}
+	assert_int_equal(k, n);
+	assert_int_equal(d->floor, n);
+	free(got);
+	return n;
+}
+
 /* Random prefix i of a family, of length 0-maxlen; every 4th one of a few, repeated often. */
 static void
 random_prefix(int family, unsigned maxlen, size_t i, struct prefix *p)
@@ -135,9 +159,9 @@ test_compact_random(void **state)
 	(void)state;
 	srand(7);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got)), junk[10];
+		struct prefix *in = calloc(N, sizeof(*in)), junk[10];
 		struct dirty d = {0};
-		size_t n, k = 0, m = 0;
+		size_t n, m = 0;
 
 		for (size_t i = 0; i < N; i++) {
 			random_prefix(cases[c].family, i < N / 2 ? cases[c].maxlen : cases[c].later, i,
@@ -155,24 +179,13 @@ test_compact_random(void **state)
 			dirty_push(&d, &in[i]);
 		}
 		dirty_compact(&d);
-		n = dirty_take(&d, got, N);
 		for (size_t i = 0; i < N; i++)
 			if (in[i].len != 255)
 				in[m++] = in[i];
-		qsort(in, m, sizeof(*in), qcmp);
-		for (size_t i = 0; i < m; i++) {
-			if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
-				continue;
-			assert_true(k < n);
-			assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
-			k++;
-		}
-		assert_int_equal(k, n);
+		n = assert_folded(&d, in, m);
 		assert_true(n < m);  /* the repeats were folded */
-		assert_int_equal(d.floor, n);
 		dirty_free(&d);
 		free(in);
-		free(got);
 	}
 }
 
@@ -192,9 +205,9 @@ test_compact_runs(void **state)
 	srand(11);
 	for (size_t f = 0; f < 2; f++)
 		for (size_t runs = 1; runs <= 5; runs++) {
-			struct prefix *in = calloc(N, sizeof(*in)), *got = calloc(N, sizeof(*got));
+			struct prefix *in = calloc(N, sizeof(*in));
 			struct dirty d = {0};
-			size_t n, k = 0, per = N / runs;
+			size_t per = N / runs;
 
 			for (size_t i = 0; i < N; i++)
 				random_prefix(families[f], families[f] == AF_INET ? 32 : 56, i, &in[i]);
@@ -206,20 +219,9 @@ test_compact_runs(void **state)
 			for (size_t i = 0; i < N; i++)
 				dirty_push(&d, &in[i]);
 			dirty_compact(&d);
-			n = dirty_take(&d, got, N);
-			qsort(in, N, sizeof(*in), qcmp);
-			for (size_t i = 0; i < N; i++) {
-				if (i > 0 && prefix_cmp(&in[i], &in[i - 1]) == 0)
-					continue;
-				assert_true(k < n);
-				assert_int_equal(prefix_cmp(&got[k], &in[i]), 0);
-				k++;
-			}
-			assert_int_equal(k, n);
-			assert_int_equal(d.floor, n);
+			assert_folded(&d, in, N);
 			dirty_free(&d);
 			free(in);
-			free(got);
 		}
 }
 
