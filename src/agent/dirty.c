@@ -185,6 +185,23 @@ order_keys8(uint64_t *v, size_t n, int family)
 
 #define KEY6 17  /* an IPv6 key: 16 address bytes, then the length */
 
+/* Constant sizes: a memcpy of a variable 16 bytes was a rep movs, slow to start. */
+static inline void
+key17_put(uint8_t *k, const struct prefix *p)
+{
+	memcpy(k, p->addr.b, 16);
+	k[16] = p->len;
+}
+
+static inline void
+key17_prefix(const uint8_t *k, struct prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr.family = AF_INET6;
+	memcpy(p->addr.b, k, 16);
+	p->len = k[16];
+}
+
 /*
  * IPv6 keys sorted a byte at a time, least significant first, over only the
  * byte positions where some key differs from the first (a table's prefixes share
@@ -225,12 +242,10 @@ key6_widen(struct dirty *d)
 	d->v = xrealloc(d->v, (d->cap ? d->cap : 1) * KEY6);
 	v = (const uint64_t *)(const void *)d->v;
 	for (size_t i = d->n; i-- > 0;) {
-		uint64_t k = v[i], hi = __builtin_bswap64(k & ~(uint64_t)0xff);
-		uint8_t *w = d->v + i * KEY6;
+		struct prefix p;
 
-		memcpy(w, &hi, 8);
-		memset(w + 8, 0, 8);
-		w[16] = (uint8_t)k;
+		key6_prefix(v[i], &p);
+		key17_put(d->v + i * KEY6, &p);
 	}
 	d->size = KEY6;
 }
@@ -238,8 +253,6 @@ key6_widen(struct dirty *d)
 void
 dirty_push(struct dirty *d, const struct prefix *p)
 {
-	uint8_t *k;
-
 	if (d->size == 0) {
 		d->family = p->addr.family;
 		/* One 8-byte integer (key4_make, key6_make) while the prefixes allow. */
@@ -258,10 +271,7 @@ dirty_push(struct dirty *d, const struct prefix *p)
 			d->family == AF_INET ? key4_make(p) : key6_make(p);
 		return;
 	}
-	/* Constant sizes: a memcpy of a variable 16 bytes was a rep movs, slow to start. */
-	k = d->v + d->n++ * KEY6;
-	memcpy(k, p->addr.b, 16);
-	k[16] = p->len;
+	key17_put(d->v + d->n++ * KEY6, p);
 }
 
 size_t
@@ -325,10 +335,7 @@ dirty_take(struct dirty *d, struct prefix *out, size_t max)
 				key6_prefix(x, &out[i]);
 			continue;
 		}
-		memset(&out[i], 0, sizeof(out[i]));
-		out[i].addr.family = AF_INET6;
-		memcpy(out[i].addr.b, k, 16);
-		out[i].len = k[16];
+		key17_prefix(k, &out[i]);
 	}
 	d->off += n;
 	/* What was judged goes once it is half the list: a pass that new changes keep
